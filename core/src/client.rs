@@ -1,0 +1,317 @@
+//! [`Client`]: one connection to the hub, shared by its conversations.
+
+use std::sync::{Arc, Mutex, Weak};
+use std::time::Duration;
+
+use rustls::ClientConfig;
+use serde_json::Value;
+
+use crate::config::Config;
+use crate::conversation::Conversation;
+use crate::driver::{Command, Link, Scope, Snapshot, transport};
+use crate::engine::{Completion, Expect, ReplyMatch};
+use crate::error::{Error, Result};
+use crate::event::ConnectionState;
+use crate::protocol::{
+    self, ConversationList, DeleteMode, Dialect, HubEvent, Inbound, ListOptions, StartMode, StartOptions,
+};
+use crate::stream::EventStream;
+
+/// A client of the Captivate hub: one WebSocket (per API key and endpoint), shared by every
+/// conversation started or attached through it.
+///
+/// Handles are cheap to clone. The connection closes when the last `Client` and
+/// [`Conversation`] handle is dropped, or at once with [`Client::close`].
+#[derive(Clone, Debug)]
+pub struct Client {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    link: Arc<Link>,
+    config: Arc<Config>,
+    tls: Option<Arc<ClientConfig>>,
+    /// The sockets of conversations in socket-per-conversation mode.
+    extra: Mutex<Vec<Weak<Link>>>,
+}
+
+impl Client {
+    /// Connects and waits for `socket_connected`. Fails with the first attempt's error
+    /// ([`Error::Rejected`] for a refused key, [`Error::Connect`], or a `connect` timeout);
+    /// after that first success, drops are retried per the reconnect policy.
+    pub async fn connect(config: Config) -> Result<Client> {
+        let client = Client::build(config, true)?;
+        wait_first_connection(&client.inner.link).await?;
+        Ok(client)
+    }
+
+    /// Returns at once and connects in the background, retrying per the reconnect policy from
+    /// the first attempt. Sends made meanwhile are queued.
+    pub fn connect_lazy(config: Config) -> Result<Client> {
+        Client::build(config, true)
+    }
+
+    fn build(config: Config, connect: bool) -> Result<Client> {
+        config.validate()?;
+        let tls = Some(transport::tls_config(&config)?);
+        let config = Arc::new(config);
+        let link = Arc::new(Link::spawn(config.clone(), tls.clone(), connect)?);
+        Ok(Client { inner: Arc::new(Inner { link, config, tls, extra: Mutex::new(Vec::new()) }) })
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &Config {
+        &self.inner.config
+    }
+
+    /// The connection's current state.
+    pub fn state(&self) -> ConnectionState {
+        self.inner.link.snapshot().state
+    }
+
+    /// True while connected.
+    pub fn is_connected(&self) -> bool {
+        self.state().is_connected()
+    }
+
+    /// The hub's id of the current socket, while connected.
+    pub fn socket_id(&self) -> Option<String> {
+        match self.state() {
+            ConnectionState::Connected { socket_id } => Some(socket_id),
+            _ => None,
+        }
+    }
+
+    /// Waits until connected, at most `timeout`. Fails at once if the client is closed or
+    /// failed.
+    pub async fn wait_connected(&self, timeout: Duration) -> Result<()> {
+        wait_connected(&self.inner.link, timeout).await
+    }
+
+    /// Client-level events: connection state changes, and hub events that name no open
+    /// conversation (or no conversation, when several are open).
+    pub fn events(&self) -> EventStream {
+        self.inner.link.subscribe(Scope::Client)
+    }
+
+    /// Every frame from the hub, decoded, known or not, before deduplication and routing
+    /// (the escape hatch).
+    pub fn raw_events(&self) -> EventStream {
+        self.inner.link.subscribe(Scope::Raw)
+    }
+
+    /// Starts a conversation. With [`StartMode::BotFirst`] (the default) an empty user
+    /// message follows so that the flow greets the user.
+    ///
+    /// Concurrent starts on one socket are sent one at a time, so each caller gets its own
+    /// conversation id.
+    pub async fn start_conversation(&self, options: StartOptions) -> Result<Conversation> {
+        for (name, v) in [
+            ("user_basic_info", &options.user_basic_info),
+            ("metadata", &options.metadata),
+            ("user_metadata", &options.user_metadata),
+            ("user_data", &options.user_data),
+        ] {
+            if v.as_ref().is_some_and(|v| !v.is_object()) {
+                return Err(Error::InvalidArgument(format!("{name} must be a JSON object")));
+            }
+        }
+        if options.user_id.as_deref().is_some_and(|u| u.trim().is_empty()) {
+            return Err(Error::InvalidArgument("user_id must not be empty".into()));
+        }
+        let link = self.link_for_new_conversation().await?;
+        let matcher = ReplyMatch {
+            event_type: "conversation_start_success".into(),
+            user_id: options.user_id.clone(),
+            start: true,
+            ..Default::default()
+        };
+        let frame = protocol::outbound::conversation_start(&options);
+        let reply = reply_of(link.request("conversation_start", frame, Expect::Reply(matcher), self.timeout()).await?)?;
+        let id = reply
+            .conversation_id
+            .ok_or_else(|| Error::Protocol("conversation_start_success without a conversation_id".into()))?;
+        let conversation = Conversation::new(self.clone(), link, id);
+        if options.mode == StartMode::BotFirst {
+            conversation.send_greeting_trigger().await?;
+        }
+        Ok(conversation)
+    }
+
+    /// A handle to an existing conversation, by id. Its events are routed to it from now on.
+    pub fn conversation(&self, conversation_id: &str) -> Result<Conversation> {
+        let id = conversation_id.trim();
+        if id.is_empty() {
+            return Err(Error::InvalidArgument("conversation_id must not be empty".into()));
+        }
+        let link =
+            if self.inner.config.socket_per_conversation { self.new_link(true)? } else { self.inner.link.clone() };
+        link.send(Command::Attach(id.to_owned()))?;
+        Ok(Conversation::new(self.clone(), link, id.to_owned()))
+    }
+
+    /// Lists a user's conversations (filter, search, paging, several API keys).
+    pub async fn list_conversations(&self, options: ListOptions) -> Result<ConversationList> {
+        if options.user_id.trim().is_empty() {
+            return Err(Error::InvalidArgument("user_id must not be empty".into()));
+        }
+        if self.inner.config.dialect == Dialect::Legacy && !options.is_plain() {
+            return Err(Error::InvalidArgument(
+                "the legacy dialect lists without filter, search, paging or API keys".into(),
+            ));
+        }
+        for (name, v) in [("filter", &options.filter), ("search", &options.search)] {
+            if v.as_ref().is_some_and(|v| !v.is_object()) {
+                return Err(Error::InvalidArgument(format!("{name} must be a JSON object")));
+            }
+        }
+        if options.page == Some(0) || options.limit == Some(0) {
+            return Err(Error::InvalidArgument("page and limit start at 1".into()));
+        }
+        let matcher = ReplyMatch {
+            event_type: "user_conversations".into(),
+            user_id: Some(options.user_id.clone()),
+            ..Default::default()
+        };
+        let frame = protocol::outbound::list_conversations(&options, self.inner.config.dialect);
+        let reply = reply_of(
+            self.inner.link.request("list_conversations", frame, Expect::Reply(matcher), self.timeout()).await?,
+        )?;
+        match reply.body {
+            HubEvent::UserConversations(list) => Ok(list),
+            _ => Err(Error::Protocol("unexpected reply to list_conversations".into())),
+        }
+    }
+
+    /// Deletes all of a user's conversations, soft (default) or hard.
+    pub async fn delete_user_conversations(&self, user_id: &str, mode: DeleteMode) -> Result<()> {
+        if user_id.trim().is_empty() {
+            return Err(Error::InvalidArgument("user_id must not be empty".into()));
+        }
+        let dialect = self.inner.config.dialect;
+        let matcher = ReplyMatch {
+            event_type: "delete_conversation_success".into(),
+            user_id: Some(user_id.to_owned()),
+            conversation_id: (dialect == Dialect::Legacy).then(|| user_id.to_owned()),
+            ..Default::default()
+        };
+        let frame = protocol::outbound::delete_user_conversations(user_id, mode, dialect);
+        self.inner.link.request("delete_user_conversations", frame, Expect::Reply(matcher), self.timeout()).await?;
+        Ok(())
+    }
+
+    /// The escape hatch: sends any event type with any payload; completes once written.
+    pub async fn send_raw(&self, event_type: &str, payload: Value) -> Result<()> {
+        if event_type.trim().is_empty() {
+            return Err(Error::InvalidArgument("event_type must not be empty".into()));
+        }
+        let frame = protocol::outbound::envelope(event_type, payload);
+        self.inner.link.request(event_type, frame, Expect::Written, self.timeout()).await?;
+        Ok(())
+    }
+
+    /// The escape hatch for requests: sends any event and waits for the first event of type
+    /// `reply_event_type` (naming `conversation_id`, when given) that nobody else waits for.
+    pub async fn request_raw(
+        &self,
+        event_type: &str,
+        payload: Value,
+        reply_event_type: &str,
+        conversation_id: Option<&str>,
+    ) -> Result<Inbound> {
+        if event_type.trim().is_empty() || reply_event_type.trim().is_empty() {
+            return Err(Error::InvalidArgument("event types must not be empty".into()));
+        }
+        let matcher = ReplyMatch {
+            event_type: reply_event_type.to_owned(),
+            conversation_id: conversation_id.map(str::to_owned),
+            ..Default::default()
+        };
+        let frame = protocol::outbound::envelope(event_type, payload);
+        reply_of(self.inner.link.request(event_type, frame, Expect::Reply(matcher), self.timeout()).await?)
+    }
+
+    /// Connects again after `close` or a failure, or retries now when waiting to reconnect.
+    pub fn reconnect(&self) -> Result<()> {
+        for link in self.links() {
+            link.send(Command::Connect)?;
+        }
+        Ok(())
+    }
+
+    /// Tells the client the network is back: a pending reconnect is tried at once.
+    pub fn network_up(&self) {
+        for link in self.links() {
+            let _ = link.send(Command::NetworkUp);
+        }
+    }
+
+    /// Closes gracefully (close code 1000). Queued sends and waiting requests fail with
+    /// [`Error::Closed`]. Waits until the socket is closed (bounded by the close timeout).
+    pub async fn close(&self) {
+        for link in self.links() {
+            link.close().await;
+        }
+    }
+
+    fn links(&self) -> Vec<Arc<Link>> {
+        let mut v = vec![self.inner.link.clone()];
+        if let Ok(mut extra) = self.inner.extra.lock() {
+            extra.retain(|w| w.strong_count() > 0);
+            v.extend(extra.iter().filter_map(Weak::upgrade));
+        }
+        v
+    }
+
+    fn new_link(&self, connect: bool) -> Result<Arc<Link>> {
+        let link = Arc::new(Link::spawn(self.inner.config.clone(), self.inner.tls.clone(), connect)?);
+        if let Ok(mut extra) = self.inner.extra.lock() {
+            extra.push(Arc::downgrade(&link));
+        }
+        Ok(link)
+    }
+
+    async fn link_for_new_conversation(&self) -> Result<Arc<Link>> {
+        if !self.inner.config.socket_per_conversation {
+            return Ok(self.inner.link.clone());
+        }
+        let link = self.new_link(true)?;
+        wait_first_connection(&link).await?;
+        Ok(link)
+    }
+
+    pub(crate) fn timeout(&self) -> Duration {
+        self.inner.config.timings.request_timeout
+    }
+}
+
+pub(crate) fn reply_of(c: Completion) -> Result<Inbound> {
+    match c {
+        Completion::Reply(i) => Ok(i),
+        _ => Err(Error::Internal("expected a reply".into())),
+    }
+}
+
+fn settled(s: &Snapshot) -> bool {
+    !matches!(s.state, ConnectionState::Initialized | ConnectionState::Connecting { .. })
+}
+
+async fn wait_first_connection(link: &Link) -> Result<()> {
+    let snap = link.wait_for(settled).await;
+    if snap.state.is_connected() {
+        return Ok(());
+    }
+    link.close().await;
+    Err(snap.error.unwrap_or_else(|| Error::Connect(snap.reason.unwrap_or_else(|| "connection failed".into()))))
+}
+
+async fn wait_connected(link: &Link, timeout: Duration) -> Result<()> {
+    let wait = link.wait_for(|s| s.state.is_connected() || s.state.is_terminal());
+    match tokio::time::timeout(timeout, wait).await {
+        Ok(s) if s.state.is_connected() => Ok(()),
+        Ok(s) if s.state == ConnectionState::Closed => Err(Error::Closed),
+        Ok(s) => Err(s.error.unwrap_or_else(|| Error::Failed(s.reason.unwrap_or_default()))),
+        Err(_) => Err(Error::timeout("wait_connected", timeout)),
+    }
+}

@@ -1,0 +1,127 @@
+//! Opening connections: TCP, TLS (rustls with the ring provider) and the WebSocket handshake.
+
+use std::sync::Arc;
+
+use rustls::ClientConfig;
+use rustls_pki_types::pem::PemObject;
+use rustls_pki_types::{CertificateDer, ServerName};
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::net::TcpStream;
+use tokio_tungstenite::WebSocketStream;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
+use tokio_tungstenite::tungstenite::{self, http::Uri};
+
+use crate::config::{Config, TlsRoots};
+use crate::engine::TransportError;
+use crate::error::{Error, Result, redact};
+
+/// A byte stream, plain or TLS.
+pub(crate) trait Io: AsyncRead + AsyncWrite + Unpin + Send {}
+impl<T: AsyncRead + AsyncWrite + Unpin + Send> Io for T {}
+
+/// A WebSocket over a plain or TLS stream.
+pub(crate) type Ws = WebSocketStream<Box<dyn Io>>;
+
+/// Builds the TLS configuration once per client.
+pub(crate) fn tls_config(config: &Config) -> Result<Arc<ClientConfig>> {
+    let mut roots = rustls::RootCertStore::empty();
+    let tls = &config.tls;
+    if matches!(tls.roots, TlsRoots::Webpki | TlsRoots::Both) {
+        roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+    }
+    if matches!(tls.roots, TlsRoots::System | TlsRoots::Both) {
+        let found = rustls_native_certs::load_native_certs();
+        for e in &found.errors {
+            tracing::warn!(error = %e, "could not load a system root certificate");
+        }
+        let (added, _) = roots.add_parsable_certificates(found.certs);
+        if added == 0 && tls.roots == TlsRoots::System {
+            return Err(Error::InvalidArgument("no usable certificate in the system's root store".into()));
+        }
+    }
+    let mut extra: Vec<CertificateDer<'static>> = Vec::new();
+    if let Some(path) = &tls.extra_ca_file {
+        for c in CertificateDer::pem_file_iter(path)
+            .map_err(|e| Error::InvalidArgument(format!("cannot read CA file {}: {e}", path.display())))?
+        {
+            extra.push(c.map_err(|e| Error::InvalidArgument(format!("bad certificate in {}: {e}", path.display())))?);
+        }
+    }
+    if let Some(pem) = &tls.extra_ca_pem {
+        for c in CertificateDer::pem_slice_iter(pem.as_bytes()) {
+            extra.push(c.map_err(|e| Error::InvalidArgument(format!("bad CA certificate PEM: {e}")))?);
+        }
+    }
+    if (tls.extra_ca_file.is_some() || tls.extra_ca_pem.is_some()) && extra.is_empty() {
+        return Err(Error::InvalidArgument("the extra CA contains no certificate".into()));
+    }
+    for c in extra {
+        roots.add(c).map_err(|e| Error::InvalidArgument(format!("unusable CA certificate: {e}")))?;
+    }
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let cfg = ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| Error::Internal(e.to_string()))?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    Ok(Arc::new(cfg))
+}
+
+/// Host, port and TLS flag of a `ws`/`wss`/`http`/`https` URL.
+pub(crate) fn target(url: &str) -> Result<(String, u16, bool, Uri), String> {
+    let uri: Uri = url.parse().map_err(|e| format!("invalid URL: {e}"))?;
+    let tls = match uri.scheme_str() {
+        Some("wss") | Some("https") => true,
+        Some("ws") | Some("http") => false,
+        _ => return Err("the URL scheme must be ws, wss, http or https".into()),
+    };
+    let host = uri.host().ok_or("the URL has no host")?.trim_start_matches('[').trim_end_matches(']').to_owned();
+    let port = uri.port_u16().unwrap_or(if tls { 443 } else { 80 });
+    Ok((host, port, tls, uri))
+}
+
+/// Opens TCP (and TLS) to `host:port`.
+pub(crate) async fn open_stream(host: &str, port: u16, tls: Option<&Arc<ClientConfig>>) -> Result<Box<dyn Io>, String> {
+    let tcp =
+        TcpStream::connect((host, port)).await.map_err(|e| format!("TCP connect to {host}:{port} failed: {e}"))?;
+    let _ = tcp.set_nodelay(true);
+    match tls {
+        None => Ok(Box::new(tcp)),
+        Some(cfg) => {
+            let name =
+                ServerName::try_from(host.to_owned()).map_err(|e| format!("invalid TLS server name {host}: {e}"))?;
+            let stream = tokio_rustls::TlsConnector::from(cfg.clone())
+                .connect(name, tcp)
+                .await
+                .map_err(|e| format!("TLS handshake with {host} failed: {e}"))?;
+            Ok(Box::new(stream))
+        }
+    }
+}
+
+/// Connects the WebSocket at `url` (which carries the API key: errors are redacted).
+pub(crate) async fn connect(
+    url: &str,
+    api_key: &str,
+    tls: Option<&Arc<ClientConfig>>,
+    max_frame_size: usize,
+) -> Result<Ws, TransportError> {
+    let safe = |s: String| TransportError::Other(redact(&s, api_key));
+    let (host, port, is_tls, _) = target(url).map_err(safe)?;
+    let tls = if is_tls { Some(tls.ok_or_else(|| safe("TLS is not configured".into()))?) } else { None };
+    let io = open_stream(&host, port, tls).await.map_err(safe)?;
+    let ws_config =
+        WebSocketConfig::default().max_message_size(Some(max_frame_size)).max_frame_size(Some(max_frame_size));
+    match tokio_tungstenite::client_async_with_config(url, io, Some(ws_config)).await {
+        Ok((ws, _response)) => Ok(ws),
+        Err(tungstenite::Error::Http(resp)) => {
+            let status = resp.status().as_u16();
+            if status == 401 || status == 403 {
+                Err(TransportError::Rejected { status })
+            } else {
+                Err(safe(format!("the WebSocket handshake was refused with HTTP {status}")))
+            }
+        }
+        Err(e) => Err(safe(format!("WebSocket handshake failed: {e}"))),
+    }
+}

@@ -1,0 +1,994 @@
+//! The sans-IO protocol engine.
+//!
+//! It owns the connection state machine, the offline queue, the requests waiting for replies,
+//! the conversation registry and event routing, and every timer. It performs no I/O and reads
+//! no clock: the driver feeds it transport events, frames and the current time, then drains
+//! [`Engine::poll_action`] (what to do on the wire), [`Engine::poll_output`] (what to deliver)
+//! and [`Engine::poll_timeout`] (when to call [`Engine::handle_timeout`] next). Tests drive it
+//! with a fake clock.
+
+mod backoff;
+mod dedupe;
+#[cfg(test)]
+mod tests;
+
+use std::collections::{HashSet, VecDeque};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+use crate::config::{Delivery, Timings};
+use crate::error::Error;
+use crate::event::{ConnectionState, Event, MalformedFrame, StateChange};
+use crate::protocol::{ContentItem, HubEvent, Inbound, MessageBody, decode};
+
+pub use backoff::Backoff;
+use dedupe::Dedupe;
+
+/// Identifies one submitted request within an engine.
+pub type RequestId = u64;
+
+/// What a submitted frame waits for before its call completes.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Expect {
+    /// Complete as soon as the frame is written.
+    Written,
+    /// Complete when the connection proves alive after the write (any inbound frame; a ping is
+    /// sent right after the write to get one quickly). Subject to the [`Delivery`] policy.
+    Delivered {
+        /// The message's id, reported in `PossiblyNotDelivered`.
+        client_msg_id: String,
+    },
+    /// Complete with the matching reply event.
+    Reply(ReplyMatch),
+}
+
+/// How to recognise the reply to a request. The protocol has no request ids: a reply is
+/// matched by event type and by the ids it names. An id the reply does not carry is not
+/// compared, so a hub that leaves `conversation_id` out still answers the oldest request.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct ReplyMatch {
+    /// The reply's event type.
+    pub event_type: String,
+    /// The conversation the request names.
+    pub conversation_id: Option<String>,
+    /// The user the request names.
+    pub user_id: Option<String>,
+    /// The message the request names.
+    pub message_id: Option<String>,
+    /// A `conversation_start`: at most one is in flight per socket, and the new id is checked
+    /// against the user id prefix.
+    pub start: bool,
+}
+
+/// A request handed to the engine.
+#[derive(Clone, Debug)]
+pub struct Submit {
+    /// Its id (unique per engine; chosen by the caller).
+    pub id: RequestId,
+    /// What it is, for error messages (usually the event type).
+    pub operation: String,
+    /// The encoded frame.
+    pub frame: String,
+    /// What completes it.
+    pub expect: Expect,
+    /// The reply or delivery timeout, counted from the write.
+    pub timeout: Duration,
+}
+
+/// How a request completed successfully.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Completion {
+    /// The frame was written.
+    Written,
+    /// The connection proved alive after the write.
+    Delivered,
+    /// The reply arrived.
+    Reply(Inbound),
+}
+
+/// What the driver must do on the wire.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Action {
+    /// Open a new transport, tagged `generation`; report its events with that tag.
+    Open {
+        /// The transport's generation.
+        generation: u64,
+    },
+    /// Write a text frame on the current transport.
+    Send(String),
+    /// Write a WebSocket ping.
+    Ping,
+    /// Close the current transport gracefully (close frame with code 1000).
+    Close,
+    /// Drop the current transport at once (it is considered lost already).
+    Abort,
+    /// Fetch a 413 large message from its link, then call [`Engine::large_message_fetched`].
+    FetchLargeMessage {
+        /// The link.
+        url: String,
+        /// The `general_error` 413 event that announced it.
+        announcement: Inbound,
+    },
+}
+
+/// Where a delivered event goes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Route {
+    /// The client's own listeners.
+    Client,
+    /// That conversation's listeners.
+    Conversation(String),
+    /// Both the client's listeners and that (only open) conversation's.
+    Both(String),
+}
+
+/// What the engine hands to the driver to deliver.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Output {
+    /// The connection's state changed.
+    State(StateChange),
+    /// Deliver an event.
+    Deliver {
+        /// The event.
+        event: Event,
+        /// To whom.
+        route: Route,
+    },
+    /// Every decoded hub frame, for listeners of all raw events.
+    Frame(Inbound),
+    /// A request completed.
+    Complete {
+        /// Which.
+        id: RequestId,
+        /// How.
+        result: Result<Completion, Error>,
+    },
+}
+
+/// A transport failure reported by the driver.
+#[derive(Clone, Debug, PartialEq)]
+pub enum TransportError {
+    /// The hub refused the API key (HTTP 401/403 at the handshake): no retry.
+    Rejected {
+        /// The HTTP status.
+        status: u16,
+    },
+    /// Anything else (DNS, TCP, TLS, handshake, I/O): retried per the policy.
+    Other(String),
+}
+
+#[derive(Clone, Debug)]
+struct Queued {
+    submit: Submit,
+    resent: bool,
+}
+
+#[derive(Debug)]
+struct Pending {
+    id: RequestId,
+    operation: String,
+    matcher: ReplyMatch,
+    deadline: Instant,
+    timeout: Duration,
+    /// The caller went away: the reply is delivered as an unsolicited event.
+    cancelled: bool,
+}
+
+#[derive(Debug)]
+struct Unconfirmed {
+    queued: Queued,
+    client_msg_id: String,
+    deadline: Instant,
+}
+
+/// The protocol engine. See the module docs.
+#[derive(Debug)]
+pub struct Engine {
+    t: Timings,
+    state: ConnectionState,
+    /// Generation of the current transport; events tagged with another are stale.
+    generation: u64,
+    transport_open: bool,
+    ever_connected: bool,
+    /// Consecutive failed attempts since the last stable connection.
+    attempt: u32,
+    connected_at: Option<Instant>,
+    disconnected_since: Option<Instant>,
+    open_deadline: Option<Instant>,
+    retry_at: Option<Instant>,
+    close_deadline: Option<Instant>,
+    last_inbound: Instant,
+    next_ping_at: Option<Instant>,
+    failure: Option<Error>,
+    /// Why the last connection ended or failed to open, as an error.
+    last_error: Option<Error>,
+    outbox: VecDeque<Queued>,
+    starts: VecDeque<Queued>,
+    queued_bytes: usize,
+    start_in_flight: Option<RequestId>,
+    pending: Vec<Pending>,
+    unconfirmed: Vec<Unconfirmed>,
+    conversations: HashSet<String>,
+    /// User ids of starts that timed out or were cancelled, with when to forget them: a late
+    /// success naming one of them is not given to the next start.
+    abandoned_starts: VecDeque<(String, Instant)>,
+    dedupe: Dedupe,
+    backoff: Backoff,
+    actions: VecDeque<Action>,
+    outputs: VecDeque<Output>,
+}
+
+impl Engine {
+    /// A new engine in `Initialized`, at time `now`.
+    pub fn new(timings: Timings, now: Instant) -> Engine {
+        let backoff = Backoff::new(&timings.reconnect, timings.jitter_seed);
+        Engine {
+            dedupe: Dedupe::new(timings.dedupe_window),
+            t: timings,
+            state: ConnectionState::Initialized,
+            generation: 0,
+            transport_open: false,
+            ever_connected: false,
+            attempt: 0,
+            connected_at: None,
+            disconnected_since: None,
+            open_deadline: None,
+            retry_at: None,
+            close_deadline: None,
+            last_inbound: now,
+            next_ping_at: None,
+            failure: None,
+            last_error: None,
+            outbox: VecDeque::new(),
+            starts: VecDeque::new(),
+            queued_bytes: 0,
+            start_in_flight: None,
+            pending: Vec::new(),
+            unconfirmed: Vec::new(),
+            conversations: HashSet::new(),
+            abandoned_starts: VecDeque::new(),
+            backoff,
+            actions: VecDeque::new(),
+            outputs: VecDeque::new(),
+        }
+    }
+
+    /// The current state.
+    pub fn state(&self) -> &ConnectionState {
+        &self.state
+    }
+
+    /// The error that put the engine in `Failed`, if it is there.
+    pub fn failure(&self) -> Option<&Error> {
+        self.failure.as_ref()
+    }
+
+    /// Why the last connection ended or could not be opened.
+    pub fn last_error(&self) -> Option<&Error> {
+        self.last_error.as_ref()
+    }
+
+    /// The current transport generation.
+    pub fn generation(&self) -> u64 {
+        self.generation
+    }
+
+    /// The number of registered conversations.
+    pub fn conversation_count(&self) -> usize {
+        self.conversations.len()
+    }
+
+    /// Requests waiting for a reply or a delivery proof, and sends queued (for leak checks).
+    pub fn in_flight(&self) -> (usize, usize, usize) {
+        (self.pending.len(), self.unconfirmed.len(), self.outbox.len() + self.starts.len())
+    }
+
+    /// The next action for the driver.
+    pub fn poll_action(&mut self) -> Option<Action> {
+        self.actions.pop_front()
+    }
+
+    /// The next output for the driver.
+    pub fn poll_output(&mut self) -> Option<Output> {
+        self.outputs.pop_front()
+    }
+
+    /// When [`Engine::handle_timeout`] must be called next.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        let mut next: Option<Instant> = None;
+        let mut consider = |t: Option<Instant>| {
+            if let Some(t) = t {
+                next = Some(next.map_or(t, |n| n.min(t)));
+            }
+        };
+        consider(self.open_deadline);
+        consider(self.retry_at);
+        consider(self.close_deadline);
+        if matches!(self.state, ConnectionState::Connected { .. }) {
+            consider(Some(self.liveness_deadline()));
+            consider(self.next_ping_at);
+            if self.attempt > 0 {
+                consider(self.connected_at.map(|c| c + self.t.reconnect.reset_after));
+            }
+        }
+        if matches!(self.state, ConnectionState::Disconnected { .. }) {
+            consider(self.disconnected_since.map(|d| d + self.t.reconnect.suspend_after));
+        }
+        for p in &self.pending {
+            consider(Some(p.deadline));
+        }
+        for u in &self.unconfirmed {
+            consider(Some(u.deadline));
+        }
+        next
+    }
+
+    fn liveness_deadline(&self) -> Instant {
+        self.last_inbound + self.t.ping_interval + self.t.liveness_grace
+    }
+
+    fn set_state(&mut self, new: ConnectionState, reason: Option<String>) {
+        if new != self.state {
+            let previous = std::mem::replace(&mut self.state, new.clone());
+            tracing::debug!(from = previous.name(), to = new.name(), reason = reason.as_deref().unwrap_or(""), "state");
+            self.outputs.push_back(Output::State(StateChange { previous, current: new, reason }));
+        }
+    }
+
+    fn complete(&mut self, id: RequestId, result: Result<Completion, Error>) {
+        self.outputs.push_back(Output::Complete { id, result });
+    }
+
+    fn deliver(&mut self, event: Event, route: Route) {
+        self.outputs.push_back(Output::Deliver { event, route });
+    }
+
+    // ----- commands from the application -----
+
+    /// Connects (from `Initialized`, `Closed` or `Failed`), or skips the backoff wait (from
+    /// `Disconnected` or `Suspended`). Does nothing while connecting or connected.
+    pub fn connect(&mut self, now: Instant) {
+        self.handle_timeout(now);
+        match self.state {
+            ConnectionState::Initialized | ConnectionState::Closed | ConnectionState::Failed => {
+                self.attempt = 0;
+                self.failure = None;
+                self.disconnected_since = None;
+                self.start_attempt(now);
+            }
+            ConnectionState::Disconnected { .. } | ConnectionState::Suspended { .. } => self.start_attempt(now),
+            _ => {}
+        }
+    }
+
+    /// The network is back (an OS hint): retry now if waiting to reconnect.
+    pub fn network_up(&mut self, now: Instant) {
+        self.handle_timeout(now);
+        if matches!(self.state, ConnectionState::Disconnected { .. } | ConnectionState::Suspended { .. }) {
+            self.start_attempt(now);
+        }
+    }
+
+    /// Closes gracefully: queued sends and waiting requests fail with `Closed`.
+    pub fn close(&mut self, now: Instant) {
+        match self.state {
+            ConnectionState::Closed | ConnectionState::Closing => return,
+            _ => {}
+        }
+        self.fail_all(Error::Closed);
+        self.retry_at = None;
+        self.open_deadline = None;
+        self.next_ping_at = None;
+        if self.transport_open {
+            self.set_state(ConnectionState::Closing, Some("closed by the application".into()));
+            self.actions.push_back(Action::Close);
+            self.close_deadline = Some(now + self.t.close_timeout);
+        } else {
+            if !matches!(self.state, ConnectionState::Initialized) || self.generation > 0 {
+                self.actions.push_back(Action::Abort);
+            }
+            self.set_state(ConnectionState::Closed, Some("closed by the application".into()));
+        }
+    }
+
+    /// Registers a conversation, so that events naming it are routed to it.
+    pub fn attach(&mut self, conversation_id: &str) {
+        self.conversations.insert(conversation_id.to_owned());
+    }
+
+    /// Unregisters a conversation.
+    pub fn detach(&mut self, conversation_id: &str) {
+        self.conversations.remove(conversation_id);
+    }
+
+    /// Submits a request. An immediate failure (closed, failed, queue full, not connected
+    /// with queueing off) is returned here; otherwise exactly one [`Output::Complete`] follows.
+    pub fn submit(&mut self, submit: Submit, now: Instant) -> Result<(), Error> {
+        self.handle_timeout(now);
+        match &self.state {
+            ConnectionState::Closing | ConnectionState::Closed => return Err(Error::Closed),
+            ConnectionState::Failed => {
+                return Err(self.failure.clone().unwrap_or_else(|| Error::Failed("the connection failed".into())));
+            }
+            ConnectionState::Suspended { .. } => return Err(Error::ConnectionLost),
+            ConnectionState::Connected { .. } => {}
+            _ if !self.t.queue_while_offline => return Err(Error::ConnectionLost),
+            _ => {}
+        }
+        let queued = Queued { submit, resent: false };
+        let is_start = matches!(&queued.submit.expect, Expect::Reply(m) if m.start);
+        if matches!(self.state, ConnectionState::Connected { .. }) {
+            if is_start {
+                self.starts.push_back(queued);
+                self.pump_starts(now);
+            } else {
+                self.write(queued, now);
+            }
+            return Ok(());
+        }
+        let len = queued.submit.frame.len();
+        if self.outbox.len() + self.starts.len() >= self.t.max_queued_events {
+            return Err(Error::QueueFull(format!("{} events", self.t.max_queued_events)));
+        }
+        if self.queued_bytes + len > self.t.max_queued_bytes {
+            return Err(Error::QueueFull(format!("{} bytes", self.t.max_queued_bytes)));
+        }
+        self.queued_bytes += len;
+        if is_start {
+            self.starts.push_back(queued)
+        } else {
+            self.outbox.push_back(queued)
+        }
+        Ok(())
+    }
+
+    /// The caller of a request went away. A queued request is removed and never sent; a
+    /// written one stops waiting, and its reply, if it comes, is delivered as an unsolicited
+    /// event.
+    pub fn cancel(&mut self, id: RequestId) {
+        for q in [&mut self.outbox, &mut self.starts] {
+            if let Some(pos) = q.iter().position(|x| x.submit.id == id) {
+                let removed = q.remove(pos).expect("position is valid");
+                self.queued_bytes = self.queued_bytes.saturating_sub(removed.submit.frame.len());
+                return;
+            }
+        }
+        if let Some(p) = self.pending.iter_mut().find(|p| p.id == id) {
+            if p.matcher.start {
+                // Keep the slot: the start is still in flight on the hub's side.
+                p.cancelled = true;
+            } else {
+                self.pending.retain(|p| p.id != id);
+            }
+            return;
+        }
+        self.unconfirmed.retain(|u| u.queued.submit.id != id);
+    }
+
+    // ----- events from the transport -----
+
+    /// The WebSocket handshake of transport `generation` succeeded.
+    pub fn transport_opened(&mut self, generation: u64, now: Instant) {
+        if generation != self.generation || !matches!(self.state, ConnectionState::Connecting { .. }) {
+            return;
+        }
+        self.transport_open = true;
+        self.last_inbound = now;
+        self.handle_timeout(now);
+    }
+
+    /// Transport `generation` could not be opened, or failed.
+    pub fn transport_failed(&mut self, generation: u64, error: TransportError, now: Instant) {
+        if generation != self.generation {
+            return;
+        }
+        match error {
+            TransportError::Rejected { status } => {
+                self.transport_open = false;
+                self.open_deadline = None;
+                self.fail_for_good(Error::Rejected { status }, format!("the hub rejected the API key (HTTP {status})"));
+            }
+            TransportError::Other(reason) => self.lost(reason, now),
+        }
+    }
+
+    /// Transport `generation` was closed by the peer (`code` from its close frame, if any).
+    pub fn transport_closed(&mut self, generation: u64, code: Option<u16>, reason: &str, now: Instant) {
+        if generation != self.generation {
+            return;
+        }
+        if matches!(self.state, ConnectionState::Closing) {
+            self.transport_open = false;
+            self.close_deadline = None;
+            self.set_state(ConnectionState::Closed, Some("closed by the application".into()));
+            return;
+        }
+        let why = match code {
+            Some(c) if reason.is_empty() => format!("the hub closed the connection (code {c})"),
+            Some(c) => format!("the hub closed the connection (code {c}: {reason})"),
+            None => "the connection was closed without a close frame".to_owned(),
+        };
+        self.lost(why, now);
+    }
+
+    /// Any non-text traffic (ping, pong) arrived on transport `generation`: proof of life.
+    pub fn activity(&mut self, generation: u64, now: Instant) {
+        if generation != self.generation || !self.transport_open {
+            return;
+        }
+        self.proof_of_life(now);
+        self.handle_timeout(now);
+    }
+
+    /// A text frame arrived on transport `generation`.
+    pub fn frame_received(&mut self, generation: u64, text: &str, now: Instant) {
+        if generation != self.generation || !self.transport_open {
+            return;
+        }
+        self.proof_of_life(now);
+        self.handle_timeout(now);
+        let inbound = match decode(text) {
+            Ok(i) => i,
+            Err(e) => {
+                let mut cut = text.len().min(1024);
+                while !text.is_char_boundary(cut) {
+                    cut -= 1;
+                }
+                tracing::warn!(error = %e, "malformed frame from the hub");
+                self.deliver(
+                    Event::Malformed(MalformedFrame { error: e.to_string(), text: text[..cut].to_owned() }),
+                    Route::Client,
+                );
+                return;
+            }
+        };
+        self.outputs.push_back(Output::Frame(inbound.clone()));
+        if let HubEvent::SocketConnected { socket_id } = &inbound.body {
+            let socket_id = socket_id.clone();
+            self.socket_connected(socket_id, now);
+            return;
+        }
+        if let Some(id) = &inbound.event_id
+            && !self.dedupe.insert(&inbound.event_type, id)
+        {
+            tracing::debug!(event_type = %inbound.event_type, "duplicate event dropped");
+            return;
+        }
+        if self.match_reply(&inbound, now) {
+            return;
+        }
+        if let HubEvent::Error(err) = &inbound.body
+            && err.message_link.is_some()
+            && err.code.as_ref().and_then(|c| c.as_number()) == Some(413)
+        {
+            let url = err.message_link.clone().unwrap_or_default();
+            self.actions.push_back(Action::FetchLargeMessage { url, announcement: inbound });
+            return;
+        }
+        let route = self.route(inbound.conversation_id.as_deref());
+        self.deliver(Event::Hub(inbound), route);
+    }
+
+    /// The result of an [`Action::FetchLargeMessage`]: the message's content array, or why it
+    /// could not be fetched (then the 413 error itself is delivered).
+    pub fn large_message_fetched(&mut self, announcement: Inbound, result: Result<Value, String>) {
+        let route = self.route(announcement.conversation_id.as_deref());
+        match result {
+            Ok(content) => {
+                let link = match &announcement.body {
+                    HubEvent::Error(e) => e.message_link.clone(),
+                    _ => None,
+                };
+                let mut payload = serde_json::Map::new();
+                payload.insert("type".into(), json!("message_create"));
+                if let Some(c) = &announcement.conversation_id {
+                    payload.insert("conversation_id".into(), json!(c));
+                }
+                payload.insert("content".into(), content.clone());
+                payload.insert("message_link".into(), json!(link));
+                let raw = json!({
+                    "action": "receiveMessage",
+                    "event": {
+                        "event_type": "bot_message",
+                        "event_payload": payload,
+                        "event_id": announcement.event_id,
+                    }
+                });
+                let inbound = Inbound {
+                    event_type: "bot_message".into(),
+                    event_id: announcement.event_id.clone(),
+                    conversation_id: announcement.conversation_id.clone(),
+                    body: HubEvent::BotMessage(MessageBody {
+                        message_id: None,
+                        content: ContentItem::list_from_json(Some(&content)),
+                        fetched_from_link: true,
+                    }),
+                    raw: Arc::new(raw),
+                };
+                self.deliver(Event::Hub(inbound), route);
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "could not fetch a large message");
+                self.deliver(Event::Hub(announcement), route);
+            }
+        }
+    }
+
+    // ----- time -----
+
+    /// Runs every timer due at `now`.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        if let Some(d) = self.close_deadline
+            && now >= d
+        {
+            self.close_deadline = None;
+            self.transport_open = false;
+            self.actions.push_back(Action::Abort);
+            self.set_state(ConnectionState::Closed, Some("closed by the application".into()));
+        }
+        if let Some(d) = self.open_deadline
+            && now >= d
+        {
+            self.open_deadline = None;
+            self.actions.push_back(Action::Abort);
+            let secs = self.t.connect_timeout.as_secs_f64();
+            self.lost(format!("no socket_connected within {secs} s"), now);
+            self.last_error = Some(Error::timeout("connect", self.t.connect_timeout));
+        }
+        if matches!(self.state, ConnectionState::Connected { .. }) {
+            if now >= self.liveness_deadline() {
+                self.actions.push_back(Action::Abort);
+                let secs = (self.t.ping_interval + self.t.liveness_grace).as_secs_f64();
+                self.lost(format!("nothing received for {secs} s: the link is dead"), now);
+            } else {
+                if self.next_ping_at.is_some_and(|p| now >= p) {
+                    self.actions.push_back(Action::Ping);
+                    self.next_ping_at = Some(now + self.t.ping_interval);
+                }
+                if self.attempt > 0 && self.connected_at.is_some_and(|c| now >= c + self.t.reconnect.reset_after) {
+                    self.attempt = 0;
+                }
+            }
+        }
+        if let (ConnectionState::Disconnected { .. }, Some(since)) = (&self.state, self.disconnected_since)
+            && now >= since + self.t.reconnect.suspend_after
+        {
+            self.suspend(now);
+        }
+        if let Some(r) = self.retry_at
+            && now >= r
+        {
+            self.start_attempt(now);
+        }
+        self.expire_requests(now);
+    }
+
+    fn expire_requests(&mut self, now: Instant) {
+        if self.pending.iter().any(|p| now >= p.deadline) {
+            let (expired, kept): (Vec<_>, Vec<_>) =
+                std::mem::take(&mut self.pending).into_iter().partition(|p| now >= p.deadline);
+            self.pending = kept;
+            for p in expired {
+                if p.matcher.start {
+                    if self.start_in_flight == Some(p.id) {
+                        self.start_in_flight = None;
+                    }
+                    if let Some(u) = &p.matcher.user_id {
+                        self.abandoned_starts.push_back((u.clone(), now + Duration::from_secs(60)));
+                    }
+                }
+                if !p.cancelled {
+                    self.complete(p.id, Err(Error::timeout(&p.operation, p.timeout)));
+                }
+            }
+            self.pump_starts(now);
+        }
+        if self.unconfirmed.iter().any(|u| now >= u.deadline) {
+            let (expired, kept): (Vec<_>, Vec<_>) =
+                std::mem::take(&mut self.unconfirmed).into_iter().partition(|u| now >= u.deadline);
+            self.unconfirmed = kept;
+            for u in expired {
+                let s = u.queued.submit;
+                self.complete(s.id, Err(Error::timeout(&s.operation, s.timeout)));
+            }
+        }
+        while self.abandoned_starts.front().is_some_and(|(_, t)| now >= *t) {
+            self.abandoned_starts.pop_front();
+        }
+    }
+
+    // ----- internals -----
+
+    fn start_attempt(&mut self, now: Instant) {
+        self.retry_at = None;
+        self.generation += 1;
+        self.transport_open = false;
+        self.open_deadline = Some(now + self.t.connect_timeout);
+        self.set_state(ConnectionState::Connecting { attempt: self.attempt + 1 }, None);
+        self.actions.push_back(Action::Open { generation: self.generation });
+    }
+
+    fn socket_connected(&mut self, socket_id: String, now: Instant) {
+        if !matches!(self.state, ConnectionState::Connecting { .. }) {
+            tracing::debug!("socket_connected outside of connecting; ignored");
+            return;
+        }
+        self.open_deadline = None;
+        self.connected_at = Some(now);
+        self.disconnected_since = None;
+        self.last_inbound = now;
+        self.next_ping_at = Some(now + self.t.ping_interval);
+        let reconnect = self.ever_connected;
+        self.ever_connected = true;
+        self.set_state(ConnectionState::Connected { socket_id }, None);
+        if reconnect {
+            let mut ids: Vec<String> = self.conversations.iter().cloned().collect();
+            ids.sort();
+            for id in ids {
+                self.deliver(Event::Discontinuity { conversation_id: id.clone() }, Route::Conversation(id));
+            }
+        }
+        // Flush the queue in order, ahead of anything sent later.
+        while let Some(q) = self.outbox.pop_front() {
+            self.queued_bytes = self.queued_bytes.saturating_sub(q.submit.frame.len());
+            self.write(q, now);
+        }
+        self.pump_starts(now);
+    }
+
+    /// Writes the next queued `conversation_start` when none is in flight.
+    fn pump_starts(&mut self, now: Instant) {
+        if self.start_in_flight.is_some() || !matches!(self.state, ConnectionState::Connected { .. }) {
+            return;
+        }
+        if let Some(q) = self.starts.pop_front() {
+            if !self.transport_open {
+                self.starts.push_front(q);
+                return;
+            }
+            self.queued_bytes = self.queued_bytes.saturating_sub(q.submit.frame.len());
+            self.write(q, now);
+        }
+    }
+
+    fn write(&mut self, q: Queued, now: Instant) {
+        self.actions.push_back(Action::Send(q.submit.frame.clone()));
+        match q.submit.expect.clone() {
+            Expect::Written => self.complete(q.submit.id, Ok(Completion::Written)),
+            Expect::Delivered { client_msg_id } => {
+                if self.unconfirmed.is_empty() {
+                    // Ask for a proof of life right away rather than at the next ping.
+                    self.actions.push_back(Action::Ping);
+                }
+                let deadline = now + q.submit.timeout;
+                self.unconfirmed.push(Unconfirmed { queued: q, client_msg_id, deadline });
+            }
+            Expect::Reply(matcher) => {
+                if matcher.start {
+                    self.start_in_flight = Some(q.submit.id);
+                }
+                self.pending.push(Pending {
+                    id: q.submit.id,
+                    operation: q.submit.operation,
+                    matcher,
+                    deadline: now + q.submit.timeout,
+                    timeout: q.submit.timeout,
+                    cancelled: false,
+                });
+            }
+        }
+    }
+
+    fn proof_of_life(&mut self, now: Instant) {
+        self.last_inbound = now;
+        for u in std::mem::take(&mut self.unconfirmed) {
+            self.complete(u.queued.submit.id, Ok(Completion::Delivered));
+        }
+    }
+
+    fn route(&self, conversation_id: Option<&str>) -> Route {
+        match conversation_id {
+            Some(c) if self.conversations.contains(c) => Route::Conversation(c.to_owned()),
+            Some(_) => Route::Client,
+            None if self.conversations.len() == 1 => {
+                Route::Both(self.conversations.iter().next().cloned().unwrap_or_default())
+            }
+            None => Route::Client,
+        }
+    }
+
+    /// Gives a reply to the request waiting for it. Returns false when nobody waits for it
+    /// (then it is delivered as an ordinary event).
+    fn match_reply(&mut self, inbound: &Inbound, now: Instant) -> bool {
+        fn same(want: &Option<String>, got: Option<&str>) -> bool {
+            match (want, got) {
+                (Some(w), Some(g)) => w == g,
+                _ => true,
+            }
+        }
+        let conv = inbound.conversation_id.as_deref();
+        if let HubEvent::Error(err) = &inbound.body {
+            if err.message_link.is_some() {
+                return false;
+            }
+            // A hub error answers the oldest request naming the same conversation.
+            let Some(c) = conv else { return false };
+            let Some(pos) = self.pending.iter().position(|p| p.matcher.conversation_id.as_deref() == Some(c)) else {
+                return false;
+            };
+            let p = self.pending.remove(pos);
+            if !p.cancelled {
+                self.complete(p.id, Err(Error::from_hub(err, Some(c.to_owned()))));
+            }
+            return true;
+        }
+        if matches!(inbound.body, HubEvent::ConversationStarted) {
+            return self.match_start(inbound, now);
+        }
+        let user = inbound
+            .raw
+            .get("event")
+            .and_then(|e| e.get("event_payload"))
+            .and_then(|p| p.get("userId"))
+            .and_then(Value::as_str);
+        let message_id = match &inbound.body {
+            HubEvent::MessageEdited { message_id } => message_id.as_deref(),
+            _ => None,
+        };
+        let Some(pos) = self.pending.iter().position(|p| {
+            !p.matcher.start
+                && p.matcher.event_type == inbound.event_type
+                && same(&p.matcher.conversation_id, conv)
+                && same(&p.matcher.user_id, user)
+                && same(&p.matcher.message_id, message_id)
+        }) else {
+            return false;
+        };
+        let p = self.pending.remove(pos);
+        if matches!(inbound.body, HubEvent::ConversationDeleted { .. })
+            && let Some(c) = &p.matcher.conversation_id
+        {
+            self.conversations.remove(c);
+        }
+        if p.cancelled {
+            return false;
+        }
+        self.complete(p.id, Ok(Completion::Reply(inbound.clone())));
+        true
+    }
+
+    fn match_start(&mut self, inbound: &Inbound, now: Instant) -> bool {
+        let Some(new_id) = inbound.conversation_id.clone() else {
+            tracing::warn!("conversation_start_success without a conversation_id");
+            return false;
+        };
+        let Some(in_flight) = self.start_in_flight else { return false };
+        let Some(pos) = self.pending.iter().position(|p| p.id == in_flight) else { return false };
+        let prefixed =
+            |user: &str| new_id.strip_prefix(user).is_some_and(|rest| rest.starts_with('-') || rest.starts_with('_'));
+        let ours = self.pending[pos].matcher.user_id.as_deref().is_some_and(prefixed);
+        if !ours && self.abandoned_starts.iter().any(|(u, _)| prefixed(u)) {
+            // The late answer to a start whose caller gave up: not this caller's conversation.
+            tracing::debug!("late conversation_start_success delivered as an unsolicited event");
+            return false;
+        }
+        let p = self.pending.remove(pos);
+        self.start_in_flight = None;
+        let delivered = if p.cancelled {
+            false
+        } else {
+            self.conversations.insert(new_id);
+            self.complete(p.id, Ok(Completion::Reply(inbound.clone())));
+            true
+        };
+        self.pump_starts(now);
+        delivered
+    }
+
+    /// The transport is gone (or given up on); decide what comes next.
+    fn lost(&mut self, reason: String, now: Instant) {
+        let was_open = self.transport_open;
+        self.transport_open = false;
+        self.open_deadline = None;
+        self.next_ping_at = None;
+        if matches!(self.state, ConnectionState::Closing | ConnectionState::Closed | ConnectionState::Failed) {
+            self.close_deadline = None;
+            if matches!(self.state, ConnectionState::Closing) {
+                self.set_state(ConnectionState::Closed, Some("closed by the application".into()));
+            }
+            return;
+        }
+        tracing::info!(reason = %reason, was_open, "connection lost");
+        self.last_error = Some(if was_open { Error::ConnectionLost } else { Error::Connect(reason.clone()) });
+        // Requests that were written and not answered: the answer went with the socket.
+        for p in std::mem::take(&mut self.pending) {
+            if !p.cancelled {
+                self.complete(p.id, Err(Error::ConnectionLost));
+            }
+        }
+        self.start_in_flight = None;
+        // Messages written but never proven delivered.
+        let mut resend = Vec::new();
+        for u in std::mem::take(&mut self.unconfirmed) {
+            if self.t.delivery == Delivery::AtLeastOnce && !u.queued.resent {
+                resend.push(Queued { submit: u.queued.submit, resent: true });
+            } else {
+                self.complete(u.queued.submit.id, Err(Error::PossiblyNotDelivered { client_msg_id: u.client_msg_id }));
+            }
+        }
+        for q in resend.into_iter().rev() {
+            self.queued_bytes += q.submit.frame.len();
+            self.outbox.push_front(q);
+        }
+        if !self.t.reconnect.enabled {
+            self.fail_for_good(Error::ConnectionLost, format!("{reason}; reconnecting is disabled"));
+            return;
+        }
+        self.attempt += 1;
+        if let Some(max) = self.t.reconnect.max_attempts
+            && self.attempt > max
+        {
+            self.fail_for_good(
+                Error::Failed(format!("gave up after {max} attempts: {reason}")),
+                format!("gave up after {max} attempts: {reason}"),
+            );
+            return;
+        }
+        let since = *self.disconnected_since.get_or_insert(now);
+        if now >= since + self.t.reconnect.suspend_after {
+            self.suspend_with_reason(now, reason);
+            return;
+        }
+        let delay = self.backoff.delay(self.attempt - 1);
+        self.retry_at = Some(now + delay);
+        self.set_state(ConnectionState::Disconnected { attempt: self.attempt, retry_in: delay }, Some(reason));
+    }
+
+    fn suspend(&mut self, now: Instant) {
+        let secs = self.t.reconnect.suspend_after.as_secs_f64();
+        self.suspend_with_reason(now, format!("no connection for {secs} s"));
+    }
+
+    fn suspend_with_reason(&mut self, now: Instant, reason: String) {
+        let retry_in = match self.retry_at {
+            Some(r) if r > now && matches!(self.state, ConnectionState::Disconnected { .. }) => {
+                (r - now).min(self.t.reconnect.suspended_retry)
+            }
+            _ => self.t.reconnect.suspended_retry,
+        };
+        self.retry_at = Some(now + retry_in);
+        self.fail_queued(Error::ConnectionLost);
+        self.set_state(ConnectionState::Suspended { retry_in }, Some(reason));
+    }
+
+    fn fail_for_good(&mut self, error: Error, reason: String) {
+        self.retry_at = None;
+        self.next_ping_at = None;
+        self.fail_all(error.clone());
+        self.failure = Some(error);
+        self.set_state(ConnectionState::Failed, Some(reason));
+    }
+
+    fn fail_queued(&mut self, error: Error) {
+        let queued: Vec<Queued> = self.outbox.drain(..).chain(self.starts.drain(..)).collect();
+        self.queued_bytes = 0;
+        for q in queued {
+            self.complete(q.submit.id, Err(error.clone()));
+        }
+    }
+
+    fn fail_all(&mut self, error: Error) {
+        self.fail_queued(error.clone());
+        for p in std::mem::take(&mut self.pending) {
+            if !p.cancelled {
+                self.complete(p.id, Err(error.clone()));
+            }
+        }
+        self.start_in_flight = None;
+        for u in std::mem::take(&mut self.unconfirmed) {
+            self.complete(u.queued.submit.id, Err(error.clone()));
+        }
+    }
+}

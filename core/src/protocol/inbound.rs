@@ -1,0 +1,426 @@
+//! Frames the hub sends: lenient decoding into typed events that keep their raw JSON.
+
+use std::sync::Arc;
+
+use serde_json::{Map, Value};
+
+use super::content::ContentItem;
+use super::transcript::Transcript;
+use super::{obj_field, str_field};
+
+/// A frame received from the hub, decoded.
+///
+/// `raw` is the whole frame exactly as received, so that nothing is lost even when the typed
+/// view ([`HubEvent`]) does not know a field.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Inbound {
+    /// The event type. For a `general_error` nested in a `conversation_update` this is
+    /// `general_error` (the outer frame stays in `raw`).
+    pub event_type: String,
+    /// The hub's id of this event, when it sent one.
+    pub event_id: Option<String>,
+    /// The conversation this event is about, when it names one (an empty id counts as none).
+    pub conversation_id: Option<String>,
+    /// The typed view of the event.
+    pub body: HubEvent,
+    /// The whole frame as received.
+    pub raw: Arc<Value>,
+}
+
+/// The typed view of a hub event.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub enum HubEvent {
+    /// `socket_connected`: the session is ready.
+    SocketConnected {
+        /// The hub's id for this socket.
+        socket_id: String,
+    },
+    /// `conversation_start_success`.
+    ConversationStarted,
+    /// `bot_message`: a message from the chat flow.
+    BotMessage(MessageBody),
+    /// `livechat_message`: a message from a live agent (Slack, Teams, Freshdesk, ...).
+    LivechatMessage(MessageBody),
+    /// `action`: one or more outgoing actions from the flow.
+    Action(Vec<Action>),
+    /// `conversation_update`: agent connected, disconnected, failed assignment, ...
+    ConversationUpdate(ConversationUpdate),
+    /// `general_error`, on its own or nested in a `conversation_update`.
+    Error(HubError),
+    /// `metadata_update_success`.
+    MetadataUpdated,
+    /// `conversation_metadata`: the conversation's metadata.
+    Metadata {
+        /// The metadata object (private metadata under the key `private`).
+        metadata: Value,
+    },
+    /// `conversation_transcript`.
+    Transcript(Transcript),
+    /// `message_edited_success`.
+    MessageEdited {
+        /// The edited message's id.
+        message_id: Option<String>,
+    },
+    /// `delete_conversation_success`.
+    ConversationDeleted {
+        /// The user whose conversations were deleted, when the hub says.
+        user_id: Option<String>,
+    },
+    /// `user_conversations`: a page of a user's conversations.
+    UserConversations(ConversationList),
+    /// An event type this library does not know; see [`Inbound::event_type`] and `payload`.
+    Unknown {
+        /// The event's payload.
+        payload: Value,
+    },
+}
+
+/// The body of a bot or live-chat message.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct MessageBody {
+    /// The hub's message id (`ch_msg_id`), when given.
+    pub message_id: Option<String>,
+    /// The content items, in order.
+    pub content: Vec<ContentItem>,
+    /// True when this message arrived as a 413 `message_link` and was fetched over HTTP.
+    pub fetched_from_link: bool,
+}
+
+impl MessageBody {
+    /// The text items joined with newlines, if there is any.
+    pub fn text(&self) -> Option<String> {
+        super::content::joined_text(&self.content)
+    }
+}
+
+/// An action sent by the flow (or by the client application).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Action {
+    /// The action's id (`id`, or `title` in some hub versions), e.g. `redirectToContactUs`.
+    pub id: String,
+    /// The action's type; `normal` unless the flow says otherwise.
+    pub action_type: String,
+    /// Supporting data (an object, `{}` when absent).
+    pub data: Value,
+}
+
+impl Action {
+    fn from_json(o: &Map<String, Value>) -> Option<Action> {
+        let id = str_field(o, "id").or_else(|| str_field(o, "title")).or_else(|| str_field(o, "name"))?;
+        Some(Action {
+            id,
+            action_type: str_field(o, "type").unwrap_or_else(|| "normal".to_owned()),
+            data: o.get("data").cloned().unwrap_or_else(|| Value::Object(Map::new())),
+        })
+    }
+
+    /// Decodes a list of actions from an `actions` array value.
+    pub(crate) fn list_from_json(v: Option<&Value>) -> Vec<Action> {
+        v.and_then(Value::as_array)
+            .map(|a| a.iter().filter_map(Value::as_object).filter_map(Action::from_json).collect())
+            .unwrap_or_default()
+    }
+}
+
+/// What a `conversation_update` is about.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum UpdateKind {
+    /// `livechatAgentConnected`: `data` holds the agent's info.
+    AgentConnected,
+    /// `livechatAgentDisconnected`.
+    AgentDisconnected,
+    /// `failedAgentAssignment`: no agent could take the conversation.
+    FailedAgentAssignment,
+    /// Any other update type, as sent.
+    Other(String),
+}
+
+impl UpdateKind {
+    /// Maps the wire name to a kind.
+    pub fn from_wire(s: &str) -> UpdateKind {
+        match s {
+            "livechatAgentConnected" => UpdateKind::AgentConnected,
+            "livechatAgentDisconnected" => UpdateKind::AgentDisconnected,
+            "failedAgentAssignment" => UpdateKind::FailedAgentAssignment,
+            other => UpdateKind::Other(other.to_owned()),
+        }
+    }
+}
+
+/// A `conversation_update` event.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ConversationUpdate {
+    /// The update type as sent (`livechatAgentConnected`, ...).
+    pub update_type: String,
+    /// The update type, classified.
+    pub kind: UpdateKind,
+    /// Data relevant to the update (the agent's info for `livechatAgentConnected`).
+    pub data: Value,
+}
+
+/// A hub error's code: a number, or (as some hub versions send) a string.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ErrorCode {
+    /// A numeric code such as 400 or 413.
+    Number(i64),
+    /// A code sent as a non-numeric string.
+    Text(String),
+}
+
+impl ErrorCode {
+    /// The numeric value, also for numeric strings such as `"400"`.
+    pub fn as_number(&self) -> Option<i64> {
+        match self {
+            ErrorCode::Number(n) => Some(*n),
+            ErrorCode::Text(s) => s.trim().parse().ok(),
+        }
+    }
+}
+
+impl std::fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ErrorCode::Number(n) => write!(f, "{n}"),
+            ErrorCode::Text(s) => f.write_str(s),
+        }
+    }
+}
+
+/// A `general_error` from the hub.
+#[derive(Clone, Debug, PartialEq)]
+pub struct HubError {
+    /// The error code (400 "Invalid conversation_id", 413 message too large, ...).
+    pub code: Option<ErrorCode>,
+    /// The hub's description.
+    pub description: String,
+    /// For 413 errors: where the oversize bot message can be fetched.
+    pub message_link: Option<String>,
+    /// True when the error came nested inside a `conversation_update`.
+    pub nested: bool,
+}
+
+/// One page of a user's conversations.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct ConversationList {
+    /// The conversations.
+    pub conversations: Vec<ConversationSummary>,
+    /// Paging information, when the hub sent it.
+    pub pagination: Option<Pagination>,
+}
+
+/// A conversation in a [`ConversationList`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct ConversationSummary {
+    /// The conversation's id.
+    pub conversation_id: String,
+    /// Its metadata.
+    pub metadata: Value,
+    /// The API key it belongs to, when the hub says (lists over several keys).
+    pub api_key: Option<String>,
+}
+
+/// Paging information of a [`ConversationList`].
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct Pagination {
+    /// Whether a next page exists.
+    pub has_next_page: bool,
+    /// Whether a previous page exists.
+    pub has_prev_page: bool,
+    /// This page's number (1-based).
+    pub page: u64,
+    /// Items per page.
+    pub page_size: u64,
+    /// Total number of items.
+    pub total: u64,
+    /// Total number of pages.
+    pub total_pages: u64,
+}
+
+/// Why a frame could not be decoded at all. (A frame that is a valid envelope always decodes;
+/// unknown types and fields become [`HubEvent::Unknown`] or stay in `raw`.)
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum DecodeError {
+    /// The text is not JSON.
+    #[error("frame is not valid JSON: {0}")]
+    NotJson(String),
+    /// The JSON is not an event envelope (`{"event": {"event_type": ...}}`).
+    #[error("frame is not an event envelope: {0}")]
+    NotAnEvent(&'static str),
+}
+
+fn num_field(o: &Map<String, Value>, key: &str) -> u64 {
+    match o.get(key) {
+        Some(Value::Number(n)) => n.as_u64().unwrap_or(0),
+        Some(Value::String(s)) => s.trim().parse().unwrap_or(0),
+        _ => 0,
+    }
+}
+
+fn bool_field(o: &Map<String, Value>, key: &str) -> bool {
+    match o.get(key) {
+        Some(Value::Bool(b)) => *b,
+        Some(Value::String(s)) => s == "true",
+        _ => false,
+    }
+}
+
+fn error_from(p: &Map<String, Value>, nested: bool) -> HubError {
+    let code = match p.get("error_code").or_else(|| p.get("code")) {
+        Some(Value::Number(n)) => n.as_i64().map(ErrorCode::Number),
+        Some(Value::String(s)) => Some(match s.trim().parse() {
+            Ok(n) => ErrorCode::Number(n),
+            Err(_) => ErrorCode::Text(s.clone()),
+        }),
+        _ => None,
+    };
+    HubError {
+        code,
+        description: str_field(p, "error_desc")
+            .or_else(|| str_field(p, "message"))
+            .or_else(|| str_field(p, "error"))
+            .unwrap_or_default(),
+        message_link: str_field(p, "message_link"),
+        nested,
+    }
+}
+
+fn message_from(p: &Map<String, Value>) -> MessageBody {
+    MessageBody {
+        message_id: str_field(p, "ch_msg_id").or_else(|| str_field(p, "message_id")),
+        content: ContentItem::list_from_json(p.get("content")),
+        fetched_from_link: false,
+    }
+}
+
+fn list_from(p: &Map<String, Value>) -> ConversationList {
+    let conversations = p
+        .get("conversations")
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(|c| match c {
+                    Value::Object(o) => Some(ConversationSummary {
+                        conversation_id: str_field(o, "conversation_id").or_else(|| str_field(o, "id"))?,
+                        metadata: o.get("metadata").cloned().unwrap_or_else(|| Value::Object(Map::new())),
+                        api_key: str_field(o, "apiKey"),
+                    }),
+                    Value::String(s) => Some(ConversationSummary {
+                        conversation_id: s.clone(),
+                        metadata: Value::Object(Map::new()),
+                        api_key: None,
+                    }),
+                    _ => None,
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let pagination = obj_field(p, "pagination").map(|o| Pagination {
+        has_next_page: bool_field(o, "hasNextPage"),
+        has_prev_page: bool_field(o, "hasPrevPage"),
+        page: num_field(o, "page"),
+        page_size: num_field(o, "pageSize"),
+        total: num_field(o, "total"),
+        total_pages: num_field(o, "totalPages"),
+    });
+    ConversationList { conversations, pagination }
+}
+
+/// Decodes the text of a WebSocket frame from the hub.
+pub fn decode(text: &str) -> Result<Inbound, DecodeError> {
+    let value: Value = serde_json::from_str(text).map_err(|e| DecodeError::NotJson(e.to_string()))?;
+    decode_value(value)
+}
+
+/// Decodes a frame already parsed as JSON.
+pub fn decode_value(value: Value) -> Result<Inbound, DecodeError> {
+    let raw = Arc::new(value);
+    let top = raw.as_object().ok_or(DecodeError::NotAnEvent("not a JSON object"))?;
+    // `{"action": "receiveMessage", "event": {...}}`; tolerate a bare event object too.
+    let event = match top.get("event") {
+        Some(Value::Object(e)) => e,
+        Some(_) => return Err(DecodeError::NotAnEvent("`event` is not an object")),
+        None if top.contains_key("event_type") => top,
+        None => return Err(DecodeError::NotAnEvent("no `event` object")),
+    };
+    let event_type = match event.get("event_type") {
+        Some(Value::String(s)) if !s.trim().is_empty() => s.trim().to_owned(),
+        _ => return Err(DecodeError::NotAnEvent("no `event_type`")),
+    };
+    let empty = Map::new();
+    let payload = obj_field(event, "event_payload").unwrap_or(&empty);
+    let mut event_id = str_field(event, "event_id");
+    let mut conversation_id = str_field(payload, "conversation_id");
+
+    let (event_type, body) = match event_type.as_str() {
+        "socket_connected" => {
+            (event_type, HubEvent::SocketConnected { socket_id: str_field(payload, "socket_id").unwrap_or_default() })
+        }
+        "conversation_start_success" => (event_type, HubEvent::ConversationStarted),
+        "bot_message" => (event_type, HubEvent::BotMessage(message_from(payload))),
+        "livechat_message" => (event_type, HubEvent::LivechatMessage(message_from(payload))),
+        "action" => {
+            let actions = if payload.contains_key("actions") {
+                Action::list_from_json(payload.get("actions"))
+            } else {
+                Action::from_json(payload).into_iter().collect()
+            };
+            (event_type, HubEvent::Action(actions))
+        }
+        "conversation_update"
+            if payload.get("event_type").and_then(Value::as_str).map(str::trim) == Some("general_error") =>
+        {
+            // The nested form: {event_type: "general_error", event_payload: {...}, event_id}.
+            let inner = obj_field(payload, "event_payload").unwrap_or(&empty);
+            conversation_id = str_field(inner, "conversation_id");
+            if event_id.is_none() {
+                event_id = str_field(payload, "event_id");
+            }
+            ("general_error".to_owned(), HubEvent::Error(error_from(inner, true)))
+        }
+        "conversation_update" => {
+            let update_type = str_field(payload, "type").unwrap_or_default();
+            let kind = UpdateKind::from_wire(&update_type);
+            let data = payload.get("data").cloned().unwrap_or_else(|| Value::Object(Map::new()));
+            (event_type, HubEvent::ConversationUpdate(ConversationUpdate { update_type, kind, data }))
+        }
+        "general_error" => (event_type, HubEvent::Error(error_from(payload, false))),
+        "metadata_update_success" => (event_type, HubEvent::MetadataUpdated),
+        "conversation_metadata" => {
+            let metadata = payload
+                .get("content")
+                .or_else(|| payload.get("metadata"))
+                .cloned()
+                .unwrap_or_else(|| Value::Object(Map::new()));
+            (event_type, HubEvent::Metadata { metadata })
+        }
+        "conversation_transcript" => (event_type, HubEvent::Transcript(Transcript::from_payload(payload))),
+        "message_edited_success" => {
+            (event_type, HubEvent::MessageEdited { message_id: str_field(payload, "message_id") })
+        }
+        "delete_conversation_success" => {
+            (event_type, HubEvent::ConversationDeleted { user_id: str_field(payload, "userId") })
+        }
+        "user_conversations" => (event_type, HubEvent::UserConversations(list_from(payload))),
+        _ => (event_type, HubEvent::Unknown { payload: Value::Object(payload.clone()) }),
+    };
+    Ok(Inbound { event_type, event_id, conversation_id, body, raw })
+}
+
+impl Inbound {
+    /// The text of a bot or live-chat message (its text items joined with newlines).
+    pub fn text(&self) -> Option<String> {
+        match &self.body {
+            HubEvent::BotMessage(m) | HubEvent::LivechatMessage(m) => m.text(),
+            _ => None,
+        }
+    }
+
+    /// The frame's `event_payload` (for the nested error form, the outer payload).
+    pub fn payload(&self) -> &Value {
+        static NULL: Value = Value::Null;
+        self.raw.get("event").and_then(|e| e.get("event_payload")).unwrap_or(&NULL)
+    }
+}

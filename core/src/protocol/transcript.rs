@@ -1,0 +1,144 @@
+//! Conversation transcripts, decoded leniently from the several shapes the hub uses.
+
+use serde_json::{Map, Value};
+
+use super::content::{ContentItem, FileRef};
+use super::inbound::Action;
+use super::str_field;
+
+/// Who wrote a transcript entry.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Sender {
+    /// The end user.
+    User,
+    /// The chat flow (`bot` or `chatbot`).
+    Bot,
+    /// A live agent (`livechat` or `agent`).
+    Agent,
+    /// Anything else, trimmed.
+    Other(String),
+}
+
+impl Sender {
+    /// Classifies a `from` value (surrounding spaces and case are ignored).
+    pub fn from_wire(s: &str) -> Sender {
+        let t = s.trim();
+        match t.to_ascii_lowercase().as_str() {
+            "user" => Sender::User,
+            "bot" | "chatbot" => Sender::Bot,
+            "livechat" | "agent" | "live" => Sender::Agent,
+            _ => Sender::Other(t.to_owned()),
+        }
+    }
+
+    /// A stable lower-case name: `user`, `bot`, `agent`, or the other value.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Sender::User => "user",
+            Sender::Bot => "bot",
+            Sender::Agent => "agent",
+            Sender::Other(s) => s,
+        }
+    }
+}
+
+/// One entry of a transcript.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TranscriptEntry {
+    /// Who wrote it.
+    pub from: Sender,
+    /// Its content items, in order.
+    pub messages: Vec<ContentItem>,
+    /// Actions attached to it.
+    pub actions: Vec<Action>,
+    /// Files attached to it.
+    pub files: Vec<FileRef>,
+    /// The hub's event id, when given.
+    pub event_id: Option<String>,
+    /// The message id, when given.
+    pub message_id: Option<String>,
+    /// The channel's name in the hub, when given.
+    pub channel_name: Option<String>,
+    /// The chatbot's name in the hub, when given.
+    pub chatbot_name: Option<String>,
+    /// The live-chat integration's name, when given.
+    pub livechat_name: Option<String>,
+    /// The entry as the hub sent it.
+    pub raw: Value,
+}
+
+impl TranscriptEntry {
+    /// The entry's text items joined with newlines.
+    pub fn text(&self) -> Option<String> {
+        super::content::joined_text(&self.messages)
+    }
+}
+
+/// A conversation's transcript.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct Transcript {
+    /// The entries in chronological order.
+    pub entries: Vec<TranscriptEntry>,
+}
+
+fn entry_from(o: &Map<String, Value>, inherited_event_id: Option<&String>) -> TranscriptEntry {
+    // `messages` is an array of items, or an object {idChat, messages: [...], actions: [...]}.
+    let (messages, mut actions) = match o.get("messages") {
+        Some(Value::Object(inner)) => {
+            (ContentItem::list_from_json(inner.get("messages")), Action::list_from_json(inner.get("actions")))
+        }
+        other => (ContentItem::list_from_json(other), Vec::new()),
+    };
+    let outer_actions = Action::list_from_json(o.get("actions"));
+    if !outer_actions.is_empty() {
+        actions = outer_actions;
+    }
+    let files = o
+        .get("files")
+        .and_then(Value::as_array)
+        .map(|a| a.iter().filter_map(FileRef::from_json).collect())
+        .unwrap_or_default();
+    TranscriptEntry {
+        from: Sender::from_wire(o.get("from").and_then(Value::as_str).unwrap_or("")),
+        messages,
+        actions,
+        files,
+        event_id: str_field(o, "event_id").or_else(|| inherited_event_id.cloned()),
+        message_id: str_field(o, "message_id").or_else(|| str_field(o, "client_msg_id")),
+        channel_name: str_field(o, "channelName"),
+        chatbot_name: str_field(o, "chatbotName"),
+        livechat_name: str_field(o, "livechatName"),
+        raw: Value::Object(o.clone()),
+    }
+}
+
+impl Transcript {
+    /// Decodes a `conversation_transcript` payload (entries under `transcript` or `messages`),
+    /// or a bare array of entries.
+    pub fn from_payload(payload: &Map<String, Value>) -> Transcript {
+        Transcript::from_entries(payload.get("transcript").or_else(|| payload.get("messages")))
+    }
+
+    /// Decodes an array of entries. An entry without `from` that wraps entries in its own
+    /// `messages` array (the published model) is flattened into those entries.
+    pub fn from_entries(v: Option<&Value>) -> Transcript {
+        let mut entries = Vec::new();
+        for e in v.and_then(Value::as_array).into_iter().flatten() {
+            let Some(o) = e.as_object() else { continue };
+            let wraps = !o.contains_key("from")
+                && o.get("messages")
+                    .and_then(Value::as_array)
+                    .is_some_and(|a| !a.is_empty() && a.iter().all(|m| m.get("from").is_some()));
+            if wraps {
+                let event_id = str_field(o, "event_id");
+                for inner in o["messages"].as_array().into_iter().flatten().filter_map(Value::as_object) {
+                    entries.push(entry_from(inner, event_id.as_ref()));
+                }
+            } else {
+                entries.push(entry_from(o, None));
+            }
+        }
+        Transcript { entries }
+    }
+}
