@@ -1,0 +1,30 @@
+# captivate: `make demo` holds a conversation with the local hub from every front end;
+# `make test` runs every test. One cargo target directory serves everything.
+export CARGO_TARGET_DIR ?= $(CURDIR)/target
+SIM := $(CARGO_TARGET_DIR)/debug/captivate-sim
+WITH_SIM := scripts/with-sim.sh
+
+.PHONY: demo test bench build-sim demo-rust test-rust lint docs
+.DEFAULT_GOAL := demo
+
+demo: demo-rust demo-c demo-python demo-node
+test: test-rust test-c test-python test-node
+
+build-sim:
+	cargo build -q -p captivate-sim
+
+demo-rust: build-sim
+	cargo build -q -p captivate-examples
+	$(WITH_SIM) -- $(CARGO_TARGET_DIR)/debug/chat
+
+test-rust: lint docs
+	cargo test --workspace --exclude captivate-python --exclude captivate-node
+
+lint:
+	cargo fmt --all -- --check
+	cargo clippy --workspace --exclude captivate-python --exclude captivate-node --all-targets -- -D warnings
+
+docs:
+	RUSTDOCFLAGS="-D warnings" cargo doc --no-deps -p captivate -p captivate-sim -p captivate-ffi
+
+include mk/*.mk

@@ -1,0 +1,2 @@
+//! The demo conversation. fn main(){}
+fn main() {}

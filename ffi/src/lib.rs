@@ -1,0 +1,1 @@
+//! libcaptivate (work in progress).
