@@ -38,6 +38,7 @@ mod driver;
 pub mod engine;
 pub mod error;
 pub mod event;
+mod json;
 pub mod protocol;
 mod stream;
 
