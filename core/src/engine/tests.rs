@@ -1,1 +1,794 @@
+//! Unit tests of the engine: no sockets, no tokio, a fake clock.
 
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+
+use super::*;
+use crate::config::{Delivery, Timings};
+
+struct H {
+    e: Engine,
+    now: Instant,
+    actions: Vec<Action>,
+    outputs: Vec<Output>,
+    next_id: RequestId,
+}
+
+fn timings() -> Timings {
+    Timings { jitter_seed: Some(7), ..Timings::default() }
+}
+
+impl H {
+    fn new(t: Timings) -> H {
+        let now = Instant::now();
+        H { e: Engine::new(t, now), now, actions: Vec::new(), outputs: Vec::new(), next_id: 1 }
+    }
+
+    fn drain(&mut self) {
+        while let Some(a) = self.e.poll_action() {
+            self.actions.push(a);
+        }
+        while let Some(o) = self.e.poll_output() {
+            self.outputs.push(o);
+        }
+    }
+
+    fn take_actions(&mut self) -> Vec<Action> {
+        self.drain();
+        std::mem::take(&mut self.actions)
+    }
+
+    fn take_outputs(&mut self) -> Vec<Output> {
+        self.drain();
+        std::mem::take(&mut self.outputs)
+    }
+
+    fn advance(&mut self, d: Duration) {
+        self.now += d;
+        self.e.handle_timeout(self.now);
+    }
+
+    /// Runs the timers until the next deadline, if any; returns how long that was.
+    fn run_to_next_timer(&mut self) -> Option<Duration> {
+        let next = self.e.poll_timeout()?;
+        let d = next.saturating_duration_since(self.now);
+        self.now = self.now.max(next);
+        self.e.handle_timeout(self.now);
+        Some(d)
+    }
+
+    fn frame(&mut self, v: serde_json::Value) {
+        let g = self.e.generation();
+        self.e.frame_received(g, &v.to_string(), self.now);
+    }
+
+    fn socket_connected(&mut self, id: &str) {
+        self.frame(hub("socket_connected", json!({"socket_id": id}), None));
+    }
+
+    /// Initialized → Connected.
+    fn connect(&mut self) {
+        self.e.connect(self.now);
+        self.open_and_greet("s1");
+    }
+
+    fn open_and_greet(&mut self, socket: &str) {
+        let g = self.e.generation();
+        self.e.transport_opened(g, self.now);
+        self.socket_connected(socket);
+    }
+
+    fn submit(&mut self, frame: &str, expect: Expect) -> RequestId {
+        let id = self.next_id;
+        self.next_id += 1;
+        let s = Submit { id, operation: "op".into(), frame: frame.into(), expect, timeout: Duration::from_secs(10) };
+        self.e.submit(s, self.now).expect("submit accepted");
+        id
+    }
+
+    fn states(&mut self) -> Vec<String> {
+        self.take_outputs()
+            .into_iter()
+            .filter_map(|o| match o {
+                Output::State(c) => Some(c.current.name().to_owned()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn completions(&mut self) -> Vec<(RequestId, Result<Completion, Error>)> {
+        self.take_outputs()
+            .into_iter()
+            .filter_map(|o| match o {
+                Output::Complete { id, result } => Some((id, result)),
+                _ => None,
+            })
+            .collect()
+    }
+}
+
+fn hub(event_type: &str, payload: serde_json::Value, event_id: Option<&str>) -> serde_json::Value {
+    json!({"action": "receiveMessage", "event": {"event_type": event_type, "event_payload": payload, "event_id": event_id}})
+}
+
+fn sends(actions: &[Action]) -> Vec<String> {
+    actions
+        .iter()
+        .filter_map(|a| match a {
+            Action::Send(s) => Some(s.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+fn reply(event_type: &str, conversation_id: &str) -> Expect {
+    Expect::Reply(ReplyMatch {
+        event_type: event_type.into(),
+        conversation_id: Some(conversation_id.into()),
+        ..Default::default()
+    })
+}
+
+fn start(user: &str) -> Expect {
+    Expect::Reply(ReplyMatch {
+        event_type: "conversation_start_success".into(),
+        user_id: Some(user.into()),
+        start: true,
+        ..Default::default()
+    })
+}
+
+#[test]
+fn connected_only_after_socket_connected_with_one_event_per_change() {
+    let mut h = H::new(timings());
+    h.e.connect(h.now);
+    assert!(matches!(h.take_actions()[..], [Action::Open { generation: 1 }]));
+    let g = h.e.generation();
+    h.e.transport_opened(g, h.now);
+    assert_eq!(h.e.state().name(), "connecting", "an open socket is not connected yet");
+    h.socket_connected("abc");
+    let outs = h.take_outputs();
+    let changes: Vec<_> = outs
+        .iter()
+        .filter_map(|o| match o {
+            Output::State(c) => Some(c.clone()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(changes.len(), 2);
+    assert_eq!(changes[0].previous, ConnectionState::Initialized);
+    assert_eq!(changes[0].current, ConnectionState::Connecting { attempt: 1 });
+    assert_eq!(changes[1].current, ConnectionState::Connected { socket_id: "abc".into() });
+    for c in &changes {
+        assert_ne!(c.previous, c.current);
+    }
+}
+
+#[test]
+fn no_socket_connected_within_the_open_timeout_retries() {
+    let mut h = H::new(timings());
+    h.e.connect(h.now);
+    let g = h.e.generation();
+    h.e.transport_opened(g, h.now);
+    h.take_outputs();
+    h.advance(Duration::from_millis(9_999));
+    assert_eq!(h.e.state().name(), "connecting");
+    h.advance(Duration::from_millis(1));
+    assert!(h.take_actions().contains(&Action::Abort));
+    assert_eq!(h.e.state().name(), "disconnected");
+    assert_eq!(h.e.last_error().map(Error::kind), Some(crate::ErrorKind::Timeout));
+}
+
+#[test]
+fn a_rejected_key_fails_at_once_without_retrying() {
+    let mut h = H::new(timings());
+    h.e.connect(h.now);
+    let g = h.e.generation();
+    let id = h.submit("{}", Expect::Written);
+    h.e.transport_failed(g, TransportError::Rejected { status: 401 }, h.now);
+    assert_eq!(h.e.state(), &ConnectionState::Failed);
+    let c = h.completions();
+    assert!(matches!(&c[..], [(i, Err(Error::Rejected { status: 401 }))] if *i == id), "{c:?}");
+    h.take_actions();
+    assert_eq!(h.e.poll_timeout(), None, "nothing scheduled after a rejection");
+    h.advance(Duration::from_secs(3600));
+    assert!(h.take_actions().is_empty(), "no retry storm");
+    assert!(matches!(
+        h.e.submit(
+            Submit {
+                id: 99,
+                operation: "x".into(),
+                frame: "{}".into(),
+                expect: Expect::Written,
+                timeout: Duration::from_secs(1)
+            },
+            h.now
+        ),
+        Err(Error::Rejected { .. })
+    ));
+}
+
+#[test]
+fn backoff_delays_stay_in_bounds_and_never_loop_fast() {
+    let mut h = H::new(timings());
+    h.connect();
+    h.take_outputs();
+    let mut attempts_at = Vec::new();
+    for n in 0..40u32 {
+        let g = h.e.generation();
+        h.e.transport_failed(g, TransportError::Other("boom".into()), h.now);
+        let retry_in = match h.e.state().clone() {
+            ConnectionState::Disconnected { attempt, retry_in } => {
+                assert_eq!(attempt, n + 1);
+                retry_in
+            }
+            ConnectionState::Suspended { retry_in } => retry_in,
+            s => panic!("unexpected state {s:?}"),
+        };
+        if matches!(h.e.state(), ConnectionState::Disconnected { .. }) {
+            let d = Duration::from_secs(1).saturating_mul(1u32 << n.min(10)).min(Duration::from_secs(30));
+            assert!(retry_in >= d / 2 && retry_in <= d, "attempt {n}: {retry_in:?} not in [{:?}, {d:?}]", d / 2);
+        }
+        h.take_actions();
+        // The next timer may be the move to Suspended, which keeps the scheduled retry.
+        let mut waited = h.run_to_next_timer().expect("a retry is scheduled");
+        if h.e.state().name() == "suspended" {
+            waited += h.run_to_next_timer().expect("a retry is scheduled");
+        }
+        assert_eq!(waited, retry_in);
+        assert!(matches!(h.take_actions()[..], [Action::Open { .. }]));
+        attempts_at.push(h.now);
+    }
+    for w in attempts_at.windows(3) {
+        assert!(w[2] - w[0] > Duration::from_millis(500), "more than 2 attempts within 500 ms");
+    }
+    assert_eq!(h.e.state().name(), "connecting");
+}
+
+#[test]
+fn jitter_differs_between_clients() {
+    let p = crate::config::ReconnectPolicy::default();
+    let mut a = Backoff::new(&p, Some(1));
+    let mut b = Backoff::new(&p, Some(2));
+    let da: Vec<_> = (0..10).map(|n| a.delay(n)).collect();
+    let db: Vec<_> = (0..10).map(|n| b.delay(n)).collect();
+    assert_ne!(da, db, "two clients must not retry in lockstep");
+    let mut c = Backoff::new(&p, None);
+    for n in 0..10_000u32 {
+        let d = c.delay(n % 12);
+        let cap = c.ceiling(n % 12);
+        assert!(d >= cap / 2 && d <= cap);
+    }
+}
+
+#[test]
+fn suspended_after_long_outage_fails_queued_and_retries_slowly() {
+    let mut h = H::new(timings());
+    h.connect();
+    let g = h.e.generation();
+    h.e.transport_closed(g, None, "", h.now);
+    let id = h.submit("queued", Expect::Written);
+    h.take_outputs();
+    let start = h.now;
+    while h.now < start + Duration::from_secs(130) {
+        h.take_actions();
+        h.run_to_next_timer();
+        if h.e.state().name() == "connecting" {
+            let g = h.e.generation();
+            h.e.transport_failed(g, TransportError::Other("down".into()), h.now);
+        }
+        if h.e.state().name() == "suspended" {
+            break;
+        }
+    }
+    assert_eq!(h.e.state().name(), "suspended");
+    let c = h.completions();
+    assert!(c.iter().any(|(i, r)| *i == id && matches!(r, Err(Error::ConnectionLost))), "{c:?}");
+    // While suspended, sends fail fast.
+    let s = Submit {
+        id: 500,
+        operation: "x".into(),
+        frame: "{}".into(),
+        expect: Expect::Written,
+        timeout: Duration::from_secs(1),
+    };
+    assert!(matches!(h.e.submit(s, h.now), Err(Error::ConnectionLost)));
+    // Retries continue, no faster than every 30 s.
+    h.take_actions();
+    let waited = h.run_to_next_timer().unwrap();
+    assert!(waited <= Duration::from_secs(30));
+    assert_eq!(h.e.state().name(), "connecting");
+}
+
+#[test]
+fn offline_sends_are_flushed_in_order_ahead_of_newer_ones() {
+    let mut h = H::new(timings());
+    h.connect();
+    let g = h.e.generation();
+    h.e.transport_closed(g, Some(1001), "going away", h.now);
+    for i in 0..500 {
+        h.submit(&format!("m{i}"), Expect::Written);
+    }
+    h.take_actions();
+    h.run_to_next_timer();
+    assert!(sends(&h.take_actions()).is_empty(), "nothing is written before socket_connected");
+    let g = h.e.generation();
+    h.e.transport_opened(g, h.now);
+    assert!(sends(&h.take_actions()).is_empty());
+    h.socket_connected("s2");
+    h.submit("newer", Expect::Written);
+    let sent = sends(&h.take_actions());
+    let mut want: Vec<String> = (0..500).map(|i| format!("m{i}")).collect();
+    want.push("newer".into());
+    assert_eq!(sent, want);
+}
+
+#[test]
+fn queue_overflow_fails_the_call_at_once() {
+    let mut h = H::new(Timings { max_queued_events: 3, ..timings() });
+    for i in 0..3 {
+        h.submit(&format!("{i}"), Expect::Written);
+    }
+    let s = Submit {
+        id: 100,
+        operation: "x".into(),
+        frame: "4".into(),
+        expect: Expect::Written,
+        timeout: Duration::from_secs(1),
+    };
+    assert!(matches!(h.e.submit(s, h.now), Err(Error::QueueFull(_))));
+    let mut h = H::new(Timings { max_queued_bytes: 10, ..timings() });
+    h.submit("12345678", Expect::Written);
+    let s = Submit {
+        id: 100,
+        operation: "x".into(),
+        frame: "abc".into(),
+        expect: Expect::Written,
+        timeout: Duration::from_secs(1),
+    };
+    assert!(matches!(h.e.submit(s, h.now), Err(Error::QueueFull(_))));
+}
+
+#[test]
+fn queueing_off_fails_fast_when_offline() {
+    let mut h = H::new(Timings { queue_while_offline: false, ..timings() });
+    let s = Submit {
+        id: 1,
+        operation: "x".into(),
+        frame: "{}".into(),
+        expect: Expect::Written,
+        timeout: Duration::from_secs(1),
+    };
+    assert!(matches!(h.e.submit(s, h.now), Err(Error::ConnectionLost)));
+}
+
+#[test]
+fn request_timeout_counts_from_the_write_and_late_replies_are_unsolicited() {
+    let mut h = H::new(timings());
+    let id = h.submit("req", reply("conversation_metadata", "c1"));
+    h.advance(Duration::from_secs(60));
+    assert!(h.completions().is_empty(), "no timeout while still queued");
+    h.connect();
+    h.e.attach("c1");
+    h.take_outputs();
+    h.advance(Duration::from_millis(9_900));
+    assert!(h.completions().is_empty());
+    h.advance(Duration::from_millis(100));
+    let c = h.completions();
+    assert!(matches!(&c[..], [(i, Err(Error::Timeout { millis: 10_000, .. }))] if *i == id), "{c:?}");
+    h.frame(hub("conversation_metadata", json!({"conversation_id": "c1", "content": {}}), Some("late")));
+    let outs = h.take_outputs();
+    assert!(outs.iter().all(|o| !matches!(o, Output::Complete { .. })), "a late reply completes nothing");
+    assert!(outs.iter().any(|o| matches!(o, Output::Deliver { event: Event::Hub(i), route: Route::Conversation(c) } if i.event_type == "conversation_metadata" && c == "c1")));
+}
+
+#[test]
+fn a_request_cancelled_before_its_write_is_never_sent() {
+    let mut h = H::new(timings());
+    let a = h.submit("a", Expect::Written);
+    let b = h.submit("b", Expect::Written);
+    h.e.cancel(a);
+    h.connect();
+    assert_eq!(sends(&h.take_actions()), vec!["b".to_owned()]);
+    let c = h.completions();
+    assert_eq!(c.len(), 1);
+    assert_eq!(c[0].0, b);
+}
+
+#[test]
+fn every_call_completes_exactly_once() {
+    let mut h = H::new(timings());
+    h.connect();
+    h.e.attach("c");
+    let ok = h.submit("1", reply("conversation_metadata", "c"));
+    let err = h.submit("2", reply("conversation_transcript", "c"));
+    let lost = h.submit("3", reply("metadata_update_success", "c"));
+    h.frame(hub("conversation_metadata", json!({"conversation_id": "c", "content": {"a": 1}}), Some("e1")));
+    h.frame(hub(
+        "general_error",
+        json!({"conversation_id": "c", "error_code": 400, "error_desc": "Invalid conversation_id"}),
+        Some("e2"),
+    ));
+    let g = h.e.generation();
+    h.e.transport_closed(g, None, "", h.now);
+    h.advance(Duration::from_secs(100));
+    let c = h.completions();
+    assert_eq!(c.len(), 3, "{c:?}");
+    assert!(matches!(&c[0], (i, Ok(Completion::Reply(r))) if *i == ok && r.event_type == "conversation_metadata"));
+    assert!(
+        matches!(&c[1], (i, Err(Error::Hub { description, .. })) if *i == err && description == "Invalid conversation_id")
+    );
+    assert!(matches!(&c[2], (i, Err(Error::ConnectionLost)) if *i == lost));
+}
+
+#[test]
+fn a_reply_without_conversation_id_answers_the_oldest_request_of_its_type() {
+    let mut h = H::new(timings());
+    h.connect();
+    let a = h.submit("1", reply("metadata_update_success", "c1"));
+    let b = h.submit("2", reply("metadata_update_success", "c2"));
+    h.frame(hub("metadata_update_success", json!({}), Some("x1")));
+    h.frame(hub("metadata_update_success", json!({"conversation_id": "c2"}), Some("x2")));
+    let ids: Vec<_> = h.completions().into_iter().map(|(i, r)| (i, r.is_ok())).collect();
+    assert_eq!(ids, vec![(a, true), (b, true)]);
+}
+
+#[test]
+fn fifty_concurrent_starts_each_get_their_own_conversation() {
+    // Replies come back in a scrambled but causal order: the engine keeps one start in flight,
+    // so whatever the hub's delay, each success answers the start that was written.
+    let mut h = H::new(timings());
+    h.connect();
+    h.take_actions();
+    let mut want = std::collections::HashMap::new();
+    for i in 0..50 {
+        let user = format!("user{}", i % 7);
+        let id = h.submit(&format!("start-{i}"), start(&user));
+        want.insert(id, user);
+    }
+    let mut got = std::collections::HashMap::new();
+    for round in 0..50 {
+        let written = sends(&h.take_actions());
+        assert_eq!(written.len(), 1, "exactly one start in flight (round {round})");
+        let i: usize = written[0].trim_start_matches("start-").parse().unwrap();
+        let user = format!("user{}", i % 7);
+        h.advance(Duration::from_millis((i as u64 * 37) % 200));
+        h.frame(hub(
+            "conversation_start_success",
+            json!({"conversation_id": format!("{user}_{i}")}),
+            Some(&format!("ev{i}")),
+        ));
+        for (id, r) in h.completions() {
+            match r {
+                Ok(Completion::Reply(inb)) => {
+                    got.insert(id, inb.conversation_id.unwrap());
+                }
+                other => panic!("start {id} failed: {other:?}"),
+            }
+        }
+    }
+    assert_eq!(got.len(), 50);
+    for (id, conv) in &got {
+        assert!(conv.starts_with(&format!("{}_", want[id])), "start {id} got {conv}");
+    }
+    assert_eq!(h.e.conversation_count(), 50);
+}
+
+#[test]
+fn a_late_start_success_is_not_given_to_the_next_caller() {
+    let mut h = H::new(timings());
+    h.connect();
+    let first = h.submit("s1", start("alice"));
+    h.advance(Duration::from_secs(10));
+    let c = h.completions();
+    assert!(matches!(&c[..], [(i, Err(Error::Timeout { .. }))] if *i == first));
+    let second = h.submit("s2", start("bob"));
+    h.frame(hub("conversation_start_success", json!({"conversation_id": "alice_1"}), Some("a")));
+    assert!(h.completions().is_empty(), "alice's late conversation is not bob's");
+    h.frame(hub("conversation_start_success", json!({"conversation_id": "bob-2"}), Some("b")));
+    let c = h.completions();
+    assert!(
+        matches!(&c[..], [(i, Ok(Completion::Reply(r)))] if *i == second && r.conversation_id.as_deref() == Some("bob-2"))
+    );
+}
+
+#[test]
+fn duplicate_event_ids_are_dropped() {
+    let mut h = H::new(timings());
+    h.connect();
+    h.e.attach("c");
+    h.take_outputs();
+    let m =
+        hub("bot_message", json!({"conversation_id": "c", "content": [{"type": "text", "text": "hi"}]}), Some("dup"));
+    h.frame(m.clone());
+    h.frame(m);
+    let delivered = h.take_outputs().into_iter().filter(|o| matches!(o, Output::Deliver { .. })).count();
+    assert_eq!(delivered, 1);
+}
+
+#[test]
+fn routing_follows_the_design() {
+    let mut h = H::new(timings());
+    h.connect();
+    h.take_outputs();
+    let routes = |h: &mut H| -> Vec<Route> {
+        h.take_outputs()
+            .into_iter()
+            .filter_map(|o| match o {
+                Output::Deliver { route, .. } => Some(route),
+                _ => None,
+            })
+            .collect()
+    };
+    h.frame(hub("bot_message", json!({"content": []}), Some("1")));
+    assert_eq!(routes(&mut h), vec![Route::Client], "no conversation open");
+    h.e.attach("a");
+    h.frame(hub("bot_message", json!({"content": []}), Some("2")));
+    assert_eq!(routes(&mut h), vec![Route::Both("a".into())], "exactly one open: it hears id-less events");
+    h.e.attach("b");
+    h.frame(hub("bot_message", json!({"content": []}), Some("3")));
+    h.frame(hub("bot_message", json!({"conversation_id": "b", "content": []}), Some("4")));
+    h.frame(hub("bot_message", json!({"conversation_id": "zzz", "content": []}), Some("5")));
+    h.frame(hub("livechat_message", json!({"conversation_id": "", "content": []}), Some("6")));
+    assert_eq!(routes(&mut h), vec![Route::Client, Route::Conversation("b".into()), Route::Client, Route::Client]);
+}
+
+#[test]
+fn a_discontinuity_per_conversation_after_a_reconnect() {
+    let mut h = H::new(timings());
+    h.connect();
+    h.e.attach("a");
+    h.e.attach("b");
+    let g = h.e.generation();
+    h.e.transport_closed(g, Some(1006), "", h.now);
+    h.take_actions();
+    h.run_to_next_timer();
+    h.open_and_greet("s2");
+    let d: Vec<String> = h
+        .take_outputs()
+        .into_iter()
+        .filter_map(|o| match o {
+            Output::Deliver { event: Event::Discontinuity { conversation_id }, .. } => Some(conversation_id),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(d, vec!["a".to_owned(), "b".to_owned()]);
+}
+
+#[test]
+fn liveness_pings_and_declares_a_silent_link_dead() {
+    let mut h = H::new(timings());
+    h.connect();
+    h.take_actions();
+    h.advance(Duration::from_secs(25));
+    assert_eq!(h.take_actions(), vec![Action::Ping]);
+    // Inbound traffic of any kind keeps it alive.
+    let g = h.e.generation();
+    h.e.activity(g, h.now);
+    h.advance(Duration::from_secs(34));
+    assert_eq!(h.e.state().name(), "connected");
+    h.take_actions();
+    h.advance(Duration::from_secs(1));
+    assert!(h.take_actions().contains(&Action::Abort));
+    assert_eq!(h.e.state().name(), "disconnected");
+}
+
+#[test]
+fn a_write_after_a_long_sleep_goes_to_a_new_connection() {
+    let mut h = H::new(timings());
+    h.connect();
+    h.take_actions();
+    // The machine slept: no timer ran, and the first thing that happens is a send.
+    h.now += Duration::from_secs(600);
+    h.submit("after-sleep", Expect::Written);
+    let actions = h.take_actions();
+    assert!(actions.contains(&Action::Abort));
+    assert!(sends(&actions).is_empty(), "nothing is written into the dead socket");
+}
+
+#[test]
+fn at_most_once_reports_possibly_not_delivered() {
+    let mut h = H::new(timings());
+    h.connect();
+    h.take_actions();
+    let id = h.submit("msg", Expect::Delivered { client_msg_id: "u1".into() });
+    let a = h.take_actions();
+    assert!(a.contains(&Action::Ping), "a proof of life is asked for at once");
+    let g = h.e.generation();
+    h.e.transport_failed(g, TransportError::Other("reset".into()), h.now);
+    let c = h.completions();
+    assert!(
+        matches!(&c[..], [(i, Err(Error::PossiblyNotDelivered { client_msg_id }))] if *i == id && client_msg_id == "u1")
+    );
+    h.take_actions();
+    h.run_to_next_timer();
+    h.open_and_greet("s2");
+    assert!(sends(&h.take_actions()).is_empty(), "never resent");
+}
+
+#[test]
+fn at_least_once_resends_once_with_the_same_frame() {
+    let mut h = H::new(Timings { delivery: Delivery::AtLeastOnce, ..timings() });
+    h.connect();
+    h.take_actions();
+    let id = h.submit("msg-u1", Expect::Delivered { client_msg_id: "u1".into() });
+    h.take_actions();
+    let g = h.e.generation();
+    h.e.transport_failed(g, TransportError::Other("reset".into()), h.now);
+    assert!(h.completions().is_empty());
+    h.run_to_next_timer();
+    h.open_and_greet("s2");
+    assert_eq!(sends(&h.take_actions()), vec!["msg-u1".to_owned()]);
+    // Lost again before any proof: no second resend.
+    let g = h.e.generation();
+    h.e.transport_failed(g, TransportError::Other("reset".into()), h.now);
+    let c = h.completions();
+    assert!(matches!(&c[..], [(i, Err(Error::PossiblyNotDelivered { .. }))] if *i == id));
+    // A delivered message completes on the next inbound frame.
+    h.run_to_next_timer();
+    h.open_and_greet("s3");
+    let id2 = h.submit("m2", Expect::Delivered { client_msg_id: "u2".into() });
+    let g = h.e.generation();
+    h.e.activity(g, h.now);
+    let c = h.completions();
+    assert!(matches!(&c[..], [(i, Ok(Completion::Delivered))] if *i == id2));
+}
+
+#[test]
+fn close_from_every_state() {
+    // Initialized.
+    let mut h = H::new(timings());
+    h.e.close(h.now);
+    assert_eq!(h.e.state(), &ConnectionState::Closed);
+    // Connecting, with a queued send.
+    let mut h = H::new(timings());
+    h.e.connect(h.now);
+    let id = h.submit("q", Expect::Written);
+    h.e.close(h.now);
+    assert_eq!(h.e.state(), &ConnectionState::Closed);
+    assert!(h.completions().iter().any(|(i, r)| *i == id && matches!(r, Err(Error::Closed))));
+    // Connected: graceful close handshake.
+    let mut h = H::new(timings());
+    h.connect();
+    h.take_actions();
+    h.e.close(h.now);
+    assert_eq!(h.e.state(), &ConnectionState::Closing);
+    assert_eq!(h.take_actions(), vec![Action::Close]);
+    let g = h.e.generation();
+    h.e.transport_closed(g, Some(1000), "", h.now);
+    assert_eq!(h.e.state(), &ConnectionState::Closed);
+    // Connected, peer never answers the close: forced after the close timeout.
+    let mut h = H::new(timings());
+    h.connect();
+    h.e.close(h.now);
+    h.advance(Duration::from_secs(2));
+    assert_eq!(h.e.state(), &ConnectionState::Closed);
+    // Disconnected: no retry after close.
+    let mut h = H::new(timings());
+    h.connect();
+    let g = h.e.generation();
+    h.e.transport_closed(g, None, "", h.now);
+    h.e.close(h.now);
+    assert_eq!(h.e.state(), &ConnectionState::Closed);
+    h.take_actions();
+    h.advance(Duration::from_secs(100));
+    assert!(!h.take_actions().iter().any(|a| matches!(a, Action::Open { .. })));
+    // And connect() brings it back.
+    h.e.connect(h.now);
+    assert_eq!(h.e.state().name(), "connecting");
+    // Sends after close fail at once.
+    let mut h = H::new(timings());
+    h.e.close(h.now);
+    let s = Submit {
+        id: 1,
+        operation: "x".into(),
+        frame: "{}".into(),
+        expect: Expect::Written,
+        timeout: Duration::from_secs(1),
+    };
+    assert!(matches!(h.e.submit(s, h.now), Err(Error::Closed)));
+    let _ = h.states();
+}
+
+#[test]
+fn stale_transport_events_are_ignored() {
+    let mut h = H::new(timings());
+    h.connect();
+    let old = h.e.generation();
+    h.e.transport_closed(old, None, "", h.now);
+    h.run_to_next_timer();
+    h.open_and_greet("s2");
+    h.take_outputs();
+    h.e.transport_closed(old, None, "", h.now);
+    h.e.frame_received(old, &hub("bot_message", json!({"content": []}), Some("z")).to_string(), h.now);
+    assert_eq!(h.e.state().name(), "connected");
+    assert!(h.take_outputs().is_empty());
+}
+
+#[test]
+fn malformed_frames_are_reported_and_the_connection_survives() {
+    let mut h = H::new(timings());
+    h.connect();
+    h.take_outputs();
+    let g = h.e.generation();
+    h.e.frame_received(g, "{not json", h.now);
+    h.e.frame_received(g, "[1,2]", h.now);
+    h.e.frame_received(g, r#"{"event": {"no_type": 1}}"#, h.now);
+    let outs = h.take_outputs();
+    assert_eq!(
+        outs.iter()
+            .filter(|o| matches!(o, Output::Deliver { event: Event::Malformed(_), route: Route::Client }))
+            .count(),
+        3
+    );
+    assert_eq!(h.e.state().name(), "connected");
+}
+
+#[test]
+fn large_messages_are_fetched_then_delivered_as_bot_messages() {
+    let mut h = H::new(timings());
+    h.connect();
+    h.e.attach("c");
+    h.take_actions();
+    h.frame(hub(
+        "general_error",
+        json!({"conversation_id": "c", "error_code": 413, "error_desc": "too large", "message_link": "https://x/m/1"}),
+        Some("big"),
+    ));
+    let actions = h.take_actions();
+    let Some(Action::FetchLargeMessage { url, announcement }) =
+        actions.into_iter().find(|a| matches!(a, Action::FetchLargeMessage { .. }))
+    else {
+        panic!("no fetch")
+    };
+    assert_eq!(url, "https://x/m/1");
+    h.take_outputs();
+    h.e.large_message_fetched(announcement, Ok(json!([{"type": "text", "text": "huge"}])));
+    let outs = h.take_outputs();
+    assert!(matches!(&outs[..], [Output::Deliver { event: Event::Hub(i), route: Route::Conversation(c) }]
+        if c == "c" && i.event_type == "bot_message" && i.text().as_deref() == Some("huge")));
+}
+
+#[test]
+fn reconnect_disabled_goes_to_failed_and_max_attempts_is_honoured() {
+    let mut t = timings();
+    t.reconnect.enabled = false;
+    let mut h = H::new(t);
+    h.connect();
+    let g = h.e.generation();
+    h.e.transport_closed(g, None, "", h.now);
+    assert_eq!(h.e.state(), &ConnectionState::Failed);
+
+    let mut t = timings();
+    t.reconnect.max_attempts = Some(2);
+    let mut h = H::new(t);
+    h.connect();
+    for _ in 0..2 {
+        let g = h.e.generation();
+        h.e.transport_failed(g, TransportError::Other("x".into()), h.now);
+        assert_eq!(h.e.state().name(), "disconnected");
+        h.run_to_next_timer();
+    }
+    let g = h.e.generation();
+    h.e.transport_failed(g, TransportError::Other("x".into()), h.now);
+    assert_eq!(h.e.state(), &ConnectionState::Failed);
+}
+
+#[test]
+fn the_attempt_counter_resets_after_a_stable_connection() {
+    let mut h = H::new(timings());
+    h.connect();
+    for _ in 0..5 {
+        let g = h.e.generation();
+        h.e.transport_failed(g, TransportError::Other("x".into()), h.now);
+        h.run_to_next_timer();
+    }
+    h.open_and_greet("s");
+    h.advance(Duration::from_secs(31));
+    let g = h.e.generation();
+    h.e.transport_closed(g, Some(1001), "", h.now);
+    assert!(
+        matches!(h.e.state(), ConnectionState::Disconnected { attempt: 1, retry_in } if *retry_in <= Duration::from_secs(1))
+    );
+}
