@@ -1,0 +1,526 @@
+//! The client against the local hub over real loopback sockets: every operation end to end,
+//! and the hub's faults (drops, restarts, stalls, silence, malformed frames, duplicates).
+
+use std::time::Duration;
+
+use captivate::{
+    Client, Config, ConnectionState, ContentItem, Conversation, DeleteMode, Delivery, Error, ErrorKind, Event,
+    EventStream, FileRef, HubEvent, ListOptions, MetadataTarget, OutgoingMessage, StartMode, StartOptions, TlsRoots,
+    UpdateKind,
+};
+use captivate_sim::{Faults, Sim, SimConfig};
+use serde_json::json;
+
+const WAIT: Duration = Duration::from_secs(10);
+
+async fn sim() -> Sim {
+    Sim::start(SimConfig { agent_delay: Duration::from_millis(20), ..SimConfig::default() }).await.expect("sim starts")
+}
+
+fn config(sim: &Sim) -> Config {
+    let mut c = Config::new(sim.api_key()).url(sim.base_url());
+    c.timings.request_timeout = Duration::from_secs(3);
+    c.timings.reconnect.initial_delay = Duration::from_millis(50);
+    c.timings.reconnect.max_delay = Duration::from_millis(500);
+    c
+}
+
+async fn client(sim: &Sim) -> Client {
+    Client::connect(config(sim)).await.expect("connects")
+}
+
+async fn user_first(client: &Client, user: &str) -> Conversation {
+    client
+        .start_conversation(StartOptions { mode: StartMode::UserFirst, ..StartOptions::new(user) })
+        .await
+        .expect("starts")
+}
+
+/// The next event satisfying `f`, skipping others.
+async fn wait_for(events: &mut EventStream, what: &str, f: impl Fn(&Event) -> bool) -> Event {
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+        match events.next_timeout(left).await {
+            Some(e) if f(&e) => return e,
+            Some(_) => {}
+            None => panic!("no {what} within {WAIT:?}"),
+        }
+    }
+}
+
+fn text_is(e: &Event, want: &str) -> bool {
+    e.text().as_deref() == Some(want)
+}
+
+fn state_is(e: &Event, name: &str) -> bool {
+    matches!(e, Event::State(s) if s.current.name() == name)
+}
+
+#[tokio::test]
+async fn a_whole_conversation_end_to_end() {
+    let sim = sim().await;
+    let client = client(&sim).await;
+    assert!(client.is_connected());
+    assert!(client.socket_id().is_some_and(|s| !s.is_empty()));
+
+    let conv = client
+        .start_conversation(StartOptions {
+            user_basic_info: Some(json!({"firstName": "Ada"})),
+            metadata: Some(json!({"channel": "test"})),
+            private_metadata: Some(json!({"tier": "gold"})),
+            ..StartOptions::new("ada")
+        })
+        .await
+        .unwrap();
+    assert!(conv.id().starts_with("ada"));
+    let mut events = conv.events();
+
+    // Bot-first: the greeting with its buttons arrives without the user saying anything.
+    let greeting = wait_for(&mut events, "greeting", |e| matches!(e.hub().map(|i| &i.body), Some(HubEvent::BotMessage(_)))).await;
+    let HubEvent::BotMessage(m) = &greeting.hub().unwrap().body else { unreachable!() };
+    let buttons = m.content.iter().find_map(|c| match c {
+        ContentItem::Buttons(b) => Some(b.clone()),
+        _ => None,
+    });
+    let labels: Vec<String> = buttons.expect("buttons").options.into_iter().map(|o| o.label).collect();
+    assert_eq!(labels, ["Leave Contact Details", "Chat to Agent"]);
+    assert_eq!(greeting.conversation_id(), Some(conv.id()));
+
+    // Echo.
+    let msg_id = conv.send_message("hello").await.unwrap();
+    assert_eq!(uuid_like(&msg_id), true);
+    wait_for(&mut events, "echo", |e| text_is(e, "You said: hello")).await;
+
+    // Files, cards, an outgoing action.
+    conv.send_message(OutgoingMessage::files(vec![FileRef::new("https://x/a.pdf", "application/pdf", "a.pdf")]))
+        .await
+        .unwrap();
+    wait_for(&mut events, "files ack", |e| text_is(e, "Thanks, I received 1 file(s).")).await;
+    conv.send_message("cards").await.unwrap();
+    wait_for(&mut events, "cards", |e| {
+        matches!(e.hub().map(|i| &i.body), Some(HubEvent::BotMessage(m)) if matches!(m.content.first(), Some(ContentItem::Cards { .. })))
+    })
+    .await;
+    conv.send_message("contact").await.unwrap();
+    let action = wait_for(&mut events, "action", |e| matches!(e.hub().map(|i| &i.body), Some(HubEvent::Action(_)))).await;
+    let HubEvent::Action(a) = &action.hub().unwrap().body else { unreachable!() };
+    assert_eq!(a[0].id, "redirectToContactUs");
+
+    // Hand-over to a live agent by action, agent echo, goodbye.
+    conv.send_action("escalateToHuman", json!({"reason": "test"}), None).await.unwrap();
+    wait_for(&mut events, "agent connected", |e| {
+        matches!(e.hub().map(|i| &i.body), Some(HubEvent::ConversationUpdate(u)) if u.kind == UpdateKind::AgentConnected)
+    })
+    .await;
+    wait_for(&mut events, "agent hello", |e| matches!(e.hub().map(|i| &i.body), Some(HubEvent::LivechatMessage(_)))).await;
+    conv.send_message("where is my order").await.unwrap();
+    wait_for(&mut events, "agent echo", |e| text_is(e, "Sam here: I got \"where is my order\".")).await;
+    conv.send_message("bye").await.unwrap();
+    wait_for(&mut events, "agent gone", |e| {
+        matches!(e.hub().map(|i| &i.body), Some(HubEvent::ConversationUpdate(u)) if u.kind == UpdateKind::AgentDisconnected)
+    })
+    .await;
+
+    // Large message: fetched over HTTP and delivered as an ordinary bot message.
+    conv.send_message("big").await.unwrap();
+    let big = wait_for(&mut events, "large message", |e| {
+        matches!(e.hub().map(|i| &i.body), Some(HubEvent::BotMessage(m)) if m.fetched_from_link)
+    })
+    .await;
+    assert!(big.text().unwrap().len() >= 200 * 1024);
+
+    // Metadata, private metadata, time to live.
+    conv.set_metadata(json!({"plan": "gold"}), Some(MetadataTarget::BotLive)).await.unwrap();
+    conv.set_private_metadata(json!({"crm": 7})).await.unwrap();
+    conv.set_time_to_live(30).await.unwrap();
+    assert_eq!(conv.set_time_to_live(5).await.unwrap_err().kind(), ErrorKind::InvalidArgument);
+    let md = conv.get_metadata().await.unwrap();
+    assert_eq!(md["plan"], "gold");
+    assert_eq!(md["channel"], "test");
+    assert_eq!(md["private"], json!({"crm": 7}));
+    assert_eq!(md["timeToLive"], 30);
+
+    // Edit, transcript.
+    conv.edit_message(&msg_id, "hello, edited").await.unwrap();
+    let t = conv.get_transcript().await.unwrap();
+    assert!(t.entries.iter().any(|e| e.text().as_deref() == Some("hello, edited")), "{t:?}");
+    assert!(t.entries.iter().any(|e| e.text().as_deref() == Some("You said: hello")));
+
+    // Listing with filter and search.
+    let second = user_first(&client, "ada").await;
+    second.set_metadata(json!({"channel": "other", "title": "weekly meeting"}), None).await.unwrap();
+    let all = client.list_conversations(ListOptions::new("ada")).await.unwrap();
+    assert_eq!(all.conversations.len(), 2);
+    let filtered = client
+        .list_conversations(ListOptions { filter: Some(json!({"channel": "other"})), ..ListOptions::new("ada") })
+        .await
+        .unwrap();
+    assert_eq!(filtered.conversations.iter().map(|c| c.conversation_id.as_str()).collect::<Vec<_>>(), [second.id()]);
+    let searched = client
+        .list_conversations(ListOptions { search: Some(json!({"title": "meet"})), ..ListOptions::new("ada") })
+        .await
+        .unwrap();
+    assert_eq!(searched.conversations.len(), 1);
+    let paged = client
+        .list_conversations(ListOptions { page: Some(2), limit: Some(1), ..ListOptions::new("ada") })
+        .await
+        .unwrap();
+    assert_eq!(paged.conversations.len(), 1);
+    let p = paged.pagination.unwrap();
+    assert_eq!((p.page, p.total, p.has_prev_page), (2, 2, true));
+
+    // Delete one; the hub then refuses it with its 400.
+    conv.delete(DeleteMode::Hard).await.unwrap();
+    match conv.get_metadata().await {
+        Err(Error::Hub { code, description, .. }) => {
+            assert_eq!(code.and_then(|c| c.as_number()), Some(400));
+            assert_eq!(description, "Invalid conversation_id");
+        }
+        other => panic!("expected the hub's 400, got {other:?}"),
+    }
+    // Delete all of the user's conversations.
+    client.delete_user_conversations("ada", DeleteMode::Soft).await.unwrap();
+    let none = client.list_conversations(ListOptions::new("ada")).await.unwrap();
+    assert!(none.conversations.is_empty());
+
+    // What the hub received is exactly the frames of the protocol.
+    let received = sim.received();
+    let types: Vec<&str> = received.iter().filter_map(|f| f["event"]["event_type"].as_str()).collect();
+    for t in ["conversation_start", "user_message", "action", "metadata", "metadata_request", "edit_message",
+        "conversation_transcript_request", "get_user_conversations_v2", "delete_conversation", "delete_user_conversations"] {
+        assert!(types.contains(&t), "the hub never saw {t}");
+    }
+    client.close().await;
+    assert_eq!(client.state(), ConnectionState::Closed);
+    assert!(matches!(conv.send_message("after close").await, Err(Error::Closed)));
+}
+
+fn uuid_like(s: &str) -> bool {
+    s.len() == 36 && s.chars().filter(|c| *c == '-').count() == 4
+}
+
+#[tokio::test]
+async fn attach_to_an_existing_conversation_and_raw_escape_hatch() {
+    let sim = sim().await;
+    let a = client(&sim).await;
+    let conv = user_first(&a, "bob").await;
+    let b = client(&sim).await;
+    let same = b.conversation(conv.id()).unwrap();
+    let mut events = same.events();
+    same.send_message("from b").await.unwrap();
+    wait_for(&mut events, "echo on the attached handle", |e| text_is(e, "You said: from b")).await;
+    assert!(b.conversation("  ").is_err());
+
+    let mut raw = b.raw_events();
+    b.send_raw("metadata_request", json!({"conversation_id": conv.id()})).await.unwrap();
+    wait_for(&mut raw, "raw reply", |e| e.kind_name() == "conversation_metadata").await;
+    let reply = b
+        .request_raw("metadata_request", json!({"conversation_id": conv.id()}), "conversation_metadata", Some(conv.id()))
+        .await
+        .unwrap();
+    assert_eq!(reply.event_type, "conversation_metadata");
+}
+
+#[tokio::test]
+async fn a_wrong_api_key_is_rejected_at_once_and_never_shown() {
+    let sim = sim().await;
+    let mut c = config(&sim);
+    c.api_key = captivate::ApiKey::new("sk-very-secret-wrong-key");
+    let err = Client::connect(c.clone()).await.unwrap_err();
+    assert_eq!(err, Error::Rejected { status: 401 });
+    assert!(!format!("{err} {err:?} {c:?}").contains("sk-very-secret"));
+    assert_eq!(sim.connections_accepted(), 0);
+}
+
+#[tokio::test]
+async fn reconnect_after_a_drop_delivers_queued_messages_once_and_in_order() {
+    let sim = sim().await;
+    let client = client(&sim).await;
+    let conv = user_first(&client, "carol").await;
+    let mut events = conv.events();
+    let mut client_events = client.events();
+    sim.set_faults(Faults { stall: true, ..Faults::default() });
+    sim.drop_connections();
+    wait_for(&mut client_events, "disconnected", |e| state_is(e, "disconnected")).await;
+    // Queue while the hub is unreachable... (it refuses nothing, but we are not connected yet)
+    let sends: Vec<_> = (0..20)
+        .map(|i| {
+            let c = conv.clone();
+            tokio::spawn(async move { c.send_message(format!("queued {i}")).await })
+        })
+        .collect();
+    sim.set_faults(Faults::default());
+    for s in sends {
+        s.await.unwrap().expect("queued message delivered");
+    }
+    wait_for(&mut events, "discontinuity", |e| matches!(e, Event::Discontinuity { .. })).await;
+    let texts: Vec<String> = sim
+        .received()
+        .iter()
+        .filter(|f| f["event"]["event_type"] == "user_message")
+        .filter_map(|f| f["event"]["event_payload"]["content"]["text"].as_str().map(str::to_owned))
+        .collect();
+    let queued: Vec<&String> = texts.iter().filter(|t| t.starts_with("queued")).collect();
+    let mut seen = std::collections::HashSet::new();
+    assert!(queued.iter().all(|t| seen.insert(t.to_owned())), "each once: {queued:?}");
+    assert_eq!(queued.len(), 20);
+    // The listener registered before the drop still hears the conversation.
+    conv.send_message("after").await.unwrap();
+    wait_for(&mut events, "echo after reconnect", |e| text_is(e, "You said: after")).await;
+}
+
+#[tokio::test]
+async fn the_hub_restarts_and_the_client_comes_back() {
+    let sim = sim().await;
+    let client = client(&sim).await;
+    let conv = user_first(&client, "dave").await;
+    let mut events = conv.events();
+    let first_socket = client.socket_id();
+    sim.restart(Duration::from_millis(400)).await;
+    wait_for(&mut events, "reconnected", |e| state_is(e, "connected")).await;
+    assert_ne!(client.socket_id(), first_socket, "a new socket after the restart");
+    conv.send_message("still there?").await.unwrap();
+    wait_for(&mut events, "echo", |e| text_is(e, "You said: still there?")).await;
+    assert_eq!(sim.connections_accepted(), 2);
+}
+
+#[tokio::test]
+async fn tls_with_the_hubs_certificate_and_without() {
+    let sim = Sim::start(SimConfig { tls: true, ..SimConfig::default() }).await.unwrap();
+    assert!(sim.base_url().starts_with("wss://"));
+    let mut c = config(&sim);
+    c.tls.roots = TlsRoots::None;
+    c.tls.extra_ca_pem = sim.ca_pem();
+    let client = Client::connect(c.clone()).await.expect("TLS connection");
+    let conv = user_first(&client, "erin").await;
+    let mut events = conv.events();
+    conv.send_message("over tls").await.unwrap();
+    wait_for(&mut events, "echo", |e| text_is(e, "You said: over tls")).await;
+    conv.send_message("big").await.unwrap();
+    wait_for(&mut events, "large message over https", |e| {
+        matches!(e.hub().map(|i| &i.body), Some(HubEvent::BotMessage(m)) if m.fetched_from_link)
+    })
+    .await;
+
+    let mut untrusted = config(&sim);
+    untrusted.tls.roots = TlsRoots::Webpki;
+    let err = Client::connect(untrusted).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Connect, "{err}");
+    assert!(err.to_string().contains("TLS"), "{err}");
+}
+
+#[tokio::test]
+async fn timeouts_and_late_replies() {
+    let sim = sim().await;
+    let mut c = config(&sim);
+    c.timings.request_timeout = Duration::from_millis(400);
+    let client = Client::connect(c).await.unwrap();
+    let conv = user_first(&client, "fay").await;
+    let mut events = conv.events();
+    sim.set_faults(Faults { never_answer: vec!["metadata_request".into()], ..Faults::default() });
+    let started = std::time::Instant::now();
+    let err = conv.get_metadata().await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Timeout);
+    assert!(started.elapsed() >= Duration::from_millis(400));
+    // A reply that comes after the caller gave up reaches the conversation as an event.
+    sim.set_faults(Faults { reply_delay: Duration::from_millis(800), ..Faults::default() });
+    assert_eq!(conv.get_transcript().await.unwrap_err().kind(), ErrorKind::Timeout);
+    wait_for(&mut events, "the late reply", |e| e.kind_name() == "conversation_transcript").await;
+    sim.set_faults(Faults::default());
+    assert!(conv.get_metadata().await.is_ok());
+}
+
+#[tokio::test]
+async fn malformed_frames_and_unknown_events_do_not_break_the_connection() {
+    let sim = sim().await;
+    let client = client(&sim).await;
+    let conv = user_first(&client, "gus").await;
+    let mut client_events = client.events();
+    sim.set_faults(Faults { malformed_before_replies: true, unknown_event_before_replies: true, ..Faults::default() });
+    assert!(conv.get_metadata().await.is_ok());
+    let bad = wait_for(&mut client_events, "malformed", |e| matches!(e, Event::Malformed(_))).await;
+    let Event::Malformed(m) = bad else { unreachable!() };
+    assert_eq!(m.text, "{not json");
+    let unknown = wait_for(&mut client_events, "unknown", |e| e.kind_name() == "mystery_event").await;
+    assert!(matches!(&unknown.hub().unwrap().body, HubEvent::Unknown { payload } if payload["x"] == 1));
+    assert_eq!(unknown.hub().unwrap().raw["event"]["event_type"], "mystery_event");
+    sim.push_text("[not an envelope]");
+    wait_for(&mut client_events, "malformed push", |e| matches!(e, Event::Malformed(_))).await;
+    assert!(client.is_connected());
+}
+
+#[tokio::test]
+async fn replies_without_conversation_id_and_duplicates() {
+    let sim = sim().await;
+    let client = client(&sim).await;
+    let a = user_first(&client, "hal").await;
+    let b = user_first(&client, "hal").await;
+    sim.set_faults(Faults { omit_conversation_id: true, duplicate_events: true, ..Faults::default() });
+    a.set_metadata(json!({"k": "a"}), None).await.unwrap();
+    b.set_metadata(json!({"k": "b"}), None).await.unwrap();
+    sim.set_faults(Faults { duplicate_events: true, ..Faults::default() });
+    let mut events = a.events();
+    a.send_message("once").await.unwrap();
+    wait_for(&mut events, "echo", |e| text_is(e, "You said: once")).await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    while let Some(e) = events.try_next() {
+        assert!(!text_is(&e, "You said: once"), "a duplicate event was delivered twice");
+    }
+}
+
+#[tokio::test]
+async fn a_thousand_conversations_each_hear_only_their_own() {
+    let sim = sim().await;
+    let client = client(&sim).await;
+    let starts: Vec<_> = (0..1000)
+        .map(|i| {
+            let c = client.clone();
+            tokio::spawn(async move {
+                c.start_conversation(StartOptions { mode: StartMode::UserFirst, ..StartOptions::new(format!("u{i}")) })
+                    .await
+                    .map(|conv| (i, conv))
+            })
+        })
+        .collect();
+    let mut convs = Vec::new();
+    for s in starts {
+        convs.push(s.await.unwrap().expect("start"));
+    }
+    for (i, conv) in &convs {
+        assert!(conv.id().starts_with(&format!("u{i}_")), "start {i} got {}", conv.id());
+    }
+    let mut streams: Vec<_> = convs.iter().map(|(_, c)| c.events()).collect();
+    let sends: Vec<_> = convs
+        .iter()
+        .map(|(i, c)| {
+            let c = c.clone();
+            let i = *i;
+            tokio::spawn(async move { c.send_message(format!("n{i}")).await })
+        })
+        .collect();
+    for s in sends {
+        s.await.unwrap().unwrap();
+    }
+    for ((i, conv), events) in convs.iter().zip(streams.iter_mut()) {
+        let want = format!("You said: n{i}");
+        loop {
+            let e = events.next_timeout(WAIT).await.expect("an event");
+            assert_eq!(e.conversation_id(), Some(conv.id()), "conversation {i} heard another's event");
+            if text_is(&e, &want) {
+                break;
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_silent_hub_is_detected_and_left() {
+    let sim = sim().await;
+    let mut c = config(&sim);
+    c.timings.ping_interval = Duration::from_millis(200);
+    c.timings.liveness_grace = Duration::from_millis(200);
+    let client = Client::connect(c).await.unwrap();
+    let mut events = client.events();
+    sim.set_faults(Faults { stall: true, ..Faults::default() });
+    let e = wait_for(&mut events, "dead link", |e| state_is(e, "disconnected")).await;
+    let Event::State(s) = e else { unreachable!() };
+    assert!(s.reason.unwrap().contains("nothing received"));
+    sim.set_faults(Faults::default());
+    wait_for(&mut events, "back", |e| state_is(e, "connected")).await;
+}
+
+#[tokio::test]
+async fn no_socket_connected_times_out_the_connect() {
+    let sim = sim().await;
+    sim.set_faults(Faults { no_socket_connected: true, ..Faults::default() });
+    let mut c = config(&sim);
+    c.timings.connect_timeout = Duration::from_millis(300);
+    let err = Client::connect(c).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Timeout, "{err}");
+}
+
+#[tokio::test]
+async fn at_least_once_resends_with_the_same_client_msg_id() {
+    let sim = sim().await;
+    let mut c = config(&sim);
+    c.timings.delivery = Delivery::AtLeastOnce;
+    let client = Client::connect(c).await.unwrap();
+    let conv = user_first(&client, "ivy").await;
+    // The hub drops the connection right after it reads the next frame (the message).
+    sim.set_faults(Faults { drop_after_frames: Some(1), stall: false, ..Faults::default() });
+    let sent = conv.send_message("resend me").await;
+    sim.set_faults(Faults::default());
+    let ids: Vec<String> = sim
+        .received()
+        .iter()
+        .filter(|f| f["event"]["event_payload"]["content"]["text"] == "resend me")
+        .map(|f| f["event"]["event_payload"]["client_msg_id"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(!ids.is_empty() && ids.len() <= 2, "{ids:?}");
+    assert!(ids.windows(2).all(|w| w[0] == w[1]), "a resend keeps the client_msg_id: {ids:?}");
+    if let Ok(id) = sent {
+        assert_eq!(id, ids[0]);
+    }
+}
+
+#[tokio::test]
+async fn socket_per_conversation_gives_each_its_own_socket() {
+    let sim = sim().await;
+    let mut c = config(&sim);
+    c.socket_per_conversation = true;
+    let client = Client::connect(c).await.unwrap();
+    let a = user_first(&client, "jo").await;
+    let b = user_first(&client, "jo").await;
+    assert_eq!(sim.live_connections(), 3);
+    let (mut ea, mut eb) = (a.events(), b.events());
+    a.send_message("to a").await.unwrap();
+    b.send_message("to b").await.unwrap();
+    wait_for(&mut ea, "a", |e| text_is(e, "You said: to a")).await;
+    wait_for(&mut eb, "b", |e| text_is(e, "You said: to b")).await;
+    client.close().await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(sim.live_connections(), 0);
+}
+
+#[tokio::test]
+async fn dropping_every_handle_closes_the_socket() {
+    let sim = sim().await;
+    let client = client(&sim).await;
+    let conv = user_first(&client, "kim").await;
+    drop(client);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(sim.live_connections(), 1, "the conversation handle keeps it open");
+    drop(conv);
+    for _ in 0..50 {
+        if sim.live_connections() == 0 {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("the socket stayed open");
+}
+
+#[tokio::test]
+async fn invalid_arguments_are_refused_before_anything_is_sent() {
+    let sim = sim().await;
+    let client = client(&sim).await;
+    let conv = user_first(&client, "lee").await;
+    let before = sim.received().len();
+    assert_eq!(conv.send_message(OutgoingMessage::default()).await.unwrap_err().kind(), ErrorKind::InvalidArgument);
+    assert_eq!(conv.set_metadata(json!([1]), None).await.unwrap_err().kind(), ErrorKind::InvalidArgument);
+    assert_eq!(conv.send_action("", json!({}), None).await.unwrap_err().kind(), ErrorKind::InvalidArgument);
+    assert_eq!(conv.edit_message("", "x").await.unwrap_err().kind(), ErrorKind::InvalidArgument);
+    assert_eq!(client.list_conversations(ListOptions::new("")).await.unwrap_err().kind(), ErrorKind::InvalidArgument);
+    let err = client
+        .start_conversation(StartOptions { metadata: Some(json!("no")), ..StartOptions::new("x") })
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidArgument);
+    let huge = "x".repeat(2 << 20);
+    assert_eq!(conv.send_message(huge).await.unwrap_err().kind(), ErrorKind::FrameTooLarge);
+    assert_eq!(sim.received().len(), before);
+    assert!(Client::connect(Config::new("k").url("http://nope")).await.is_err());
+    assert!(Client::connect(Config::new("k").url("ws://h/dev?apiKey=k")).await.is_err());
+    assert!(Client::connect(Config::new("").url("ws://h/dev")).await.is_err());
+}
