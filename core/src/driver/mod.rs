@@ -460,14 +460,9 @@ impl Driver {
                 }
                 self.deliver_to(Scope::Client, event, true);
                 if current.is_terminal() {
+                    self.drop_transport();
                     for w in self.close_waiters.drain(..) {
                         let _ = w.send(());
-                    }
-                }
-                if current != ConnectionState::Closing && !current.is_connected() {
-                    // The transport is gone in every state but these two.
-                    if !matches!(current, ConnectionState::Connecting { .. }) {
-                        self.reader = None;
                     }
                 }
             }
