@@ -179,8 +179,16 @@ impl Link {
     }
 }
 
+/// The engine's clock: monotonic, but never behind the wall clock's progress since the
+/// process started, so that time spent with the machine asleep (which the monotonic clock does
+/// not count on Linux) still expires the liveness deadline before the next write.
 fn now() -> std::time::Instant {
-    tokio::time::Instant::now().into_std()
+    static START: std::sync::LazyLock<(std::time::Instant, std::time::SystemTime)> =
+        std::sync::LazyLock::new(|| (tokio::time::Instant::now().into_std(), std::time::SystemTime::now()));
+    let (mono_start, wall_start) = *START;
+    let mono = tokio::time::Instant::now().into_std();
+    let wall = wall_start.elapsed().unwrap_or_default();
+    mono.max(mono_start + wall)
 }
 
 enum IoEvent {
@@ -251,7 +259,7 @@ impl Driver {
                     (g, r) = async { match connecting.as_mut() { Some(f) => f.await, None => std::future::pending().await } } => Step::Opened(g, r),
                     (g, m) = async { match reader.as_mut() { Some((g, r)) => (*g, r.next().await), None => std::future::pending().await } } => Step::Read(g, m),
                     Some(e) = io_rx.recv() => Step::Io(e),
-                    _ = async { match deadline { Some(d) => tokio::time::sleep_until(d.into()).await, None => std::future::pending().await } } => Step::Timer,
+                    _ = async { match deadline { Some(d) => tokio::time::sleep(d.saturating_duration_since(now())).await, None => std::future::pending().await } } => Step::Timer,
                 }
             };
             self.step(step);
