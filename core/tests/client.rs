@@ -77,7 +77,8 @@ async fn a_whole_conversation_end_to_end() {
     let mut events = conv.events();
 
     // Bot-first: the greeting with its buttons arrives without the user saying anything.
-    let greeting = wait_for(&mut events, "greeting", |e| matches!(e.hub().map(|i| &i.body), Some(HubEvent::BotMessage(_)))).await;
+    let greeting =
+        wait_for(&mut events, "greeting", |e| matches!(e.hub().map(|i| &i.body), Some(HubEvent::BotMessage(_)))).await;
     let HubEvent::BotMessage(m) = &greeting.hub().unwrap().body else { unreachable!() };
     let buttons = m.content.iter().find_map(|c| match c {
         ContentItem::Buttons(b) => Some(b.clone()),
@@ -103,7 +104,8 @@ async fn a_whole_conversation_end_to_end() {
     })
     .await;
     conv.send_message("contact").await.unwrap();
-    let action = wait_for(&mut events, "action", |e| matches!(e.hub().map(|i| &i.body), Some(HubEvent::Action(_)))).await;
+    let action =
+        wait_for(&mut events, "action", |e| matches!(e.hub().map(|i| &i.body), Some(HubEvent::Action(_)))).await;
     let HubEvent::Action(a) = &action.hub().unwrap().body else { unreachable!() };
     assert_eq!(a[0].id, "redirectToContactUs");
 
@@ -113,7 +115,8 @@ async fn a_whole_conversation_end_to_end() {
         matches!(e.hub().map(|i| &i.body), Some(HubEvent::ConversationUpdate(u)) if u.kind == UpdateKind::AgentConnected)
     })
     .await;
-    wait_for(&mut events, "agent hello", |e| matches!(e.hub().map(|i| &i.body), Some(HubEvent::LivechatMessage(_)))).await;
+    wait_for(&mut events, "agent hello", |e| matches!(e.hub().map(|i| &i.body), Some(HubEvent::LivechatMessage(_))))
+        .await;
     conv.send_message("where is my order").await.unwrap();
     wait_for(&mut events, "agent echo", |e| text_is(e, "Sam here: I got \"where is my order\".")).await;
     conv.send_message("bye").await.unwrap();
@@ -124,9 +127,11 @@ async fn a_whole_conversation_end_to_end() {
 
     // Large message: fetched over HTTP and delivered as an ordinary bot message.
     conv.send_message("big").await.unwrap();
-    let big = wait_for(&mut events, "large message", |e| {
-        matches!(e.hub().map(|i| &i.body), Some(HubEvent::BotMessage(m)) if m.fetched_from_link)
-    })
+    let big = wait_for(
+        &mut events,
+        "large message",
+        |e| matches!(e.hub().map(|i| &i.body), Some(HubEvent::BotMessage(m)) if m.fetched_from_link),
+    )
     .await;
     assert!(big.text().unwrap().len() >= 200 * 1024);
 
@@ -187,8 +192,18 @@ async fn a_whole_conversation_end_to_end() {
     // What the hub received is exactly the frames of the protocol.
     let received = sim.received();
     let types: Vec<&str> = received.iter().filter_map(|f| f["event"]["event_type"].as_str()).collect();
-    for t in ["conversation_start", "user_message", "action", "metadata", "metadata_request", "edit_message",
-        "conversation_transcript_request", "get_user_conversations_v2", "delete_conversation", "delete_user_conversations"] {
+    for t in [
+        "conversation_start",
+        "user_message",
+        "action",
+        "metadata",
+        "metadata_request",
+        "edit_message",
+        "conversation_transcript_request",
+        "get_user_conversations_v2",
+        "delete_conversation",
+        "delete_user_conversations",
+    ] {
         assert!(types.contains(&t), "the hub never saw {t}");
     }
     client.close().await;
@@ -216,7 +231,12 @@ async fn attach_to_an_existing_conversation_and_raw_escape_hatch() {
     b.send_raw("metadata_request", json!({"conversation_id": conv.id()})).await.unwrap();
     wait_for(&mut raw, "raw reply", |e| e.kind_name() == "conversation_metadata").await;
     let reply = b
-        .request_raw("metadata_request", json!({"conversation_id": conv.id()}), "conversation_metadata", Some(conv.id()))
+        .request_raw(
+            "metadata_request",
+            json!({"conversation_id": conv.id()}),
+            "conversation_metadata",
+            Some(conv.id()),
+        )
         .await
         .unwrap();
     assert_eq!(reply.event_type, "conversation_metadata");
@@ -298,9 +318,11 @@ async fn tls_with_the_hubs_certificate_and_without() {
     conv.send_message("over tls").await.unwrap();
     wait_for(&mut events, "echo", |e| text_is(e, "You said: over tls")).await;
     conv.send_message("big").await.unwrap();
-    wait_for(&mut events, "large message over https", |e| {
-        matches!(e.hub().map(|i| &i.body), Some(HubEvent::BotMessage(m)) if m.fetched_from_link)
-    })
+    wait_for(
+        &mut events,
+        "large message over https",
+        |e| matches!(e.hub().map(|i| &i.body), Some(HubEvent::BotMessage(m)) if m.fetched_from_link),
+    )
     .await;
 
     let mut untrusted = config(&sim);

@@ -41,10 +41,8 @@ async fn the_api_key_is_never_shown() {
 
     let client = Client::connect(config.clone()).await.unwrap();
     seen += &format!("{client:?}");
-    let conv = client
-        .start_conversation(StartOptions { mode: StartMode::UserFirst, ..StartOptions::new("u") })
-        .await
-        .unwrap();
+    let conv =
+        client.start_conversation(StartOptions { mode: StartMode::UserFirst, ..StartOptions::new("u") }).await.unwrap();
     let mut events = client.events();
     sim.drop_connections();
     sim.restart(Duration::from_millis(200)).await;

@@ -297,3 +297,50 @@ fn lenient_decoding_of_odd_shapes() {
     assert!(protocol::decode(r#"{"event": {"event_payload": {}}}"#).is_err());
     assert!(protocol::decode(r#"{"event": 5}"#).is_err());
 }
+
+/// Truncated, bit-flipped and spliced frames never panic the decoder: they decode (leniently)
+/// or fail with a [`protocol::DecodeError`].
+#[test]
+fn mangled_frames_never_panic() {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/receive");
+    let frames: Vec<Vec<u8>> =
+        std::fs::read_dir(dir).unwrap().map(|e| std::fs::read(e.unwrap().path()).unwrap()).collect();
+    let mut state = 0x2545_F491_4F6C_DD1Du64;
+    let mut rand = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    let mut decoded = 0;
+    for round in 0..20_000 {
+        let base = &frames[round % frames.len()];
+        let mut f = base.clone();
+        match rand() % 4 {
+            0 => f.truncate((rand() as usize) % (f.len() + 1)),
+            1 => {
+                for _ in 0..1 + rand() % 4 {
+                    let i = (rand() as usize) % f.len();
+                    f[i] ^= 1 << (rand() % 8);
+                }
+            }
+            2 => {
+                let other = &frames[(rand() as usize) % frames.len()];
+                let cut = (rand() as usize) % f.len();
+                f.truncate(cut);
+                f.extend_from_slice(&other[(rand() as usize) % other.len()..]);
+            }
+            _ => {
+                let i = (rand() as usize) % f.len();
+                let j = (rand() as usize) % f.len();
+                f.swap(i, j);
+            }
+        }
+        if let Ok(text) = std::str::from_utf8(&f)
+            && protocol::decode(text).is_ok()
+        {
+            decoded += 1;
+        }
+    }
+    assert!(decoded > 100, "some mangled frames are still valid envelopes and decode ({decoded})");
+}
