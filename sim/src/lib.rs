@@ -1,1 +1,665 @@
-//! The local Captivate hub.
+//! The local Captivate hub: a WebSocket server on loopback that plays the Captivate Chat hub
+//! for demos, tests and benchmarks, with reproducible faults.
+//!
+//! One port serves everything: WebSocket upgrades are the hub; plain HTTP requests are the
+//! large-message links (`GET /messages/<id>` with `x-api-key`), files, and the control
+//! endpoints that tests in any language use to inject faults (`/control/...`).
+
+mod flow;
+mod http;
+
+use std::collections::{HashMap, VecDeque};
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{Map, Value, json};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{mpsc, watch};
+use tokio::task::JoinHandle;
+use tokio_tungstenite::WebSocketStream;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use tokio_tungstenite::tungstenite::protocol::{CloseFrame, Role};
+
+/// How to run the hub.
+#[derive(Clone, Debug)]
+pub struct SimConfig {
+    /// The API key clients must present (default `test-key`).
+    pub api_key: String,
+    /// The port; 0 picks a free one.
+    pub port: u16,
+    /// Serve TLS with a generated self-signed certificate for `localhost` and `127.0.0.1`.
+    pub tls: bool,
+    /// How long the simulated live agent takes to answer (default 50 ms).
+    pub agent_delay: Duration,
+}
+
+impl Default for SimConfig {
+    fn default() -> Self {
+        SimConfig { api_key: "test-key".into(), port: 0, tls: false, agent_delay: Duration::from_millis(50) }
+    }
+}
+
+/// Misbehaviour on demand. Every field off by default.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Faults {
+    /// Delay every reply and pushed event by this.
+    pub reply_delay: Duration,
+    /// Request event types to ignore silently (no reply, no processing).
+    pub never_answer: Vec<String>,
+    /// Replies and pushes carry no `conversation_id` in their payload.
+    pub omit_conversation_id: bool,
+    /// Stop reading and writing on every connection, keeping TCP open (a half-open link).
+    pub stall: bool,
+    /// Drop a connection abruptly after receiving this many text frames on it.
+    pub drop_after_frames: Option<usize>,
+    /// Send `{not json` before each reply.
+    pub malformed_before_replies: bool,
+    /// Send an event of the unknown type `mystery_event` before each reply.
+    pub unknown_event_before_replies: bool,
+    /// Send every hub event twice with the same `event_id`.
+    pub duplicate_events: bool,
+    /// Answer transcript requests with the `messages` key instead of `transcript`.
+    pub transcript_as_messages: bool,
+    /// Never send `socket_connected` after the handshake.
+    pub no_socket_connected: bool,
+}
+
+impl Faults {
+    /// Reads faults from the JSON of the control endpoint (`reply_delay_ms` for the delay;
+    /// missing fields are off).
+    pub fn from_json(v: &Value) -> Faults {
+        let b = |k: &str| v.get(k).and_then(Value::as_bool).unwrap_or(false);
+        Faults {
+            reply_delay: Duration::from_millis(v.get("reply_delay_ms").and_then(Value::as_u64).unwrap_or(0)),
+            never_answer: v
+                .get("never_answer")
+                .and_then(Value::as_array)
+                .map(|a| a.iter().filter_map(|s| s.as_str().map(str::to_owned)).collect())
+                .unwrap_or_default(),
+            omit_conversation_id: b("omit_conversation_id"),
+            stall: b("stall"),
+            drop_after_frames: v.get("drop_after_frames").and_then(Value::as_u64).map(|n| n as usize),
+            malformed_before_replies: b("malformed_before_replies"),
+            unknown_event_before_replies: b("unknown_event_before_replies"),
+            duplicate_events: b("duplicate_events"),
+            transcript_as_messages: b("transcript_as_messages"),
+            no_socket_connected: b("no_socket_connected"),
+        }
+    }
+
+    /// The JSON form read by [`Faults::from_json`].
+    pub fn to_json(&self) -> Value {
+        json!({
+            "reply_delay_ms": self.reply_delay.as_millis() as u64,
+            "never_answer": self.never_answer,
+            "omit_conversation_id": self.omit_conversation_id,
+            "stall": self.stall,
+            "drop_after_frames": self.drop_after_frames,
+            "malformed_before_replies": self.malformed_before_replies,
+            "unknown_event_before_replies": self.unknown_event_before_replies,
+            "duplicate_events": self.duplicate_events,
+            "transcript_as_messages": self.transcript_as_messages,
+            "no_socket_connected": self.no_socket_connected,
+        })
+    }
+}
+
+/// What a connection task is told to do.
+#[derive(Debug)]
+enum Out {
+    Text(String),
+    Close(u16, String),
+    Drop,
+}
+
+struct Conn {
+    tx: mpsc::UnboundedSender<Out>,
+}
+
+/// A conversation kept by the hub.
+#[derive(Debug, Default)]
+pub(crate) struct Conv {
+    pub(crate) id: String,
+    pub(crate) user_id: String,
+    pub(crate) metadata: Map<String, Value>,
+    pub(crate) transcript: Vec<Value>,
+    pub(crate) greeted: bool,
+    pub(crate) agent: bool,
+    /// The connection that last named this conversation.
+    pub(crate) conn: u64,
+}
+
+#[derive(Default)]
+pub(crate) struct State {
+    pub(crate) convs: Vec<Conv>,
+    pub(crate) big: HashMap<String, Value>,
+    received: Vec<Value>,
+    conns: HashMap<u64, Conn>,
+}
+
+pub(crate) struct Shared {
+    pub(crate) config: SimConfig,
+    pub(crate) port: u16,
+    pub(crate) state: Mutex<State>,
+    faults: watch::Sender<Faults>,
+    accepted: AtomicUsize,
+    next_conn: AtomicU64,
+    tls: Option<tokio_rustls::TlsAcceptor>,
+    ca_pem: Option<String>,
+    listener_task: Mutex<Option<JoinHandle<()>>>,
+    /// Restarts asked for over HTTP, carried out by a supervisor task.
+    pub(crate) restarts: mpsc::UnboundedSender<Duration>,
+}
+
+/// A running hub. Stops when dropped.
+pub struct Sim {
+    shared: Arc<Shared>,
+}
+
+impl Drop for Sim {
+    fn drop(&mut self) {
+        if let Some(t) = self.shared.listener_task.lock().unwrap().take() {
+            t.abort();
+        }
+        self.drop_connections();
+    }
+}
+
+fn tls_acceptor() -> std::io::Result<(tokio_rustls::TlsAcceptor, String)> {
+    let err = |e: String| std::io::Error::other(e);
+    let cert = rcgen::generate_simple_self_signed(vec!["localhost".to_owned(), "127.0.0.1".to_owned()])
+        .map_err(|e| err(e.to_string()))?;
+    let pem = cert.cert.pem();
+    let key = rustls_pki_types::PrivateKeyDer::Pkcs8(cert.signing_key.serialize_der().into());
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| err(e.to_string()))?
+        .with_no_client_auth()
+        .with_single_cert(vec![cert.cert.der().clone()], key)
+        .map_err(|e| err(e.to_string()))?;
+    Ok((tokio_rustls::TlsAcceptor::from(Arc::new(config)), pem))
+}
+
+impl Sim {
+    /// Starts the hub on 127.0.0.1.
+    pub async fn start(config: SimConfig) -> std::io::Result<Sim> {
+        Sim::start_on("127.0.0.1", config).await
+    }
+
+    /// Starts the hub on the given host address.
+    pub async fn start_on(host: &str, config: SimConfig) -> std::io::Result<Sim> {
+        let listener = TcpListener::bind((host, config.port)).await?;
+        let port = listener.local_addr()?.port();
+        let (tls, ca_pem) = if config.tls {
+            let (a, pem) = tls_acceptor()?;
+            (Some(a), Some(pem))
+        } else {
+            (None, None)
+        };
+        let (restarts, mut restart_rx) = mpsc::unbounded_channel::<Duration>();
+        let shared = Arc::new(Shared {
+            config,
+            port,
+            state: Mutex::new(State::default()),
+            faults: watch::channel(Faults::default()).0,
+            accepted: AtomicUsize::new(0),
+            next_conn: AtomicU64::new(1),
+            tls,
+            ca_pem,
+            listener_task: Mutex::new(None),
+            restarts,
+        });
+        let weak = Arc::downgrade(&shared);
+        tokio::spawn(async move {
+            while let Some(d) = restart_rx.recv().await {
+                match weak.upgrade() {
+                    Some(s) => s.restart(d).await,
+                    None => return,
+                }
+            }
+        });
+        let task = tokio::spawn(accept_loop(shared.clone(), listener));
+        *shared.listener_task.lock().unwrap() = Some(task);
+        Ok(Sim { shared })
+    }
+
+    /// The URL a client uses: `ws://127.0.0.1:PORT/dev?apiKey=KEY` (`wss://localhost:...` with TLS).
+    pub fn url(&self) -> String {
+        format!("{}?apiKey={}", self.base_url(), self.shared.config.api_key)
+    }
+
+    /// The URL without the key.
+    pub fn base_url(&self) -> String {
+        if self.shared.config.tls {
+            format!("wss://localhost:{}/dev", self.shared.port)
+        } else {
+            format!("ws://127.0.0.1:{}/dev", self.shared.port)
+        }
+    }
+
+    /// The HTTP base of the same port (large messages, files, control).
+    pub fn http_url(&self) -> String {
+        self.shared.http_url()
+    }
+
+    /// The port.
+    pub fn port(&self) -> u16 {
+        self.shared.port
+    }
+
+    /// The API key clients must present.
+    pub fn api_key(&self) -> &str {
+        &self.shared.config.api_key
+    }
+
+    /// With TLS, the PEM of the self-signed certificate a client can trust.
+    pub fn ca_pem(&self) -> Option<String> {
+        self.shared.ca_pem.clone()
+    }
+
+    /// Replaces the fault settings.
+    pub fn set_faults(&self, faults: Faults) {
+        self.shared.set_faults(faults);
+    }
+
+    /// The fault settings.
+    pub fn faults(&self) -> Faults {
+        self.shared.faults()
+    }
+
+    /// Closes every connection abruptly (no close frame).
+    pub fn drop_connections(&self) {
+        self.shared.drop_connections();
+    }
+
+    /// Sends a close frame with `code` on every connection, then closes it.
+    pub fn close_connections(&self, code: u16, reason: &str) {
+        self.shared.close_connections(code, reason);
+    }
+
+    /// Closes all connections and stops listening for `down_for`, then listens again on the
+    /// same port. Conversations survive.
+    pub async fn restart(&self, down_for: Duration) {
+        self.shared.restart(down_for).await
+    }
+
+    /// Sends this exact frame to every live connection.
+    pub fn push(&self, frame: Value) {
+        self.shared.push_text(&frame.to_string());
+    }
+
+    /// Sends raw text to every live connection.
+    pub fn push_text(&self, text: &str) {
+        self.shared.push_text(text);
+    }
+
+    /// Every frame received from clients, in arrival order.
+    pub fn received(&self) -> Vec<Value> {
+        self.shared.received()
+    }
+
+    /// Successful WebSocket handshakes so far.
+    pub fn connections_accepted(&self) -> usize {
+        self.shared.connections_accepted()
+    }
+
+    /// Connections open now.
+    pub fn live_connections(&self) -> usize {
+        self.shared.live_connections()
+    }
+
+    /// Stops the hub.
+    pub async fn shutdown(self) {
+        drop(self);
+        tokio::task::yield_now().await;
+    }
+}
+
+impl Shared {
+    pub(crate) fn set_faults(&self, faults: Faults) {
+        self.faults.send_replace(faults);
+    }
+
+    pub(crate) fn drop_connections(&self) {
+        self.to_all(|| Out::Drop);
+    }
+
+    pub(crate) fn close_connections(&self, code: u16, reason: &str) {
+        self.to_all(|| Out::Close(code, reason.to_owned()));
+    }
+
+    pub(crate) fn push(&self, frame: Value) {
+        self.push_text(&frame.to_string());
+    }
+
+    pub(crate) fn push_text(&self, text: &str) {
+        let t = text.to_owned();
+        self.to_all(|| Out::Text(t.clone()));
+    }
+
+    pub(crate) fn received(&self) -> Vec<Value> {
+        self.state.lock().unwrap().received.clone()
+    }
+
+    pub(crate) fn connections_accepted(&self) -> usize {
+        self.accepted.load(Ordering::SeqCst)
+    }
+
+    pub(crate) fn live_connections(&self) -> usize {
+        self.state.lock().unwrap().conns.len()
+    }
+
+    pub(crate) fn http_url(&self) -> String {
+        if self.config.tls {
+            format!("https://localhost:{}", self.port)
+        } else {
+            format!("http://127.0.0.1:{}", self.port)
+        }
+    }
+
+    fn to_all(&self, mut out: impl FnMut() -> Out) {
+        let st = self.state.lock().unwrap();
+        for c in st.conns.values() {
+            let _ = c.tx.send(out());
+        }
+    }
+
+    async fn restart(self: &Arc<Self>, down_for: Duration) {
+        if let Some(t) = self.listener_task.lock().unwrap().take() {
+            t.abort();
+        }
+        self.to_all(|| Out::Drop);
+        tokio::time::sleep(down_for).await;
+        let mut tries = 0;
+        let listener = loop {
+            match TcpListener::bind(("127.0.0.1", self.port)).await {
+                Ok(l) => break l,
+                Err(e) if tries < 50 => {
+                    tries += 1;
+                    eprintln!("sim: rebinding port {}: {e}", self.port);
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                }
+                Err(e) => {
+                    eprintln!("sim: could not listen again: {e}");
+                    return;
+                }
+            }
+        };
+        let task = tokio::spawn(accept_loop(self.clone(), listener));
+        *self.listener_task.lock().unwrap() = Some(task);
+    }
+
+    pub(crate) fn faults(&self) -> Faults {
+        self.faults.borrow().clone()
+    }
+
+    /// Sends a hub event to a connection (honouring the faults), as a reply or a push.
+    pub(crate) fn send_event(&self, conn: u64, event_type: &str, mut payload: Value, reply: bool) {
+        let faults = self.faults();
+        if faults.omit_conversation_id
+            && let Some(o) = payload.as_object_mut()
+        {
+            o.remove("conversation_id");
+        }
+        let frame = json!({
+            "action": "receiveMessage",
+            "event": {
+                "event_type": event_type,
+                "event_payload": payload,
+                "event_id": uuid::Uuid::new_v4().to_string(),
+                "accepts_response_payload": false,
+            }
+        })
+        .to_string();
+        let mut texts = Vec::new();
+        if reply && faults.malformed_before_replies {
+            texts.push("{not json".to_owned());
+        }
+        if reply && faults.unknown_event_before_replies {
+            texts.push(
+                json!({"action": "receiveMessage", "event": {"event_type": "mystery_event", "event_payload": {"x": 1}, "event_id": uuid::Uuid::new_v4().to_string()}})
+                    .to_string(),
+            );
+        }
+        texts.push(frame.clone());
+        if faults.duplicate_events {
+            texts.push(frame);
+        }
+        let st = self.state.lock().unwrap();
+        if let Some(c) = st.conns.get(&conn) {
+            for t in texts {
+                let _ = c.tx.send(Out::Text(t));
+            }
+        }
+    }
+
+    /// The connection to push a conversation's events to: the one that last named it, else
+    /// the newest live one.
+    pub(crate) fn route(&self, st: &State, conv_conn: u64) -> Option<u64> {
+        if st.conns.contains_key(&conv_conn) { Some(conv_conn) } else { st.conns.keys().max().copied() }
+    }
+}
+
+async fn accept_loop(shared: Arc<Shared>, listener: TcpListener) {
+    loop {
+        let Ok((tcp, peer)) = listener.accept().await else { continue };
+        let _ = tcp.set_nodelay(true);
+        tokio::spawn(handle_tcp(shared.clone(), tcp, peer));
+    }
+}
+
+/// A plain or TLS stream.
+pub(crate) trait Io: AsyncRead + AsyncWrite + Unpin + Send {}
+impl<T: AsyncRead + AsyncWrite + Unpin + Send> Io for T {}
+
+/// A parsed HTTP request head.
+pub(crate) struct Head {
+    pub(crate) method: String,
+    pub(crate) path: String,
+    pub(crate) headers: Vec<(String, String)>,
+}
+
+impl Head {
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
+
+    pub(crate) fn query(&self, key: &str) -> Option<String> {
+        let q = self.path.split_once('?')?.1;
+        q.split('&').find_map(|kv| {
+            let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
+            (k == key).then(|| percent_decode(v))
+        })
+    }
+}
+
+fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%'
+            && i + 2 < b.len() + 0
+            && let Ok(v) = u8::from_str_radix(std::str::from_utf8(&b[i + 1..i + 3]).unwrap_or("zz"), 16)
+        {
+            out.push(v);
+            i += 3;
+            continue;
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+async fn handle_tcp(shared: Arc<Shared>, tcp: TcpStream, peer: SocketAddr) {
+    let mut io: Box<dyn Io> = match &shared.tls {
+        Some(acceptor) => match acceptor.accept(tcp).await {
+            Ok(s) => Box::new(s),
+            Err(e) => {
+                eprintln!("sim: TLS handshake with {peer} failed: {e}");
+                return;
+            }
+        },
+        None => Box::new(tcp),
+    };
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 4096];
+    let (head, head_len) = loop {
+        let n = match io.read(&mut chunk).await {
+            Ok(0) | Err(_) => return,
+            Ok(n) => n,
+        };
+        buf.extend_from_slice(&chunk[..n]);
+        let mut headers = [httparse::EMPTY_HEADER; 64];
+        let mut req = httparse::Request::new(&mut headers);
+        match req.parse(&buf) {
+            Ok(httparse::Status::Complete(len)) => {
+                let head = Head {
+                    method: req.method.unwrap_or("GET").to_owned(),
+                    path: req.path.unwrap_or("/").to_owned(),
+                    headers: req
+                        .headers
+                        .iter()
+                        .map(|h| (h.name.to_owned(), String::from_utf8_lossy(h.value).into_owned()))
+                        .collect(),
+                };
+                break (head, len);
+            }
+            Ok(httparse::Status::Partial) if buf.len() < 64 * 1024 => continue,
+            _ => {
+                let _ =
+                    io.write_all(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n").await;
+                return;
+            }
+        }
+    };
+    let rest = buf.split_off(head_len);
+    let upgrade = head.header("upgrade").is_some_and(|u| u.eq_ignore_ascii_case("websocket"));
+    if upgrade {
+        websocket(shared, io, head, rest, peer).await;
+    } else {
+        http::serve(&shared, io, head, rest).await;
+    }
+}
+
+async fn websocket(shared: Arc<Shared>, mut io: Box<dyn Io>, head: Head, rest: Vec<u8>, peer: SocketAddr) {
+    if head.query("apiKey").as_deref() != Some(shared.config.api_key.as_str()) {
+        eprintln!("sim: {peer}: refused a wrong or missing API key");
+        let _ = io
+            .write_all(b"HTTP/1.1 401 Unauthorized\r\nContent-Type: text/plain\r\nContent-Length: 12\r\nConnection: close\r\n\r\nUnauthorized")
+            .await;
+        return;
+    }
+    let Some(key) = head.header("sec-websocket-key") else {
+        let _ = io.write_all(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n").await;
+        return;
+    };
+    let accept = tokio_tungstenite::tungstenite::handshake::derive_accept_key(key.as_bytes());
+    let resp = format!(
+        "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: {accept}\r\n\r\n"
+    );
+    if io.write_all(resp.as_bytes()).await.is_err() {
+        return;
+    }
+    let ws = WebSocketStream::from_partially_read(io, rest, Role::Server, None).await;
+    shared.accepted.fetch_add(1, Ordering::SeqCst);
+    let id = shared.next_conn.fetch_add(1, Ordering::SeqCst);
+    let (tx, rx) = mpsc::unbounded_channel();
+    shared.state.lock().unwrap().conns.insert(id, Conn { tx: tx.clone() });
+    eprintln!("sim: connection {id} from {peer}");
+    if !shared.faults().no_socket_connected {
+        shared.send_event(id, "socket_connected", json!({"socket_id": uuid::Uuid::new_v4().to_string()}), false);
+    }
+    run_connection(&shared, id, ws, rx).await;
+    shared.state.lock().unwrap().conns.remove(&id);
+    eprintln!("sim: connection {id} closed");
+}
+
+async fn run_connection(
+    shared: &Arc<Shared>,
+    id: u64,
+    ws: WebSocketStream<Box<dyn Io>>,
+    rx: mpsc::UnboundedReceiver<Out>,
+) {
+    let (mut sink, mut stream) = ws.split();
+    let mut faults_rx = shared.faults.subscribe();
+    // Outgoing messages pass through a delay line so that a reply delay keeps their order.
+    let (delayed_tx, mut delayed_rx) = mpsc::unbounded_channel::<(tokio::time::Instant, Out)>();
+    let mut rx = rx;
+    let delay_faults = shared.faults.subscribe();
+    let feeder = tokio::spawn(async move {
+        while let Some(o) = rx.recv().await {
+            let at = tokio::time::Instant::now() + delay_faults.borrow().reply_delay;
+            let urgent = matches!(o, Out::Drop | Out::Close(..));
+            let at = if urgent { tokio::time::Instant::now() } else { at };
+            if delayed_tx.send((at, o)).is_err() {
+                return;
+            }
+        }
+    });
+    let mut frames = 0usize;
+    let mut pending: VecDeque<(tokio::time::Instant, Out)> = VecDeque::new();
+    loop {
+        let stalled = faults_rx.borrow().stall;
+        if stalled {
+            // Neither read nor write; keep collecting what should go out, and obey drops.
+            tokio::select! {
+                r = faults_rx.changed() => if r.is_err() { break },
+                Some((at, o)) = delayed_rx.recv() => {
+                    if matches!(o, Out::Drop) { break }
+                    pending.push_back((at, o));
+                }
+            }
+            continue;
+        }
+        if let Some((at, o)) = pending.pop_front() {
+            tokio::time::sleep_until(at).await;
+            match o {
+                Out::Text(t) => {
+                    if sink.send(Message::Text(t.into())).await.is_err() {
+                        break;
+                    }
+                }
+                Out::Close(code, reason) => {
+                    let _ = sink
+                        .send(Message::Close(Some(CloseFrame { code: CloseCode::from(code), reason: reason.into() })))
+                        .await;
+                    break;
+                }
+                Out::Drop => break,
+            }
+            continue;
+        }
+        tokio::select! {
+            r = faults_rx.changed() => if r.is_err() { break },
+            Some(item) = delayed_rx.recv() => pending.push_back(item),
+            msg = stream.next() => match msg {
+                Some(Ok(Message::Text(t))) => {
+                    frames += 1;
+                    let value: Option<Value> = serde_json::from_str(t.as_str()).ok();
+                    if let Some(v) = &value {
+                        shared.state.lock().unwrap().received.push(v.clone());
+                    }
+                    if shared.faults().drop_after_frames.is_some_and(|n| frames >= n) {
+                        eprintln!("sim: connection {id}: dropping after {frames} frames (fault)");
+                        break;
+                    }
+                    match value {
+                        Some(v) => flow::handle(shared, id, &v),
+                        None => eprintln!("sim: connection {id}: malformed frame ignored"),
+                    }
+                }
+                Some(Ok(Message::Close(_))) | None | Some(Err(_)) => break,
+                Some(Ok(_)) => {}
+            },
+        }
+    }
+    feeder.abort();
+}

@@ -1,0 +1,403 @@
+//! The scripted chat flow and the request/reply handling of the hub.
+
+use std::sync::Arc;
+
+use serde_json::{Map, Value, json};
+
+use crate::{Conv, Shared};
+
+fn s<'a>(p: &'a Value, key: &str) -> Option<&'a str> {
+    p.get(key).and_then(Value::as_str).filter(|v| !v.is_empty())
+}
+
+fn text_item(t: &str) -> Value {
+    json!({"type": "text", "text": t})
+}
+
+fn greeting() -> Vec<Value> {
+    vec![
+        text_item("Hi. I'm the Captivate Bot."),
+        text_item("You can leave us your contact details or you can chat to us directly now!"),
+        json!({"type": "buttons", "buttons": {
+            "title": "Please choose from one of the following:",
+            "options": [
+                {"label": "Leave Contact Details", "value": "Leave Contact Details"},
+                {"label": "Chat to Agent", "value": "Chat to Agent"}
+            ]
+        }}),
+    ]
+}
+
+/// Handles one frame from connection `conn`.
+pub(crate) fn handle(shared: &Arc<Shared>, conn: u64, frame: &Value) {
+    let event = frame.get("event").unwrap_or(&Value::Null);
+    let Some(et) = event.get("event_type").and_then(Value::as_str) else {
+        eprintln!("sim: a frame without event_type ignored");
+        return;
+    };
+    if shared.faults().never_answer.iter().any(|t| t == et) {
+        eprintln!("sim: not answering {et} (fault)");
+        return;
+    }
+    let empty = json!({});
+    let p = event.get("event_payload").filter(|v| v.is_object()).unwrap_or(&empty);
+    match et {
+        "conversation_start" => start(shared, conn, p),
+        "user_message" => user_message(shared, conn, p),
+        "metadata" => {
+            let Some(id) = touch(shared, conn, p) else { return };
+            if let Some(m) = p.get("metadata").and_then(Value::as_object) {
+                let mut st = shared.state.lock().unwrap();
+                if let Some(c) = st.convs.iter_mut().find(|c| c.id == id) {
+                    for (k, v) in m {
+                        c.metadata.insert(k.clone(), v.clone());
+                    }
+                }
+            }
+            shared.send_event(conn, "metadata_update_success", json!({"conversation_id": id}), true);
+        }
+        "metadata_request" => {
+            let Some(id) = touch(shared, conn, p) else { return };
+            let md = conv_field(shared, &id, |c| Value::Object(c.metadata.clone()));
+            shared.send_event(conn, "conversation_metadata", json!({"conversation_id": id, "content": md}), true);
+        }
+        "conversation_transcript_request" => {
+            let Some(id) = touch(shared, conn, p) else { return };
+            let t = conv_field(shared, &id, |c| Value::Array(c.transcript.clone()));
+            let key = if shared.faults().transcript_as_messages { "messages" } else { "transcript" };
+            shared.send_event(conn, "conversation_transcript", json!({"conversation_id": id, key: t}), true);
+        }
+        "edit_message" => {
+            let Some(id) = touch(shared, conn, p) else { return };
+            let message_id = s(p, "message_id").unwrap_or_default().to_owned();
+            let content = p.get("content").cloned().unwrap_or(Value::Null);
+            {
+                let mut st = shared.state.lock().unwrap();
+                if let Some(c) = st.convs.iter_mut().find(|c| c.id == id)
+                    && let Some(e) = c.transcript.iter_mut().find(|e| e["message_id"] == message_id.as_str())
+                {
+                    e["messages"] = json!([content]);
+                    e["edited"] = json!(true);
+                }
+            }
+            shared.send_event(
+                conn,
+                "message_edited_success",
+                json!({"conversation_id": id, "message_id": message_id}),
+                true,
+            );
+        }
+        "action" => {
+            let Some(id) = touch(shared, conn, p) else { return };
+            if s(p, "id") == Some("escalateToHuman") {
+                escalate(shared, &id);
+            }
+        }
+        "delete_conversation" => delete(shared, conn, p),
+        "delete_user_conversations" => match s(p, "userId") {
+            Some(u) => delete_user(shared, conn, u, None),
+            None => eprintln!("sim: delete_user_conversations without userId"),
+        },
+        "get_conversations" | "get_user_conversations" | "get_user_conversations_v2" => list(shared, conn, et, p),
+        other => eprintln!("sim: unknown event type {other} ignored"),
+    }
+}
+
+fn start(shared: &Arc<Shared>, conn: u64, p: &Value) {
+    let user = s(p, "userId").unwrap_or("anon").to_owned();
+    let id = format!("{user}_{}", uuid::Uuid::new_v4());
+    let metadata = p.get("metadata").and_then(Value::as_object).cloned().unwrap_or_default();
+    shared.state.lock().unwrap().convs.push(Conv { id: id.clone(), user_id: user, metadata, conn, ..Conv::default() });
+    shared.send_event(conn, "conversation_start_success", json!({"conversation_id": id}), true);
+}
+
+/// Finds the conversation a request names and records `conn` as its connection; answers the
+/// hub's 400 when it does not exist.
+fn touch(shared: &Arc<Shared>, conn: u64, p: &Value) -> Option<String> {
+    let id = s(p, "conversation_id").unwrap_or_default().to_owned();
+    let found = {
+        let mut st = shared.state.lock().unwrap();
+        match st.convs.iter_mut().find(|c| c.id == id) {
+            Some(c) => {
+                c.conn = conn;
+                true
+            }
+            None => false,
+        }
+    };
+    if found {
+        Some(id)
+    } else {
+        shared.send_event(
+            conn,
+            "general_error",
+            json!({"conversation_id": id, "error_code": 400, "error_desc": "Invalid conversation_id"}),
+            true,
+        );
+        None
+    }
+}
+
+fn conv_field(shared: &Shared, id: &str, f: impl Fn(&Conv) -> Value) -> Value {
+    let st = shared.state.lock().unwrap();
+    st.convs.iter().find(|c| c.id == id).map(f).unwrap_or(Value::Null)
+}
+
+/// Sends an event to a conversation's connection and records it in its transcript.
+fn push(shared: &Shared, id: &str, event_type: &str, mut payload: Value) {
+    let conn = {
+        let mut st = shared.state.lock().unwrap();
+        let Some(pos) = st.convs.iter().position(|c| c.id == id) else { return };
+        let from = match event_type {
+            "bot_message" => Some("bot"),
+            "livechat_message" => Some("livechat"),
+            _ => None,
+        };
+        if let Some(from) = from {
+            let content = payload.get("content").cloned().unwrap_or(json!([]));
+            st.convs[pos]
+                .transcript
+                .push(json!({"from": from, "messages": content, "event_id": uuid::Uuid::new_v4().to_string()}));
+        }
+        let conv_conn = st.convs[pos].conn;
+        shared.route(&st, conv_conn)
+    };
+    payload["conversation_id"] = json!(id);
+    if let Some(conn) = conn {
+        shared.send_event(conn, event_type, payload, false);
+    }
+}
+
+fn bot(shared: &Shared, id: &str, content: Vec<Value>) {
+    push(
+        shared,
+        id,
+        "bot_message",
+        json!({"type": "message_create", "ch_msg_id": uuid::Uuid::new_v4().to_string(), "bot": {}, "content": content}),
+    );
+}
+
+fn agent(shared: &Shared, id: &str, text: &str) {
+    push(shared, id, "livechat_message", json!({"type": "message_create", "content": [text_item(text)]}));
+}
+
+fn later(shared: &Arc<Shared>, f: impl FnOnce(&Shared) + Send + 'static) {
+    let shared = shared.clone();
+    let delay = shared.config.agent_delay;
+    tokio::spawn(async move {
+        tokio::time::sleep(delay).await;
+        f(&shared);
+    });
+}
+
+fn escalate(shared: &Arc<Shared>, id: &str) {
+    {
+        let mut st = shared.state.lock().unwrap();
+        match st.convs.iter_mut().find(|c| c.id == id) {
+            Some(c) if !c.agent => c.agent = true,
+            _ => return,
+        }
+    }
+    bot(shared, id, vec![text_item("Please wait while I connect you to the support team.")]);
+    let id = id.to_owned();
+    later(shared, move |sh| {
+        push(
+            sh,
+            &id,
+            "conversation_update",
+            json!({"type": "livechatAgentConnected", "data": {"agentInfo": {"name": "Sam"}}}),
+        );
+        agent(sh, &id, "Hi, this is Sam from support. How can I help?");
+    });
+}
+
+fn user_message(shared: &Arc<Shared>, conn: u64, p: &Value) {
+    let Some(id) = touch(shared, conn, p) else { return };
+    let content = p.get("content").cloned().unwrap_or(json!({}));
+    let text = content.get("text").and_then(Value::as_str).unwrap_or("").trim().to_owned();
+    let files = content.get("files").and_then(Value::as_array).map_or(0, Vec::len);
+    let (greet, live) = {
+        let mut st = shared.state.lock().unwrap();
+        let Some(c) = st.convs.iter_mut().find(|c| c.id == id) else { return };
+        if !(text.is_empty() && files == 0) {
+            c.transcript.push(json!({"from": "user", "messages": [content], "message_id": s(p, "client_msg_id")}));
+        }
+        let greet = !c.greeted;
+        c.greeted = true;
+        (greet, c.agent)
+    };
+    if greet {
+        bot(shared, &id, greeting());
+    }
+    if text.is_empty() && files == 0 {
+        return;
+    }
+    if files > 0 {
+        bot(shared, &id, vec![text_item(&format!("Thanks, I received {files} file(s)."))]);
+        if text.is_empty() {
+            return;
+        }
+    }
+    let lower = text.to_lowercase();
+    if live {
+        let id2 = id.clone();
+        if lower == "bye" {
+            if let Some(c) = shared.state.lock().unwrap().convs.iter_mut().find(|c| c.id == id) {
+                c.agent = false;
+            }
+            later(shared, move |sh| {
+                agent(sh, &id2, "Glad I could help. Bye!");
+                push(sh, &id2, "conversation_update", json!({"type": "livechatAgentDisconnected", "data": {}}));
+            });
+        } else {
+            later(shared, move |sh| agent(sh, &id2, &format!("Sam here: I got \"{text}\".")));
+        }
+        return;
+    }
+    if lower.contains("agent") {
+        escalate(shared, &id);
+    } else if lower.contains("contact") {
+        bot(shared, &id, vec![text_item("Taking you to our contact page.")]);
+        push(
+            shared,
+            &id,
+            "action",
+            json!({"type": "normal", "id": "redirectToContactUs", "data": {"page": "/contact"}}),
+        );
+    } else if lower == "cards" {
+        bot(
+            shared,
+            &id,
+            vec![json!({"type": "cards", "cards": [
+                {"title": "Plan A", "description": "For small teams", "buttons": [{"label": "Choose A", "value": "plan a"}]},
+                {"title": "Plan B", "description": "For everyone else", "buttons": [{"label": "Choose B", "value": "plan b"}]}
+            ]})],
+        );
+    } else if lower == "files" {
+        let url = format!("{}/files/brochure.pdf", shared.http_url());
+        bot(
+            shared,
+            &id,
+            vec![
+                json!({"type": "files", "files": [{"url": url, "type": "application/pdf", "filename": "brochure.pdf"}]}),
+            ],
+        );
+    } else if lower == "big" || lower.contains("large message") {
+        let key = uuid::Uuid::new_v4().to_string();
+        let big_text = "All work and no play makes a big message. ".repeat(200 * 1024 / 42 + 1);
+        shared
+            .state
+            .lock()
+            .unwrap()
+            .big
+            .insert(key.clone(), json!({"botMessage": {"content": [text_item(&big_text)]}}));
+        let link = format!("{}/messages/{key}", shared.http_url());
+        push(
+            shared,
+            &id,
+            "general_error",
+            json!({"error_code": 413, "error_desc": "Message too large", "message_link": link}),
+        );
+    } else {
+        bot(shared, &id, vec![text_item(&format!("You said: {text}"))]);
+    }
+}
+
+fn delete(shared: &Arc<Shared>, conn: u64, p: &Value) {
+    if let Some(u) = s(p, "userId")
+        && s(p, "conversation_id").is_none()
+    {
+        return delete_user(shared, conn, u, None);
+    }
+    let id = s(p, "conversation_id").unwrap_or_default().to_owned();
+    let removed = {
+        let mut st = shared.state.lock().unwrap();
+        st.convs.iter().position(|c| c.id == id).map(|pos| st.convs.remove(pos))
+    };
+    match removed {
+        Some(c) => shared.send_event(
+            conn,
+            "delete_conversation_success",
+            json!({"conversation_id": id, "userId": c.user_id}),
+            true,
+        ),
+        None => {
+            // The seed's "delete all of a user": the user id in place of a conversation id.
+            let owns = shared.state.lock().unwrap().convs.iter().any(|c| c.user_id == id);
+            if owns {
+                delete_user(shared, conn, &id, Some(&id));
+            } else {
+                shared.send_event(
+                    conn,
+                    "general_error",
+                    json!({"conversation_id": id, "error_code": 400, "error_desc": "Invalid conversation_id"}),
+                    true,
+                );
+            }
+        }
+    }
+}
+
+fn delete_user(shared: &Arc<Shared>, conn: u64, user: &str, as_conversation: Option<&str>) {
+    shared.state.lock().unwrap().convs.retain(|c| c.user_id != user);
+    let mut payload = json!({"userId": user});
+    if let Some(c) = as_conversation {
+        payload["conversation_id"] = json!(c);
+    }
+    shared.send_event(conn, "delete_conversation_success", payload, true);
+}
+
+fn num(v: Option<&Value>) -> Option<u64> {
+    match v? {
+        Value::Number(n) => n.as_u64(),
+        Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    }
+}
+
+fn matches(metadata: &Map<String, Value>, filter: Option<&Value>, search: Option<&Value>) -> bool {
+    let text = |v: &Value| match v {
+        Value::String(s) => s.to_lowercase(),
+        other => other.to_string().to_lowercase(),
+    };
+    let f_ok = filter.and_then(Value::as_object).is_none_or(|f| f.iter().all(|(k, v)| metadata.get(k) == Some(v)));
+    let s_ok = search
+        .and_then(Value::as_object)
+        .is_none_or(|f| f.iter().all(|(k, v)| metadata.get(k).is_some_and(|m| text(m).contains(&text(v)))));
+    f_ok && s_ok
+}
+
+fn list(shared: &Arc<Shared>, conn: u64, et: &str, p: &Value) {
+    let user = s(p, "userId").unwrap_or_default();
+    let all: Vec<Value> = {
+        let st = shared.state.lock().unwrap();
+        st.convs
+            .iter()
+            .filter(|c| c.user_id == user && matches(&c.metadata, p.get("filter"), p.get("search")))
+            .map(|c| json!({"conversation_id": c.id, "metadata": c.metadata}))
+            .collect()
+    };
+    let pg = p.get("pagination");
+    let paged = et == "get_user_conversations_v2" || pg.is_some();
+    let limit = num(pg.and_then(|g| g.get("limit"))).filter(|l| *l > 0).unwrap_or(if paged {
+        10
+    } else {
+        all.len().max(1) as u64
+    });
+    let page = num(pg.and_then(|g| g.get("page"))).filter(|p| *p > 0).unwrap_or(1);
+    let total = all.len() as u64;
+    let total_pages = total.div_ceil(limit).max(1);
+    let items: Vec<Value> = all.into_iter().skip(((page - 1) * limit) as usize).take(limit as usize).collect();
+    shared.send_event(
+        conn,
+        "user_conversations",
+        json!({
+            "conversations": items,
+            "pagination": {
+                "hasNextPage": page < total_pages, "hasPrevPage": page > 1, "page": page,
+                "pageSize": limit, "total": total, "totalPages": total_pages
+            }
+        }),
+        true,
+    );
+}
