@@ -263,16 +263,14 @@ async fn reconnect_after_a_drop_delivers_queued_messages_once_and_in_order() {
     sim.set_faults(Faults { stall: true, ..Faults::default() });
     sim.drop_connections();
     wait_for(&mut client_events, "disconnected", |e| state_is(e, "disconnected")).await;
-    // Queue while the hub is unreachable... (it refuses nothing, but we are not connected yet)
-    let sends: Vec<_> = (0..20)
-        .map(|i| {
-            let c = conv.clone();
-            tokio::spawn(async move { c.send_message(format!("queued {i}")).await })
-        })
-        .collect();
-    sim.set_faults(Faults::default());
-    for s in sends {
-        s.await.unwrap().expect("queued message delivered");
+    // Sent while disconnected: queued, then written in order once `socket_connected` arrives.
+    let sends = futures_util::future::join_all((0..20).map(|i| conv.send_message(format!("queued {i}"))));
+    let (results, ()) = tokio::join!(sends, async {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        sim.set_faults(Faults::default());
+    });
+    for r in results {
+        r.expect("queued message delivered");
     }
     wait_for(&mut events, "discontinuity", |e| matches!(e, Event::Discontinuity { .. })).await;
     let texts: Vec<String> = sim
@@ -282,9 +280,8 @@ async fn reconnect_after_a_drop_delivers_queued_messages_once_and_in_order() {
         .filter_map(|f| f["event"]["event_payload"]["content"]["text"].as_str().map(str::to_owned))
         .collect();
     let queued: Vec<&String> = texts.iter().filter(|t| t.starts_with("queued")).collect();
-    let mut seen = std::collections::HashSet::new();
-    assert!(queued.iter().all(|t| seen.insert(t.to_owned())), "each once: {queued:?}");
-    assert_eq!(queued.len(), 20);
+    let want: Vec<String> = (0..20).map(|i| format!("queued {i}")).collect();
+    assert_eq!(queued, want.iter().collect::<Vec<_>>(), "each once, in order");
     // The listener registered before the drop still hears the conversation.
     conv.send_message("after").await.unwrap();
     wait_for(&mut events, "echo after reconnect", |e| text_is(e, "You said: after")).await;

@@ -311,6 +311,10 @@ impl Driver {
                     self.reader = None;
                     self.engine.transport_closed(g, code.or(Some(1005)), &reason, t);
                 }
+                Some(Ok(Message::Pong(payload))) => {
+                    let n = <[u8; 8]>::try_from(&payload[..]).ok().map(u64::from_be_bytes);
+                    self.engine.pong_received(g, n, t);
+                }
                 Some(Ok(_)) => self.engine.activity(g, t),
                 Some(Err(e)) => {
                     self.reader = None;
@@ -405,7 +409,7 @@ impl Driver {
                     ));
             }
             Action::Send(text) => self.write(Message::Text(text.into())),
-            Action::Ping => self.write(Message::Ping(Vec::new().into())),
+            Action::Ping(n) => self.write(Message::Ping(n.to_be_bytes().to_vec().into())),
             Action::Close => {
                 self.write(Message::Close(Some(CloseFrame { code: CloseCode::Normal, reason: "".into() })))
             }

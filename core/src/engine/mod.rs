@@ -34,8 +34,8 @@ pub type RequestId = u64;
 pub enum Expect {
     /// Complete as soon as the frame is written.
     Written,
-    /// Complete when the connection proves alive after the write (any inbound frame; a ping is
-    /// sent right after the write to get one quickly). Subject to the [`Delivery`] policy.
+    /// Complete when the hub has read the frame: the pong to a ping written after it (the hub
+    /// reads in order, and answers a ping with its payload). Subject to the [`Delivery`] policy.
     Delivered {
         /// The message's id, reported in `PossiblyNotDelivered`.
         client_msg_id: String,
@@ -98,8 +98,8 @@ pub enum Action {
     },
     /// Write a text frame on the current transport.
     Send(String),
-    /// Write a WebSocket ping.
-    Ping,
+    /// Write a WebSocket ping with this number as its payload (8 bytes, big-endian).
+    Ping(u64),
     /// Close the current transport gracefully (close frame with code 1000).
     Close,
     /// Drop the current transport at once (it is considered lost already).
@@ -181,6 +181,8 @@ struct Unconfirmed {
     queued: Queued,
     client_msg_id: String,
     deadline: Instant,
+    /// The first ping number written after this frame: its pong proves the frame was read.
+    needs_ping: u64,
 }
 
 /// The protocol engine. See the module docs.
@@ -201,6 +203,10 @@ pub struct Engine {
     close_deadline: Option<Instant>,
     last_inbound: Instant,
     next_ping_at: Option<Instant>,
+    /// The number of the last ping written.
+    ping_seq: u64,
+    /// A ping asking for delivery proof is waiting for its pong.
+    proof_ping_in_flight: bool,
     failure: Option<Error>,
     /// Why the last connection ended or failed to open, as an error.
     last_error: Option<Error>,
@@ -239,6 +245,8 @@ impl Engine {
             close_deadline: None,
             last_inbound: now,
             next_ping_at: None,
+            ping_seq: 0,
+            proof_ping_in_flight: false,
             failure: None,
             last_error: None,
             outbox: VecDeque::new(),
@@ -513,13 +521,46 @@ impl Engine {
         self.lost(why, now);
     }
 
-    /// Any non-text traffic (ping, pong) arrived on transport `generation`: proof of life.
+    /// Any other traffic (a ping from the hub, a binary frame) arrived on transport
+    /// `generation`: the link is alive.
     pub fn activity(&mut self, generation: u64, now: Instant) {
         if generation != self.generation || !self.transport_open {
             return;
         }
-        self.proof_of_life(now);
+        self.last_inbound = now;
         self.handle_timeout(now);
+    }
+
+    /// A pong arrived on transport `generation`, with the number of the ping it answers when
+    /// its payload is one of ours. Frames written before that ping were read by the hub.
+    pub fn pong_received(&mut self, generation: u64, ping: Option<u64>, now: Instant) {
+        if generation != self.generation || !self.transport_open {
+            return;
+        }
+        self.last_inbound = now;
+        if let Some(k) = ping {
+            let (done, waiting): (Vec<_>, Vec<_>) =
+                std::mem::take(&mut self.unconfirmed).into_iter().partition(|u| u.needs_ping <= k);
+            self.unconfirmed = waiting;
+            for u in done {
+                self.complete(u.queued.submit.id, Ok(Completion::Delivered));
+            }
+            if k >= self.ping_seq {
+                self.proof_ping_in_flight = false;
+            }
+            if !self.unconfirmed.is_empty() && !self.proof_ping_in_flight {
+                self.send_ping(true);
+            }
+        }
+        self.handle_timeout(now);
+    }
+
+    fn send_ping(&mut self, for_proof: bool) {
+        self.ping_seq += 1;
+        if for_proof {
+            self.proof_ping_in_flight = true;
+        }
+        self.actions.push_back(Action::Ping(self.ping_seq));
     }
 
     /// A text frame arrived on transport `generation`.
@@ -527,7 +568,7 @@ impl Engine {
         if generation != self.generation || !self.transport_open {
             return;
         }
-        self.proof_of_life(now);
+        self.last_inbound = now;
         self.handle_timeout(now);
         let inbound = match decode(text) {
             Ok(i) => i,
@@ -644,7 +685,7 @@ impl Engine {
                 self.lost(format!("nothing received for {secs} s: the link is dead"), now);
             } else {
                 if self.next_ping_at.is_some_and(|p| now >= p) {
-                    self.actions.push_back(Action::Ping);
+                    self.send_ping(!self.unconfirmed.is_empty());
                     self.next_ping_at = Some(now + self.t.ping_interval);
                 }
                 if self.attempt > 0 && self.connected_at.is_some_and(|c| now >= c + self.t.reconnect.reset_after) {
@@ -758,12 +799,14 @@ impl Engine {
         match q.submit.expect.clone() {
             Expect::Written => self.complete(q.submit.id, Ok(Completion::Written)),
             Expect::Delivered { client_msg_id } => {
-                if self.unconfirmed.is_empty() {
-                    // Ask for a proof of life right away rather than at the next ping.
-                    self.actions.push_back(Action::Ping);
-                }
                 let deadline = now + q.submit.timeout;
-                self.unconfirmed.push(Unconfirmed { queued: q, client_msg_id, deadline });
+                let needs_ping = self.ping_seq + 1;
+                self.unconfirmed.push(Unconfirmed { queued: q, client_msg_id, deadline, needs_ping });
+                // Ask for the proof right away rather than at the next keep-alive ping; while a
+                // proof ping is out, its pong sends the next one, so pings stay one in flight.
+                if !self.proof_ping_in_flight {
+                    self.send_ping(true);
+                }
             }
             Expect::Reply(matcher) => {
                 if matcher.start {
@@ -778,13 +821,6 @@ impl Engine {
                     cancelled: false,
                 });
             }
-        }
-    }
-
-    fn proof_of_life(&mut self, now: Instant) {
-        self.last_inbound = now;
-        for u in std::mem::take(&mut self.unconfirmed) {
-            self.complete(u.queued.submit.id, Ok(Completion::Delivered));
         }
     }
 
@@ -891,6 +927,7 @@ impl Engine {
     fn lost(&mut self, reason: String, now: Instant) {
         let was_open = self.transport_open;
         self.transport_open = false;
+        self.proof_ping_in_flight = false;
         self.open_deadline = None;
         self.next_ping_at = None;
         if matches!(self.state, ConnectionState::Closing | ConnectionState::Closed | ConnectionState::Failed) {

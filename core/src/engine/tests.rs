@@ -562,7 +562,7 @@ fn liveness_pings_and_declares_a_silent_link_dead() {
     h.connect();
     h.take_actions();
     h.advance(Duration::from_secs(25));
-    assert_eq!(h.take_actions(), vec![Action::Ping]);
+    assert!(matches!(h.take_actions()[..], [Action::Ping(_)]));
     // Inbound traffic of any kind keeps it alive.
     let g = h.e.generation();
     h.e.activity(g, h.now);
@@ -594,7 +594,7 @@ fn at_most_once_reports_possibly_not_delivered() {
     h.take_actions();
     let id = h.submit("msg", Expect::Delivered { client_msg_id: "u1".into() });
     let a = h.take_actions();
-    assert!(a.contains(&Action::Ping), "a proof of life is asked for at once");
+    assert!(a.iter().any(|x| matches!(x, Action::Ping(_))), "a proof of delivery is asked for at once");
     let g = h.e.generation();
     h.e.transport_failed(g, TransportError::Other("reset".into()), h.now);
     let c = h.completions();
@@ -625,14 +625,41 @@ fn at_least_once_resends_once_with_the_same_frame() {
     h.e.transport_failed(g, TransportError::Other("reset".into()), h.now);
     let c = h.completions();
     assert!(matches!(&c[..], [(i, Err(Error::PossiblyNotDelivered { .. }))] if *i == id));
-    // A delivered message completes on the next inbound frame.
+    // A delivered message completes on the pong of a ping written after it, not before.
     h.run_to_next_timer();
     h.open_and_greet("s3");
+    h.take_actions();
     let id2 = h.submit("m2", Expect::Delivered { client_msg_id: "u2".into() });
+    let id3 = h.submit("m3", Expect::Delivered { client_msg_id: "u3".into() });
+    let pings: Vec<u64> = h
+        .take_actions()
+        .iter()
+        .filter_map(|a| match a {
+            Action::Ping(n) => Some(*n),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(pings.len(), 1, "one proof ping in flight");
     let g = h.e.generation();
+    h.e.frame_received(g, &hub("bot_message", json!({"content": []}), Some("q")).to_string(), h.now);
     h.e.activity(g, h.now);
+    assert!(h.completions().is_empty(), "inbound traffic is not a proof of delivery");
+    h.e.pong_received(g, Some(pings[0] - 1), h.now);
+    assert!(h.completions().is_empty(), "the pong of an older ping proves nothing");
+    h.e.pong_received(g, Some(pings[0]), h.now);
     let c = h.completions();
-    assert!(matches!(&c[..], [(i, Ok(Completion::Delivered))] if *i == id2));
+    assert!(matches!(&c[..], [(i, Ok(Completion::Delivered))] if *i == id2), "{c:?}");
+    let next: Vec<u64> = h
+        .take_actions()
+        .iter()
+        .filter_map(|a| match a {
+            Action::Ping(n) => Some(*n),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(next, vec![pings[0] + 1], "the next proof ping goes out when the first is answered");
+    h.e.pong_received(g, Some(next[0]), h.now);
+    assert!(matches!(&h.completions()[..], [(i, Ok(Completion::Delivered))] if *i == id3));
 }
 
 #[test]
