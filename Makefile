@@ -28,3 +28,7 @@ docs:
 	RUSTDOCFLAGS="-D warnings" cargo doc --no-deps -p captivate -p captivate-sim -p captivate-ffi
 
 include mk/*.mk
+
+bench:
+	cargo build -q --release -p captivate-bench
+	{ echo "# Benchmark results"; echo; echo "Measured by \`make bench\` on $$(nproc) cores; ratios against baselines of the same run."; echo; $(CARGO_TARGET_DIR)/release/bench; } | tee bench/RESULTS.md

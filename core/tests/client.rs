@@ -90,7 +90,7 @@ async fn a_whole_conversation_end_to_end() {
 
     // Echo.
     let msg_id = conv.send_message("hello").await.unwrap();
-    assert_eq!(uuid_like(&msg_id), true);
+    assert!(uuid_like(&msg_id), "{msg_id}");
     wait_for(&mut events, "echo", |e| text_is(e, "You said: hello")).await;
 
     // Files, cards, an outgoing action.

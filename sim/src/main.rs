@@ -55,11 +55,11 @@ fn main() {
                 std::process::exit(1);
             }
         };
-        if let (Some(path), Some(pem)) = (cert_out, sim.ca_pem()) {
-            if let Err(e) = std::fs::write(&path, pem) {
-                eprintln!("captivate-sim: cannot write {path}: {e}");
-                std::process::exit(1);
-            }
+        if let (Some(path), Some(pem)) = (cert_out, sim.ca_pem())
+            && let Err(e) = std::fs::write(&path, pem)
+        {
+            eprintln!("captivate-sim: cannot write {path}: {e}");
+            std::process::exit(1);
         }
         let mut out = std::io::stdout();
         let _ = writeln!(out, "{}", sim.url());
