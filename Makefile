@@ -24,8 +24,10 @@ lint:
 	cargo fmt --all -- --check
 	cargo clippy --workspace --exclude captivate-python --exclude captivate-node --all-targets -- -D warnings
 
+# The C library's crate shares the core's library name, so its docs are checked on their own.
 docs:
-	RUSTDOCFLAGS="-D warnings" cargo doc --no-deps -p captivate -p captivate-sim -p captivate-ffi
+	RUSTDOCFLAGS="-D warnings" cargo doc --no-deps -p captivate -p captivate-sim
+	RUSTDOCFLAGS="-D warnings" cargo doc --no-deps -p captivate-ffi
 
 include mk/*.mk
 
