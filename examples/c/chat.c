@@ -1,0 +1,175 @@
+/*
+ * A whole conversation with the hub from C, printed readably: the greeting and its buttons,
+ * a button choice, the hand-over to a live agent, metadata, the transcript, and deletion.
+ *
+ * Build:  cc chat.c $(pkg-config --cflags --libs captivate) -lpthread
+ * Run:    CAPTIVATE_URL=ws://127.0.0.1:PORT/dev CAPTIVATE_API_KEY=KEY ./chat
+ *         (defaults: the local hub on port 8080 with the key "test-key")
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <captivate.h>
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* What the event callback has seen, for the main thread to wait on. */
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t changed = PTHREAD_COND_INITIALIZER;
+static char last_kind[64];
+static char last_text[512];
+static int events_seen;
+
+static void on_event(void *userdata, const captivate_event *event) {
+    (void)userdata;
+    const char *kind = captivate_event_kind(event);
+    const char *text = captivate_event_text(event);
+    const char *json = captivate_event_json(event);
+    if (strcmp(kind, "bot_message") == 0 || strcmp(kind, "livechat_message") == 0) {
+        const char *who = kind[0] == 'b' ? "bot  " : "agent";
+        if (text) {
+            /* One line per text item. */
+            const char *p = text;
+            while (*p) {
+                const char *nl = strchr(p, '\n');
+                int n = nl ? (int)(nl - p) : (int)strlen(p);
+                printf("  %s > %.*s\n", who, n, p);
+                p = nl ? nl + 1 : p + n;
+            }
+        }
+        /* Button labels, from the typed content (not from the raw frame that follows it). */
+        const char *raw = strstr(json, "\"raw\":");
+        const char *b = strstr(json, "\"options\":[");
+        if (b && (!raw || b < raw)) {
+            printf("          ");
+            const char *l = b;
+            while ((l = strstr(l, "\"label\":\"")) != NULL && (!raw || l < raw)) {
+                l += 9;
+                const char *end = strchr(l, '"');
+                printf("[%.*s] ", (int)(end - l), l);
+            }
+            printf("\n");
+        }
+    } else if (strcmp(kind, "conversation_update") == 0) {
+        if (strstr(json, "\"update\":\"agent_connected\""))
+            printf("  .... Sam joined the conversation\n");
+        else if (strstr(json, "\"update\":\"agent_disconnected\""))
+            printf("  .... the agent left the conversation\n");
+    } else if (strcmp(kind, "state") == 0) {
+        const char *cur = strstr(json, "\"current\":{");
+        const char *st = cur ? strstr(cur, "\"state\":\"") : NULL;
+        if (st) printf("  .... connection: %.*s\n", (int)(strchr(st + 9, '"') - (st + 9)), st + 9);
+    } else if (strcmp(kind, "error") == 0) {
+        printf("  .... hub error: %s\n", json);
+    }
+    fflush(stdout);
+    pthread_mutex_lock(&lock);
+    snprintf(last_kind, sizeof last_kind, "%s", kind);
+    snprintf(last_text, sizeof last_text, "%s", text ? text : "");
+    events_seen++;
+    pthread_cond_broadcast(&changed);
+    pthread_mutex_unlock(&lock);
+}
+
+/* Waits (10 s at most) for an event of `kind` whose text contains `needle` (NULL: any). */
+static int wait_for(const char *kind, const char *needle) {
+    struct timespec deadline;
+    clock_gettime(CLOCK_REALTIME, &deadline);
+    deadline.tv_sec += 10;
+    pthread_mutex_lock(&lock);
+    int seen = events_seen;
+    for (;;) {
+        if (events_seen != seen) {
+            seen = events_seen;
+            if (strcmp(last_kind, kind) == 0 && (!needle || strstr(last_text, needle))) break;
+            continue;
+        }
+        if (pthread_cond_timedwait(&changed, &lock, &deadline) == ETIMEDOUT) {
+            pthread_mutex_unlock(&lock);
+            fprintf(stderr, "no %s event within 10 s\n", kind);
+            return 0;
+        }
+    }
+    pthread_mutex_unlock(&lock);
+    return 1;
+}
+
+static int check(captivate_result r, const char *what) {
+    if (r != CAPTIVATE_RESULT_OK) {
+        fprintf(stderr, "%s failed: %s: %s\n", what, captivate_result_name(r), captivate_last_error_message());
+        return 0;
+    }
+    return 1;
+}
+
+static int say(captivate_client *client, const char *conversation, const char *text) {
+    char *id = NULL;
+    printf("  you   > %s\n", text);
+    if (!check(captivate_conversation_send_message(client, conversation, text, NULL, 0, &id), "send")) return 0;
+    captivate_string_free(id);
+    return 1;
+}
+
+int main(void) {
+    const char *url = getenv("CAPTIVATE_URL");
+    const char *key = getenv("CAPTIVATE_API_KEY");
+    if (!url) url = "ws://127.0.0.1:8080/dev";
+    if (!key) key = "test-key";
+
+    printf("== C (libcaptivate %s): connecting to %s\n", captivate_version(), url);
+    captivate_options *options = NULL;
+    captivate_client *client = NULL;
+    char *conversation = NULL, *json = NULL;
+    int ok = check(captivate_options_new(key, &options), "options") &&
+             check(captivate_options_set_endpoint(options, url), "endpoint");
+    const char *ca = getenv("CAPTIVATE_CA_FILE");
+    if (ok && ca) ok = check(captivate_options_set_ca_file(options, ca), "ca file");
+    if (ok) ok = check(captivate_client_connect(options, on_event, NULL, NULL, &client), "connect");
+    captivate_options_free(options);
+    if (!ok) return 1;
+
+    ok = check(captivate_client_start_conversation(
+                   client, "demo-user",
+                   "{\"user_basic_info\": {\"firstName\": \"Ada\", \"email\": \"ada@example.com\"},"
+                   " \"metadata\": {\"channel\": \"c-demo\"}}",
+                   0, &conversation),
+               "start");
+    if (ok) {
+        printf("  conversation %s\n", conversation);
+        ok = wait_for("bot_message", "Captivate Bot");
+    }
+    ok = ok && say(client, conversation, "Hello there!") && wait_for("bot_message", "You said");
+    if (ok) {
+        printf("  you   > (chooses [Chat to Agent])\n");
+        char *id = NULL;
+        ok = check(captivate_conversation_send_message(client, conversation, "Chat to Agent", NULL, 0, &id), "send");
+        captivate_string_free(id);
+    }
+    ok = ok && wait_for("livechat_message", NULL);
+    ok = ok && say(client, conversation, "My order #1234 has not arrived.") && wait_for("livechat_message", "Sam here");
+    ok = ok && say(client, conversation, "bye") && wait_for("conversation_update", NULL);
+    ok = ok && check(captivate_conversation_set_metadata(client, conversation, "{\"plan\": \"gold\"}", NULL, 0), "metadata");
+    ok = ok && check(captivate_conversation_set_private_metadata(client, conversation, "{\"crm_id\": \"C-981\"}", 0), "private");
+    ok = ok && check(captivate_conversation_set_time_to_live(client, conversation, 30, 0), "ttl");
+    if (ok && check(captivate_conversation_get_metadata(client, conversation, 0, &json), "get metadata")) {
+        printf("  metadata: %s\n", json);
+        captivate_string_free(json);
+        json = NULL;
+    }
+    if (ok && check(captivate_conversation_get_transcript(client, conversation, 0, &json), "transcript")) {
+        int entries = 0;
+        for (const char *p = json; (p = strstr(p, "\"chatbot_name\":")) != NULL; p++) entries++;
+        printf("  transcript: %d entries\n", entries);
+        captivate_string_free(json);
+    }
+    ok = ok && check(captivate_conversation_delete(client, conversation, false, 0), "delete");
+    if (ok) printf("  conversation deleted\n");
+    captivate_string_free(conversation);
+    captivate_client_close(client);
+    captivate_client_free(client);
+    printf("  closed\n");
+    return ok ? 0 : 1;
+}
