@@ -1,0 +1,505 @@
+/*
+ * Tests of libcaptivate from C, against the local hub (CAPTIVATE_URL, CAPTIVATE_API_KEY).
+ * Prints one line per failed check and ends with "N passed, N failed"; exits non-zero on any
+ * failure. Run plain, under valgrind and with AddressSanitizer by `make test-c`.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <captivate.h>
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static int passed, failed;
+
+#define CHECK(cond, ...)                                                  \
+    do {                                                                  \
+        if (cond) {                                                       \
+            passed++;                                                     \
+        } else {                                                          \
+            failed++;                                                     \
+            fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);          \
+            fprintf(stderr, __VA_ARGS__);                                 \
+            fprintf(stderr, "\n");                                        \
+        }                                                                 \
+    } while (0)
+
+#define CHECK_RC(expr, want)                                                                        \
+    do {                                                                                            \
+        captivate_result rc_ = (expr);                                                              \
+        CHECK(rc_ == (want), "%s: got %s (%s), want %s", #expr, captivate_result_name(rc_),         \
+              captivate_last_error_message(), captivate_result_name(want));                         \
+    } while (0)
+
+static const char *URL;
+static const char *KEY;
+
+/* ----- an event recorder, used as userdata ----- */
+
+typedef struct {
+    pthread_mutex_t lock;
+    pthread_cond_t changed;
+    int events;
+    int bot_messages, livechat_messages, states, connected_states;
+    char last_kind[64];
+    char last_text[256];
+    char last_conversation[128];
+    int frees;
+    /* re-entrancy results */
+    captivate_client *self;
+    int reentered;
+    captivate_result blocking_rc, close_rc, async_rc;
+    int async_done;
+    captivate_result async_result;
+    int free_inside;
+} recorder;
+
+static void rec_init(recorder *r) {
+    memset(r, 0, sizeof *r);
+    pthread_mutex_init(&r->lock, NULL);
+    pthread_cond_init(&r->changed, NULL);
+}
+
+static void rec_destroy(recorder *r) {
+    pthread_mutex_destroy(&r->lock);
+    pthread_cond_destroy(&r->changed);
+}
+
+static void on_free(void *userdata) {
+    recorder *r = userdata;
+    pthread_mutex_lock(&r->lock);
+    r->frees++;
+    pthread_cond_broadcast(&r->changed);
+    pthread_mutex_unlock(&r->lock);
+}
+
+static void on_async_done(void *userdata, captivate_result result, const char *json) {
+    recorder *r = userdata;
+    (void)json;
+    pthread_mutex_lock(&r->lock);
+    r->async_done++;
+    r->async_result = result;
+    pthread_cond_broadcast(&r->changed);
+    pthread_mutex_unlock(&r->lock);
+}
+
+static void on_event(void *userdata, const captivate_event *event) {
+    recorder *r = userdata;
+    const char *kind = captivate_event_kind(event);
+    const char *text = captivate_event_text(event);
+    const char *conv = captivate_event_conversation_id(event);
+    const char *json = captivate_event_json(event);
+    int is_bot = strcmp(kind, "bot_message") == 0;
+
+    if (is_bot && r->self && !r->reentered) {
+        /* Calls back into the library from the callback. */
+        r->reentered = 1;
+        char *out = NULL;
+        r->blocking_rc = captivate_conversation_get_metadata(r->self, conv, 0, &out);
+        r->close_rc = captivate_client_close(r->self);
+        r->async_rc = captivate_conversation_send_message_async(r->self, conv, "from a callback", NULL, on_async_done, r);
+    }
+    if (is_bot && r->free_inside && r->self) {
+        captivate_client *c = r->self;
+        r->self = NULL;
+        r->free_inside = (int)captivate_client_free(c) + 1000; /* CAPTIVATE_RESULT_OK -> 1000 */
+    }
+
+    pthread_mutex_lock(&r->lock);
+    r->events++;
+    if (is_bot) r->bot_messages++;
+    if (strcmp(kind, "livechat_message") == 0) r->livechat_messages++;
+    if (strcmp(kind, "state") == 0) {
+        r->states++;
+        const char *cur = strstr(json, "\"current\":{");
+        if (cur && strstr(cur, "\"state\":\"connected\"")) r->connected_states++;
+    }
+    snprintf(r->last_kind, sizeof r->last_kind, "%s", kind);
+    snprintf(r->last_text, sizeof r->last_text, "%s", text ? text : "");
+    snprintf(r->last_conversation, sizeof r->last_conversation, "%s", conv ? conv : "");
+    pthread_cond_broadcast(&r->changed);
+    pthread_mutex_unlock(&r->lock);
+}
+
+/* Waits up to 10 s until `*counter >= want`. */
+static int wait_count(recorder *r, int *counter, int want) {
+    struct timespec deadline;
+    clock_gettime(CLOCK_REALTIME, &deadline);
+    deadline.tv_sec += 10;
+    pthread_mutex_lock(&r->lock);
+    int ok = 1;
+    while (*counter < want) {
+        if (pthread_cond_timedwait(&r->changed, &r->lock, &deadline) == ETIMEDOUT) {
+            ok = 0;
+            break;
+        }
+    }
+    pthread_mutex_unlock(&r->lock);
+    return ok;
+}
+
+/* Waits until an event whose text contains `needle` arrives. */
+static int wait_text(recorder *r, const char *needle) {
+    struct timespec deadline;
+    clock_gettime(CLOCK_REALTIME, &deadline);
+    deadline.tv_sec += 10;
+    pthread_mutex_lock(&r->lock);
+    int ok = 1;
+    while (!strstr(r->last_text, needle)) {
+        if (pthread_cond_timedwait(&r->changed, &r->lock, &deadline) == ETIMEDOUT) {
+            ok = 0;
+            break;
+        }
+    }
+    pthread_mutex_unlock(&r->lock);
+    return ok;
+}
+
+static captivate_options *options(const char *key) {
+    captivate_options *o = NULL;
+    CHECK_RC(captivate_options_new(key, &o), CAPTIVATE_RESULT_OK);
+    CHECK_RC(captivate_options_set_endpoint(o, URL), CAPTIVATE_RESULT_OK);
+    CHECK_RC(captivate_options_set_request_timeout_ms(o, 3000), CAPTIVATE_RESULT_OK);
+    return o;
+}
+
+static captivate_client *connect_client(recorder *r) {
+    captivate_options *o = options(KEY);
+    captivate_client *c = NULL;
+    CHECK_RC(captivate_client_connect(o, on_event, r, on_free, &c), CAPTIVATE_RESULT_OK);
+    CHECK_RC(captivate_options_free(o), CAPTIVATE_RESULT_OK);
+    return c;
+}
+
+/* ----- tests ----- */
+
+static void test_version_and_codes(void) {
+    CHECK(strcmp(captivate_version(), CAPTIVATE_VERSION) == 0, "version %s vs %s", captivate_version(), CAPTIVATE_VERSION);
+    CHECK(CAPTIVATE_VERSION_NUMBER == CAPTIVATE_VERSION_MAJOR * 10000 + CAPTIVATE_VERSION_MINOR * 100 + CAPTIVATE_VERSION_PATCH,
+          "version number");
+    int codes[] = {CAPTIVATE_RESULT_OK, CAPTIVATE_RESULT_NULL_POINTER, CAPTIVATE_RESULT_INVALID_UTF8,
+                   CAPTIVATE_RESULT_INVALID_HANDLE, CAPTIVATE_RESULT_INVALID_ARGUMENT, CAPTIVATE_RESULT_INVALID_JSON,
+                   CAPTIVATE_RESULT_CLOSED, CAPTIVATE_RESULT_CONNECT, CAPTIVATE_RESULT_REJECTED,
+                   CAPTIVATE_RESULT_CONNECTION_LOST, CAPTIVATE_RESULT_POSSIBLY_NOT_DELIVERED, CAPTIVATE_RESULT_FAILED,
+                   CAPTIVATE_RESULT_QUEUE_FULL, CAPTIVATE_RESULT_FRAME_TOO_LARGE, CAPTIVATE_RESULT_HUB_ERROR,
+                   CAPTIVATE_RESULT_PROTOCOL, CAPTIVATE_RESULT_HTTP, CAPTIVATE_RESULT_TIMEOUT,
+                   CAPTIVATE_RESULT_WOULD_DEADLOCK, CAPTIVATE_RESULT_INTERNAL, CAPTIVATE_RESULT_PANIC};
+    for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++) {
+        const char *name = captivate_result_name(codes[i]);
+        CHECK(strncmp(name, "CAPTIVATE_RESULT_", 17) == 0 && strcmp(name, "CAPTIVATE_RESULT_UNKNOWN") != 0, "name of %d: %s",
+              codes[i], name);
+        CHECK(strlen(captivate_result_describe(codes[i])) > 0, "description of %d", codes[i]);
+    }
+    CHECK(strcmp(captivate_result_name(CAPTIVATE_RESULT_TIMEOUT), "CAPTIVATE_RESULT_TIMEOUT") == 0, "timeout name");
+    CHECK(strcmp(captivate_result_name(12345), "CAPTIVATE_RESULT_UNKNOWN") == 0, "unknown code");
+    CHECK(strcmp(captivate_result_name(-1), "CAPTIVATE_RESULT_UNKNOWN") == 0, "negative code");
+    captivate_string_free(NULL);
+}
+
+static void test_options_misuse(void) {
+    captivate_options *o = NULL;
+    CHECK_RC(captivate_options_new(NULL, &o), CAPTIVATE_RESULT_NULL_POINTER);
+    CHECK(strlen(captivate_last_error_message()) > 0, "a message for the last error");
+    CHECK_RC(captivate_options_new("k", NULL), CAPTIVATE_RESULT_NULL_POINTER);
+    CHECK_RC(captivate_options_new("\xff\xfe", &o), CAPTIVATE_RESULT_INVALID_UTF8);
+    CHECK_RC(captivate_options_new("", &o), CAPTIVATE_RESULT_INVALID_ARGUMENT);
+    CHECK_RC(captivate_options_new("k", &o), CAPTIVATE_RESULT_OK);
+    CHECK(strcmp(captivate_last_error_message(), "") == 0, "success clears the last error");
+    CHECK_RC(captivate_options_set_endpoint(o, "ftp://example.com"), CAPTIVATE_RESULT_INVALID_ARGUMENT);
+    CHECK_RC(captivate_options_set_endpoint(o, NULL), CAPTIVATE_RESULT_NULL_POINTER);
+    CHECK_RC(captivate_options_set_endpoint(o, "dev"), CAPTIVATE_RESULT_OK);
+    CHECK_RC(captivate_options_set_connect_timeout_ms(o, 0), CAPTIVATE_RESULT_INVALID_ARGUMENT);
+    CHECK_RC(captivate_options_set_request_timeout_ms(o, 5000), CAPTIVATE_RESULT_OK);
+    CHECK_RC(captivate_options_set_metadata_timeout_ms(o, 5000), CAPTIVATE_RESULT_OK);
+    CHECK_RC(captivate_options_set_ping_interval_ms(o, 20000), CAPTIVATE_RESULT_OK);
+    CHECK_RC(captivate_options_set_reconnect(o, true, 100, 2000, 0), CAPTIVATE_RESULT_OK);
+    CHECK_RC(captivate_options_set_reconnect(o, true, 0, 2000, 0), CAPTIVATE_RESULT_INVALID_ARGUMENT);
+    CHECK_RC(captivate_options_set_tls_roots(o, 99), CAPTIVATE_RESULT_INVALID_ARGUMENT);
+    CHECK_RC(captivate_options_set_tls_roots(o, CAPTIVATE_TLS_ROOTS_BOTH), CAPTIVATE_RESULT_OK);
+    CHECK_RC(captivate_options_set_ca_file(o, NULL), CAPTIVATE_RESULT_NULL_POINTER);
+    CHECK_RC(captivate_options_set_delivery(o, 7), CAPTIVATE_RESULT_INVALID_ARGUMENT);
+    CHECK_RC(captivate_options_set_delivery(o, CAPTIVATE_DELIVERY_AT_LEAST_ONCE), CAPTIVATE_RESULT_OK);
+    CHECK_RC(captivate_options_set_max_frame_size(o, 10), CAPTIVATE_RESULT_INVALID_ARGUMENT);
+    CHECK_RC(captivate_options_set_offline_queue(o, true, 100, 65536), CAPTIVATE_RESULT_OK);
+    CHECK_RC(captivate_options_set_socket_per_conversation(o, false), CAPTIVATE_RESULT_OK);
+    CHECK_RC(captivate_options_set_legacy_dialect(o, false), CAPTIVATE_RESULT_OK);
+    CHECK_RC(captivate_options_free(o), CAPTIVATE_RESULT_OK);
+    CHECK_RC(captivate_options_free(o), CAPTIVATE_RESULT_INVALID_HANDLE);
+    CHECK_RC(captivate_options_set_endpoint(o, "dev"), CAPTIVATE_RESULT_INVALID_HANDLE);
+    CHECK_RC(captivate_options_free(NULL), CAPTIVATE_RESULT_OK);
+    captivate_client *c = NULL;
+    CHECK_RC(captivate_client_connect(NULL, NULL, NULL, NULL, &c), CAPTIVATE_RESULT_NULL_POINTER);
+    CHECK_RC(captivate_client_connect(o, NULL, NULL, NULL, &c), CAPTIVATE_RESULT_INVALID_HANDLE);
+    CHECK(captivate_event_kind(NULL)[0] == '\0' && captivate_event_text(NULL) == NULL &&
+              captivate_event_conversation_id(NULL) == NULL && captivate_event_json(NULL)[0] == '\0',
+          "event accessors accept NULL");
+}
+
+static void test_connection_errors(void) {
+    recorder r;
+    rec_init(&r);
+    const char *secret = "sk-c-test-wrong-key-123";
+    captivate_options *o = options(secret);
+    captivate_client *c = NULL;
+    CHECK_RC(captivate_client_connect(o, on_event, &r, on_free, &c), CAPTIVATE_RESULT_REJECTED);
+    CHECK(strstr(captivate_last_error_message(), secret) == NULL, "the key is not in the message");
+    CHECK(r.frees == 0, "nothing registered on failure");
+    CHECK_RC(captivate_options_set_endpoint(o, "ws://127.0.0.1:1/dev"), CAPTIVATE_RESULT_OK);
+    CHECK_RC(captivate_client_connect(o, on_event, &r, on_free, &c), CAPTIVATE_RESULT_CONNECT);
+    captivate_options_free(o);
+    rec_destroy(&r);
+}
+
+static void test_whole_conversation(void) {
+    recorder r;
+    rec_init(&r);
+    captivate_client *c = connect_client(&r);
+    captivate_state state;
+    CHECK_RC(captivate_client_state(c, &state), CAPTIVATE_RESULT_OK);
+    CHECK(state == CAPTIVATE_STATE_CONNECTED, "connected, got %d", (int)state);
+    CHECK_RC(captivate_client_state(c, NULL), CAPTIVATE_RESULT_NULL_POINTER);
+    char *socket = NULL;
+    CHECK_RC(captivate_client_socket_id(c, &socket), CAPTIVATE_RESULT_OK);
+    CHECK(socket && strlen(socket) > 0, "a socket id");
+    captivate_string_free(socket);
+
+    char *conv = NULL;
+    CHECK_RC(captivate_client_start_conversation(c, "c-user", "{\"start\": \"sideways\"}", 0, &conv), CAPTIVATE_RESULT_INVALID_ARGUMENT);
+    CHECK_RC(captivate_client_start_conversation(c, "c-user", "{not json", 0, &conv), CAPTIVATE_RESULT_INVALID_JSON);
+    CHECK_RC(captivate_client_start_conversation(c, "c-user", "{\"metadata\": {\"plan\": \"basic\"}}", 0, &conv), CAPTIVATE_RESULT_OK);
+    CHECK(conv && strncmp(conv, "c-user", 6) == 0, "conversation id %s", conv ? conv : "(null)");
+    CHECK(wait_text(&r, "Captivate Bot"), "the greeting arrives");
+    CHECK(strcmp(r.last_conversation, conv) == 0, "the greeting names the conversation");
+
+    char *msg_id = NULL;
+    CHECK_RC(captivate_conversation_send_message(c, conv, "hello from C", NULL, 0, &msg_id), CAPTIVATE_RESULT_OK);
+    CHECK(msg_id && strlen(msg_id) == 36, "a UUID client_msg_id");
+    CHECK(wait_text(&r, "You said: hello from C"), "the echo arrives");
+    CHECK_RC(captivate_conversation_send_message(c, conv, NULL, "[{\"url\": \"https://x/a.pdf\", \"type\": \"application/pdf\", \"filename\": \"a.pdf\"}]", 0, NULL),
+             CAPTIVATE_RESULT_OK);
+    CHECK(wait_text(&r, "received 1 file"), "files acknowledged");
+    CHECK_RC(captivate_conversation_send_message(c, conv, NULL, "{\"url\": 1}", 0, NULL), CAPTIVATE_RESULT_INVALID_JSON);
+    CHECK_RC(captivate_conversation_send_message(c, conv, NULL, NULL, 0, NULL), CAPTIVATE_RESULT_INVALID_ARGUMENT);
+    CHECK_RC(captivate_conversation_send_message(c, conv, "\xc3\x28", NULL, 0, NULL), CAPTIVATE_RESULT_INVALID_UTF8);
+    CHECK_RC(captivate_conversation_send_message(c, NULL, "x", NULL, 0, NULL), CAPTIVATE_RESULT_NULL_POINTER);
+
+    CHECK_RC(captivate_conversation_set_metadata(c, conv, "{\"plan\": \"gold\"}", "bot_live", 0), CAPTIVATE_RESULT_OK);
+    CHECK_RC(captivate_conversation_set_metadata(c, conv, "[1]", NULL, 0), CAPTIVATE_RESULT_INVALID_JSON);
+    CHECK_RC(captivate_conversation_set_metadata(c, conv, "{}", "everyone", 0), CAPTIVATE_RESULT_INVALID_ARGUMENT);
+    CHECK_RC(captivate_conversation_set_private_metadata(c, conv, "{\"crm\": 7}", 0), CAPTIVATE_RESULT_OK);
+    CHECK_RC(captivate_conversation_set_time_to_live(c, conv, 7, 0), CAPTIVATE_RESULT_OK);
+    CHECK_RC(captivate_conversation_set_time_to_live(c, conv, 5, 0), CAPTIVATE_RESULT_INVALID_ARGUMENT);
+    char *json = NULL;
+    CHECK_RC(captivate_conversation_get_metadata(c, conv, 0, &json), CAPTIVATE_RESULT_OK);
+    CHECK(json && strstr(json, "\"plan\":\"gold\"") && strstr(json, "\"crm\":7") && strstr(json, "\"timeToLive\":7"),
+          "metadata %s", json ? json : "(null)");
+    captivate_string_free(json);
+
+    CHECK_RC(captivate_conversation_send_action(c, conv, "escalateToHuman", NULL, NULL, 0), CAPTIVATE_RESULT_OK);
+    CHECK(wait_count(&r, &r.livechat_messages, 1), "a live agent answers");
+    CHECK_RC(captivate_conversation_edit_message(c, conv, msg_id, "hello, edited", NULL, 0), CAPTIVATE_RESULT_OK);
+    CHECK_RC(captivate_conversation_get_transcript(c, conv, 0, &json), CAPTIVATE_RESULT_OK);
+    CHECK(json && strstr(json, "hello, edited") && strstr(json, "\"entries\""), "transcript");
+    captivate_string_free(json);
+    captivate_string_free(msg_id);
+
+    CHECK_RC(captivate_client_list_conversations(c, "c-user", "{\"filter\": {\"plan\": \"gold\"}, \"page\": 1, \"limit\": 5}", 0, &json),
+             CAPTIVATE_RESULT_OK);
+    CHECK(json && strstr(json, conv) && strstr(json, "\"pagination\""), "the listing has the conversation");
+    captivate_string_free(json);
+    CHECK_RC(captivate_client_list_conversations(c, "c-user", "{\"page\": \"one\"}", 0, &json), CAPTIVATE_RESULT_INVALID_JSON);
+
+    /* The escape hatch, and a reply that never comes. */
+    CHECK_RC(captivate_client_send_raw(c, "metadata_request", "{\"conversation_id\": \"x\"}", NULL, NULL, 0, &json), CAPTIVATE_RESULT_OK);
+    CHECK(json == NULL, "no reply asked for");
+    char payload[256];
+    snprintf(payload, sizeof payload, "{\"conversation_id\": \"%s\"}", conv);
+    CHECK_RC(captivate_client_send_raw(c, "metadata_request", payload, "conversation_metadata", conv, 0, &json), CAPTIVATE_RESULT_OK);
+    CHECK(json && strstr(json, "\"kind\":\"metadata\""), "raw reply %s", json ? json : "(null)");
+    captivate_string_free(json);
+    CHECK_RC(captivate_client_send_raw(c, "ping_me", NULL, "never_sent_by_the_hub", NULL, 300, NULL), CAPTIVATE_RESULT_TIMEOUT);
+
+    CHECK_RC(captivate_conversation_delete(c, conv, true, 0), CAPTIVATE_RESULT_OK);
+    CHECK_RC(captivate_conversation_get_metadata(c, conv, 0, &json), CAPTIVATE_RESULT_HUB_ERROR);
+    CHECK(strstr(captivate_last_error_message(), "Invalid conversation_id") != NULL, "the hub's description: %s",
+          captivate_last_error_message());
+    CHECK_RC(captivate_client_delete_user_conversations(c, "c-user", false, 0), CAPTIVATE_RESULT_OK);
+    CHECK_RC(captivate_client_attach(c, ""), CAPTIVATE_RESULT_INVALID_ARGUMENT);
+    captivate_string_free(conv);
+
+    CHECK_RC(captivate_client_close(c), CAPTIVATE_RESULT_OK);
+    CHECK_RC(captivate_client_state(c, &state), CAPTIVATE_RESULT_OK);
+    CHECK(state == CAPTIVATE_STATE_CLOSED, "closed");
+    CHECK_RC(captivate_client_start_conversation(c, "u", NULL, 0, NULL), CAPTIVATE_RESULT_CLOSED);
+    CHECK_RC(captivate_client_reconnect(c), CAPTIVATE_RESULT_OK);
+    CHECK(wait_count(&r, &r.connected_states, 2), "connected again");
+    CHECK_RC(captivate_client_free(c), CAPTIVATE_RESULT_OK);
+    CHECK(r.frees == 1, "userdata freed once");
+    CHECK_RC(captivate_client_free(c), CAPTIVATE_RESULT_INVALID_HANDLE);
+    CHECK_RC(captivate_client_state(c, &state), CAPTIVATE_RESULT_INVALID_HANDLE);
+    CHECK_RC(captivate_conversation_send_message(c, "x", "y", NULL, 0, NULL), CAPTIVATE_RESULT_INVALID_HANDLE);
+    CHECK_RC(captivate_client_free(NULL), CAPTIVATE_RESULT_OK);
+    rec_destroy(&r);
+}
+
+typedef struct {
+    pthread_mutex_t lock;
+    pthread_cond_t changed;
+    int calls;
+    captivate_result result;
+    char json[512];
+} completion;
+
+static void on_complete(void *userdata, captivate_result result, const char *json) {
+    completion *k = userdata;
+    pthread_mutex_lock(&k->lock);
+    k->calls++;
+    k->result = result;
+    snprintf(k->json, sizeof k->json, "%s", json ? json : "");
+    pthread_cond_broadcast(&k->changed);
+    pthread_mutex_unlock(&k->lock);
+}
+
+static int wait_completion(completion *k, int calls) {
+    struct timespec deadline;
+    clock_gettime(CLOCK_REALTIME, &deadline);
+    deadline.tv_sec += 10;
+    pthread_mutex_lock(&k->lock);
+    int ok = 1;
+    while (k->calls < calls)
+        if (pthread_cond_timedwait(&k->changed, &k->lock, &deadline) == ETIMEDOUT) {
+            ok = 0;
+            break;
+        }
+    pthread_mutex_unlock(&k->lock);
+    return ok;
+}
+
+static void test_async_forms(void) {
+    recorder r;
+    rec_init(&r);
+    captivate_client *c = connect_client(&r);
+    completion k = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0, ""};
+    CHECK_RC(captivate_client_start_conversation_async(c, "async-user", "{\"start\": \"user-first\"}", on_complete, &k), CAPTIVATE_RESULT_OK);
+    CHECK(wait_completion(&k, 1) && k.result == CAPTIVATE_RESULT_OK, "start completes: %s", k.json);
+    char conv[128] = "";
+    const char *p = strstr(k.json, "\"conversation_id\":\"");
+    if (p) snprintf(conv, sizeof conv, "%.*s", (int)(strchr(p + 19, '"') - (p + 19)), p + 19);
+    CHECK(strncmp(conv, "async-user", 10) == 0, "the id in the completion: %s", k.json);
+
+    CHECK_RC(captivate_conversation_send_message_async(c, conv, "async hello", NULL, on_complete, &k), CAPTIVATE_RESULT_OK);
+    CHECK(wait_completion(&k, 2) && k.result == CAPTIVATE_RESULT_OK && strstr(k.json, "client_msg_id"), "send completes");
+    CHECK(wait_text(&r, "You said: async hello"), "the echo arrives");
+    CHECK_RC(captivate_conversation_set_metadata_async(c, conv, "{\"a\": 1}", NULL, on_complete, &k), CAPTIVATE_RESULT_OK);
+    CHECK(wait_completion(&k, 3) && k.result == CAPTIVATE_RESULT_OK && k.json[0] == '\0', "metadata completes");
+    CHECK_RC(captivate_conversation_set_private_metadata_async(c, conv, "{\"b\": 2}", on_complete, &k), CAPTIVATE_RESULT_OK);
+    CHECK(wait_completion(&k, 4) && k.result == CAPTIVATE_RESULT_OK, "private metadata completes");
+    CHECK_RC(captivate_conversation_set_time_to_live_async(c, conv, 90, on_complete, &k), CAPTIVATE_RESULT_OK);
+    CHECK(wait_completion(&k, 5) && k.result == CAPTIVATE_RESULT_OK, "ttl completes");
+    CHECK_RC(captivate_conversation_get_metadata_async(c, conv, on_complete, &k), CAPTIVATE_RESULT_OK);
+    CHECK(wait_completion(&k, 6) && strstr(k.json, "\"timeToLive\":90"), "metadata: %s", k.json);
+    CHECK_RC(captivate_conversation_send_action_async(c, conv, "noop", "{\"x\": true}", "normal", on_complete, &k), CAPTIVATE_RESULT_OK);
+    CHECK(wait_completion(&k, 7) && k.result == CAPTIVATE_RESULT_OK, "action completes");
+    CHECK_RC(captivate_conversation_edit_message_async(c, conv, "no-such-message", "x", NULL, on_complete, &k), CAPTIVATE_RESULT_OK);
+    CHECK(wait_completion(&k, 8) && k.result == CAPTIVATE_RESULT_OK, "edit completes");
+    CHECK_RC(captivate_conversation_get_transcript_async(c, conv, on_complete, &k), CAPTIVATE_RESULT_OK);
+    CHECK(wait_completion(&k, 9) && strstr(k.json, "async hello"), "transcript completes");
+    CHECK_RC(captivate_client_list_conversations_async(c, "async-user", NULL, on_complete, &k), CAPTIVATE_RESULT_OK);
+    CHECK(wait_completion(&k, 10) && strstr(k.json, conv), "list completes");
+    CHECK_RC(captivate_client_send_raw_async(c, "metadata_request", "{\"conversation_id\": \"zz\"}", NULL, NULL, on_complete, &k),
+             CAPTIVATE_RESULT_OK);
+    CHECK(wait_completion(&k, 11) && k.result == CAPTIVATE_RESULT_OK, "raw completes");
+    CHECK_RC(captivate_conversation_delete_async(c, conv, false, on_complete, &k), CAPTIVATE_RESULT_OK);
+    CHECK(wait_completion(&k, 12) && k.result == CAPTIVATE_RESULT_OK, "delete completes");
+    CHECK_RC(captivate_conversation_get_metadata_async(c, conv, on_complete, &k), CAPTIVATE_RESULT_OK);
+    CHECK(wait_completion(&k, 13) && k.result == CAPTIVATE_RESULT_HUB_ERROR && strstr(k.json, "CAPTIVATE_RESULT_HUB_ERROR"),
+          "a hub error completes with its JSON: %s", k.json);
+    CHECK_RC(captivate_client_delete_user_conversations_async(c, "async-user", true, on_complete, &k), CAPTIVATE_RESULT_OK);
+    CHECK(wait_completion(&k, 14) && k.result == CAPTIVATE_RESULT_OK, "delete all completes");
+    CHECK_RC(captivate_conversation_get_metadata_async(c, NULL, on_complete, &k), CAPTIVATE_RESULT_NULL_POINTER);
+
+    /* A call still waiting when the client is freed completes with CLOSED, exactly once, before free returns. */
+    CHECK_RC(captivate_client_send_raw_async(c, "x", NULL, "never_sent_by_the_hub", NULL, on_complete, &k), CAPTIVATE_RESULT_OK);
+    CHECK_RC(captivate_client_free(c), CAPTIVATE_RESULT_OK);
+    CHECK(k.calls == 15 && k.result == CAPTIVATE_RESULT_CLOSED, "pending call closed: %d %s", k.calls, captivate_result_name(k.result));
+    CHECK(r.frees == 1, "userdata freed");
+    rec_destroy(&r);
+}
+
+static void test_reentrancy(void) {
+    recorder r;
+    rec_init(&r);
+    captivate_client *c = connect_client(&r);
+    r.self = c;
+    char *conv = NULL;
+    CHECK_RC(captivate_client_start_conversation(c, "re-user", NULL, 0, &conv), CAPTIVATE_RESULT_OK);
+    CHECK(wait_count(&r, &r.async_done, 1), "the async call made inside the callback completes");
+    CHECK(r.blocking_rc == CAPTIVATE_RESULT_WOULD_DEADLOCK, "blocking inside a callback: %s", captivate_result_name(r.blocking_rc));
+    CHECK(r.close_rc == CAPTIVATE_RESULT_WOULD_DEADLOCK, "close inside a callback: %s", captivate_result_name(r.close_rc));
+    CHECK(r.async_rc == CAPTIVATE_RESULT_OK && r.async_result == CAPTIVATE_RESULT_OK, "async inside a callback");
+    CHECK(wait_text(&r, "You said: from a callback"), "the message sent from the callback is answered");
+    captivate_string_free(conv);
+    r.self = NULL;
+    CHECK_RC(captivate_client_free(c), CAPTIVATE_RESULT_OK);
+
+    /* Freeing the client from inside its own callback. */
+    recorder f;
+    rec_init(&f);
+    c = connect_client(&f);
+    f.self = c;
+    f.free_inside = 1;
+    CHECK_RC(captivate_client_start_conversation(c, "free-user", NULL, 0, &conv), CAPTIVATE_RESULT_OK);
+    CHECK(wait_count(&f, &f.frees, 1), "userdata freed after a free inside the callback");
+    CHECK(f.free_inside == 1000 + CAPTIVATE_RESULT_OK, "free inside the callback returned OK (%d)", f.free_inside);
+    CHECK_RC(captivate_client_free(c), CAPTIVATE_RESULT_INVALID_HANDLE);
+    captivate_string_free(conv);
+    rec_destroy(&r);
+    rec_destroy(&f);
+}
+
+static void test_lazy_client_and_cycles(void) {
+    recorder r;
+    rec_init(&r);
+    captivate_options *o = options(KEY);
+    captivate_client *c = NULL;
+    CHECK_RC(captivate_client_new(o, on_event, &r, on_free, &c), CAPTIVATE_RESULT_OK);
+    CHECK(wait_count(&r, &r.connected_states, 1), "the lazy client connects");
+    CHECK_RC(captivate_client_free(c), CAPTIVATE_RESULT_OK);
+
+    const char *env = getenv("CAPTIVATE_TEST_CYCLES");
+    int cycles = env ? atoi(env) : 100;
+    int ok = 0;
+    recorder cyc;
+    rec_init(&cyc);
+    for (int i = 0; i < cycles; i++) {
+        captivate_client *k = NULL;
+        if (captivate_client_connect(o, on_event, &cyc, on_free, &k) != CAPTIVATE_RESULT_OK) continue;
+        if (captivate_client_close(k) == CAPTIVATE_RESULT_OK && captivate_client_free(k) == CAPTIVATE_RESULT_OK) ok++;
+    }
+    CHECK(ok == cycles, "%d of %d connect/close/free cycles", ok, cycles);
+    CHECK(cyc.frees == cycles, "userdata freed once per client (%d)", cyc.frees);
+    captivate_options_free(o);
+    rec_destroy(&r);
+    rec_destroy(&cyc);
+}
+
+int main(void) {
+    URL = getenv("CAPTIVATE_URL");
+    KEY = getenv("CAPTIVATE_API_KEY");
+    if (!URL || !KEY) {
+        fprintf(stderr, "CAPTIVATE_URL and CAPTIVATE_API_KEY must name a running hub (see scripts/with-sim.sh)\n");
+        return 2;
+    }
+    test_version_and_codes();
+    test_options_misuse();
+    test_connection_errors();
+    test_whole_conversation();
+    test_async_forms();
+    test_reentrancy();
+    test_lazy_client_and_cycles();
+    printf("%d passed, %d failed\n", passed, failed);
+    return failed == 0 ? 0 : 1;
+}
