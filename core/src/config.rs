@@ -301,3 +301,128 @@ fn percent_encode(s: &str) -> String {
     }
     out
 }
+
+impl Config {
+    /// Builds a configuration from JSON, the form the Python and JavaScript front ends use:
+    ///
+    /// `{"api_key": "...", "endpoint": "prod" | "dev" | "wss://...", "connect_timeout_ms",
+    /// "request_timeout_ms", "metadata_timeout_ms", "ping_interval_ms", "close_timeout_ms",
+    /// "reconnect": {"enabled", "initial_delay_ms", "max_delay_ms", "max_attempts"},
+    /// "queue_while_offline", "max_queued_events", "max_queued_bytes",
+    /// "delivery": "at-most-once" | "at-least-once", "tls_roots": "webpki" | "system" | "both" |
+    /// "none", "ca_file", "ca_pem", "max_frame_size", "dialect": "current" | "legacy",
+    /// "socket_per_conversation", "fetch_large_messages"}`. Every field but `api_key` is
+    /// optional; unknown fields are an error, so that a typo does not pass silently.
+    pub fn from_json(v: &serde_json::Value) -> Result<Config> {
+        use serde_json::Value;
+        let bad = |m: String| Error::InvalidArgument(m);
+        let o = v.as_object().ok_or_else(|| bad("the options must be an object".into()))?;
+        let key = o.get("api_key").and_then(Value::as_str).ok_or_else(|| bad("api_key must be a string".into()))?;
+        let mut c = Config::new(key);
+        let ms = |v: &Value, name: &str| -> Result<Duration> {
+            v.as_f64()
+                .filter(|n| n.is_finite() && *n >= 0.0)
+                .map(|n| Duration::from_micros((n * 1000.0) as u64))
+                .ok_or_else(|| bad(format!("{name} must be a non-negative number of milliseconds")))
+        };
+        let flag = |v: &Value, name: &str| v.as_bool().ok_or_else(|| bad(format!("{name} must be a boolean")));
+        let count = |v: &Value, name: &str| {
+            v.as_u64().map(|n| n as usize).ok_or_else(|| bad(format!("{name} must be a non-negative integer")))
+        };
+        let text = |v: &Value, name: &str| v.as_str().map(str::to_owned).ok_or_else(|| bad(format!("{name} must be a string")));
+        for (k, v) in o {
+            if v.is_null() {
+                continue;
+            }
+            match k.as_str() {
+                "api_key" => {}
+                "endpoint" => c.endpoint = Endpoint::parse(&text(v, k)?)?,
+                "connect_timeout_ms" => c.timings.connect_timeout = ms(v, k)?,
+                "request_timeout_ms" => c.timings.request_timeout = ms(v, k)?,
+                "metadata_timeout_ms" => c.timings.metadata_timeout = ms(v, k)?,
+                "ping_interval_ms" => c.timings.ping_interval = ms(v, k)?,
+                "liveness_grace_ms" => c.timings.liveness_grace = ms(v, k)?,
+                "close_timeout_ms" => c.timings.close_timeout = ms(v, k)?,
+                "queue_while_offline" => c.timings.queue_while_offline = flag(v, k)?,
+                "max_queued_events" => c.timings.max_queued_events = count(v, k)?,
+                "max_queued_bytes" => c.timings.max_queued_bytes = count(v, k)?,
+                "max_frame_size" => c.max_frame_size = count(v, k)?,
+                "socket_per_conversation" => c.socket_per_conversation = flag(v, k)?,
+                "fetch_large_messages" => c.fetch_large_messages = flag(v, k)?,
+                "ca_file" => c.tls.extra_ca_file = Some(text(v, k)?.into()),
+                "ca_pem" => c.tls.extra_ca_pem = Some(text(v, k)?),
+                "delivery" => {
+                    c.timings.delivery = match text(v, k)?.as_str() {
+                        "at-most-once" | "at_most_once" => Delivery::AtMostOnce,
+                        "at-least-once" | "at_least_once" => Delivery::AtLeastOnce,
+                        other => return Err(bad(format!("unknown delivery {other:?}"))),
+                    }
+                }
+                "tls_roots" => {
+                    c.tls.roots = match text(v, k)?.as_str() {
+                        "webpki" => TlsRoots::Webpki,
+                        "system" => TlsRoots::System,
+                        "both" => TlsRoots::Both,
+                        "none" => TlsRoots::None,
+                        other => return Err(bad(format!("unknown tls_roots {other:?}"))),
+                    }
+                }
+                "dialect" => {
+                    c.dialect = match text(v, k)?.as_str() {
+                        "current" => Dialect::Current,
+                        "legacy" => Dialect::Legacy,
+                        other => return Err(bad(format!("unknown dialect {other:?}"))),
+                    }
+                }
+                "reconnect" => {
+                    let r = v.as_object().ok_or_else(|| bad("reconnect must be an object".into()))?;
+                    for (rk, rv) in r {
+                        if rv.is_null() {
+                            continue;
+                        }
+                        let p = &mut c.timings.reconnect;
+                        match rk.as_str() {
+                            "enabled" => p.enabled = flag(rv, rk)?,
+                            "initial_delay_ms" => p.initial_delay = ms(rv, rk)?,
+                            "max_delay_ms" => p.max_delay = ms(rv, rk)?,
+                            "max_attempts" => {
+                                let n = count(rv, rk)?;
+                                p.max_attempts = (n > 0).then_some(n.min(u32::MAX as usize) as u32);
+                            }
+                            "reset_after_ms" => p.reset_after = ms(rv, rk)?,
+                            "suspend_after_ms" => p.suspend_after = ms(rv, rk)?,
+                            "suspended_retry_ms" => p.suspended_retry = ms(rv, rk)?,
+                            other => return Err(bad(format!("unknown reconnect option {other:?}"))),
+                        }
+                    }
+                }
+                other => return Err(bad(format!("unknown option {other:?}"))),
+            }
+        }
+        c.validate()?;
+        Ok(c)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn options_from_json() {
+        let c = Config::from_json(&json!({
+            "api_key": "k", "endpoint": "ws://127.0.0.1:1/dev", "request_timeout_ms": 1500,
+            "reconnect": {"max_attempts": 3, "initial_delay_ms": 10}, "delivery": "at-least-once", "tls_roots": "none"
+        }))
+        .unwrap();
+        assert_eq!(c.timings.request_timeout, Duration::from_millis(1500));
+        assert_eq!(c.timings.reconnect.max_attempts, Some(3));
+        assert_eq!(c.timings.delivery, Delivery::AtLeastOnce);
+        assert!(Config::from_json(&json!({"api_key": "k", "request_timout_ms": 1})).is_err(), "typos are refused");
+        assert!(Config::from_json(&json!({"api_key": "k", "endpoint": "ftp://x"})).is_err());
+        assert!(Config::from_json(&json!({"endpoint": "dev"})).is_err());
+        assert!(Config::from_json(&json!({"api_key": "k", "request_timeout_ms": 0})).is_err());
+        assert!(!format!("{c:?}").contains("\"k\""));
+    }
+}
