@@ -1,1 +1,368 @@
-//! Python bindings (work in progress).
+//! The native part of the Python package `captivate`: thin asynchronous wrappers over the
+//! Rust core. Arguments and results cross as JSON strings; the Python layer
+//! (`python/captivate/__init__.py`) turns them into typed objects and exceptions.
+#![deny(unsafe_op_in_unsafe_fn)]
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use captivate::{
+    Client, Config, Conversation, DeleteMode, Error, EventStream, FileRef, ListOptions, MetadataTarget,
+    OutgoingMessage, StartMode, StartOptions,
+};
+use pyo3::exceptions::PyException;
+use pyo3::prelude::*;
+use pyo3_async_runtimes::tokio::{future_into_py, get_runtime};
+use serde_json::{Value, json};
+
+pyo3::create_exception!(
+    _native,
+    NativeError,
+    PyException,
+    "An error of the native layer; args are (kind, message, details_json)."
+);
+
+fn err(e: Error) -> PyErr {
+    let details = match &e {
+        Error::Hub { code, description, conversation_id } => json!({
+            "code": code.as_ref().map(|c| match c.as_number() { Some(n) => json!(n), None => json!(c.to_string()) }),
+            "description": description,
+            "conversation_id": conversation_id,
+        }),
+        Error::PossiblyNotDelivered { client_msg_id } => json!({ "client_msg_id": client_msg_id }),
+        Error::Rejected { status } => json!({ "status": status }),
+        Error::Timeout { operation, millis } => json!({ "operation": operation, "millis": millis }),
+        _ => json!({}),
+    };
+    NativeError::new_err((e.kind().as_str(), e.to_string(), details.to_string()))
+}
+
+fn invalid(message: impl Into<String>) -> PyErr {
+    NativeError::new_err(("invalid_argument", message.into(), "{}".to_owned()))
+}
+
+fn parse(json_text: &str, what: &str) -> PyResult<Value> {
+    serde_json::from_str(json_text).map_err(|e| invalid(format!("{what} is not valid JSON: {e}")))
+}
+
+fn opt_obj(v: &Value, key: &str) -> PyResult<Option<Value>> {
+    match v.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(o @ Value::Object(_)) => Ok(Some(o.clone())),
+        Some(_) => Err(invalid(format!("{key} must be a dict"))),
+    }
+}
+
+fn files(files_json: Option<&str>) -> PyResult<Vec<FileRef>> {
+    let Some(text) = files_json else { return Ok(Vec::new()) };
+    let v = parse(text, "files")?;
+    let arr = v.as_array().ok_or_else(|| invalid("files must be a list"))?;
+    arr.iter()
+        .map(|f| {
+            FileRef::from_json(f).filter(|f| !f.url.is_empty()).ok_or_else(|| invalid("each file needs a url"))
+        })
+        .collect()
+}
+
+/// A stream of events as JSON strings.
+#[pyclass(frozen)]
+struct NativeEventStream {
+    inner: Arc<tokio::sync::Mutex<EventStream>>,
+}
+
+#[pymethods]
+impl NativeEventStream {
+    /// Awaits the next event's JSON; None once the client is gone.
+    fn next<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let inner = self.inner.clone();
+        future_into_py(py, async move {
+            let mut s = inner.lock().await;
+            Ok(s.next().await.map(|e| e.to_json().to_string()))
+        })
+    }
+
+    /// Blocks (without the GIL) for the next event's JSON, at most `timeout` seconds (None:
+    /// no limit); None on timeout or end.
+    fn next_blocking(&self, py: Python<'_>, timeout: Option<f64>) -> Option<String> {
+        let inner = self.inner.clone();
+        py.detach(move || {
+            get_runtime().block_on(async move {
+                let mut s = inner.lock().await;
+                match timeout {
+                    Some(t) => {
+                        tokio::time::timeout(Duration::from_secs_f64(t.max(0.0)), s.next()).await.ok().flatten()
+                    }
+                    None => s.next().await,
+                }
+                .map(|e| e.to_json().to_string())
+            })
+        })
+    }
+}
+
+fn stream(s: EventStream) -> NativeEventStream {
+    NativeEventStream { inner: Arc::new(tokio::sync::Mutex::new(s)) }
+}
+
+/// A connection to the hub.
+#[pyclass(frozen)]
+struct NativeClient {
+    client: Client,
+}
+
+#[pymethods]
+impl NativeClient {
+    /// Connects (`lazy`: returns at once and connects in the background).
+    #[staticmethod]
+    fn connect(py: Python<'_>, config_json: String, lazy: bool) -> PyResult<Bound<'_, PyAny>> {
+        let config = Config::from_json(&parse(&config_json, "options")?).map_err(err)?;
+        future_into_py(py, async move {
+            let client = if lazy { Client::connect_lazy(config) } else { Client::connect(config).await }.map_err(err)?;
+            Ok(NativeClient { client })
+        })
+    }
+
+    /// The connection state as JSON.
+    fn state_json(&self) -> String {
+        self.client.state().to_json().to_string()
+    }
+
+    /// The hub's id of the current socket, while connected.
+    fn socket_id(&self) -> Option<String> {
+        self.client.socket_id()
+    }
+
+    /// Client-level events.
+    fn events(&self) -> NativeEventStream {
+        stream(self.client.events())
+    }
+
+    /// Every frame from the hub.
+    fn raw_events(&self) -> NativeEventStream {
+        stream(self.client.raw_events())
+    }
+
+    /// Starts a conversation.
+    fn start_conversation<'py>(&self, py: Python<'py>, options_json: String) -> PyResult<Bound<'py, PyAny>> {
+        let o = parse(&options_json, "options")?;
+        let mode = match o.get("start").and_then(Value::as_str) {
+            None => StartMode::BotFirst,
+            Some(s) => StartMode::parse(s).ok_or_else(|| invalid("start must be 'bot-first' or 'user-first'"))?,
+        };
+        let opts = StartOptions {
+            user_id: o.get("user_id").and_then(Value::as_str).map(str::to_owned),
+            user_basic_info: opt_obj(&o, "user_basic_info")?,
+            metadata: opt_obj(&o, "metadata")?,
+            private_metadata: o.get("private_metadata").filter(|v| !v.is_null()).cloned(),
+            user_metadata: None,
+            user_data: None,
+            mode,
+        };
+        let client = self.client.clone();
+        future_into_py(py, async move {
+            let c = client.start_conversation(opts).await.map_err(err)?;
+            Ok(NativeConversation { conversation: c })
+        })
+    }
+
+    /// A handle to an existing conversation.
+    fn conversation(&self, conversation_id: &str) -> PyResult<NativeConversation> {
+        let _rt = get_runtime().enter();
+        Ok(NativeConversation { conversation: self.client.conversation(conversation_id).map_err(err)? })
+    }
+
+    /// Lists a user's conversations; resolves to JSON.
+    fn list_conversations<'py>(&self, py: Python<'py>, options_json: String) -> PyResult<Bound<'py, PyAny>> {
+        let o = parse(&options_json, "options")?;
+        let num = |k: &str| -> PyResult<Option<u32>> {
+            match o.get(k) {
+                None | Some(Value::Null) => Ok(None),
+                Some(v) => v
+                    .as_u64()
+                    .and_then(|n| u32::try_from(n).ok())
+                    .map(Some)
+                    .ok_or_else(|| invalid(format!("{k} must be a positive int"))),
+            }
+        };
+        let api_keys = match o.get("api_keys") {
+            None | Some(Value::Null) => None,
+            Some(Value::Array(a)) => Some(
+                a.iter()
+                    .map(|k| k.as_str().map(str::to_owned))
+                    .collect::<Option<Vec<_>>>()
+                    .ok_or_else(|| invalid("api_keys must be a list of str"))?,
+            ),
+            Some(_) => return Err(invalid("api_keys must be a list of str")),
+        };
+        let opts = ListOptions {
+            user_id: o.get("user_id").and_then(Value::as_str).unwrap_or_default().to_owned(),
+            filter: opt_obj(&o, "filter")?,
+            search: opt_obj(&o, "search")?,
+            page: num("page")?,
+            limit: num("limit")?,
+            api_keys,
+        };
+        let client = self.client.clone();
+        future_into_py(py, async move { Ok(client.list_conversations(opts).await.map_err(err)?.to_json().to_string()) })
+    }
+
+    /// Deletes all of a user's conversations.
+    fn delete_user_conversations<'py>(&self, py: Python<'py>, user_id: String, hard: bool) -> PyResult<Bound<'py, PyAny>> {
+        let client = self.client.clone();
+        let mode = if hard { DeleteMode::Hard } else { DeleteMode::Soft };
+        future_into_py(py, async move { client.delete_user_conversations(&user_id, mode).await.map_err(err) })
+    }
+
+    /// Sends any event; with a reply type, resolves to the reply's JSON.
+    #[pyo3(signature = (event_type, payload_json, reply_event_type=None, conversation_id=None))]
+    fn send_raw<'py>(
+        &self,
+        py: Python<'py>,
+        event_type: String,
+        payload_json: String,
+        reply_event_type: Option<String>,
+        conversation_id: Option<String>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let payload = parse(&payload_json, "payload")?;
+        let client = self.client.clone();
+        future_into_py(py, async move {
+            match reply_event_type {
+                None => {
+                    client.send_raw(&event_type, payload).await.map_err(err)?;
+                    Ok(None)
+                }
+                Some(r) => {
+                    let reply = client.request_raw(&event_type, payload, &r, conversation_id.as_deref()).await.map_err(err)?;
+                    Ok(Some(reply.to_json().to_string()))
+                }
+            }
+        })
+    }
+
+    /// Connects again, or retries at once.
+    fn reconnect(&self) -> PyResult<()> {
+        self.client.reconnect().map_err(err)
+    }
+
+    /// Closes gracefully.
+    fn close<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let client = self.client.clone();
+        future_into_py(py, async move {
+            client.close().await;
+            Ok(())
+        })
+    }
+}
+
+/// A conversation.
+#[pyclass(frozen)]
+struct NativeConversation {
+    conversation: Conversation,
+}
+
+impl NativeConversation {
+    fn run<'py, T, F>(&self, py: Python<'py>, f: impl FnOnce(Conversation) -> F) -> PyResult<Bound<'py, PyAny>>
+    where
+        F: std::future::Future<Output = Result<T, Error>> + Send + 'static,
+        T: for<'a> IntoPyObject<'a> + Send + 'static,
+    {
+        let fut = f(self.conversation.clone());
+        future_into_py(py, async move { fut.await.map_err(err) })
+    }
+}
+
+#[pymethods]
+impl NativeConversation {
+    /// The conversation's id.
+    #[getter]
+    fn id(&self) -> String {
+        self.conversation.id().to_owned()
+    }
+
+    /// This conversation's events.
+    fn events(&self) -> NativeEventStream {
+        stream(self.conversation.events())
+    }
+
+    /// Sends a message; resolves to its client_msg_id.
+    #[pyo3(signature = (text=None, files_json=None))]
+    fn send_message<'py>(&self, py: Python<'py>, text: Option<String>, files_json: Option<String>) -> PyResult<Bound<'py, PyAny>> {
+        let msg = OutgoingMessage { text, files: files(files_json.as_deref())? };
+        self.run(py, |c| async move { c.send_message(msg).await })
+    }
+
+    /// Sets metadata.
+    #[pyo3(signature = (metadata_json, target=None))]
+    fn set_metadata<'py>(&self, py: Python<'py>, metadata_json: String, target: Option<String>) -> PyResult<Bound<'py, PyAny>> {
+        let md = parse(&metadata_json, "metadata")?;
+        let target = match target {
+            None => None,
+            Some(t) => Some(MetadataTarget::parse(&t).ok_or_else(|| invalid("target must be default, bot, live or bot_live"))?),
+        };
+        self.run(py, |c| async move { c.set_metadata(md, target).await })
+    }
+
+    /// Sets private metadata.
+    fn set_private_metadata<'py>(&self, py: Python<'py>, private_json: String) -> PyResult<Bound<'py, PyAny>> {
+        let v = parse(&private_json, "private metadata")?;
+        self.run(py, |c| async move { c.set_private_metadata(v).await })
+    }
+
+    /// Sets the files' time to live.
+    fn set_time_to_live<'py>(&self, py: Python<'py>, days: u32) -> PyResult<Bound<'py, PyAny>> {
+        self.run(py, |c| async move { c.set_time_to_live(days).await })
+    }
+
+    /// Resolves to the metadata JSON.
+    fn get_metadata<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.run(py, |c| async move { c.get_metadata().await.map(|v| v.to_string()) })
+    }
+
+    /// Sends an action.
+    #[pyo3(signature = (action_id, data_json, action_type=None))]
+    fn send_action<'py>(
+        &self,
+        py: Python<'py>,
+        action_id: String,
+        data_json: String,
+        action_type: Option<String>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let data = parse(&data_json, "data")?;
+        self.run(py, |c| async move { c.send_action(&action_id, data, action_type.as_deref()).await })
+    }
+
+    /// Edits a message.
+    #[pyo3(signature = (message_id, text=None, files_json=None))]
+    fn edit_message<'py>(
+        &self,
+        py: Python<'py>,
+        message_id: String,
+        text: Option<String>,
+        files_json: Option<String>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let msg = OutgoingMessage { text, files: files(files_json.as_deref())? };
+        self.run(py, |c| async move { c.edit_message(&message_id, msg).await })
+    }
+
+    /// Resolves to the transcript JSON.
+    fn get_transcript<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.run(py, |c| async move { c.get_transcript().await.map(|t| t.to_json().to_string()) })
+    }
+
+    /// Deletes the conversation.
+    fn delete<'py>(&self, py: Python<'py>, hard: bool) -> PyResult<Bound<'py, PyAny>> {
+        let mode = if hard { DeleteMode::Hard } else { DeleteMode::Soft };
+        self.run(py, |c| async move { c.delete(mode).await })
+    }
+}
+
+/// The native module.
+#[pymodule]
+fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add("NativeError", m.py().get_type::<NativeError>())?;
+    m.add_class::<NativeClient>()?;
+    m.add_class::<NativeConversation>()?;
+    m.add_class::<NativeEventStream>()?;
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    Ok(())
+}
