@@ -329,7 +329,9 @@ impl Config {
         let count = |v: &Value, name: &str| {
             v.as_u64().map(|n| n as usize).ok_or_else(|| bad(format!("{name} must be a non-negative integer")))
         };
-        let text = |v: &Value, name: &str| v.as_str().map(str::to_owned).ok_or_else(|| bad(format!("{name} must be a string")));
+        let text = |v: &Value, name: &str| {
+            v.as_str().map(str::to_owned).ok_or_else(|| bad(format!("{name} must be a string")))
+        };
         for (k, v) in o {
             if v.is_null() {
                 continue;

@@ -464,12 +464,9 @@ impl Engine {
             }
         }
         if let Some(p) = self.pending.iter_mut().find(|p| p.id == id) {
-            if p.matcher.start {
-                // Keep the slot: the start is still in flight on the hub's side.
-                p.cancelled = true;
-            } else {
-                self.pending.retain(|p| p.id != id);
-            }
+            // Keep it as a ghost: the hub answers in order, so its reply, when it comes, must not
+            // be taken for the answer to a newer request of the same kind.
+            p.cancelled = true;
             return;
         }
         self.unconfirmed.retain(|u| u.queued.submit.id != id);
@@ -711,7 +708,7 @@ impl Engine {
             let (expired, kept): (Vec<_>, Vec<_>) =
                 std::mem::take(&mut self.pending).into_iter().partition(|p| now >= p.deadline);
             self.pending = kept;
-            for p in expired {
+            for mut p in expired {
                 if p.matcher.start {
                     if self.start_in_flight == Some(p.id) {
                         self.start_in_flight = None;
@@ -719,9 +716,20 @@ impl Engine {
                     if let Some(u) = &p.matcher.user_id {
                         self.abandoned_starts.push_back((u.clone(), now + Duration::from_secs(60)));
                     }
+                    if !p.cancelled {
+                        self.complete(p.id, Err(Error::timeout(&p.operation, p.timeout)));
+                    }
+                    continue;
                 }
                 if !p.cancelled {
                     self.complete(p.id, Err(Error::timeout(&p.operation, p.timeout)));
+                    // A ghost for one more period: a late reply is delivered as an event, not
+                    // handed to a newer request.
+                    p.cancelled = true;
+                    p.deadline += p.timeout;
+                    if p.deadline > now {
+                        self.pending.push(p);
+                    }
                 }
             }
             self.pump_starts(now);

@@ -384,6 +384,39 @@ fn request_timeout_counts_from_the_write_and_late_replies_are_unsolicited() {
 }
 
 #[test]
+fn a_late_reply_never_reaches_a_newer_request() {
+    let mut h = H::new(timings());
+    h.connect();
+    h.e.attach("c");
+    // Timed out, then a new request of the same kind: the first reply is the old one's.
+    let old = h.submit("1", reply("conversation_metadata", "c"));
+    h.advance(Duration::from_secs(10));
+    assert!(matches!(&h.completions()[..], [(i, Err(Error::Timeout { .. }))] if *i == old));
+    let new = h.submit("2", reply("conversation_metadata", "c"));
+    h.frame(hub("conversation_metadata", json!({"conversation_id": "c", "content": {"v": 1}}), Some("a")));
+    assert!(h.completions().is_empty(), "the late reply went to the newer request");
+    h.frame(hub("conversation_metadata", json!({"conversation_id": "c", "content": {"v": 2}}), Some("b")));
+    let c = h.completions();
+    assert!(
+        matches!(&c[..], [(i, Ok(Completion::Reply(r)))] if *i == new && r.raw["event"]["event_payload"]["content"]["v"] == 2)
+    );
+    // Cancelled after the write: the same.
+    let gone = h.submit("3", reply("conversation_transcript", "c"));
+    h.e.cancel(gone);
+    let next = h.submit("4", reply("conversation_transcript", "c"));
+    h.frame(hub("conversation_transcript", json!({"conversation_id": "c", "transcript": []}), Some("c1")));
+    assert!(h.completions().is_empty());
+    h.frame(hub("conversation_transcript", json!({"conversation_id": "c", "transcript": []}), Some("c2")));
+    assert!(matches!(&h.completions()[..], [(i, Ok(_))] if *i == next));
+    // A ghost whose reply never comes fades after one more period.
+    let _ = h.submit("5", reply("message_edited_success", "c"));
+    h.advance(Duration::from_secs(20));
+    let later = h.submit("6", reply("message_edited_success", "c"));
+    h.frame(hub("message_edited_success", json!({"conversation_id": "c"}), Some("m")));
+    assert!(h.completions().iter().any(|(i, r)| *i == later && r.is_ok()));
+}
+
+#[test]
 fn a_request_cancelled_before_its_write_is_never_sent() {
     let mut h = H::new(timings());
     let a = h.submit("a", Expect::Written);
