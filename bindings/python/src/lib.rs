@@ -58,9 +58,7 @@ fn files(files_json: Option<&str>) -> PyResult<Vec<FileRef>> {
     let v = parse(text, "files")?;
     let arr = v.as_array().ok_or_else(|| invalid("files must be a list"))?;
     arr.iter()
-        .map(|f| {
-            FileRef::from_json(f).filter(|f| !f.url.is_empty()).ok_or_else(|| invalid("each file needs a url"))
-        })
+        .map(|f| FileRef::from_json(f).filter(|f| !f.url.is_empty()).ok_or_else(|| invalid("each file needs a url")))
         .collect()
 }
 
@@ -89,9 +87,7 @@ impl NativeEventStream {
             get_runtime().block_on(async move {
                 let mut s = inner.lock().await;
                 match timeout {
-                    Some(t) => {
-                        tokio::time::timeout(Duration::from_secs_f64(t.max(0.0)), s.next()).await.ok().flatten()
-                    }
+                    Some(t) => tokio::time::timeout(Duration::from_secs_f64(t.max(0.0)), s.next()).await.ok().flatten(),
                     None => s.next().await,
                 }
                 .map(|e| e.to_json().to_string())
@@ -117,7 +113,8 @@ impl NativeClient {
     fn connect(py: Python<'_>, config_json: String, lazy: bool) -> PyResult<Bound<'_, PyAny>> {
         let config = Config::from_json(&parse(&config_json, "options")?).map_err(err)?;
         future_into_py(py, async move {
-            let client = if lazy { Client::connect_lazy(config) } else { Client::connect(config).await }.map_err(err)?;
+            let client =
+                if lazy { Client::connect_lazy(config) } else { Client::connect(config).await }.map_err(err)?;
             Ok(NativeClient { client })
         })
     }
@@ -207,7 +204,12 @@ impl NativeClient {
     }
 
     /// Deletes all of a user's conversations.
-    fn delete_user_conversations<'py>(&self, py: Python<'py>, user_id: String, hard: bool) -> PyResult<Bound<'py, PyAny>> {
+    fn delete_user_conversations<'py>(
+        &self,
+        py: Python<'py>,
+        user_id: String,
+        hard: bool,
+    ) -> PyResult<Bound<'py, PyAny>> {
         let client = self.client.clone();
         let mode = if hard { DeleteMode::Hard } else { DeleteMode::Soft };
         future_into_py(py, async move { client.delete_user_conversations(&user_id, mode).await.map_err(err) })
@@ -232,7 +234,8 @@ impl NativeClient {
                     Ok(None)
                 }
                 Some(r) => {
-                    let reply = client.request_raw(&event_type, payload, &r, conversation_id.as_deref()).await.map_err(err)?;
+                    let reply =
+                        client.request_raw(&event_type, payload, &r, conversation_id.as_deref()).await.map_err(err)?;
                     Ok(Some(reply.to_json().to_string()))
                 }
             }
@@ -286,18 +289,30 @@ impl NativeConversation {
 
     /// Sends a message; resolves to its client_msg_id.
     #[pyo3(signature = (text=None, files_json=None))]
-    fn send_message<'py>(&self, py: Python<'py>, text: Option<String>, files_json: Option<String>) -> PyResult<Bound<'py, PyAny>> {
+    fn send_message<'py>(
+        &self,
+        py: Python<'py>,
+        text: Option<String>,
+        files_json: Option<String>,
+    ) -> PyResult<Bound<'py, PyAny>> {
         let msg = OutgoingMessage { text, files: files(files_json.as_deref())? };
         self.run(py, |c| async move { c.send_message(msg).await })
     }
 
     /// Sets metadata.
     #[pyo3(signature = (metadata_json, target=None))]
-    fn set_metadata<'py>(&self, py: Python<'py>, metadata_json: String, target: Option<String>) -> PyResult<Bound<'py, PyAny>> {
+    fn set_metadata<'py>(
+        &self,
+        py: Python<'py>,
+        metadata_json: String,
+        target: Option<String>,
+    ) -> PyResult<Bound<'py, PyAny>> {
         let md = parse(&metadata_json, "metadata")?;
         let target = match target {
             None => None,
-            Some(t) => Some(MetadataTarget::parse(&t).ok_or_else(|| invalid("target must be default, bot, live or bot_live"))?),
+            Some(t) => Some(
+                MetadataTarget::parse(&t).ok_or_else(|| invalid("target must be default, bot, live or bot_live"))?,
+            ),
         };
         self.run(py, |c| async move { c.set_metadata(md, target).await })
     }

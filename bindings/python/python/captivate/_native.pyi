@@ -2,6 +2,8 @@
 
 from typing import Awaitable, Optional, final
 
+__all__ = ["NativeClient", "NativeConversation", "NativeError", "NativeEventStream", "__version__"]
+
 __version__: str
 
 class NativeError(Exception):

@@ -1,0 +1,75 @@
+"""Fixtures: a local hub started for each test on a free port, and its control endpoints."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Dict, Iterator, Optional
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+def sim_binary() -> str:
+    """The local hub's binary (built by `make build-sim`)."""
+    explicit = os.environ.get("CAPTIVATE_SIM")
+    if explicit:
+        return explicit
+    target = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target"))
+    return str(target / "debug" / "captivate-sim")
+
+
+@dataclass
+class Hub:
+    """A running local hub."""
+
+    url: str
+    key: str
+    http: str
+    process: "subprocess.Popen[str]"
+
+    def control(self, path: str, body: Optional[Dict[str, Any]] = None, method: str = "POST") -> Any:
+        """Calls one of the hub's /control endpoints."""
+        data = None if body is None else json.dumps(body).encode()
+        req = urllib.request.Request(self.http + path, data=data, method=method)
+        with urllib.request.urlopen(req, timeout=5) as resp:
+            return json.loads(resp.read().decode() or "null")
+
+    def faults(self, **faults: Any) -> None:
+        """Replaces the hub's faults (no argument: none)."""
+        self.control("/control/faults", faults)
+
+    def push(self, frame: Dict[str, Any]) -> None:
+        """Sends a frame to every client."""
+        self.control("/control/push", frame)
+
+    def push_text(self, text: str) -> None:
+        """Sends raw text (e.g. malformed JSON) to every client."""
+        req = urllib.request.Request(self.http + "/control/push_text", data=text.encode(), method="POST")
+        with urllib.request.urlopen(req, timeout=5) as resp:
+            resp.read()
+
+
+@pytest.fixture
+def hub() -> Iterator[Hub]:
+    proc = subprocess.Popen(
+        [sim_binary(), "--port", "0", "--agent-delay-ms", "20"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    assert proc.stdout is not None
+    line = proc.stdout.readline().strip()
+    assert line.startswith("ws://"), f"the hub did not start: {line!r}"
+    base, key = line.split("?apiKey=")
+    hostport = base.split("://", 1)[1].split("/", 1)[0]
+    try:
+        yield Hub(url=base, key=key, http=f"http://{hostport}", process=proc)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)

@@ -1,0 +1,353 @@
+"""The Python module against the local hub, over real sockets."""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import threading
+import time
+from typing import Any, Callable, List, Optional, Type, TypeVar
+
+import pytest
+
+import captivate
+from conftest import Hub
+
+E = TypeVar("E", bound=captivate.Event)
+
+
+async def client_for(hub: Hub, **options: Any) -> captivate.Client:
+    options.setdefault("request_timeout", 3)
+    return await captivate.connect(hub.key, url=hub.url, reconnect_initial_delay=0.05, **options)
+
+
+async def next_of(stream: captivate.EventStream, cls: Type[E], pred: Callable[[E], bool] = lambda e: True) -> E:
+    """The next event of type ``cls`` satisfying ``pred``, within 10 s."""
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        e = await stream.next(timeout=deadline - time.monotonic())
+        if isinstance(e, cls) and pred(e):
+            return e
+    raise AssertionError(f"no {cls.__name__} within 10 s")
+
+
+def texts(e: captivate.Message) -> List[str]:
+    return [i.text for i in e.items if isinstance(i, captivate.TextItem)]
+
+
+def test_connect_is_a_real_coroutine(hub: Hub) -> None:
+    client = asyncio.run(captivate.connect(hub.key, url=hub.url))
+    assert isinstance(client, captivate.Client)
+    assert client.is_connected and client.socket_id
+    asyncio.run(client.close())
+    assert client.state.state == "closed"
+
+
+def test_every_operation_end_to_end(hub: Hub) -> None:
+    async def main() -> None:
+        async with await client_for(hub) as client:
+            conv = await client.start_conversation(
+                "ada", user_basic_info={"firstName": "Ada"}, metadata={"channel": "py"}, private_metadata={"tier": 1}
+            )
+            assert conv.id.startswith("ada")
+            events = conv.events()
+            greeting = await next_of(events, captivate.BotMessage, lambda e: bool(e.buttons))
+            assert [b.label for b in greeting.buttons] == ["Leave Contact Details", "Chat to Agent"]
+            assert greeting.conversation_id == conv.id and greeting.raw["event"]["event_type"] == "bot_message"
+
+            msg_id = await conv.send_message("hello")
+            assert len(msg_id) == 36
+            echo = await next_of(events, captivate.BotMessage, lambda e: e.text == "You said: hello")
+            assert texts(echo) == ["You said: hello"]
+
+            await conv.send_message(files=[captivate.File("https://x/a.pdf", "application/pdf", "a.pdf")])
+            await next_of(events, captivate.BotMessage, lambda e: e.text == "Thanks, I received 1 file(s).")
+            await conv.send_message("see these", files=[{"url": "https://x/b.png", "type": "image/png"}])
+            await conv.send_message("cards")
+            cards = await next_of(events, captivate.BotMessage, lambda e: any(isinstance(i, captivate.CardsItem) for i in e.items))
+            assert isinstance(cards.items[0], captivate.CardsItem)
+            await conv.send_message("files")
+            files = await next_of(events, captivate.BotMessage, lambda e: any(isinstance(i, captivate.FilesItem) for i in e.items))
+            f = files.items[0]
+            assert isinstance(f, captivate.FilesItem) and f.files[0].filename == "brochure.pdf"
+
+            await conv.send_message("contact")
+            action = await next_of(events, captivate.ActionEvent)
+            assert action.actions[0].id == "redirectToContactUs" and action.actions[0].data == {"page": "/contact"}
+
+            await conv.send_message("big")
+            big = await next_of(events, captivate.BotMessage, lambda e: e.fetched_from_link)
+            assert big.text is not None and len(big.text) > 200 * 1024
+
+            await conv.send_action("escalateToHuman", {"why": "test"})
+            update = await next_of(events, captivate.ConversationUpdate)
+            assert update.update == "agent_connected" and update.data["agentInfo"]["name"] == "Sam"
+            await next_of(events, captivate.LivechatMessage)
+
+            await conv.set_metadata({"plan": "gold"}, target="bot_live")
+            await conv.set_private_metadata({"crm": 7})
+            await conv.set_time_to_live(90)
+            md = await conv.get_metadata()
+            assert md["plan"] == "gold" and md["channel"] == "py" and md["private"] == {"crm": 7} and md["timeToLive"] == 90
+
+            await conv.edit_message(msg_id, "hello, edited")
+            transcript = await conv.get_transcript()
+            assert any(e.text == "hello, edited" and e.sender == "user" for e in transcript.entries)
+            assert any(e.sender == "agent" for e in transcript.entries)
+
+            other = await client.start_conversation("ada", metadata={"title": "weekly meeting"}, start="user-first")
+            listing = await client.list_conversations("ada")
+            assert {c.conversation_id for c in listing.conversations} == {conv.id, other.id}
+            found = await client.list_conversations("ada", search={"title": "meet"}, page=1, limit=5)
+            assert [c.conversation_id for c in found.conversations] == [other.id]
+            assert found.pagination is not None and found.pagination.total == 1
+
+            attached = client.conversation(other.id)
+            assert (await attached.get_metadata())["title"] == "weekly meeting"
+
+            await client.send_raw("metadata_request", {"conversation_id": other.id})
+            reply = await client.request_raw("metadata_request", {"conversation_id": other.id}, "conversation_metadata", other.id)
+            assert isinstance(reply, captivate.RawEvent) and reply.kind == "metadata"
+
+            await conv.delete()
+            with pytest.raises(captivate.HubError) as err:
+                await conv.get_metadata()
+            assert err.value.code == 400 and err.value.description == "Invalid conversation_id"
+            await client.delete_user_conversations("ada", hard=True)
+            assert (await client.list_conversations("ada")).conversations == []
+
+    asyncio.run(main())
+
+
+def test_hub_pushed_events_of_every_kind(hub: Hub) -> None:
+    async def main() -> None:
+        async with await client_for(hub) as client:
+            conv = await client.start_conversation("kinds", start="user-first")
+            events = conv.events()
+            client_events = client.events()
+            hub.push(
+                {
+                    "action": "receiveMessage",
+                    "event": {
+                        "event_type": "general_error",
+                        "event_payload": {"conversation_id": conv.id, "error_code": "500", "error_desc": "boom"},
+                        "event_id": "e1",
+                    },
+                }
+            )
+            err = await next_of(events, captivate.HubErrorEvent)
+            assert err.code == 500 and err.description == "boom" and not err.nested
+            hub.push(
+                {
+                    "action": "receiveMessage",
+                    "event": {
+                        "event_type": "conversation_update",
+                        "event_payload": {
+                            "event_type": "general_error",
+                            "event_payload": {"conversation_id": conv.id, "error_code": 400, "error_desc": "nested"},
+                        },
+                        "event_id": "e2",
+                    },
+                }
+            )
+            nested = await next_of(events, captivate.HubErrorEvent, lambda e: e.nested)
+            assert nested.description == "nested"
+            hub.push({"action": "receiveMessage", "event": {"event_type": "typing", "event_payload": {"on": True}, "event_id": "e3"}})
+            unknown = await next_of(events, captivate.RawEvent)
+            assert unknown.kind == "unknown" and unknown.event_type == "typing" and unknown.payload == {"on": True}
+            hub.push_text("{oops")
+            bad = await next_of(client_events, captivate.MalformedFrame)
+            assert bad.text == "{oops"
+            assert client.is_connected
+
+    asyncio.run(main())
+
+
+def test_each_exception_for_real(hub: Hub) -> None:
+    async def main() -> None:
+        with pytest.raises(captivate.Rejected):
+            await captivate.connect("wrong-key", url=hub.url)
+        with pytest.raises(captivate.ConnectError):
+            await captivate.connect(hub.key, url="ws://127.0.0.1:1/dev")
+        with pytest.raises(captivate.InvalidArgument):
+            await captivate.connect(hub.key, mode="staging")
+        with pytest.raises(TypeError):
+            await captivate.connect(123)  # type: ignore[arg-type]
+
+        client = await client_for(hub, request_timeout=0.3)
+        conv = await client.start_conversation("errs", start="user-first")
+        hub.faults(never_answer=["metadata_request"])
+        with pytest.raises(captivate.Timeout):
+            await conv.get_metadata()
+        with pytest.raises(TimeoutError):
+            await conv.get_metadata()
+        hub.faults()
+        with pytest.raises(captivate.InvalidArgument):
+            await conv.set_time_to_live(5)
+        with pytest.raises(TypeError):
+            await conv.set_metadata({"when": object()})
+        with pytest.raises(TypeError):
+            await conv.set_metadata(["not", "a", "dict"])  # type: ignore[arg-type]
+        with pytest.raises(TypeError):
+            await conv.send_message(42)  # type: ignore[arg-type]
+        with pytest.raises(captivate.FrameTooLarge):
+            await conv.send_message("x" * (2 << 20))
+
+        # A request in flight when the link drops.
+        hub.faults(never_answer=["conversation_transcript_request"])
+        slow = await client_for(hub, request_timeout=5)
+        slow_conv = slow.conversation(conv.id)
+        pending = asyncio.ensure_future(slow_conv.get_transcript())
+        await asyncio.sleep(0.2)
+        hub.control("/control/drop")
+        with pytest.raises(captivate.ConnectionLost):
+            await pending
+        hub.faults()
+        await slow.close()
+
+        await client.close()
+        with pytest.raises(captivate.Closed):
+            await conv.send_message("after close")
+
+        # The offline queue overflows while the hub is unreachable.
+        lazy = await captivate.connect(hub.key, url="ws://127.0.0.1:1/dev", lazy=True, max_queued_events=1)
+        far = lazy.conversation("nowhere")
+        first = asyncio.ensure_future(far.send_message("queued"))
+        await asyncio.sleep(0.05)
+        with pytest.raises(captivate.QueueFull):
+            await far.send_message("one too many")
+        await lazy.close()
+        with pytest.raises(captivate.Closed):
+            await first
+        assert issubclass(captivate.QueueFull, captivate.CaptivateError)
+
+    asyncio.run(main())
+
+
+def test_reconnect_while_iterating(hub: Hub) -> None:
+    async def main() -> None:
+        async with await client_for(hub) as client:
+            conv = await client.start_conversation("rec", start="user-first")
+            seen: List[str] = []
+
+            async def consume() -> None:
+                async for event in conv.events():
+                    if isinstance(event, captivate.StateChange):
+                        seen.append(event.current.state)
+                    elif isinstance(event, captivate.Discontinuity):
+                        seen.append("discontinuity")
+                    elif isinstance(event, captivate.BotMessage) and event.text == "You said: after":
+                        seen.append("after")
+                        return
+
+            task = asyncio.ensure_future(consume())
+            await asyncio.sleep(0.1)
+            hub.control("/control/drop")
+            for _ in range(100):
+                if client.is_connected and "connected" in seen:
+                    break
+                await asyncio.sleep(0.05)
+            await conv.send_message("after")
+            await asyncio.wait_for(task, 10)
+            assert "disconnected" in seen and "connected" in seen and "discontinuity" in seen and seen[-1] == "after", seen
+
+    asyncio.run(main())
+
+
+def test_cancelling_an_awaiting_task_leaves_nothing_behind(hub: Hub) -> None:
+    async def main() -> None:
+        async with await client_for(hub) as client:
+            conv = await client.start_conversation("cancel", start="user-first", metadata={"v": 1})
+            hub.faults(reply_delay_ms=300)
+            task = asyncio.ensure_future(conv.get_metadata())
+            await asyncio.sleep(0.05)
+            task.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await task
+            hub.faults()
+            await conv.set_metadata({"v": 2})
+            # The cancelled call's late reply (v=1) must not answer this one.
+            assert (await conv.get_metadata())["v"] == 2
+            gc.collect()
+
+    asyncio.run(main())
+
+
+def test_a_hundred_conversations_on_one_client(hub: Hub) -> None:
+    async def main() -> None:
+        async with await client_for(hub) as client:
+            convs = await asyncio.gather(*(client.start_conversation(f"u{i}", start="user-first") for i in range(100)))
+            for i, c in enumerate(convs):
+                assert c.id.startswith(f"u{i}_")
+            streams = [c.events() for c in convs]
+            await asyncio.gather(*(c.send_message(f"n{i}") for i, c in enumerate(convs)))
+            for i, (c, s) in enumerate(zip(convs, streams)):
+                e = await next_of(s, captivate.BotMessage, lambda e: "You said" in (e.text or ""))
+                assert e.conversation_id == c.id and e.text == f"You said: n{i}"
+
+    asyncio.run(main())
+
+
+def test_callbacks_report_exceptions_and_may_reenter(hub: Hub) -> None:
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        reported: List[BaseException] = []
+        loop.set_exception_handler(lambda _l, ctx: reported.append(ctx["exception"]))
+        async with await client_for(hub) as client:
+            conv = await client.start_conversation("cb", start="user-first")
+            got: List[str] = []
+            done = asyncio.Event()
+
+            async def on_message(m: captivate.Message) -> None:
+                if not (m.text or "").startswith("You said"):
+                    return  # the greeting
+                got.append(m.text or "")
+                if m.text == "You said: first":
+                    raise RuntimeError("a bug in the application")
+                if m.text == "You said: second":
+                    # Re-entering the client from a callback.
+                    md = await conv.get_metadata()
+                    got.append(f"metadata has {len(md)} keys")
+                    done.set()
+
+            stop = conv.on_message(on_message)
+            updates: List[str] = []
+            stop_updates = conv.on_update(lambda u: updates.append(u.update))
+            await conv.send_message("first")
+            await conv.send_message("second")
+            await asyncio.wait_for(done.wait(), 10)
+            stop()
+            stop_updates()
+            assert got[:2] == ["You said: first", "You said: second"] and got[2].startswith("metadata has")
+            assert len(reported) == 1 and isinstance(reported[0], RuntimeError)
+
+    asyncio.run(main())
+
+
+def test_the_blocking_client_in_a_plain_thread(hub: Hub) -> None:
+    result: List[Any] = []
+
+    def work() -> None:
+        with captivate.BlockingClient.connect(hub.key, url=hub.url, request_timeout=3) as client:
+            conv = client.start_conversation("blocking")
+            events = conv.events()
+            greeting = events.next(timeout=10)
+            while greeting is not None and not isinstance(greeting, captivate.BotMessage):
+                greeting = events.next(timeout=10)
+            conv.send_message("from a thread")
+            echo: Optional[captivate.Event] = None
+            for e in events:
+                if isinstance(e, captivate.BotMessage) and e.text == "You said: from a thread":
+                    echo = e
+                    break
+            conv.set_metadata({"k": "v"})
+            result.extend([greeting, echo, conv.get_metadata(), len(conv.get_transcript().entries)])
+            with pytest.raises(captivate.HubError):
+                client.conversation("no-such-conversation").get_metadata()
+
+    t = threading.Thread(target=work)
+    t.start()
+    t.join(30)
+    assert not t.is_alive()
+    assert isinstance(result[0], captivate.BotMessage) and isinstance(result[1], captivate.BotMessage)
+    assert result[2]["k"] == "v" and result[3] >= 2
