@@ -1,5 +1,30 @@
-.PHONY: demo-node test-node
-demo-node:
-	@echo "node front end: not built yet"
-test-node:
-	@echo "node front end: no tests yet"
+# The Node addon (bindings/node, package captivate-chat): `npm install` builds it from source with
+# cargo; the tests install it inside its folder and from a separate empty folder, type-check the
+# tests and the example with `tsc --strict`, and run the `node --test` suite against the local hub.
+# CAPTIVATE_NODE_PROFILE=debug reuses the workspace's debug build of the core (faster here);
+# a plain `npm install` builds a release addon.
+NODE_DIR := $(CURDIR)/bindings/node
+NODE_EXAMPLE_DIR := $(CURDIR)/examples/node
+NPM := npm --no-audit --no-fund --loglevel=error
+export CAPTIVATE_NODE_PROFILE ?= debug
+
+.PHONY: demo-node test-node install-node
+
+install-node:
+	cd $(NODE_DIR) && $(NPM) install
+
+demo-node: build-sim
+	cd $(NODE_EXAMPLE_DIR) && $(NPM) install --no-package-lock
+	$(WITH_SIM) -- node $(NODE_EXAMPLE_DIR)/chat.mjs
+
+test-node: build-sim install-node
+	@echo "== install from a separate, empty folder (no devDependencies there)"
+	set -e; tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; cd "$$tmp"; \
+	  printf '{"name":"install-check","private":true}\n' > package.json; \
+	  $(NPM) install $(NODE_DIR); \
+	  node -e "const c = require('captivate-chat'); if (typeof c.CaptivateChatAPI.create !== 'function') process.exit(1); console.log('require: ok, version', c.version)"; \
+	  node --input-type=module -e "import { CaptivateChatAPI } from 'captivate-chat'; if (typeof CaptivateChatAPI.create !== 'function') process.exit(1); console.log('import: ok')"
+	@echo "== tsc --strict over the definitions, the tests and the example"
+	cd $(NODE_DIR) && npx --no-install tsc -p tsconfig.json
+	@echo "== node --test"
+	cd $(NODE_DIR) && CAPTIVATE_SIM=$(SIM) node --test --test-reporter=tap test/*.test.mjs

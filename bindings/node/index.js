@@ -226,9 +226,10 @@ function payloadOf(ev) {
  * events: the error goes to the client's onListenerError handlers (or a process warning).
  */
 class Hub {
-  constructor(api, open) {
+  constructor(api, open, accept) {
     this.api = api;
     this.open = open;
+    this.accept = accept || (() => true);
     this.listeners = new Set();
     this.subscription = null;
   }
@@ -261,6 +262,7 @@ class Hub {
       this.api._listenerFailed(e, undefined);
       return;
     }
+    if (!this.accept(ev)) return;
     for (const entry of [...this.listeners]) {
       if (!this.listeners.has(entry)) continue;
       try {
@@ -591,7 +593,17 @@ class CaptivateChatAPI {
       this._connecting = settle(() => native.NativeClient.connect(this._config.json, this._config.lazy)).then(
         (handle) => {
           this._native = handle;
-          this._clientHub = new Hub(this, (cb) => handle.subscribe(false, cb));
+          // The first client-level subscription also gets the states that led to this
+          // connection; they are history by now (unless connecting lazily), so they are skipped.
+          let history = !this._config.lazy;
+          const fresh = (ev) => {
+            if (history && ev.kind === 'state') {
+              if (ev.current.state === 'connected') history = false;
+              return false;
+            }
+            return true;
+          };
+          this._clientHub = new Hub(this, (cb) => handle.subscribe(false, cb), fresh);
           this._rawHub = new Hub(this, (cb) => handle.subscribe(true, cb));
           // The client-level subscription holds the event loop while the client is open.
           this._clientHub.add(() => {});
