@@ -158,6 +158,24 @@ impl Error {
         }
     }
 
+    /// The fields of this error beyond its kind and message, as JSON (the front ends use it):
+    /// `{code, description, conversation_id}` for hub errors, `{client_msg_id}`, `{status}`,
+    /// `{operation, millis}`, or `{}`.
+    pub fn details(&self) -> serde_json::Value {
+        use serde_json::json;
+        match self {
+            Error::Hub { code, description, conversation_id } => json!({
+                "code": code.as_ref().map(|c| match c.as_number() { Some(n) => json!(n), None => json!(c.to_string()) }),
+                "description": description,
+                "conversation_id": conversation_id,
+            }),
+            Error::PossiblyNotDelivered { client_msg_id } => json!({ "client_msg_id": client_msg_id }),
+            Error::Rejected { status } => json!({ "status": status }),
+            Error::Timeout { operation, millis } => json!({ "operation": operation, "millis": millis }),
+            _ => json!({}),
+        }
+    }
+
     pub(crate) fn from_hub(e: &HubError, conversation_id: Option<String>) -> Error {
         Error::Hub { code: e.code.clone(), description: e.description.clone(), conversation_id }
     }

@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, LazyLock, Mutex, PoisonError};
 use std::time::Duration;
 
-use captivate::{Client, ConnectionState, Conversation, DeleteMode, EventStream, ListOptions, StartMode, StartOptions};
+use captivate::{Client, ConnectionState, Conversation, DeleteMode, EventStream, ListOptions, StartOptions};
 use serde_json::{Value, json};
 
 use crate::RT;
@@ -388,33 +388,6 @@ pub unsafe extern "C" fn captivate_client_attach(
     })
 }
 
-fn str_field(v: &Value, key: &str) -> R<Option<String>> {
-    match v.get(key) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::String(s)) => Ok(Some(s.clone())),
-        Some(_) => Err(Fail::new(captivate_result::InvalidJson, format!("`{key}` must be a string"))),
-    }
-}
-
-fn obj_field(v: &Value, key: &str) -> R<Option<Value>> {
-    match v.get(key) {
-        None | Some(Value::Null) => Ok(None),
-        Some(o @ Value::Object(_)) => Ok(Some(o.clone())),
-        Some(_) => Err(Fail::new(captivate_result::InvalidJson, format!("`{key}` must be a JSON object"))),
-    }
-}
-
-fn u32_field(v: &Value, key: &str) -> R<Option<u32>> {
-    match v.get(key) {
-        None | Some(Value::Null) => Ok(None),
-        Some(n) => n
-            .as_u64()
-            .and_then(|n| u32::try_from(n).ok())
-            .map(Some)
-            .ok_or_else(|| Fail::new(captivate_result::InvalidJson, format!("`{key}` must be a positive integer"))),
-    }
-}
-
 /// # Safety
 /// Pointers as in the exported functions.
 unsafe fn start_op(e: &Arc<Entry>, user_id: *const c_char, options_json: *const c_char) -> R<Op> {
@@ -422,21 +395,8 @@ unsafe fn start_op(e: &Arc<Entry>, user_id: *const c_char, options_json: *const 
     let user = unsafe { opt_str(user_id, "user_id") }?.map(str::to_owned);
     // SAFETY: forwarded from the caller.
     let o = unsafe { opt_object(options_json, "options_json") }?.unwrap_or(json!({}));
-    let mode = match str_field(&o, "start")? {
-        None => StartMode::BotFirst,
-        Some(s) => StartMode::parse(&s).ok_or_else(|| {
-            Fail::new(captivate_result::InvalidArgument, "`start` must be \"bot-first\" or \"user-first\"")
-        })?,
-    };
-    let opts = StartOptions {
-        user_id: user,
-        user_basic_info: obj_field(&o, "user_basic_info")?,
-        metadata: obj_field(&o, "metadata")?,
-        private_metadata: o.get("private_metadata").filter(|v| !v.is_null()).cloned(),
-        user_metadata: obj_field(&o, "user_metadata")?,
-        user_data: obj_field(&o, "user_data")?,
-        mode,
-    };
+    let mut opts = StartOptions::from_json(&o).map_err(Fail::from)?;
+    opts.user_id = user;
     let e = e.clone();
     Ok(Box::pin(async move {
         let conv = e.client.start_conversation(opts).await?;
@@ -502,24 +462,8 @@ unsafe fn list_op(e: &Arc<Entry>, user_id: *const c_char, options_json: *const c
     let user = unsafe { arg_str(user_id, "user_id") }?.to_owned();
     // SAFETY: forwarded from the caller.
     let o = unsafe { opt_object(options_json, "options_json") }?.unwrap_or(json!({}));
-    let api_keys = match o.get("api_keys") {
-        None | Some(Value::Null) => None,
-        Some(Value::Array(a)) => Some(
-            a.iter()
-                .map(|k| k.as_str().map(str::to_owned))
-                .collect::<Option<Vec<_>>>()
-                .ok_or_else(|| Fail::new(captivate_result::InvalidJson, "`api_keys` must be an array of strings"))?,
-        ),
-        Some(_) => return Err(Fail::new(captivate_result::InvalidJson, "`api_keys` must be an array of strings")),
-    };
-    let opts = ListOptions {
-        user_id: user,
-        filter: obj_field(&o, "filter")?,
-        search: obj_field(&o, "search")?,
-        page: u32_field(&o, "page")?,
-        limit: u32_field(&o, "limit")?,
-        api_keys,
-    };
+    let mut opts = ListOptions::from_json(&o).map_err(|e| Fail::new(captivate_result::InvalidJson, e.to_string()))?;
+    opts.user_id = user;
     let c = e.client.clone();
     Ok(Box::pin(async move { Ok(c.list_conversations(opts).await?.to_json()) }))
 }

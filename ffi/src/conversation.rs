@@ -7,7 +7,7 @@
 use std::ffi::{c_char, c_void};
 use std::sync::Arc;
 
-use captivate::{Conversation, DeleteMode, FileRef, MetadataTarget, OutgoingMessage};
+use captivate::{Conversation, DeleteMode, MetadataTarget, OutgoingMessage};
 use serde_json::{Value, json};
 
 use crate::client::{Entry, Op, block, captivate_client, entry, spawn};
@@ -29,19 +29,9 @@ unsafe fn message(text: *const c_char, files_json: *const c_char) -> R<OutgoingM
     // SAFETY: forwarded from the caller.
     let text = unsafe { opt_str(text, "text") }?.map(str::to_owned);
     // SAFETY: forwarded from the caller.
-    let files = match unsafe { opt_json(files_json, "files_json") }? {
-        None => Vec::new(),
-        Some(Value::Array(a)) => a
-            .iter()
-            .map(|f| {
-                FileRef::from_json(f)
-                    .filter(|f| !f.url.is_empty())
-                    .ok_or_else(|| Fail::new(captivate_result::InvalidJson, "each file must be an object with a `url`"))
-            })
-            .collect::<R<Vec<_>>>()?,
-        Some(_) => return Err(Fail::new(captivate_result::InvalidJson, "files_json must be a JSON array")),
-    };
-    Ok(OutgoingMessage { text, files })
+    let files = unsafe { opt_json(files_json, "files_json") }?;
+    OutgoingMessage::from_parts(text, files.as_ref())
+        .map_err(|e| Fail::new(captivate_result::InvalidJson, e.to_string().replace("invalid argument: ", "")))
 }
 
 macro_rules! blocking {

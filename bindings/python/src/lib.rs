@@ -7,13 +7,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use captivate::{
-    Client, Config, Conversation, DeleteMode, Error, EventStream, FileRef, ListOptions, MetadataTarget,
-    OutgoingMessage, StartMode, StartOptions,
+    Client, Config, Conversation, DeleteMode, Error, EventStream, ListOptions, MetadataTarget, OutgoingMessage,
+    StartOptions,
 };
 use pyo3::exceptions::PyException;
 use pyo3::prelude::*;
 use pyo3_async_runtimes::tokio::{future_into_py, get_runtime};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 pyo3::create_exception!(
     _native,
@@ -23,18 +23,7 @@ pyo3::create_exception!(
 );
 
 fn err(e: Error) -> PyErr {
-    let details = match &e {
-        Error::Hub { code, description, conversation_id } => json!({
-            "code": code.as_ref().map(|c| match c.as_number() { Some(n) => json!(n), None => json!(c.to_string()) }),
-            "description": description,
-            "conversation_id": conversation_id,
-        }),
-        Error::PossiblyNotDelivered { client_msg_id } => json!({ "client_msg_id": client_msg_id }),
-        Error::Rejected { status } => json!({ "status": status }),
-        Error::Timeout { operation, millis } => json!({ "operation": operation, "millis": millis }),
-        _ => json!({}),
-    };
-    NativeError::new_err((e.kind().as_str(), e.to_string(), details.to_string()))
+    NativeError::new_err((e.kind().as_str(), e.to_string(), e.details().to_string()))
 }
 
 fn invalid(message: impl Into<String>) -> PyErr {
@@ -45,21 +34,9 @@ fn parse(json_text: &str, what: &str) -> PyResult<Value> {
     serde_json::from_str(json_text).map_err(|e| invalid(format!("{what} is not valid JSON: {e}")))
 }
 
-fn opt_obj(v: &Value, key: &str) -> PyResult<Option<Value>> {
-    match v.get(key) {
-        None | Some(Value::Null) => Ok(None),
-        Some(o @ Value::Object(_)) => Ok(Some(o.clone())),
-        Some(_) => Err(invalid(format!("{key} must be a dict"))),
-    }
-}
-
-fn files(files_json: Option<&str>) -> PyResult<Vec<FileRef>> {
-    let Some(text) = files_json else { return Ok(Vec::new()) };
-    let v = parse(text, "files")?;
-    let arr = v.as_array().ok_or_else(|| invalid("files must be a list"))?;
-    arr.iter()
-        .map(|f| FileRef::from_json(f).filter(|f| !f.url.is_empty()).ok_or_else(|| invalid("each file needs a url")))
-        .collect()
+fn message(text: Option<String>, files_json: Option<&str>) -> PyResult<OutgoingMessage> {
+    let files = files_json.map(|t| parse(t, "files")).transpose()?;
+    OutgoingMessage::from_parts(text, files.as_ref()).map_err(err)
 }
 
 /// A stream of events as JSON strings.
@@ -141,20 +118,7 @@ impl NativeClient {
 
     /// Starts a conversation.
     fn start_conversation<'py>(&self, py: Python<'py>, options_json: String) -> PyResult<Bound<'py, PyAny>> {
-        let o = parse(&options_json, "options")?;
-        let mode = match o.get("start").and_then(Value::as_str) {
-            None => StartMode::BotFirst,
-            Some(s) => StartMode::parse(s).ok_or_else(|| invalid("start must be 'bot-first' or 'user-first'"))?,
-        };
-        let opts = StartOptions {
-            user_id: o.get("user_id").and_then(Value::as_str).map(str::to_owned),
-            user_basic_info: opt_obj(&o, "user_basic_info")?,
-            metadata: opt_obj(&o, "metadata")?,
-            private_metadata: o.get("private_metadata").filter(|v| !v.is_null()).cloned(),
-            user_metadata: None,
-            user_data: None,
-            mode,
-        };
+        let opts = StartOptions::from_json(&parse(&options_json, "options")?).map_err(err)?;
         let client = self.client.clone();
         future_into_py(py, async move {
             let c = client.start_conversation(opts).await.map_err(err)?;
@@ -170,35 +134,7 @@ impl NativeClient {
 
     /// Lists a user's conversations; resolves to JSON.
     fn list_conversations<'py>(&self, py: Python<'py>, options_json: String) -> PyResult<Bound<'py, PyAny>> {
-        let o = parse(&options_json, "options")?;
-        let num = |k: &str| -> PyResult<Option<u32>> {
-            match o.get(k) {
-                None | Some(Value::Null) => Ok(None),
-                Some(v) => v
-                    .as_u64()
-                    .and_then(|n| u32::try_from(n).ok())
-                    .map(Some)
-                    .ok_or_else(|| invalid(format!("{k} must be a positive int"))),
-            }
-        };
-        let api_keys = match o.get("api_keys") {
-            None | Some(Value::Null) => None,
-            Some(Value::Array(a)) => Some(
-                a.iter()
-                    .map(|k| k.as_str().map(str::to_owned))
-                    .collect::<Option<Vec<_>>>()
-                    .ok_or_else(|| invalid("api_keys must be a list of str"))?,
-            ),
-            Some(_) => return Err(invalid("api_keys must be a list of str")),
-        };
-        let opts = ListOptions {
-            user_id: o.get("user_id").and_then(Value::as_str).unwrap_or_default().to_owned(),
-            filter: opt_obj(&o, "filter")?,
-            search: opt_obj(&o, "search")?,
-            page: num("page")?,
-            limit: num("limit")?,
-            api_keys,
-        };
+        let opts = ListOptions::from_json(&parse(&options_json, "options")?).map_err(err)?;
         let client = self.client.clone();
         future_into_py(py, async move { Ok(client.list_conversations(opts).await.map_err(err)?.to_json().to_string()) })
     }
@@ -295,7 +231,7 @@ impl NativeConversation {
         text: Option<String>,
         files_json: Option<String>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let msg = OutgoingMessage { text, files: files(files_json.as_deref())? };
+        let msg = message(text, files_json.as_deref())?;
         self.run(py, |c| async move { c.send_message(msg).await })
     }
 
@@ -355,7 +291,7 @@ impl NativeConversation {
         text: Option<String>,
         files_json: Option<String>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let msg = OutgoingMessage { text, files: files(files_json.as_deref())? };
+        let msg = message(text, files_json.as_deref())?;
         self.run(py, |c| async move { c.edit_message(&message_id, msg).await })
     }
 

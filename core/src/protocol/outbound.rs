@@ -339,3 +339,122 @@ pub fn list_conversations(o: &ListOptions, dialect: Dialect) -> Value {
     }
     envelope("get_user_conversations_v2", Value::Object(p))
 }
+
+fn json_object(v: &Value, key: &str) -> Result<Option<Value>, crate::Error> {
+    match v.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(o @ Value::Object(_)) => Ok(Some(o.clone())),
+        Some(_) => Err(crate::Error::InvalidArgument(format!("{key} must be a JSON object"))),
+    }
+}
+
+fn json_count(v: &Value, key: &str) -> Result<Option<u32>, crate::Error> {
+    let bad = || crate::Error::InvalidArgument(format!("{key} must be a positive integer"));
+    match v.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => s.trim().parse().map(Some).map_err(|_| bad()),
+        Some(n) => n.as_u64().and_then(|n| u32::try_from(n).ok()).map(Some).ok_or_else(bad),
+    }
+}
+
+fn json_string(v: &Value, key: &str) -> Result<Option<String>, crate::Error> {
+    match v.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.clone())),
+        Some(_) => Err(crate::Error::InvalidArgument(format!("{key} must be a string"))),
+    }
+}
+
+impl StartOptions {
+    /// Reads start options from JSON, the form the C, Python and JavaScript front ends pass:
+    /// `{"user_id", "user_basic_info", "metadata", "private_metadata", "user_metadata",
+    /// "user_data", "start": "bot-first" | "user-first"}`, every field optional.
+    pub fn from_json(v: &Value) -> Result<StartOptions, crate::Error> {
+        if !v.is_object() {
+            return Err(crate::Error::InvalidArgument("the start options must be a JSON object".into()));
+        }
+        let mode = match json_string(v, "start")? {
+            None => StartMode::BotFirst,
+            Some(s) => StartMode::parse(&s).ok_or_else(|| {
+                crate::Error::InvalidArgument("the start mode must be \"bot-first\" or \"user-first\"".into())
+            })?,
+        };
+        Ok(StartOptions {
+            user_id: json_string(v, "user_id")?,
+            user_basic_info: json_object(v, "user_basic_info")?,
+            metadata: json_object(v, "metadata")?,
+            private_metadata: v.get("private_metadata").filter(|p| !p.is_null()).cloned(),
+            user_metadata: json_object(v, "user_metadata")?,
+            user_data: json_object(v, "user_data")?,
+            mode,
+        })
+    }
+}
+
+impl ListOptions {
+    /// Reads listing options from JSON: `{"user_id", "filter", "search", "page", "limit",
+    /// "api_keys"}` (page and limit as numbers or numeric strings).
+    pub fn from_json(v: &Value) -> Result<ListOptions, crate::Error> {
+        if !v.is_object() {
+            return Err(crate::Error::InvalidArgument("the list options must be a JSON object".into()));
+        }
+        let api_keys = match v.get("api_keys") {
+            None | Some(Value::Null) => None,
+            Some(Value::Array(a)) => Some(
+                a.iter()
+                    .map(|k| k.as_str().map(str::to_owned))
+                    .collect::<Option<Vec<_>>>()
+                    .ok_or_else(|| crate::Error::InvalidArgument("api_keys must be an array of strings".into()))?,
+            ),
+            Some(_) => return Err(crate::Error::InvalidArgument("api_keys must be an array of strings".into())),
+        };
+        Ok(ListOptions {
+            user_id: json_string(v, "user_id")?.unwrap_or_default(),
+            filter: json_object(v, "filter")?,
+            search: json_object(v, "search")?,
+            page: json_count(v, "page")?,
+            limit: json_count(v, "limit")?,
+            api_keys,
+        })
+    }
+}
+
+impl OutgoingMessage {
+    /// A message from a text and a JSON array of files `[{"url", "type", "filename"}]`.
+    pub fn from_parts(text: Option<String>, files: Option<&Value>) -> Result<OutgoingMessage, crate::Error> {
+        let files = match files {
+            None | Some(Value::Null) => Vec::new(),
+            Some(Value::Array(a)) => a
+                .iter()
+                .map(|f| {
+                    FileRef::from_json(f)
+                        .filter(|f| !f.url.is_empty())
+                        .ok_or_else(|| crate::Error::InvalidArgument("each file must be an object with a url".into()))
+                })
+                .collect::<Result<Vec<_>, _>>()?,
+            Some(_) => return Err(crate::Error::InvalidArgument("files must be a JSON array".into())),
+        };
+        Ok(OutgoingMessage { text, files })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn options_from_the_front_ends_json() {
+        let s = StartOptions::from_json(&json!({"user_id": "u", "metadata": {"a": 1}, "start": "user-first"})).unwrap();
+        assert_eq!((s.user_id.as_deref(), s.mode), (Some("u"), StartMode::UserFirst));
+        assert!(StartOptions::from_json(&json!({"metadata": [1]})).is_err());
+        assert!(StartOptions::from_json(&json!({"start": "sideways"})).is_err());
+        let l = ListOptions::from_json(&json!({"user_id": "u", "page": "2", "limit": 5, "api_keys": ["k"]})).unwrap();
+        assert_eq!((l.page, l.limit, l.api_keys), (Some(2), Some(5), Some(vec!["k".to_owned()])));
+        assert!(ListOptions::from_json(&json!({"page": "two"})).is_err());
+        assert!(ListOptions::from_json(&json!({"api_keys": [1]})).is_err());
+        let m = OutgoingMessage::from_parts(None, Some(&json!([{"url": "u", "type": "t"}]))).unwrap();
+        assert_eq!(m.files[0].url, "u");
+        assert!(OutgoingMessage::from_parts(None, Some(&json!([{"type": "t"}]))).is_err());
+        assert!(OutgoingMessage::from_parts(None, Some(&json!({"url": "u"}))).is_err());
+    }
+}
