@@ -1,0 +1,242 @@
+// Each error, provoked for real: TypeError synchronously for wrong argument types, and Error
+// subclasses with a stable `code` for everything that fails later.
+import assert from 'node:assert/strict';
+import net from 'node:net';
+import { after, before, describe, test } from 'node:test';
+
+import {
+  CaptivateChatAPI,
+  CaptivateError,
+  ClosedError,
+  ConnectError,
+  ConnectionLostError,
+  FailedError,
+  FrameTooLargeError,
+  HubError,
+  InvalidArgumentError,
+  QueueFullError,
+  RejectedError,
+  TimeoutError,
+} from 'captivate-chat';
+import { sleep, startSim, waitFor } from './sim.mjs';
+
+/** @type {import('./sim.mjs').Sim} */
+let sim;
+/** @type {CaptivateChatAPI} */
+let api;
+/** @type {import('captivate-chat').Conversation} */
+let conv;
+
+before(async () => {
+  sim = await startSim();
+  api = await sim.client();
+  conv = await api.createConversation('errors', undefined, undefined, 'user-first');
+});
+after(async () => {
+  await sim.stop();
+});
+
+/** A port nothing listens on. */
+async function deadPort() {
+  const server = net.createServer();
+  await new Promise((r) => server.listen(0, '127.0.0.1', () => r(undefined)));
+  const port = /** @type {net.AddressInfo} */ (server.address()).port;
+  await new Promise((r) => server.close(() => r(undefined)));
+  return port;
+}
+
+/**
+ * Asserts that `p` rejects with an instance of `cls` whose code is `code`.
+ * @param {Promise<unknown>} p
+ * @param {Function} cls
+ * @param {string} code
+ */
+async function rejectsWith(p, cls, code) {
+  await assert.rejects(p, (/** @type {any} */ e) => {
+    assert.ok(e instanceof cls, `expected ${cls.name}, got ${e && e.constructor && e.constructor.name}: ${e && e.message}`);
+    assert.ok(e instanceof CaptivateError);
+    assert.ok(e instanceof Error);
+    assert.equal(e.code, code);
+    assert.equal(e.name, cls.name);
+    return true;
+  });
+}
+
+describe('wrong argument types throw TypeError synchronously', () => {
+  /** @type {[string, () => unknown][]} */
+  const cases = [
+    ['create(apiKey: number)', () => CaptivateChatAPI.create(/** @type {any} */ (42))],
+    ['create(mode: "staging")', () => CaptivateChatAPI.create('k', /** @type {any} */ ('staging'))],
+    ['create(options: string)', () => CaptivateChatAPI.create('k', 'dev', /** @type {any} */ ('ws://x'))],
+    ['create(unknown option)', () => CaptivateChatAPI.create('k', 'dev', /** @type {any} */ ({ urll: 'ws://x' }))],
+    ['create(timeouts.request: string)', () => CaptivateChatAPI.create('k', 'dev', /** @type {any} */ ({ timeouts: { request: '5' } }))],
+    ['createConversation(userId: undefined)', () => api.createConversation(/** @type {any} */ (undefined))],
+    ['createConversation(userBasicInfo: string)', () => api.createConversation('u', /** @type {any} */ ('Ada'))],
+    ['createConversation(mode: "whoever")', () => api.createConversation('u', {}, {}, /** @type {any} */ ('whoever'))],
+    ['getConversation(1)', () => api.getConversation(/** @type {any} */ (1))],
+    ['getUserConversations(null)', () => api.getUserConversations(/** @type {any} */ (null))],
+    ['getUserConversations({apiKeys: "k"})', () => api.getUserConversations(/** @type {any} */ ({ userId: 'u', apiKeys: 'k' }))],
+    ['deleteUserConversations(u, {softDelete: "no"})', () => api.deleteUserConversations('u', /** @type {any} */ ({ softDelete: 'no' }))],
+    ['sendMessage(42)', () => conv.sendMessage(/** @type {any} */ (42))],
+    ['sendMessage({files: [{}]})', () => conv.sendMessage(/** @type {any} */ ({ files: [{}] }))],
+    ['setMetadata("x")', () => conv.setMetadata(/** @type {any} */ ('x'))],
+    ['setMetadata({}, {target: "all"})', () => conv.setMetadata({}, /** @type {any} */ ({ target: 'all' }))],
+    ['setPrivateMetadata([])', () => conv.setPrivateMetadata(/** @type {any} */ ([]))],
+    ['setTimeToLive("7")', () => conv.setTimeToLive(/** @type {any} */ ('7'))],
+    ['sendAction(1)', () => conv.sendAction(/** @type {any} */ (1))],
+    ['sendAction(id, "data")', () => conv.sendAction('a', /** @type {any} */ ('data'))],
+    ['editMessage(1, "x")', () => conv.editMessage(/** @type {any} */ (1), 'x')],
+    ['delete({softDelete: 1})', () => conv.delete(/** @type {any} */ ({ softDelete: 1 }))],
+    ['onMessage("cb")', () => conv.onMessage(/** @type {any} */ ('cb'))],
+    ['onError(undefined)', () => conv.onError(/** @type {any} */ (undefined))],
+    ['onConversationUpdate(null)', () => conv.onConversationUpdate(/** @type {any} */ (null))],
+    ['onActionReceived({})', () => conv.onActionReceived(/** @type {any} */ ({}))],
+    ['onStateChange(1)', () => api.onStateChange(/** @type {any} */ (1))],
+    ['sendRaw("x", "y")', () => api.sendRaw('x', /** @type {any} */ ('y'))],
+    ['requestRaw("x", {}, 1)', () => api.requestRaw('x', {}, /** @type {any} */ (1))],
+  ];
+  for (const [name, call] of cases) {
+    test(name, () => {
+      assert.throws(call, TypeError);
+    });
+  }
+});
+
+describe('errors with a stable code', () => {
+  test('InvalidArgumentError: a time-to-live that is not 1, 7, 30 or 90; an empty user id; a zero timeout', async () => {
+    await rejectsWith(conv.setTimeToLive(5), InvalidArgumentError, 'invalid_argument');
+    await rejectsWith(api.createConversation('  '), InvalidArgumentError, 'invalid_argument');
+    await rejectsWith(api.getUserConversations({ userId: 'u', pagination: { page: 0 } }), InvalidArgumentError, 'invalid_argument');
+    await rejectsWith(conv.sendMessage({}), InvalidArgumentError, 'invalid_argument');
+    await rejectsWith(CaptivateChatAPI.create(sim.key, 'dev', { url: sim.url, timeouts: { request: 0 } }), InvalidArgumentError, 'invalid_argument');
+    await rejectsWith(CaptivateChatAPI.create(sim.key, 'dev', { url: 'http://example.com' }), InvalidArgumentError, 'invalid_argument');
+    assert.throws(() => api.getConversation(''), InvalidArgumentError);
+  });
+
+  test('RejectedError: a wrong API key is refused at the handshake (HTTP 401)', async () => {
+    const p = CaptivateChatAPI.create('wrong-key', 'dev', { url: sim.url });
+    await rejectsWith(p, RejectedError, 'rejected');
+    await p.catch((/** @type {any} */ e) => assert.equal(e.status, 401));
+  });
+
+  test('ConnectError: nothing listens on the port', async () => {
+    const port = await deadPort();
+    await rejectsWith(CaptivateChatAPI.create(sim.key, 'dev', { url: `ws://127.0.0.1:${port}/dev` }), ConnectError, 'connect');
+  });
+
+  test('TimeoutError: the hub never answers a metadata request', async () => {
+    const c = await sim.client({ timeouts: { request: 300 } });
+    const cv = await c.createConversation('timeouts', undefined, undefined, 'user-first');
+    await sim.control('/control/faults', { never_answer: ['metadata_request'] });
+    try {
+      const p = cv.getMetadata();
+      await rejectsWith(p, TimeoutError, 'timeout');
+      await p.catch((/** @type {any} */ e) => {
+        assert.equal(e.operation, 'metadata_request');
+        assert.equal(e.millis, 300);
+      });
+    } finally {
+      await sim.control('/control/faults', {});
+      await c.dispose();
+    }
+  });
+
+  test('HubError: a request about an unknown conversation (general_error 400)', async () => {
+    const p = api.getConversation('no-such-conversation').getMetadata();
+    await rejectsWith(p, HubError, 'hub');
+    await p.catch((/** @type {any} */ e) => {
+      assert.equal(e.hubCode, 400);
+      assert.equal(e.description, 'Invalid conversation_id');
+      assert.equal(e.conversationId, 'no-such-conversation');
+    });
+  });
+
+  test('ConnectionLostError: the connection drops while a request waits', async () => {
+    const c = await sim.client({ reconnect: { initialDelay: 50, maxDelay: 100 } });
+    const cv = await c.createConversation('lost', undefined, undefined, 'user-first');
+    await sim.control('/control/faults', { never_answer: ['conversation_transcript_request'] });
+    try {
+      const p = cv.getTranscript();
+      await sleep(100);
+      await sim.control('/control/drop');
+      await rejectsWith(p, ConnectionLostError, 'connection_lost');
+    } finally {
+      await sim.control('/control/faults', {});
+      await c.dispose();
+    }
+  });
+
+  test('FrameTooLargeError: a message over maxFrameSize', async () => {
+    const c = await sim.client({ maxFrameSize: 2048 });
+    const cv = await c.createConversation('frames', undefined, undefined, 'user-first');
+    await rejectsWith(cv.sendMessage('x'.repeat(4096)), FrameTooLargeError, 'frame_too_large');
+    await c.dispose();
+  });
+
+  test('QueueFullError: sends queued while offline overflow the queue', async () => {
+    const port = await deadPort();
+    const c = await CaptivateChatAPI.create(sim.key, 'dev', { url: `ws://127.0.0.1:${port}/dev`, lazy: true, maxQueuedEvents: 1 });
+    const cv = c.getConversation('offline');
+    const sends = Array.from({ length: 3 }, (_, i) => cv.sendMessage(`queued ${i}`).then(() => 'sent', (/** @type {any} */ e) => e));
+    const overflow = await Promise.race(sends);
+    assert.ok(overflow instanceof QueueFullError, `expected QueueFullError, got ${overflow}`);
+    assert.equal(overflow.code, 'queue_full');
+    await c.dispose();
+    for (const r of await Promise.all(sends)) {
+      assert.ok(r instanceof QueueFullError || r instanceof ClosedError, `${r}`);
+    }
+  });
+
+  test('FailedError: the hub stays down and the client gives up reconnecting', async () => {
+    const c = await sim.client({ reconnect: { maxAttempts: 1, initialDelay: 20, maxDelay: 40 } });
+    const failed = waitFor((fn) => c.onStateChange(fn), (s) => s.current.state === 'failed');
+    await sim.control('/control/restart?down_ms=1500');
+    await failed;
+    assert.equal(c.isSocketActive(), false);
+    await rejectsWith(c.getConversation('after-failure').getMetadata(), FailedError, 'failed');
+    await c.dispose();
+    await sleep(1600);
+  });
+
+  test('reconnecting disabled: a drop fails the client; calls reject with ConnectionLostError', async () => {
+    const c = await sim.client({ reconnect: false });
+    const failed = waitFor((fn) => c.onStateChange(fn), (s) => s.current.state === 'failed');
+    await sim.control('/control/drop');
+    await failed;
+    await rejectsWith(c.getConversation('after-drop').getMetadata(), ConnectionLostError, 'connection_lost');
+    await c.dispose();
+  });
+
+  test('ClosedError: every method after dispose()', async () => {
+    const c = await sim.client();
+    const cv = await c.createConversation('closed', undefined, undefined, 'user-first');
+    await c.dispose();
+    await c.dispose();
+    await rejectsWith(cv.sendMessage('late'), ClosedError, 'closed');
+    await rejectsWith(cv.getMetadata(), ClosedError, 'closed');
+    await rejectsWith(c.createConversation('late'), ClosedError, 'closed');
+    await rejectsWith(c.getUserConversations('late'), ClosedError, 'closed');
+    await rejectsWith(c.deleteUserConversations('late'), ClosedError, 'closed');
+    await rejectsWith(c.sendRaw('x', {}), ClosedError, 'closed');
+    await rejectsWith(c.connect(), ClosedError, 'closed');
+    assert.throws(() => c.getConversation('late'), ClosedError);
+    assert.throws(() => cv.onMessage(() => {}), ClosedError);
+    assert.equal(c.isSocketActive(), false);
+    assert.equal(c.getSocketId(), null);
+  });
+
+  test('every Promise settles exactly once, also when many fail at the same time', async () => {
+    const c = await sim.client({ timeouts: { request: 200 } });
+    await sim.control('/control/faults', { never_answer: ['metadata_request'] });
+    try {
+      const cv = c.getConversation('many');
+      let settled = 0;
+      const all = Array.from({ length: 20 }, () => cv.getMetadata().then(() => settled++, () => settled++));
+      await Promise.all(all);
+      assert.equal(settled, 20);
+    } finally {
+      await sim.control('/control/faults', {});
+      await c.dispose();
+    }
+  });
+});
