@@ -27,4 +27,4 @@ test-node: build-sim install-node
 	@echo "== tsc --strict over the definitions, the tests and the example"
 	cd $(NODE_DIR) && npx --no-install tsc -p tsconfig.json
 	@echo "== node --test"
-	cd $(NODE_DIR) && CAPTIVATE_SIM=$(SIM) node --test --test-reporter=tap test/*.test.mjs
+	cd $(NODE_DIR) && CAPTIVATE_SIM=$(SIM) node --test --test-timeout=60000 --test-reporter=tap test/*.test.mjs

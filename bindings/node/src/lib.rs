@@ -8,8 +8,8 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use captivate::{
-    Client, Config, Conversation, DeleteMode, Error, EventStream, FileRef, ListOptions, MetadataTarget,
-    OutgoingMessage, StartMode, StartOptions,
+    Client, Config, Conversation, DeleteMode, Error, EventStream, ListOptions, MetadataTarget, OutgoingMessage,
+    StartOptions,
 };
 use napi::Status;
 use napi::bindgen_prelude::within_runtime_if_available;
@@ -23,18 +23,7 @@ fn fail(kind: &str, message: String, details: Value) -> napi::Error {
 }
 
 fn err(e: Error) -> napi::Error {
-    let details = match &e {
-        Error::Hub { code, description, conversation_id } => json!({
-            "code": code.as_ref().map(|c| match c.as_number() { Some(n) => json!(n), None => json!(c.to_string()) }),
-            "description": description,
-            "conversation_id": conversation_id,
-        }),
-        Error::PossiblyNotDelivered { client_msg_id } => json!({ "client_msg_id": client_msg_id }),
-        Error::Rejected { status } => json!({ "status": status }),
-        Error::Timeout { operation, millis } => json!({ "operation": operation, "millis": millis }),
-        _ => json!({}),
-    };
-    fail(e.kind().as_str(), e.to_string(), details)
+    fail(e.kind().as_str(), e.to_string(), e.details())
 }
 
 fn invalid(message: impl Into<String>) -> napi::Error {
@@ -45,28 +34,9 @@ fn parse(text: &str, what: &str) -> napi::Result<Value> {
     serde_json::from_str(text).map_err(|e| invalid(format!("{what} is not valid JSON: {e}")))
 }
 
-fn opt_obj(v: &Value, key: &str) -> napi::Result<Option<Value>> {
-    match v.get(key) {
-        None | Some(Value::Null) => Ok(None),
-        Some(o @ Value::Object(_)) => Ok(Some(o.clone())),
-        Some(_) => Err(invalid(format!("{key} must be an object"))),
-    }
-}
-
 fn message(text: Option<String>, files_json: Option<String>) -> napi::Result<OutgoingMessage> {
-    let files = match files_json {
-        None => Vec::new(),
-        Some(t) => {
-            let v = parse(&t, "files")?;
-            let arr = v.as_array().ok_or_else(|| invalid("files must be an array"))?;
-            arr.iter()
-                .map(|f| {
-                    FileRef::from_json(f).filter(|f| !f.url.is_empty()).ok_or_else(|| invalid("each file needs a url"))
-                })
-                .collect::<napi::Result<Vec<_>>>()?
-        }
-    };
-    Ok(OutgoingMessage { text, files })
+    let files = files_json.map(|t| parse(&t, "files")).transpose()?;
+    OutgoingMessage::from_parts(text, files.as_ref()).map_err(err)
 }
 
 /// The event forwarders of one client: a task per subscription, each holding a thread-safe
@@ -188,22 +158,7 @@ impl NativeClient {
     /// Starts a conversation.
     #[napi]
     pub async fn start_conversation(&self, options_json: String) -> napi::Result<NativeConversation> {
-        let o = parse(&options_json, "options")?;
-        let mode = match o.get("start").and_then(Value::as_str) {
-            None => StartMode::BotFirst,
-            Some(s) => {
-                StartMode::parse(s).ok_or_else(|| invalid("the start mode must be 'bot-first' or 'user-first'"))?
-            }
-        };
-        let opts = StartOptions {
-            user_id: o.get("user_id").and_then(Value::as_str).map(str::to_owned),
-            user_basic_info: opt_obj(&o, "user_basic_info")?,
-            metadata: opt_obj(&o, "metadata")?,
-            private_metadata: o.get("private_metadata").filter(|v| !v.is_null()).cloned(),
-            user_metadata: None,
-            user_data: None,
-            mode,
-        };
+        let opts = StartOptions::from_json(&parse(&options_json, "options")?).map_err(err)?;
         let conversation = self.client.start_conversation(opts).await.map_err(err)?;
         Ok(NativeConversation { conversation, subs: self.subs.clone() })
     }
@@ -218,38 +173,7 @@ impl NativeClient {
     /// Lists a user's conversations; resolves to JSON.
     #[napi]
     pub async fn list_conversations(&self, options_json: String) -> napi::Result<String> {
-        let o = parse(&options_json, "options")?;
-        let num = |k: &str| -> napi::Result<Option<u32>> {
-            match o.get(k) {
-                None | Some(Value::Null) => Ok(None),
-                Some(Value::String(s)) => {
-                    s.trim().parse().map(Some).map_err(|_| invalid(format!("{k} must be a positive integer")))
-                }
-                Some(v) => v
-                    .as_u64()
-                    .and_then(|n| u32::try_from(n).ok())
-                    .map(Some)
-                    .ok_or_else(|| invalid(format!("{k} must be a positive integer"))),
-            }
-        };
-        let api_keys = match o.get("api_keys") {
-            None | Some(Value::Null) => None,
-            Some(Value::Array(a)) => Some(
-                a.iter()
-                    .map(|k| k.as_str().map(str::to_owned))
-                    .collect::<Option<Vec<_>>>()
-                    .ok_or_else(|| invalid("apiKeys must be an array of strings"))?,
-            ),
-            Some(_) => return Err(invalid("apiKeys must be an array of strings")),
-        };
-        let opts = ListOptions {
-            user_id: o.get("user_id").and_then(Value::as_str).unwrap_or_default().to_owned(),
-            filter: opt_obj(&o, "filter")?,
-            search: opt_obj(&o, "search")?,
-            page: num("page")?,
-            limit: num("limit")?,
-            api_keys,
-        };
+        let opts = ListOptions::from_json(&parse(&options_json, "options")?).map_err(err)?;
         Ok(self.client.list_conversations(opts).await.map_err(err)?.to_json().to_string())
     }
 

@@ -1,0 +1,117 @@
+// The process lifecycle: it stays alive while a client is connected and exits by itself after
+// dispose() (run as child processes with a time limit); the ES module and CommonJS entry points.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+
+import * as esm from 'captivate-chat';
+import { startSim } from './sim.mjs';
+
+const pkgDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+/** @type {import('./sim.mjs').Sim} */
+let sim;
+
+before(async () => {
+  sim = await startSim();
+});
+after(async () => {
+  await sim.stop();
+});
+
+/**
+ * Runs a CommonJS script with node inside the package folder; resolves with its exit code (null
+ * when it had to be killed after `limitMs`), its output, and how long it ran.
+ * @param {string} source
+ * @param {number} limitMs
+ * @returns {Promise<{code: number | null, out: string, ms: number}>}
+ */
+function run(source, limitMs) {
+  return new Promise((resolve) => {
+    const started = Date.now();
+    const child = spawn(process.execPath, ['-e', source], {
+      cwd: pkgDir,
+      env: { ...process.env, SIM_URL: sim.url, SIM_KEY: sim.key },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (out += d));
+    let killed = false;
+    const timer = setTimeout(() => {
+      killed = true;
+      child.kill('SIGKILL');
+    }, limitMs);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code: killed ? null : code, out, ms: Date.now() - started });
+    });
+  });
+}
+
+const PRELUDE = `
+const { CaptivateChatAPI } = require('captivate-chat');
+const connect = () => CaptivateChatAPI.create(process.env.SIM_KEY, 'dev', { url: process.env.SIM_URL });
+`;
+
+test('the process exits by itself after dispose(), with listeners registered and an iterator open', async () => {
+  const r = await run(
+    `${PRELUDE}
+    (async () => {
+      const api = await connect();
+      const c = await api.createConversation('exit-test');
+      c.onMessage(() => {});
+      api.onStateChange(() => {});
+      api.onRawEvent(() => {});
+      const it = c.events();
+      await it.next();
+      await api.dispose();
+      console.log('disposed');
+    })();`,
+    10_000,
+  );
+  assert.equal(r.code, 0, r.out);
+  assert.match(r.out, /disposed/);
+});
+
+test('dispose() without await still lets the process exit (as the official, synchronous dispose)', async () => {
+  const r = await run(
+    `${PRELUDE}
+    connect().then((api) => { api.onStateChange(() => {}); api.dispose(); console.log('bye'); });`,
+    10_000,
+  );
+  assert.equal(r.code, 0, r.out);
+});
+
+test('the process stays alive while a client is connected', async () => {
+  const r = await run(
+    `${PRELUDE}
+    connect().then(() => console.log('connected'));`,
+    2_500,
+  );
+  assert.equal(r.code, null, `it should still run when killed after 2.5 s: ${r.out}`);
+  assert.match(r.out, /connected/);
+});
+
+test('a failed create() leaves nothing holding the process', async () => {
+  const r = await run(
+    `${PRELUDE}
+    CaptivateChatAPI.create('wrong-key', 'dev', { url: process.env.SIM_URL }).catch((e) => console.log(e.code));`,
+    10_000,
+  );
+  assert.equal(r.code, 0, r.out);
+  assert.match(r.out, /rejected/);
+});
+
+test('CommonJS require and ES module import give the same classes', () => {
+  const require = createRequire(import.meta.url);
+  const cjs = require('captivate-chat');
+  assert.equal(esm.CaptivateChatAPI, cjs.CaptivateChatAPI);
+  assert.equal(esm.default.CaptivateChatAPI, cjs.CaptivateChatAPI);
+  for (const name of Object.keys(cjs)) {
+    assert.ok(name in esm, `${name} is exported by the ES module too`);
+  }
+});
