@@ -11,19 +11,23 @@ export CAPTIVATE_NODE_PROFILE ?= debug
 .PHONY: demo-node test-node install-node
 
 install-node:
-	cd $(NODE_DIR) && $(NPM) install
+	cd $(NODE_DIR) && $(NPM) install --foreground-scripts
 
 demo-node: build-sim
 	cd $(NODE_EXAMPLE_DIR) && $(NPM) install --no-package-lock
 	$(WITH_SIM) -- node $(NODE_EXAMPLE_DIR)/chat.mjs
 
-test-node: build-sim install-node
-	@echo "== install from a separate, empty folder (no devDependencies there)"
+test-node: build-sim
+	@echo "== install from a separate, empty folder (no devDependencies there), the addon removed first"
+	rm -f $(NODE_DIR)/captivate.node
 	set -e; tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; cd "$$tmp"; \
 	  printf '{"name":"install-check","private":true}\n' > package.json; \
-	  $(NPM) install $(NODE_DIR); \
+	  $(NPM) install --foreground-scripts $(NODE_DIR); \
+	  test -f $(NODE_DIR)/captivate.node; \
 	  node -e "const c = require('captivate-chat'); if (typeof c.CaptivateChatAPI.create !== 'function') process.exit(1); console.log('require: ok, version', c.version)"; \
 	  node --input-type=module -e "import { CaptivateChatAPI } from 'captivate-chat'; if (typeof CaptivateChatAPI.create !== 'function') process.exit(1); console.log('import: ok')"
+	@echo "== npm install inside the package (its devDependencies: typescript, @types/node)"
+	$(MAKE) --no-print-directory install-node
 	@echo "== tsc --strict over the definitions, the tests and the example"
 	cd $(NODE_DIR) && npx --no-install tsc -p tsconfig.json
 	@echo "== node --test"
