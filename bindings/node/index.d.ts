@@ -352,6 +352,8 @@ export class Conversation {
   metadata: Json | undefined;
   /** The conversation's id (the official name). */
   getConversationId(): string;
+  /** Kept for the official API; does nothing (listeners survive reconnects). */
+  restartListeners(): void;
 
   /** Sends a message; resolves to its `client_msg_id` (a UUID). */
   sendMessage(content: MessageContent): Promise<string>;
@@ -452,6 +454,13 @@ export class CaptivateChatAPI {
   constructor(apiKey: string, mode?: 'prod' | 'dev', options?: CaptivateOptions);
   /** Connects and resolves to the client once the hub said `socket_connected`. */
   static create(apiKey: string, mode?: 'prod' | 'dev', options?: CaptivateOptions): Promise<CaptivateChatAPI>;
+  /** The most recent live (created and not disposed) client for an API key and mode. */
+  static getInstance(apiKey: string, mode?: 'prod' | 'dev'): CaptivateChatAPI | undefined;
+  /** True when a live client exists for an API key and mode. */
+  static hasInstance(apiKey: string, mode?: 'prod' | 'dev'): boolean;
+  /** Logs every event delivered to a listener with console.debug. */
+  static setDebugMode(enabled: boolean): void;
+  static getDebugMode(): boolean;
   readonly mode: 'prod' | 'dev';
   /** Connects (once). */
   connect(): Promise<void>;
@@ -475,7 +484,7 @@ export class CaptivateChatAPI {
   getSocketId(): string | null;
   readonly socketId: string | null;
   readonly state: ConnectionState;
-  /** Reconnects after a failure, or retries at once while waiting to. */
+  /** Reconnects after a failure, or retries at once while waiting to; resolves when connected. */
   reconnect(): Promise<void>;
 
   onStateChange(callback: (change: StateEvent) => void): Unsubscribe;
@@ -503,6 +512,6 @@ export class CaptivateChatAPI {
 }
 
 /** The file time-to-live values the hub accepts. */
-export const TIME_TO_LIVE_DAYS: number[];
+export const TIME_TO_LIVE_DAYS: readonly number[];
 /** The package's version. */
 export const version: string;

@@ -263,6 +263,7 @@ class Hub {
       return;
     }
     if (!this.accept(ev)) return;
+    if (debugMode) console.debug('captivate-chat:', ev.kind, ev.conversationId ?? '', ev.kind === 'state' ? ev.current.state : '');
     for (const entry of [...this.listeners]) {
       if (!this.listeners.has(entry)) continue;
       try {
@@ -312,7 +313,7 @@ function iterate(register, api) {
 
 // ----- Conversation ------------------------------------------------------------------------
 
-const TTL_DAYS = [1, 7, 30, 90];
+const TTL_DAYS = Object.freeze([1, 7, 30, 90]);
 const TARGETS = ['default', 'bot', 'live', 'bot_live'];
 
 /** A conversation; get one from `CaptivateChatAPI.createConversation` or `getConversation`. */
@@ -335,6 +336,9 @@ class Conversation {
   getConversationId() {
     return this.conversationId;
   }
+
+  /** Kept for the official API; listeners never need restarting here (they survive reconnects). */
+  restartListeners() {}
 
   _call(fn) {
     if (this._api._disposed) return Promise.reject(new ClosedError('the client is disposed'));
@@ -556,8 +560,12 @@ function buildConfig(apiKey, mode, options) {
   if (o.dialect !== undefined) c.dialect = oneOf('options.dialect', o.dialect, ['current', 'legacy']);
   c.socket_per_conversation = optBoolean('options.socketPerConversation', o.socketPerConversation);
   c.fetch_large_messages = optBoolean('options.fetchLargeMessages', o.fetchLargeMessages);
-  return { json: JSON.stringify(c), lazy: optBoolean('options.lazy', o.lazy) ?? false };
+  return { json: JSON.stringify(c), lazy: optBoolean('options.lazy', o.lazy) ?? false, apiKey };
 }
+
+/** Live clients, for the official `getInstance` / `hasInstance`. */
+const registry = new Set();
+let debugMode = false;
 
 /**
  * A client of the Captivate hub: one WebSocket, shared by its conversations. Create it with
@@ -585,6 +593,31 @@ class CaptivateChatAPI {
     return api.connect().then(() => api);
   }
 
+  /** The most recent live client for an API key and mode (the official registry). */
+  static getInstance(apiKey, mode = 'prod') {
+    needString('apiKey', apiKey);
+    let found;
+    for (const api of registry) {
+      if (api._config.apiKey === apiKey && api.mode === mode) found = api;
+    }
+    return found;
+  }
+
+  /** True when a live client exists for an API key and mode. */
+  static hasInstance(apiKey, mode = 'prod') {
+    return CaptivateChatAPI.getInstance(apiKey, mode) !== undefined;
+  }
+
+  /** Logs every event delivered to a listener with console.debug (the official debug switch). */
+  static setDebugMode(enabled) {
+    debugMode = Boolean(enabled);
+  }
+
+  /** Whether debug logging is on. */
+  static getDebugMode() {
+    return debugMode;
+  }
+
   /** Connects (once; later calls resolve when that connection is made). */
   connect() {
     if (this._disposed) return Promise.reject(new ClosedError('the client is disposed'));
@@ -605,9 +638,12 @@ class CaptivateChatAPI {
           };
           this._clientHub = new Hub(this, (cb) => handle.subscribe(false, cb), fresh);
           this._rawHub = new Hub(this, (cb) => handle.subscribe(true, cb));
+          if (this._disposed) {
+            return settle(() => handle.close()).then(() => Promise.reject(new ClosedError('the client is disposed')));
+          }
           // The client-level subscription holds the event loop while the client is open.
           this._clientHub.add(() => {});
-          if (this._disposed) return handle.close().then(() => Promise.reject(new ClosedError('the client is disposed')));
+          registry.add(this);
           return undefined;
         },
         (e) => {
@@ -771,9 +807,40 @@ class CaptivateChatAPI {
     return { state: this._disposed ? 'closed' : 'initialized' };
   }
 
-  /** Connects again after a failure, or retries at once while waiting to reconnect. */
+  /**
+   * Connects again after a failure, or retries at once while waiting to reconnect; resolves
+   * when connected (rejects with FailedError if that attempt fails for good).
+   */
   reconnect() {
-    return this._call((h) => h.reconnect());
+    let handle;
+    try {
+      handle = this._client();
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    return new Promise((resolve, reject) => {
+      const off = this._clientHub.add((ev) => {
+        if (ev.kind !== 'state') return;
+        if (ev.current.state === 'connected') {
+          off();
+          resolve(undefined);
+        } else if (ev.current.state === 'failed' || ev.current.state === 'closed') {
+          off();
+          reject(new FailedError(`reconnecting failed: ${ev.reason ?? ev.current.state}`));
+        }
+      });
+      try {
+        handle.reconnect();
+      } catch (e) {
+        off();
+        reject(toError(e));
+        return;
+      }
+      if (this.isSocketActive()) {
+        off();
+        resolve(undefined);
+      }
+    });
   }
 
   /** Connection state changes: `(change) => ...` with `{previous, current, reason}`. */
@@ -846,6 +913,7 @@ class CaptivateChatAPI {
   dispose() {
     if (this._disposed) return this._disposing || Promise.resolve();
     this._disposed = true;
+    registry.delete(this);
     for (const finish of [...this._iterators]) finish();
     const handle = this._native;
     const p = handle ? settle(() => handle.close()) : this._connecting ? this._connecting.then(() => undefined, () => undefined) : Promise.resolve();

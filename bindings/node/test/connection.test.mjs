@@ -76,6 +76,50 @@ describe('reconnect', () => {
   });
 });
 
+describe('reconnect()', () => {
+  test('after a failure, reconnect() connects again and resolves once connected', async () => {
+    const api = await sim.client({ reconnect: false });
+    const c = await api.createConversation('revive', undefined, undefined, 'user-first');
+    const failed = waitFor((fn) => api.onStateChange(fn), (s) => s.current.state === 'failed');
+    await sim.control('/control/drop');
+    await failed;
+    assert.equal(api.isSocketActive(), false);
+    await api.reconnect();
+    assert.equal(api.isSocketActive(), true);
+    const reply = nextEvent(c, (e) => botText(e) === 'You said: revived');
+    await c.sendMessage('revived');
+    await reply;
+    await api.reconnect();
+    await api.dispose();
+  });
+
+  test('the official registry and debug switch: getInstance, hasInstance, setDebugMode', async () => {
+    const { CaptivateChatAPI } = await import('captivate-chat');
+    assert.equal(CaptivateChatAPI.hasInstance(sim.key, 'dev'), false);
+    const api = await sim.client();
+    assert.equal(CaptivateChatAPI.getInstance(sim.key, 'dev'), api);
+    assert.equal(CaptivateChatAPI.hasInstance(sim.key, 'prod'), false);
+    CaptivateChatAPI.setDebugMode(true);
+    assert.equal(CaptivateChatAPI.getDebugMode(), true);
+    const c = await api.createConversation('debug', undefined, undefined, 'user-first');
+    c.restartListeners();
+    const logged = /** @type {unknown[][]} */ ([]);
+    const original = console.debug;
+    console.debug = (...args) => logged.push(args);
+    try {
+      const reply = nextEvent(c, (e) => e.kind === 'bot_message');
+      await c.sendMessage('debug me');
+      await reply;
+    } finally {
+      console.debug = original;
+      CaptivateChatAPI.setDebugMode(false);
+    }
+    assert.ok(logged.some((a) => a.includes('bot_message')));
+    await api.dispose();
+    assert.equal(CaptivateChatAPI.hasInstance(sim.key, 'dev'), false);
+  });
+});
+
 describe('routing', () => {
   test('two conversations on one socket each hear only their own messages', async () => {
     const api = await sim.client();
