@@ -14,6 +14,7 @@ import {
   FrameTooLargeError,
   HubError,
   InvalidArgumentError,
+  PossiblyNotDeliveredError,
   QueueFullError,
   RejectedError,
   TimeoutError,
@@ -160,6 +161,20 @@ describe('errors with a stable code', () => {
       await sleep(100);
       await sim.control('/control/drop');
       await rejectsWith(p, ConnectionLostError, 'connection_lost');
+    } finally {
+      await sim.control('/control/faults', {});
+      await c.dispose();
+    }
+  });
+
+  test('PossiblyNotDeliveredError: the connection drops right after a message is written', async () => {
+    const c = await sim.client({ reconnect: { initialDelay: 50, maxDelay: 100 } });
+    const cv = await c.createConversation('maybe-lost', undefined, undefined, 'user-first');
+    await sim.control('/control/faults', { drop_after_frames: 1 });
+    try {
+      const p = cv.sendMessage('did it arrive?');
+      await rejectsWith(p, PossiblyNotDeliveredError, 'possibly_not_delivered');
+      await p.catch((/** @type {any} */ e) => assert.match(e.clientMsgId, /^[0-9a-f-]{36}$/));
     } finally {
       await sim.control('/control/faults', {});
       await c.dispose();
