@@ -299,4 +299,18 @@ describe('listeners', () => {
     assert.equal(ev.kind === 'unknown' && ev.eventType, 'mystery_event');
     assert.deepEqual(ev.kind === 'unknown' && ev.payload, { hello: 'world' });
   });
+
+  test('api.events(): client-level events as an async iterator, ended by dispose()', async () => {
+    const c = await sim.client();
+    const it = c.events();
+    await sim.control('/control/push', { action: 'receiveMessage', event: { event_type: 'another_mystery', event_payload: {} } });
+    for (;;) {
+      const n = await it.next();
+      assert.equal(n.done, false);
+      if (n.value?.kind === 'unknown' && n.value.eventType === 'another_mystery') break;
+    }
+    const pending = it.next();
+    await c.dispose();
+    assert.deepEqual(await pending, { value: undefined, done: true });
+  });
 });
