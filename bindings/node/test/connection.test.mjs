@@ -148,6 +148,25 @@ describe('routing', () => {
     await api.dispose();
   });
 
+  test('socketPerConversation: every conversation gets its own socket, and still hears only its own', async () => {
+    const before = (await sim.control('/control/stats')).live_connections;
+    const api = await sim.client({ socketPerConversation: true });
+    const a = await api.createConversation('own-a', undefined, undefined, 'user-first');
+    const b = await api.createConversation('own-b', undefined, undefined, 'user-first');
+    assert.equal((await sim.control('/control/stats')).live_connections, before + 3);
+    const replyA = nextEvent(a, (e) => botText(e) === 'You said: to a');
+    const replyB = nextEvent(b, (e) => botText(e) === 'You said: to b');
+    /** @type {string[]} */
+    const heardByA = [];
+    a.onMessage((m, t, ev) => {
+      if (ev.kind === 'bot_message' && ev.text) heardByA.push(ev.text);
+    });
+    await Promise.all([a.sendMessage('to a'), b.sendMessage('to b')]);
+    await Promise.all([replyA, replyB]);
+    assert.ok(!heardByA.includes('You said: to b'));
+    await api.dispose();
+  });
+
   test('100 conversations on one socket, each with its own reply', async () => {
     const api = await sim.client();
     const conversations = await Promise.all(
