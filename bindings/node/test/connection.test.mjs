@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
-import { startSim, waitFor } from './sim.mjs';
+import { sleep, startSim, waitFor } from './sim.mjs';
 
 /** @type {import('./sim.mjs').Sim} */
 let sim;
@@ -149,6 +149,7 @@ describe('routing', () => {
   });
 
   test('socketPerConversation: every conversation gets its own socket, and still hears only its own', async () => {
+    await sleep(200); // let the sockets of earlier tests finish closing
     const before = (await sim.control('/control/stats')).live_connections;
     const api = await sim.client({ socketPerConversation: true });
     const a = await api.createConversation('own-a', undefined, undefined, 'user-first');
