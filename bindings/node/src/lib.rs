@@ -5,15 +5,17 @@
 #![deny(unsafe_op_in_unsafe_fn)]
 
 use std::collections::HashMap;
+use std::future::Future;
 use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll, Waker};
 
 use captivate::{
     Client, Config, Conversation, DeleteMode, Error, EventStream, ListOptions, MetadataTarget, OutgoingMessage,
     StartOptions,
 };
-use napi::Status;
-use napi::bindgen_prelude::within_runtime_if_available;
+use napi::bindgen_prelude::{PromiseRaw, ToNapiValue, within_runtime_if_available};
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
+use napi::{Env, Status};
 use napi_derive::napi;
 use serde_json::{Value, json};
 use tokio::sync::oneshot;
@@ -37,6 +39,24 @@ fn parse(text: &str, what: &str) -> napi::Result<Value> {
 fn message(text: Option<String>, files_json: Option<String>) -> napi::Result<OutgoingMessage> {
     let files = files_json.map(|t| parse(&t, "files")).transpose()?;
     OutgoingMessage::from_parts(text, files.as_ref()).map_err(err)
+}
+
+/// Starts a request so that it reaches the client in call order, then resolves a Promise with
+/// its result. The future is polled once here, on the JS thread, which submits the request to
+/// the driver (every operation submits before its first real wait); the tokio runtime then
+/// drives it to the end. Without this, calls made one after the other without `await` would be
+/// started on whichever runtime thread comes first, and could go out in another order.
+fn ordered<'e, T, F>(env: &'e Env, fut: F) -> napi::Result<PromiseRaw<'e, T>>
+where
+    T: 'static + Send + ToNapiValue,
+    F: 'static + Send + Future<Output = napi::Result<T>>,
+{
+    let mut fut = Box::pin(fut);
+    let mut cx = Context::from_waker(Waker::noop());
+    match within_runtime_if_available(|| fut.as_mut().poll(&mut cx)) {
+        Poll::Ready(result) => env.spawn_future(async move { result }),
+        Poll::Pending => env.spawn_future(fut),
+    }
 }
 
 /// The event forwarders of one client: a task per subscription, each holding a thread-safe
@@ -155,12 +175,19 @@ impl NativeClient {
         unsubscribe(&self.subs, id);
     }
 
-    /// Starts a conversation.
-    #[napi]
-    pub async fn start_conversation(&self, options_json: String) -> napi::Result<NativeConversation> {
+    /// Starts a conversation; resolves to its handle.
+    #[napi(ts_return_type = "Promise<NativeConversation>")]
+    pub fn start_conversation<'e>(
+        &self,
+        env: &'e Env,
+        options_json: String,
+    ) -> napi::Result<PromiseRaw<'e, NativeConversation>> {
         let opts = StartOptions::from_json(&parse(&options_json, "options")?).map_err(err)?;
-        let conversation = self.client.start_conversation(opts).await.map_err(err)?;
-        Ok(NativeConversation { conversation, subs: self.subs.clone() })
+        let (client, subs) = (self.client.clone(), self.subs.clone());
+        ordered(env, async move {
+            let conversation = client.start_conversation(opts).await.map_err(err)?;
+            Ok(NativeConversation { conversation, subs })
+        })
     }
 
     /// A handle to an existing conversation.
@@ -171,40 +198,51 @@ impl NativeClient {
     }
 
     /// Lists a user's conversations; resolves to JSON.
-    #[napi]
-    pub async fn list_conversations(&self, options_json: String) -> napi::Result<String> {
+    #[napi(ts_return_type = "Promise<string>")]
+    pub fn list_conversations<'e>(&self, env: &'e Env, options_json: String) -> napi::Result<PromiseRaw<'e, String>> {
         let opts = ListOptions::from_json(&parse(&options_json, "options")?).map_err(err)?;
-        Ok(self.client.list_conversations(opts).await.map_err(err)?.to_json().to_string())
+        let client = self.client.clone();
+        ordered(env, async move { Ok(client.list_conversations(opts).await.map_err(err)?.to_json().to_string()) })
     }
 
     /// Deletes all of a user's conversations.
-    #[napi]
-    pub async fn delete_user_conversations(&self, user_id: String, hard: bool) -> napi::Result<()> {
+    #[napi(ts_return_type = "Promise<void>")]
+    pub fn delete_user_conversations<'e>(
+        &self,
+        env: &'e Env,
+        user_id: String,
+        hard: bool,
+    ) -> napi::Result<PromiseRaw<'e, ()>> {
         let mode = if hard { DeleteMode::Hard } else { DeleteMode::Soft };
-        self.client.delete_user_conversations(&user_id, mode).await.map_err(err)
+        let client = self.client.clone();
+        ordered(env, async move { client.delete_user_conversations(&user_id, mode).await.map_err(err) })
     }
 
     /// Sends any event; with a reply type, resolves to the reply's JSON.
-    #[napi]
-    pub async fn send_raw(
+    #[napi(ts_return_type = "Promise<string | null>")]
+    pub fn send_raw<'e>(
         &self,
+        env: &'e Env,
         event_type: String,
         payload_json: String,
         reply_event_type: Option<String>,
         conversation_id: Option<String>,
-    ) -> napi::Result<Option<String>> {
+    ) -> napi::Result<PromiseRaw<'e, Option<String>>> {
         let payload = parse(&payload_json, "payload")?;
-        match reply_event_type {
-            None => {
-                self.client.send_raw(&event_type, payload).await.map_err(err)?;
-                Ok(None)
+        let client = self.client.clone();
+        ordered(env, async move {
+            match reply_event_type {
+                None => {
+                    client.send_raw(&event_type, payload).await.map_err(err)?;
+                    Ok(None)
+                }
+                Some(r) => {
+                    let reply =
+                        client.request_raw(&event_type, payload, &r, conversation_id.as_deref()).await.map_err(err)?;
+                    Ok(Some(reply.to_json().to_string()))
+                }
             }
-            Some(r) => {
-                let reply =
-                    self.client.request_raw(&event_type, payload, &r, conversation_id.as_deref()).await.map_err(err)?;
-                Ok(Some(reply.to_json().to_string()))
-            }
-        }
+        })
     }
 
     /// Connects again, or retries at once.
@@ -247,15 +285,26 @@ impl NativeConversation {
     }
 
     /// Sends a message; resolves to its client_msg_id.
-    #[napi]
-    pub async fn send_message(&self, text: Option<String>, files_json: Option<String>) -> napi::Result<String> {
+    #[napi(ts_return_type = "Promise<string>")]
+    pub fn send_message<'e>(
+        &self,
+        env: &'e Env,
+        text: Option<String>,
+        files_json: Option<String>,
+    ) -> napi::Result<PromiseRaw<'e, String>> {
         let m = message(text, files_json)?;
-        self.conversation.send_message(m).await.map_err(err)
+        let c = self.conversation.clone();
+        ordered(env, async move { c.send_message(m).await.map_err(err) })
     }
 
     /// Sets metadata.
-    #[napi]
-    pub async fn set_metadata(&self, metadata_json: String, target: Option<String>) -> napi::Result<()> {
+    #[napi(ts_return_type = "Promise<void>")]
+    pub fn set_metadata<'e>(
+        &self,
+        env: &'e Env,
+        metadata_json: String,
+        target: Option<String>,
+    ) -> napi::Result<PromiseRaw<'e, ()>> {
         let md = parse(&metadata_json, "metadata")?;
         let target = match target {
             None => None,
@@ -263,63 +312,73 @@ impl NativeConversation {
                 MetadataTarget::parse(&t).ok_or_else(|| invalid("target must be default, bot, live or bot_live"))?,
             ),
         };
-        self.conversation.set_metadata(md, target).await.map_err(err)
+        let c = self.conversation.clone();
+        ordered(env, async move { c.set_metadata(md, target).await.map_err(err) })
     }
 
     /// Sets private metadata.
-    #[napi]
-    pub async fn set_private_metadata(&self, private_json: String) -> napi::Result<()> {
+    #[napi(ts_return_type = "Promise<void>")]
+    pub fn set_private_metadata<'e>(&self, env: &'e Env, private_json: String) -> napi::Result<PromiseRaw<'e, ()>> {
         let v = parse(&private_json, "private metadata")?;
-        self.conversation.set_private_metadata(v).await.map_err(err)
+        let c = self.conversation.clone();
+        ordered(env, async move { c.set_private_metadata(v).await.map_err(err) })
     }
 
     /// Sets the files' time to live.
-    #[napi]
-    pub async fn set_time_to_live(&self, days: u32) -> napi::Result<()> {
-        self.conversation.set_time_to_live(days).await.map_err(err)
+    #[napi(ts_return_type = "Promise<void>")]
+    pub fn set_time_to_live<'e>(&self, env: &'e Env, days: u32) -> napi::Result<PromiseRaw<'e, ()>> {
+        let c = self.conversation.clone();
+        ordered(env, async move { c.set_time_to_live(days).await.map_err(err) })
     }
 
     /// Resolves to the metadata JSON.
-    #[napi]
-    pub async fn get_metadata(&self) -> napi::Result<String> {
-        Ok(self.conversation.get_metadata().await.map_err(err)?.to_string())
+    #[napi(ts_return_type = "Promise<string>")]
+    pub fn get_metadata<'e>(&self, env: &'e Env) -> napi::Result<PromiseRaw<'e, String>> {
+        let c = self.conversation.clone();
+        ordered(env, async move { Ok(c.get_metadata().await.map_err(err)?.to_string()) })
     }
 
     /// Sends an action.
-    #[napi]
-    pub async fn send_action(
+    #[napi(ts_return_type = "Promise<void>")]
+    pub fn send_action<'e>(
         &self,
+        env: &'e Env,
         action_id: String,
         data_json: String,
         action_type: Option<String>,
-    ) -> napi::Result<()> {
+    ) -> napi::Result<PromiseRaw<'e, ()>> {
         let data = parse(&data_json, "data")?;
-        self.conversation.send_action(&action_id, data, action_type.as_deref()).await.map_err(err)
+        let c = self.conversation.clone();
+        ordered(env, async move { c.send_action(&action_id, data, action_type.as_deref()).await.map_err(err) })
     }
 
     /// Edits a message.
-    #[napi]
-    pub async fn edit_message(
+    #[napi(ts_return_type = "Promise<void>")]
+    pub fn edit_message<'e>(
         &self,
+        env: &'e Env,
         message_id: String,
         text: Option<String>,
         files_json: Option<String>,
-    ) -> napi::Result<()> {
+    ) -> napi::Result<PromiseRaw<'e, ()>> {
         let m = message(text, files_json)?;
-        self.conversation.edit_message(&message_id, m).await.map_err(err)
+        let c = self.conversation.clone();
+        ordered(env, async move { c.edit_message(&message_id, m).await.map_err(err) })
     }
 
     /// Resolves to the transcript JSON.
-    #[napi]
-    pub async fn get_transcript(&self) -> napi::Result<String> {
-        Ok(self.conversation.get_transcript().await.map_err(err)?.to_json().to_string())
+    #[napi(ts_return_type = "Promise<string>")]
+    pub fn get_transcript<'e>(&self, env: &'e Env) -> napi::Result<PromiseRaw<'e, String>> {
+        let c = self.conversation.clone();
+        ordered(env, async move { Ok(c.get_transcript().await.map_err(err)?.to_json().to_string()) })
     }
 
     /// Deletes the conversation.
-    #[napi]
-    pub async fn delete(&self, hard: bool) -> napi::Result<()> {
+    #[napi(ts_return_type = "Promise<void>")]
+    pub fn delete<'e>(&self, env: &'e Env, hard: bool) -> napi::Result<PromiseRaw<'e, ()>> {
         let mode = if hard { DeleteMode::Hard } else { DeleteMode::Soft };
-        self.conversation.delete(mode).await.map_err(err)
+        let c = self.conversation.clone();
+        ordered(env, async move { c.delete(mode).await.map_err(err) })
     }
 }
 

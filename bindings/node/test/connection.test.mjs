@@ -197,6 +197,20 @@ describe('routing', () => {
   });
 });
 
+describe('order', () => {
+  test('calls made without await reach the hub in call order', async () => {
+    const api = await sim.client();
+    const c = await api.createConversation('order', undefined, undefined, 'user-first');
+    const expected = Array.from({ length: 40 }, (_, i) => `m${i}`);
+    const sends = expected.map((text) => c.sendMessage(text));
+    const metadata = c.setMetadata({ after: 'the messages' });
+    await Promise.all([...sends, metadata]);
+    const said = (await c.getTranscript()).filter((e) => e.from === 'user').map((e) => e.text);
+    assert.deepEqual(said, expected);
+    await api.dispose();
+  });
+});
+
 describe('listeners that throw', () => {
   test('a throwing callback does not stop other listeners or later events; onListenerError gets it', async () => {
     const api = await sim.client();
