@@ -1,4 +1,4 @@
-// Type definitions of captivate-chat (hand-written; test/types.test.mjs checks them against the
+// Type definitions of captivate-chat (hand-written; test/package.test.mjs checks them against the
 // runtime, and `tsc --strict` checks the tests and examples against them).
 
 /** A JSON value as the hub sends it. */
