@@ -73,7 +73,9 @@ const api = await CaptivateChatAPI.create(key, 'prod', { url, ...(ca ? { tls: { 
 try {
   console.log(`  connected, socket ${api.getSocketId()}`);
   api.onStateChange((change) => {
-    if (change.current.state !== 'connected') console.log(`  ···· connection: ${change.current.state}`);
+    if (!['connected', 'closing', 'closed'].includes(change.current.state)) {
+      console.log(`  ···· connection: ${change.current.state}`);
+    }
   });
 
   const conversation = await api.createConversation(

@@ -252,6 +252,15 @@ describe('listeners', () => {
     for (const f of offs) f();
   });
 
+  test('callbacks run on the JavaScript main thread, never during the registration', async () => {
+    const { isMainThread } = await import('node:worker_threads');
+    const c = await api.createConversation('thread');
+    let registering = true;
+    const called = waitFor((fn) => c.onMessage(() => fn({ isMainThread, duringRegistration: registering })));
+    registering = false;
+    assert.deepEqual(await called, { isMainThread: true, duringRegistration: false });
+  });
+
   test('onError and onMessage("error") report hub errors of the conversation', async () => {
     const ghost = api.getConversation('no-such-conversation');
     const errors = waitFor((fn) => ghost.onError(fn));
