@@ -12,6 +12,7 @@ use crate::driver::{Command, Link, Scope, Snapshot, transport};
 use crate::engine::{Completion, Expect, ReplyMatch};
 use crate::error::{Error, Result};
 use crate::event::ConnectionState;
+use crate::pending::Pending;
 use crate::protocol::{
     self, ConversationList, DeleteMode, Dialect, HubEvent, Inbound, ListOptions, StartMode, StartOptions,
 };
@@ -106,21 +107,10 @@ impl Client {
     ///
     /// Concurrent starts on one socket are sent one at a time, so each caller gets its own
     /// conversation id.
-    pub async fn start_conversation(&self, options: StartOptions) -> Result<Conversation> {
-        for (name, v) in [
-            ("user_basic_info", &options.user_basic_info),
-            ("metadata", &options.metadata),
-            ("user_metadata", &options.user_metadata),
-            ("user_data", &options.user_data),
-        ] {
-            if v.as_ref().is_some_and(|v| !v.is_object()) {
-                return Err(Error::InvalidArgument(format!("{name} must be a JSON object")));
-            }
+    pub fn start_conversation(&self, options: StartOptions) -> Pending<Conversation> {
+        if let Err(e) = check_start(&options) {
+            return Pending::ready(Err(e));
         }
-        if options.user_id.as_deref().is_some_and(|u| u.trim().is_empty()) {
-            return Err(Error::InvalidArgument("user_id must not be empty".into()));
-        }
-        let link = self.link_for_new_conversation().await?;
         let matcher = ReplyMatch {
             event_type: "conversation_start_success".into(),
             user_id: options.user_id.clone(),
@@ -128,12 +118,26 @@ impl Client {
             ..Default::default()
         };
         let frame = protocol::outbound::conversation_start(&options);
-        let reply = reply_of(link.request("conversation_start", frame, Expect::Reply(matcher), self.timeout()).await?)?;
-        let id = reply
+        let (client, mode, timeout) = (self.clone(), options.mode, self.timeout());
+        if !self.inner.config.socket_per_conversation {
+            let link = self.inner.link.clone();
+            let submitted = link.submit("conversation_start", frame, Expect::Reply(matcher), timeout);
+            return Pending::new(async move { client.started(link, submitted?.await?, mode).await });
+        }
+        Pending::new(async move {
+            let link = client.new_link(true)?;
+            wait_first_connection(&link).await?;
+            let completion = link.submit("conversation_start", frame, Expect::Reply(matcher), timeout)?.await?;
+            client.started(link, completion, mode).await
+        })
+    }
+
+    async fn started(self, link: Arc<Link>, completion: Completion, mode: StartMode) -> Result<Conversation> {
+        let id = reply_of(completion)?
             .conversation_id
             .ok_or_else(|| Error::Protocol("conversation_start_success without a conversation_id".into()))?;
-        let conversation = Conversation::new(self.clone(), link, id);
-        if options.mode == StartMode::BotFirst {
+        let conversation = Conversation::new(self, link, id);
+        if mode == StartMode::BotFirst {
             conversation.send_greeting_trigger().await?;
         }
         Ok(conversation)
@@ -152,22 +156,9 @@ impl Client {
     }
 
     /// Lists a user's conversations (filter, search, paging, several API keys).
-    pub async fn list_conversations(&self, options: ListOptions) -> Result<ConversationList> {
-        if options.user_id.trim().is_empty() {
-            return Err(Error::InvalidArgument("user_id must not be empty".into()));
-        }
-        if self.inner.config.dialect == Dialect::Legacy && !options.is_plain() {
-            return Err(Error::InvalidArgument(
-                "the legacy dialect lists without filter, search, paging or API keys".into(),
-            ));
-        }
-        for (name, v) in [("filter", &options.filter), ("search", &options.search)] {
-            if v.as_ref().is_some_and(|v| !v.is_object()) {
-                return Err(Error::InvalidArgument(format!("{name} must be a JSON object")));
-            }
-        }
-        if options.page == Some(0) || options.limit == Some(0) {
-            return Err(Error::InvalidArgument("page and limit start at 1".into()));
+    pub fn list_conversations(&self, options: ListOptions) -> Pending<ConversationList> {
+        if let Err(e) = check_list(&options, self.inner.config.dialect) {
+            return Pending::ready(Err(e));
         }
         let matcher = ReplyMatch {
             event_type: "user_conversations".into(),
@@ -175,19 +166,17 @@ impl Client {
             ..Default::default()
         };
         let frame = protocol::outbound::list_conversations(&options, self.inner.config.dialect);
-        let reply = reply_of(
-            self.inner.link.request("list_conversations", frame, Expect::Reply(matcher), self.timeout()).await?,
-        )?;
-        match reply.body {
+        let submitted = self.inner.link.submit("list_conversations", frame, Expect::Reply(matcher), self.timeout());
+        Pending::after(submitted, |c| match reply_of(c)?.body {
             HubEvent::UserConversations(list) => Ok(list),
             _ => Err(Error::Protocol("unexpected reply to list_conversations".into())),
-        }
+        })
     }
 
     /// Deletes all of a user's conversations, soft (default) or hard.
-    pub async fn delete_user_conversations(&self, user_id: &str, mode: DeleteMode) -> Result<()> {
+    pub fn delete_user_conversations(&self, user_id: &str, mode: DeleteMode) -> Pending<()> {
         if user_id.trim().is_empty() {
-            return Err(Error::InvalidArgument("user_id must not be empty".into()));
+            return Pending::ready(Err(Error::InvalidArgument("user_id must not be empty".into())));
         }
         let dialect = self.inner.config.dialect;
         let matcher = ReplyMatch {
@@ -197,31 +186,31 @@ impl Client {
             ..Default::default()
         };
         let frame = protocol::outbound::delete_user_conversations(user_id, mode, dialect);
-        self.inner.link.request("delete_user_conversations", frame, Expect::Reply(matcher), self.timeout()).await?;
-        Ok(())
+        let submitted =
+            self.inner.link.submit("delete_user_conversations", frame, Expect::Reply(matcher), self.timeout());
+        Pending::after(submitted, |_| Ok(()))
     }
 
     /// The escape hatch: sends any event type with any payload; completes once written.
-    pub async fn send_raw(&self, event_type: &str, payload: Value) -> Result<()> {
+    pub fn send_raw(&self, event_type: &str, payload: Value) -> Pending<()> {
         if event_type.trim().is_empty() {
-            return Err(Error::InvalidArgument("event_type must not be empty".into()));
+            return Pending::ready(Err(Error::InvalidArgument("event_type must not be empty".into())));
         }
         let frame = protocol::outbound::envelope(event_type, payload);
-        self.inner.link.request(event_type, frame, Expect::Written, self.timeout()).await?;
-        Ok(())
+        Pending::after(self.inner.link.submit(event_type, frame, Expect::Written, self.timeout()), |_| Ok(()))
     }
 
     /// The escape hatch for requests: sends any event and waits for the first event of type
     /// `reply_event_type` (naming `conversation_id`, when given) that nobody else waits for.
-    pub async fn request_raw(
+    pub fn request_raw(
         &self,
         event_type: &str,
         payload: Value,
         reply_event_type: &str,
         conversation_id: Option<&str>,
-    ) -> Result<Inbound> {
+    ) -> Pending<Inbound> {
         if event_type.trim().is_empty() || reply_event_type.trim().is_empty() {
-            return Err(Error::InvalidArgument("event types must not be empty".into()));
+            return Pending::ready(Err(Error::InvalidArgument("event types must not be empty".into())));
         }
         let matcher = ReplyMatch {
             event_type: reply_event_type.to_owned(),
@@ -229,13 +218,15 @@ impl Client {
             ..Default::default()
         };
         let frame = protocol::outbound::envelope(event_type, payload);
-        reply_of(self.inner.link.request(event_type, frame, Expect::Reply(matcher), self.timeout()).await?)
+        Pending::after(self.inner.link.submit(event_type, frame, Expect::Reply(matcher), self.timeout()), reply_of)
     }
 
     /// Connects again after `close` or a failure, or retries now when waiting to reconnect.
+    /// Streams ended by `close` stay ended: listen again with [`Client::events`] and
+    /// [`Conversation::events`]; after a failure, existing streams carry on.
     pub fn reconnect(&self) -> Result<()> {
         for link in self.links() {
-            link.send(Command::Connect)?;
+            link.connect()?;
         }
         Ok(())
     }
@@ -248,7 +239,8 @@ impl Client {
     }
 
     /// Closes gracefully (close code 1000). Queued sends and waiting requests fail with
-    /// [`Error::Closed`]. Waits until the socket is closed (bounded by the close timeout).
+    /// [`Error::Closed`], and every event stream ends after its `closed` state change. Waits
+    /// until the socket is closed (bounded by the close timeout).
     pub async fn close(&self) {
         for link in self.links() {
             link.close().await;
@@ -272,15 +264,6 @@ impl Client {
         Ok(link)
     }
 
-    async fn link_for_new_conversation(&self) -> Result<Arc<Link>> {
-        if !self.inner.config.socket_per_conversation {
-            return Ok(self.inner.link.clone());
-        }
-        let link = self.new_link(true)?;
-        wait_first_connection(&link).await?;
-        Ok(link)
-    }
-
     pub(crate) fn timeout(&self) -> Duration {
         self.inner.config.timings.request_timeout
     }
@@ -291,6 +274,43 @@ pub(crate) fn reply_of(c: Completion) -> Result<Inbound> {
         Completion::Reply(i) => Ok(i),
         _ => Err(Error::Internal("expected a reply".into())),
     }
+}
+
+fn check_start(options: &StartOptions) -> Result<()> {
+    for (name, v) in [
+        ("user_basic_info", &options.user_basic_info),
+        ("metadata", &options.metadata),
+        ("user_metadata", &options.user_metadata),
+        ("user_data", &options.user_data),
+    ] {
+        if v.as_ref().is_some_and(|v| !v.is_object()) {
+            return Err(Error::InvalidArgument(format!("{name} must be a JSON object")));
+        }
+    }
+    if options.user_id.as_deref().is_some_and(|u| u.trim().is_empty()) {
+        return Err(Error::InvalidArgument("user_id must not be empty".into()));
+    }
+    Ok(())
+}
+
+fn check_list(options: &ListOptions, dialect: Dialect) -> Result<()> {
+    if options.user_id.trim().is_empty() {
+        return Err(Error::InvalidArgument("user_id must not be empty".into()));
+    }
+    if dialect == Dialect::Legacy && !options.is_plain() {
+        return Err(Error::InvalidArgument(
+            "the legacy dialect lists without filter, search, paging or API keys".into(),
+        ));
+    }
+    for (name, v) in [("filter", &options.filter), ("search", &options.search)] {
+        if v.as_ref().is_some_and(|v| !v.is_object()) {
+            return Err(Error::InvalidArgument(format!("{name} must be a JSON object")));
+        }
+    }
+    if options.page == Some(0) || options.limit == Some(0) {
+        return Err(Error::InvalidArgument("page and limit start at 1".into()));
+    }
+    Ok(())
 }
 
 fn settled(s: &Snapshot) -> bool {
@@ -307,7 +327,7 @@ async fn wait_first_connection(link: &Link) -> Result<()> {
 }
 
 async fn wait_connected(link: &Link, timeout: Duration) -> Result<()> {
-    let wait = link.wait_for(|s| s.state.is_connected() || s.state.is_terminal());
+    let wait = link.wait_for(|s| s.state.is_connected() || (s.state.is_terminal() && link.settled_connects(s)));
     match tokio::time::timeout(timeout, wait).await {
         Ok(s) if s.state.is_connected() => Ok(()),
         Ok(s) if s.state == ConnectionState::Closed => Err(Error::Closed),

@@ -39,6 +39,7 @@ pub mod engine;
 pub mod error;
 pub mod event;
 mod json;
+mod pending;
 pub mod protocol;
 mod stream;
 
@@ -47,6 +48,7 @@ pub use config::{ApiKey, Config, Delivery, Endpoint, ReconnectPolicy, Timings, T
 pub use conversation::{Conversation, TIME_TO_LIVE_DAYS};
 pub use error::{Error, ErrorKind, Result};
 pub use event::{ConnectionState, Event, MalformedFrame, StateChange};
+pub use pending::Pending;
 pub use protocol::{
     Action, ButtonOption, Buttons, ContentItem, ConversationList, ConversationSummary, ConversationUpdate, DeleteMode,
     Dialect, ErrorCode, FileRef, HubError, HubEvent, Inbound, ListOptions, MessageBody, MetadataTarget,

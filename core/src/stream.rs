@@ -7,10 +7,13 @@ use tokio::sync::mpsc;
 
 use crate::event::Event;
 
-/// A stream of [`Event`]s from a client or a conversation. It ends when the client is
-/// gone. Events that arrived before the first stream of a conversation (or of the client)
-/// was created are delivered to that stream first, so nothing said right after a
-/// conversation starts is lost.
+/// A stream of [`Event`]s from a client or a conversation.
+///
+/// It lives through drops and reconnects, and ends after the client is closed (the `closed`
+/// state change is its last event; after [`crate::Client::reconnect`] make new streams) or when
+/// every handle of the client is gone. Events that arrived before the first stream of a
+/// conversation (or of the client) was created are delivered to that stream first, so nothing
+/// said right after a conversation starts is lost.
 #[derive(Debug)]
 pub struct EventStream {
     rx: mpsc::UnboundedReceiver<Event>,
@@ -21,7 +24,7 @@ impl EventStream {
         EventStream { rx }
     }
 
-    /// The next event; `None` once the client is gone.
+    /// The next event; `None` once the stream has ended (client closed or gone).
     pub async fn next(&mut self) -> Option<Event> {
         self.rx.recv().await
     }

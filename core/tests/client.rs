@@ -543,3 +543,74 @@ async fn invalid_arguments_are_refused_before_anything_is_sent() {
     assert!(Client::connect(Config::new("k").url("ws://h/dev?apiKey=k")).await.is_err());
     assert!(Client::connect(Config::new("").url("ws://h/dev")).await.is_err());
 }
+
+fn user_texts(sim: &Sim, prefix: &str) -> Vec<String> {
+    sim.received()
+        .iter()
+        .filter(|f| f["event"]["event_type"] == "user_message")
+        .filter_map(|f| f["event"]["event_payload"]["content"]["text"].as_str().map(str::to_owned))
+        .filter(|t| t.starts_with(prefix))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn calls_reach_the_hub_in_call_order_however_they_are_awaited() {
+    let sim = sim().await;
+    let client = client(&sim).await;
+    let conv = user_first(&client, "ordered").await;
+    // Made in order, spawned on a multi-thread runtime in reverse order: each request was
+    // submitted when its method was called, so the hub reads them in call order.
+    let pending: Vec<_> = (0..50).map(|i| conv.send_message(format!("order {i}"))).collect();
+    let tasks: Vec<_> = pending.into_iter().rev().map(tokio::spawn).collect();
+    for t in tasks {
+        t.await.expect("task").expect("delivered");
+    }
+    let want: Vec<String> = (0..50).map(|i| format!("order {i}")).collect();
+    assert_eq!(user_texts(&sim, "order "), want);
+
+    // Dropping a call's future before it is sent (offline, queued) cancels it: never sent.
+    let mut client_events = client.events();
+    sim.set_faults(Faults { stall: true, ..Faults::default() });
+    sim.drop_connections();
+    wait_for(&mut client_events, "disconnected", |e| state_is(e, "disconnected")).await;
+    drop(conv.send_message("cancelled while queued"));
+    let kept = conv.send_message("kept while queued");
+    sim.set_faults(Faults::default());
+    kept.await.expect("the kept message is delivered after the reconnect");
+    assert_eq!(user_texts(&sim, "kept while"), ["kept while queued"]);
+    assert!(user_texts(&sim, "cancelled while").is_empty(), "a dropped call is never sent");
+}
+
+#[tokio::test]
+async fn close_ends_every_stream_and_reconnect_listens_anew() {
+    let sim = sim().await;
+    let client = client(&sim).await;
+    let conv = user_first(&client, "closer").await;
+    let mut client_events = client.events();
+    let mut conv_events = conv.events();
+    let mut raw = client.raw_events();
+    let reader = tokio::spawn(async move {
+        let mut last = None;
+        while let Some(e) = conv_events.next().await {
+            last = Some(e);
+        }
+        last
+    });
+    client.close().await;
+    let last = tokio::time::timeout(WAIT, reader).await.expect("the conversation stream ends").expect("task");
+    assert!(last.as_ref().is_some_and(|e| state_is(e, "closed")), "closed is the last event: {last:?}");
+    let mut last = None;
+    while let Some(e) = tokio::time::timeout(WAIT, client_events.next()).await.expect("the client stream ends") {
+        last = Some(e);
+    }
+    assert!(last.as_ref().is_some_and(|e| state_is(e, "closed")), "closed is the last event: {last:?}");
+    assert!(tokio::time::timeout(WAIT, raw.next()).await.expect("the raw stream ends").is_none());
+    assert_eq!(conv.send_message("after close").await.unwrap_err().kind(), ErrorKind::Closed);
+
+    // Connecting again: new streams hear the conversation.
+    let mut conv_events = conv.events();
+    client.reconnect().unwrap();
+    client.wait_connected(WAIT).await.unwrap();
+    conv.send_message("back").await.unwrap();
+    wait_for(&mut conv_events, "echo after reconnect", |e| text_is(e, "You said: back")).await;
+}

@@ -80,8 +80,16 @@ impl Entry {
     /// Forwards a stream to the dispatch thread. Conversation streams skip state changes,
     /// which the client's own stream already carries.
     fn forward(&self, stream: EventStream, with_state: bool) {
+        self.forward_after(Vec::new(), stream, with_state);
+    }
+
+    /// As `forward`, once the tasks `before` have finished (so that events keep their order).
+    fn forward_after(&self, before: Vec<tokio::task::JoinHandle<()>>, stream: EventStream, with_state: bool) {
         let tx = self.dispatch.tx.clone();
         let task = RT.spawn(async move {
+            for t in before {
+                let _ = t.await;
+            }
             let mut stream = stream;
             while let Some(e) = stream.next().await {
                 if !with_state && matches!(e, captivate::Event::State(_)) {
@@ -93,6 +101,17 @@ impl Entry {
             }
         });
         lock(&self.forwarders).push(task);
+    }
+
+    /// The core ends every event stream once the client is closed; before connecting again,
+    /// listen anew to the client and each of its conversations.
+    fn resubscribe(&self) {
+        let old: Vec<_> = lock(&self.forwarders).drain(..).collect();
+        self.forward_after(old, self.client.events(), true);
+        let convs: Vec<Conversation> = lock(&self.conversations).values().cloned().collect();
+        for c in convs {
+            self.forward(c.events(), false);
+        }
     }
 
     fn adopt(&self, conversation: Conversation) {
@@ -119,15 +138,17 @@ pub(crate) fn entry(client: *mut captivate_client) -> R<Arc<Entry>> {
     CLIENTS.get(client as usize as u64)
 }
 
-/// Runs a call to completion on this thread, at most `timeout_ms` (0: the library's own
-/// timeouts only).
-pub(crate) fn block(timeout_ms: u64, op: Op) -> R<Value> {
+/// Runs the call that `make` starts to completion on this thread, at most `timeout_ms` (0:
+/// the library's own timeouts only). Inside a callback nothing is started (the core submits a
+/// request as soon as it is made) and the call fails with CAPTIVATE_RESULT_WOULD_DEADLOCK.
+pub(crate) fn block(timeout_ms: u64, make: impl FnOnce() -> R<Op>) -> R<Value> {
     if in_callback() {
         return Err(Fail::new(
             captivate_result::WouldDeadlock,
             "a blocking call inside a callback would deadlock; use the _async form",
         ));
     }
+    let op = make()?;
     RT.block_on(async move {
         if timeout_ms == 0 {
             return op.await;
@@ -311,6 +332,9 @@ pub extern "C" fn captivate_client_close(client: *mut captivate_client) -> capti
 pub extern "C" fn captivate_client_reconnect(client: *mut captivate_client) -> captivate_result {
     guard(|| {
         let e = entry(client)?;
+        if e.client.state() == captivate::ConnectionState::Closed {
+            e.resubscribe();
+        }
         e.client.reconnect().map_err(Fail::from)
     })
 }
@@ -398,8 +422,9 @@ unsafe fn start_op(e: &Arc<Entry>, user_id: *const c_char, options_json: *const 
     let mut opts = StartOptions::from_json(&o).map_err(Fail::from)?;
     opts.user_id = user;
     let e = e.clone();
+    let pending = e.client.start_conversation(opts);
     Ok(Box::pin(async move {
-        let conv = e.client.start_conversation(opts).await?;
+        let conv = pending.await?;
         let id = conv.id().to_owned();
         e.adopt(conv);
         Ok(json!({ "conversation_id": id }))
@@ -426,7 +451,7 @@ pub unsafe extern "C" fn captivate_client_start_conversation(
     guard(|| {
         let e = entry(client)?;
         // SAFETY: forwarded from the caller.
-        let v = block(timeout_ms, unsafe { start_op(&e, user_id, options_json) }?)?;
+        let v = block(timeout_ms, || unsafe { start_op(&e, user_id, options_json) })?;
         // SAFETY: per the function's contract.
         unsafe { put_str(conversation_id_out, v["conversation_id"].as_str().unwrap_or_default().to_owned()) };
         Ok(())
@@ -465,7 +490,8 @@ unsafe fn list_op(e: &Arc<Entry>, user_id: *const c_char, options_json: *const c
     let mut opts = ListOptions::from_json(&o).map_err(|e| Fail::new(captivate_result::InvalidJson, e.to_string()))?;
     opts.user_id = user;
     let c = e.client.clone();
-    Ok(Box::pin(async move { Ok(c.list_conversations(opts).await?.to_json()) }))
+    let pending = c.list_conversations(opts);
+    Ok(Box::pin(async move { Ok(pending.await?.to_json()) }))
 }
 
 /// Lists a user's conversations and writes `{"conversations": [{"conversation_id", "metadata",
@@ -487,7 +513,7 @@ pub unsafe extern "C" fn captivate_client_list_conversations(
     guard(|| {
         let e = entry(client)?;
         // SAFETY: forwarded from the caller.
-        let v = block(timeout_ms, unsafe { list_op(&e, user_id, options_json) }?)?;
+        let v = block(timeout_ms, || unsafe { list_op(&e, user_id, options_json) })?;
         // SAFETY: per the function's contract.
         unsafe { put_str(json_out, v.to_string()) };
         Ok(())
@@ -521,8 +547,9 @@ unsafe fn delete_user_op(e: &Arc<Entry>, user_id: *const c_char, hard: bool) -> 
     let user = unsafe { arg_str(user_id, "user_id") }?.to_owned();
     let c = e.client.clone();
     let mode = if hard { DeleteMode::Hard } else { DeleteMode::Soft };
+    let pending = c.delete_user_conversations(&user, mode);
     Ok(Box::pin(async move {
-        c.delete_user_conversations(&user, mode).await?;
+        pending.await?;
         Ok(Value::Null)
     }))
 }
@@ -542,7 +569,7 @@ pub unsafe extern "C" fn captivate_client_delete_user_conversations(
     guard(|| {
         let e = entry(client)?;
         // SAFETY: forwarded from the caller.
-        block(timeout_ms, unsafe { delete_user_op(&e, user_id, hard) }?).map(drop)
+        block(timeout_ms, || unsafe { delete_user_op(&e, user_id, hard) }).map(drop)
     })
 }
 
@@ -584,15 +611,11 @@ unsafe fn raw_op(
     // SAFETY: forwarded from the caller.
     let conv = unsafe { opt_str(conversation_id, "conversation_id") }?.map(str::to_owned);
     let c = e.client.clone();
-    Ok(Box::pin(async move {
-        match reply {
-            None => {
-                c.send_raw(&et, payload).await?;
-                Ok(Value::Null)
-            }
-            Some(r) => Ok(c.request_raw(&et, payload, &r, conv.as_deref()).await?.to_json()),
-        }
-    }))
+    let pending = match reply {
+        None => c.send_raw(&et, payload).map(|()| Value::Null),
+        Some(r) => c.request_raw(&et, payload, &r, conv.as_deref()).map(|reply| reply.to_json()),
+    };
+    Ok(Box::pin(async move { Ok(pending.await?) }))
 }
 
 /// The escape hatch: sends any event type with any JSON payload (NULL: `{}`). With
@@ -616,8 +639,8 @@ pub unsafe extern "C" fn captivate_client_send_raw(
     guard(|| {
         let e = entry(client)?;
         // SAFETY: forwarded from the caller.
-        let op = unsafe { raw_op(&e, event_type, payload_json, reply_event_type, conversation_id) }?;
-        let v = block(timeout_ms, op)?;
+        let v =
+            block(timeout_ms, || unsafe { raw_op(&e, event_type, payload_json, reply_event_type, conversation_id) })?;
         if !json_out.is_null() {
             if v.is_null() {
                 // SAFETY: checked non-NULL; the caller promises it is writable.

@@ -38,8 +38,7 @@ macro_rules! blocking {
     ($client:expr, $timeout:expr, $op:expr, |$v:ident| $out:block) => {
         guard(|| {
             let e = entry($client)?;
-            let op: Op = $op(&e)?;
-            let $v = block($timeout, op)?;
+            let $v = block($timeout, || -> R<Op> { $op(&e) })?;
             $out
             Ok(())
         })
@@ -63,7 +62,8 @@ unsafe fn send_op(e: &Arc<Entry>, id: *const c_char, text: *const c_char, files_
     let c = unsafe { conv(e, id) }?;
     // SAFETY: forwarded from the caller.
     let m = unsafe { message(text, files_json) }?;
-    Ok(Box::pin(async move { Ok(json!({ "client_msg_id": c.send_message(m).await? })) }))
+    let pending = c.send_message(m);
+    Ok(Box::pin(async move { Ok(json!({ "client_msg_id": pending.await? })) }))
 }
 
 /// Sends a message: `text` (may be NULL), `files_json` (NULL or a JSON array of
@@ -122,8 +122,9 @@ unsafe fn metadata_op(e: &Arc<Entry>, id: *const c_char, metadata_json: *const c
             Fail::new(captivate_result::InvalidArgument, "target must be default, bot, live or bot_live")
         })?),
     };
+    let pending = c.set_metadata(md, target);
     Ok(Box::pin(async move {
-        c.set_metadata(md, target).await?;
+        pending.await?;
         Ok(Value::Null)
     }))
 }
@@ -170,8 +171,9 @@ unsafe fn private_op(e: &Arc<Entry>, id: *const c_char, json_: *const c_char) ->
     // SAFETY: forwarded from the caller.
     let v = unsafe { opt_json(json_, "private_json") }?
         .ok_or_else(|| Fail::new(captivate_result::NullPointer, "private_json is NULL"))?;
+    let pending = c.set_private_metadata(v);
     Ok(Box::pin(async move {
-        c.set_private_metadata(v).await?;
+        pending.await?;
         Ok(Value::Null)
     }))
 }
@@ -219,8 +221,9 @@ unsafe fn ttl_op(e: &Arc<Entry>, id: *const c_char, days: u32) -> R<Op> {
             format!("time to live must be 1, 7, 30 or 90 days, not {days}"),
         ));
     }
+    let pending = c.set_time_to_live(days);
     Ok(Box::pin(async move {
-        c.set_time_to_live(days).await?;
+        pending.await?;
         Ok(Value::Null)
     }))
 }
@@ -262,7 +265,8 @@ pub unsafe extern "C" fn captivate_conversation_set_time_to_live_async(
 unsafe fn get_metadata_op(e: &Arc<Entry>, id: *const c_char) -> R<Op> {
     // SAFETY: forwarded from the caller.
     let c = unsafe { conv(e, id) }?;
-    Ok(Box::pin(async move { Ok(c.get_metadata().await?) }))
+    let pending = c.get_metadata();
+    Ok(Box::pin(async move { Ok(pending.await?) }))
 }
 
 /// Writes the conversation's metadata (a JSON object; private metadata under `private`) to
@@ -317,8 +321,9 @@ unsafe fn action_op(
     let data = unsafe { opt_json(data_json, "data_json") }?.unwrap_or(json!({}));
     // SAFETY: forwarded from the caller.
     let t = unsafe { opt_str(action_type, "action_type") }?.map(str::to_owned);
+    let pending = c.send_action(&a, data, t.as_deref());
     Ok(Box::pin(async move {
-        c.send_action(&a, data, t.as_deref()).await?;
+        pending.await?;
         Ok(Value::Null)
     }))
 }
@@ -381,8 +386,9 @@ unsafe fn edit_op(
     let mid = unsafe { arg_str(message_id, "message_id") }?.to_owned();
     // SAFETY: forwarded from the caller.
     let m = unsafe { message(text, files_json) }?;
+    let pending = c.edit_message(&mid, m);
     Ok(Box::pin(async move {
-        c.edit_message(&mid, m).await?;
+        pending.await?;
         Ok(Value::Null)
     }))
 }
@@ -428,7 +434,8 @@ pub unsafe extern "C" fn captivate_conversation_edit_message_async(
 unsafe fn transcript_op(e: &Arc<Entry>, id: *const c_char) -> R<Op> {
     // SAFETY: forwarded from the caller.
     let c = unsafe { conv(e, id) }?;
-    Ok(Box::pin(async move { Ok(c.get_transcript().await?.to_json()) }))
+    let pending = c.get_transcript();
+    Ok(Box::pin(async move { Ok(pending.await?.to_json()) }))
 }
 
 /// Writes the transcript, `{"entries": [{"from": "user"|"bot"|"agent"|..., "text",
@@ -472,8 +479,9 @@ unsafe fn delete_op(e: &Arc<Entry>, id: *const c_char, hard: bool) -> R<Op> {
     // SAFETY: forwarded from the caller.
     let c = unsafe { conv(e, id) }?;
     let mode = if hard { DeleteMode::Hard } else { DeleteMode::Soft };
+    let pending = c.delete(mode);
     Ok(Box::pin(async move {
-        c.delete(mode).await?;
+        pending.await?;
         Ok(Value::Null)
     }))
 }

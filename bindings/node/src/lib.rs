@@ -42,10 +42,10 @@ fn message(text: Option<String>, files_json: Option<String>) -> napi::Result<Out
 }
 
 /// Starts a request so that it reaches the client in call order, then resolves a Promise with
-/// its result. The future is polled once here, on the JS thread, which submits the request to
-/// the driver (every operation submits before its first real wait); the tokio runtime then
-/// drives it to the end. Without this, calls made one after the other without `await` would be
-/// started on whichever runtime thread comes first, and could go out in another order.
+/// its result. The core submits a request when its method is called, and `fut` calls it: polling
+/// `fut` once here, on the JS thread, makes that happen now; the tokio runtime then drives it
+/// to the end. Without this, calls made one after the other without `await` would be started
+/// on whichever runtime thread comes first, and could go out in another order.
 fn ordered<'e, T, F>(env: &'e Env, fut: F) -> napi::Result<PromiseRaw<'e, T>>
 where
     T: 'static + Send + ToNapiValue,

@@ -167,8 +167,9 @@ describe('conversation', () => {
   test('getTranscript: entries in order, camelCase fields, raw kept', async () => {
     const c = await api.createConversation('user-g');
     await nextEvent(c, (e) => e.kind === 'bot_message');
+    const echo = nextEvent(c, (e) => e.kind === 'bot_message' && e.text === 'You said: one');
     await c.sendMessage('one');
-    await nextEvent(c, (e) => e.kind === 'bot_message' && e.text === 'You said: one');
+    await echo;
     const t = await c.getTranscript();
     assert.deepEqual(t.map((e) => e.from), ['bot', 'user', 'bot']);
     assert.equal(t[1].text, 'one');

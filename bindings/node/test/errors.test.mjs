@@ -21,6 +21,24 @@ import {
 } from 'captivate-chat';
 import { sleep, startSim, waitFor } from './sim.mjs';
 
+/**
+ * Waits until the hub has read a frame of this event type for this conversation (so that a
+ * request is known to be written before the test drops the connection).
+ * @param {any} sim
+ * @param {string} eventType
+ * @param {string} conversationId
+ */
+async function hubReceived(sim, eventType, conversationId) {
+  for (let i = 0; i < 200; i++) {
+    const frames = await sim.control('/control/received');
+    const got = (/** @type {any} */ f) =>
+      f.event?.event_type === eventType && f.event?.event_payload?.conversation_id === conversationId;
+    if (frames.some(got)) return;
+    await sleep(25);
+  }
+  throw new Error(`the hub never received ${eventType} for ${conversationId}`);
+}
+
 /** @type {import('./sim.mjs').Sim} */
 let sim;
 /** @type {CaptivateChatAPI} */
@@ -158,7 +176,7 @@ describe('errors with a stable code', () => {
     await sim.control('/control/faults', { never_answer: ['conversation_transcript_request'] });
     try {
       const p = cv.getTranscript();
-      await sleep(100);
+      await hubReceived(sim, 'conversation_transcript_request', cv.id);
       await sim.control('/control/drop');
       await rejectsWith(p, ConnectionLostError, 'connection_lost');
     } finally {
@@ -213,12 +231,20 @@ describe('errors with a stable code', () => {
     await sleep(1600);
   });
 
-  test('reconnecting disabled: a drop fails the client; calls reject with ConnectionLostError', async () => {
+  test('reconnecting disabled: a drop fails the client; a waiting call rejects with ConnectionLostError, later ones with FailedError', async () => {
     const c = await sim.client({ reconnect: false });
     const failed = waitFor((fn) => c.onStateChange(fn), (s) => s.current.state === 'failed');
-    await sim.control('/control/drop');
-    await failed;
-    await rejectsWith(c.getConversation('after-drop').getMetadata(), ConnectionLostError, 'connection_lost');
+    await sim.control('/control/faults', { never_answer: ['metadata_request'] });
+    try {
+      const waiting = c.getConversation('during-drop').getMetadata();
+      await hubReceived(sim, 'metadata_request', 'during-drop');
+      await sim.control('/control/drop');
+      await rejectsWith(waiting, ConnectionLostError, 'connection_lost');
+      await failed;
+      await rejectsWith(c.getConversation('after-drop').getMetadata(), FailedError, 'failed');
+    } finally {
+      await sim.control('/control/faults', {});
+    }
     await c.dispose();
   });
 

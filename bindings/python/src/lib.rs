@@ -57,17 +57,24 @@ impl NativeEventStream {
     }
 
     /// Blocks (without the GIL) for the next event's JSON, at most `timeout` seconds (None:
-    /// no limit); None on timeout or end.
-    fn next_blocking(&self, py: Python<'_>, timeout: Option<f64>) -> Option<String> {
+    /// no limit). Returns (json, ended): (None, False) on timeout, (None, True) once the
+    /// stream has ended.
+    fn next_blocking(&self, py: Python<'_>, timeout: Option<f64>) -> (Option<String>, bool) {
         let inner = self.inner.clone();
         py.detach(move || {
             get_runtime().block_on(async move {
                 let mut s = inner.lock().await;
-                match timeout {
-                    Some(t) => tokio::time::timeout(Duration::from_secs_f64(t.max(0.0)), s.next()).await.ok().flatten(),
+                let next = match timeout {
+                    Some(t) => match tokio::time::timeout(Duration::from_secs_f64(t.max(0.0)), s.next()).await {
+                        Ok(next) => next,
+                        Err(_) => return (None, false),
+                    },
                     None => s.next().await,
+                };
+                match next {
+                    Some(e) => (Some(e.to_json().to_string()), false),
+                    None => (None, true),
                 }
-                .map(|e| e.to_json().to_string())
             })
         })
     }
@@ -119,9 +126,9 @@ impl NativeClient {
     /// Starts a conversation.
     fn start_conversation<'py>(&self, py: Python<'py>, options_json: String) -> PyResult<Bound<'py, PyAny>> {
         let opts = StartOptions::from_json(&parse(&options_json, "options")?).map_err(err)?;
-        let client = self.client.clone();
+        let pending = self.client.start_conversation(opts);
         future_into_py(py, async move {
-            let c = client.start_conversation(opts).await.map_err(err)?;
+            let c = pending.await.map_err(err)?;
             Ok(NativeConversation { conversation: c })
         })
     }
@@ -135,8 +142,8 @@ impl NativeClient {
     /// Lists a user's conversations; resolves to JSON.
     fn list_conversations<'py>(&self, py: Python<'py>, options_json: String) -> PyResult<Bound<'py, PyAny>> {
         let opts = ListOptions::from_json(&parse(&options_json, "options")?).map_err(err)?;
-        let client = self.client.clone();
-        future_into_py(py, async move { Ok(client.list_conversations(opts).await.map_err(err)?.to_json().to_string()) })
+        let pending = self.client.list_conversations(opts);
+        future_into_py(py, async move { Ok(pending.await.map_err(err)?.to_json().to_string()) })
     }
 
     /// Deletes all of a user's conversations.
@@ -146,9 +153,9 @@ impl NativeClient {
         user_id: String,
         hard: bool,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let client = self.client.clone();
         let mode = if hard { DeleteMode::Hard } else { DeleteMode::Soft };
-        future_into_py(py, async move { client.delete_user_conversations(&user_id, mode).await.map_err(err) })
+        let pending = self.client.delete_user_conversations(&user_id, mode);
+        future_into_py(py, async move { pending.await.map_err(err) })
     }
 
     /// Sends any event; with a reply type, resolves to the reply's JSON.
@@ -162,20 +169,17 @@ impl NativeClient {
         conversation_id: Option<String>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let payload = parse(&payload_json, "payload")?;
-        let client = self.client.clone();
-        future_into_py(py, async move {
-            match reply_event_type {
-                None => {
-                    client.send_raw(&event_type, payload).await.map_err(err)?;
-                    Ok(None)
-                }
-                Some(r) => {
-                    let reply =
-                        client.request_raw(&event_type, payload, &r, conversation_id.as_deref()).await.map_err(err)?;
-                    Ok(Some(reply.to_json().to_string()))
-                }
+        let pending = match reply_event_type {
+            None => {
+                let p = self.client.send_raw(&event_type, payload);
+                p.map(|()| None)
             }
-        })
+            Some(r) => {
+                let p = self.client.request_raw(&event_type, payload, &r, conversation_id.as_deref());
+                p.map(|reply| Some(reply.to_json().to_string()))
+            }
+        };
+        future_into_py(py, async move { pending.await.map_err(err) })
     }
 
     /// Connects again, or retries at once.
@@ -200,12 +204,13 @@ struct NativeConversation {
 }
 
 impl NativeConversation {
-    fn run<'py, T, F>(&self, py: Python<'py>, f: impl FnOnce(Conversation) -> F) -> PyResult<Bound<'py, PyAny>>
+    /// Resolves an awaitable with the outcome of `fut`, a call the core has already submitted
+    /// (so calls reach the hub in the order Python made them).
+    fn run<'py, T, F>(&self, py: Python<'py>, fut: F) -> PyResult<Bound<'py, PyAny>>
     where
         F: std::future::Future<Output = Result<T, Error>> + Send + 'static,
         T: for<'a> IntoPyObject<'a> + Send + 'static,
     {
-        let fut = f(self.conversation.clone());
         future_into_py(py, async move { fut.await.map_err(err) })
     }
 }
@@ -232,7 +237,7 @@ impl NativeConversation {
         files_json: Option<String>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let msg = message(text, files_json.as_deref())?;
-        self.run(py, |c| async move { c.send_message(msg).await })
+        self.run(py, self.conversation.send_message(msg))
     }
 
     /// Sets metadata.
@@ -250,23 +255,23 @@ impl NativeConversation {
                 MetadataTarget::parse(&t).ok_or_else(|| invalid("target must be default, bot, live or bot_live"))?,
             ),
         };
-        self.run(py, |c| async move { c.set_metadata(md, target).await })
+        self.run(py, self.conversation.set_metadata(md, target))
     }
 
     /// Sets private metadata.
     fn set_private_metadata<'py>(&self, py: Python<'py>, private_json: String) -> PyResult<Bound<'py, PyAny>> {
         let v = parse(&private_json, "private metadata")?;
-        self.run(py, |c| async move { c.set_private_metadata(v).await })
+        self.run(py, self.conversation.set_private_metadata(v))
     }
 
     /// Sets the files' time to live.
     fn set_time_to_live<'py>(&self, py: Python<'py>, days: u32) -> PyResult<Bound<'py, PyAny>> {
-        self.run(py, |c| async move { c.set_time_to_live(days).await })
+        self.run(py, self.conversation.set_time_to_live(days))
     }
 
     /// Resolves to the metadata JSON.
     fn get_metadata<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        self.run(py, |c| async move { c.get_metadata().await.map(|v| v.to_string()) })
+        self.run(py, self.conversation.get_metadata().map(|v| v.to_string()))
     }
 
     /// Sends an action.
@@ -279,7 +284,7 @@ impl NativeConversation {
         action_type: Option<String>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let data = parse(&data_json, "data")?;
-        self.run(py, |c| async move { c.send_action(&action_id, data, action_type.as_deref()).await })
+        self.run(py, self.conversation.send_action(&action_id, data, action_type.as_deref()))
     }
 
     /// Edits a message.
@@ -292,18 +297,18 @@ impl NativeConversation {
         files_json: Option<String>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let msg = message(text, files_json.as_deref())?;
-        self.run(py, |c| async move { c.edit_message(&message_id, msg).await })
+        self.run(py, self.conversation.edit_message(&message_id, msg))
     }
 
     /// Resolves to the transcript JSON.
     fn get_transcript<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        self.run(py, |c| async move { c.get_transcript().await.map(|t| t.to_json().to_string()) })
+        self.run(py, self.conversation.get_transcript().map(|t| t.to_json().to_string()))
     }
 
     /// Deletes the conversation.
     fn delete<'py>(&self, py: Python<'py>, hard: bool) -> PyResult<Bound<'py, PyAny>> {
         let mode = if hard { DeleteMode::Hard } else { DeleteMode::Soft };
-        self.run(py, |c| async move { c.delete(mode).await })
+        self.run(py, self.conversation.delete(mode))
     }
 }
 

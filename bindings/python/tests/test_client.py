@@ -351,3 +351,60 @@ def test_the_blocking_client_in_a_plain_thread(hub: Hub) -> None:
     assert not t.is_alive()
     assert isinstance(result[0], captivate.BotMessage) and isinstance(result[1], captivate.BotMessage)
     assert result[2]["k"] == "v" and result[3] >= 2
+
+
+def test_calls_made_together_reach_the_hub_in_call_order(hub: Hub) -> None:
+    async def main() -> None:
+        async with await client_for(hub) as client:
+            conv = await client.start_conversation("order", start="user-first")
+            await asyncio.gather(*(conv.send_message(f"order {i}") for i in range(40)))
+            received = hub.control("/control/received", method="GET")
+            sent = [
+                f["event"]["event_payload"]["content"]["text"]
+                for f in received
+                if f["event"]["event_type"] == "user_message"
+                and f["event"]["event_payload"]["content"].get("text", "").startswith("order ")
+            ]
+            assert sent == [f"order {i}" for i in range(40)]
+
+    asyncio.run(main())
+
+
+def test_close_ends_iteration_and_listeners(hub: Hub) -> None:
+    async def main() -> None:
+        client = await client_for(hub)
+        conv = await client.start_conversation("closing", start="user-first")
+        seen: List[captivate.Event] = []
+
+        async def consume() -> None:
+            async for event in conv.events():
+                seen.append(event)
+
+        task = asyncio.ensure_future(consume())
+        conv.on_event(lambda e: None)  # a listener's task, which must end with the client
+        await asyncio.sleep(0.05)
+        await client.close()
+        await asyncio.wait_for(task, 10)  # the loop ends by itself
+        last = seen[-1]
+        assert isinstance(last, captivate.StateChange) and last.current.state == "closed", seen
+        for _ in range(100):
+            if not [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]:
+                break
+            await asyncio.sleep(0.05)
+        assert not [t for t in asyncio.all_tasks() if t is not asyncio.current_task()], "listener tasks ended"
+        with pytest.raises(captivate.Closed):
+            await conv.send_message("after close")
+
+    asyncio.run(main())
+
+    # The blocking stream ends too, instead of waiting forever.
+    def work() -> None:
+        client = captivate.BlockingClient.connect(hub.key, url=hub.url)
+        events = client.events()
+        client.close()
+        assert [e for e in events if isinstance(e, captivate.StateChange)][-1].current.state == "closed"
+
+    t = threading.Thread(target=work)
+    t.start()
+    t.join(30)
+    assert not t.is_alive()

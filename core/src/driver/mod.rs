@@ -56,6 +56,8 @@ pub(crate) struct Snapshot {
     pub(crate) state: ConnectionState,
     pub(crate) reason: Option<String>,
     pub(crate) error: Option<Error>,
+    /// How many connect commands the driver has carried out (see [`Link::connect`]).
+    pub(crate) connects: u64,
 }
 
 /// A handle to one driver (one connection). Dropping the last one closes the connection.
@@ -64,19 +66,32 @@ pub(crate) struct Link {
     cmd: mpsc::UnboundedSender<Command>,
     snapshot: watch::Receiver<Snapshot>,
     next_id: AtomicU64,
+    /// How many connect commands were sent to the driver.
+    connects_sent: AtomicU64,
     pub(crate) config: Arc<Config>,
 }
 
-struct CancelOnDrop<'a> {
-    cmd: &'a mpsc::UnboundedSender<Command>,
-    id: RequestId,
-    armed: bool,
+/// A request handed to the driver, awaiting its completion. Dropping it before that cancels
+/// the request.
+pub(crate) struct Submitted {
+    rx: oneshot::Receiver<Result<Completion>>,
+    cancel: Option<(mpsc::UnboundedSender<Command>, RequestId)>,
 }
 
-impl Drop for CancelOnDrop<'_> {
+impl Future for Submitted {
+    type Output = Result<Completion>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> std::task::Poll<Self::Output> {
+        let r = std::task::ready!(Pin::new(&mut self.rx).poll(cx));
+        self.cancel = None;
+        std::task::Poll::Ready(r.unwrap_or(Err(Error::Closed)))
+    }
+}
+
+impl Drop for Submitted {
     fn drop(&mut self) {
-        if self.armed {
-            let _ = self.cmd.send(Command::Cancel(self.id));
+        if let Some((cmd, id)) = self.cancel.take() {
+            let _ = cmd.send(Command::Cancel(id));
         }
     }
 }
@@ -88,7 +103,8 @@ impl Link {
         let (cmd_tx, cmd_rx) = mpsc::unbounded_channel();
         let (io_tx, io_rx) = mpsc::unbounded_channel();
         let engine = Engine::new(config.timings.clone(), now());
-        let (snap_tx, snap_rx) = watch::channel(Snapshot { state: engine.state().clone(), reason: None, error: None });
+        let (snap_tx, snap_rx) =
+            watch::channel(Snapshot { state: engine.state().clone(), reason: None, error: None, connects: 0 });
         let driver = Driver {
             engine,
             config: config.clone(),
@@ -106,18 +122,32 @@ impl Link {
             io_tx,
             io_rx,
             handles_gone: false,
+            connects: 0,
         };
         if connect {
             cmd_tx.send(Command::Connect).map_err(|_| Error::Closed)?;
         }
+        let connects_sent = AtomicU64::new(u64::from(connect));
         let handle = tokio::runtime::Handle::try_current()
             .map_err(|_| Error::Internal("a tokio runtime is required to create a client".into()))?;
         handle.spawn(driver.run());
-        Ok(Link { cmd: cmd_tx, snapshot: snap_rx, next_id: AtomicU64::new(1), config })
+        Ok(Link { cmd: cmd_tx, snapshot: snap_rx, next_id: AtomicU64::new(1), connects_sent, config })
     }
 
     pub(crate) fn send(&self, c: Command) -> Result<()> {
         self.cmd.send(c).map_err(|_| Error::Closed)
+    }
+
+    /// Connects (again), or retries at once when waiting to reconnect.
+    pub(crate) fn connect(&self) -> Result<()> {
+        self.connects_sent.fetch_add(1, Ordering::SeqCst);
+        self.send(Command::Connect)
+    }
+
+    /// True once the driver has carried out every connect command sent so far, so that a
+    /// terminal state in the snapshot is not one from before the latest [`Link::connect`].
+    pub(crate) fn settled_connects(&self, s: &Snapshot) -> bool {
+        s.connects >= self.connects_sent.load(Ordering::SeqCst)
     }
 
     pub(crate) fn snapshot(&self) -> Snapshot {
@@ -131,15 +161,10 @@ impl Link {
         EventStream::new(rx)
     }
 
-    /// Submits a frame and waits for its completion. Dropping the future cancels the request:
-    /// if it was still queued it is never sent.
-    pub(crate) async fn request(
-        &self,
-        operation: &str,
-        frame: Value,
-        expect: Expect,
-        timeout: Duration,
-    ) -> Result<Completion> {
+    /// Submits a frame now (so that requests reach the driver in call order); the returned
+    /// future resolves to its completion. Dropping it cancels the request: if it was still
+    /// queued it is never sent.
+    pub(crate) fn submit(&self, operation: &str, frame: Value, expect: Expect, timeout: Duration) -> Result<Submitted> {
         let frame = serde_json::to_string(&frame).map_err(|e| Error::Internal(e.to_string()))?;
         if frame.len() > self.config.max_frame_size {
             return Err(Error::FrameTooLarge { size: frame.len(), max: self.config.max_frame_size });
@@ -148,10 +173,7 @@ impl Link {
         let (tx, rx) = oneshot::channel();
         let submit = Submit { id, operation: operation.to_owned(), frame, expect, timeout };
         self.send(Command::Submit(submit, tx))?;
-        let mut guard = CancelOnDrop { cmd: &self.cmd, id, armed: true };
-        let result = rx.await.unwrap_or(Err(Error::Closed));
-        guard.armed = false;
-        result
+        Ok(Submitted { rx, cancel: Some((self.cmd.clone(), id)) })
     }
 
     /// Waits until the state satisfies `done`; returns the snapshot that did.
@@ -228,6 +250,7 @@ struct Driver {
     io_tx: mpsc::UnboundedSender<IoEvent>,
     io_rx: mpsc::UnboundedReceiver<IoEvent>,
     handles_gone: bool,
+    connects: u64,
 }
 
 enum Step {
@@ -338,7 +361,14 @@ impl Driver {
     fn command(&mut self, c: Command) {
         let t = now();
         match c {
-            Command::Connect => self.engine.connect(t),
+            Command::Connect => {
+                self.engine.connect(t);
+                self.connects += 1;
+                // Publish the count together with the state it led to.
+                self.pump();
+                let n = self.connects;
+                self.snapshot.send_modify(|s| s.connects = n);
+            }
             Command::NetworkUp => self.engine.network_up(t),
             Command::Close(done) => {
                 self.engine.close(t);
@@ -459,7 +489,12 @@ impl Driver {
                 } else {
                     self.engine.last_error().cloned()
                 };
-                self.snapshot.send_replace(Snapshot { state: current.clone(), reason: change.reason.clone(), error });
+                self.snapshot.send_replace(Snapshot {
+                    state: current.clone(),
+                    reason: change.reason.clone(),
+                    error,
+                    connects: self.connects,
+                });
                 let event = Event::State(change);
                 let keys: Vec<Scope> = self
                     .slots
@@ -471,6 +506,13 @@ impl Driver {
                     self.deliver_to(k, event.clone(), false);
                 }
                 self.deliver_to(Scope::Client, event, true);
+                if current == ConnectionState::Closed {
+                    // Closed by the application: `closed` was every stream's last event.
+                    for slot in self.slots.values_mut() {
+                        slot.subs.clear();
+                    }
+                    self.raw_subs.clear();
+                }
                 if current.is_terminal() {
                     self.drop_transport();
                     for w in self.close_waiters.drain(..) {

@@ -493,7 +493,11 @@ impl Engine {
             TransportError::Rejected { status } => {
                 self.transport_open = false;
                 self.open_deadline = None;
-                self.fail_for_good(Error::Rejected { status }, format!("the hub rejected the API key (HTTP {status})"));
+                self.fail_for_good(
+                    Error::Rejected { status },
+                    Error::Rejected { status },
+                    format!("the hub rejected the API key (HTTP {status})"),
+                );
             }
             TransportError::Other(reason) => self.lost(reason, now),
         }
@@ -968,17 +972,19 @@ impl Engine {
             self.outbox.push_front(q);
         }
         if !self.t.reconnect.enabled {
-            self.fail_for_good(Error::ConnectionLost, format!("{reason}; reconnecting is disabled"));
+            // Calls waiting now lost their connection; later calls learn that it failed for good
+            // (or, if it never opened, why the connection attempt failed).
+            let reason = format!("{reason}; reconnecting is disabled");
+            let failure = if was_open { Error::Failed(reason.clone()) } else { Error::Connect(reason.clone()) };
+            self.fail_for_good(Error::ConnectionLost, failure, reason);
             return;
         }
         self.attempt += 1;
         if let Some(max) = self.t.reconnect.max_attempts
             && self.attempt > max
         {
-            self.fail_for_good(
-                Error::Failed(format!("gave up after {max} attempts: {reason}")),
-                format!("gave up after {max} attempts: {reason}"),
-            );
+            let reason = format!("gave up after {max} attempts: {reason}");
+            self.fail_for_good(Error::Failed(reason.clone()), Error::Failed(reason.clone()), reason);
             return;
         }
         let since = *self.disconnected_since.get_or_insert(now);
@@ -1008,11 +1014,12 @@ impl Engine {
         self.set_state(ConnectionState::Suspended { retry_in }, Some(reason));
     }
 
-    fn fail_for_good(&mut self, error: Error, reason: String) {
+    /// No more attempts: calls waiting now fail with `error`, later ones with `failure`.
+    fn fail_for_good(&mut self, error: Error, failure: Error, reason: String) {
         self.retry_at = None;
         self.next_ping_at = None;
-        self.fail_all(error.clone());
-        self.failure = Some(error);
+        self.fail_all(error);
+        self.failure = Some(failure);
         self.set_state(ConnectionState::Failed, Some(reason));
     }
 

@@ -816,9 +816,24 @@ fn reconnect_disabled_goes_to_failed_and_max_attempts_is_honoured() {
     t.reconnect.enabled = false;
     let mut h = H::new(t);
     h.connect();
+    h.take_outputs();
+    let waiting = h.submit("{}", reply("conversation_metadata", "c1"));
     let g = h.e.generation();
     h.e.transport_closed(g, None, "", h.now);
     assert_eq!(h.e.state(), &ConnectionState::Failed);
+    // The call that was waiting lost its connection; a later call learns it failed for good.
+    let done = h.completions();
+    assert!(matches!(done.as_slice(), [(id, Err(Error::ConnectionLost))] if *id == waiting), "{done:?}");
+    let later = Submit {
+        id: 99,
+        operation: "op".into(),
+        frame: "{}".into(),
+        expect: Expect::Written,
+        timeout: Duration::from_secs(1),
+    };
+    let err = h.e.submit(later, h.now).unwrap_err();
+    assert_eq!(err.kind(), crate::ErrorKind::Failed, "{err}");
+    assert!(err.to_string().contains("reconnecting is disabled"), "{err}");
 
     let mut t = timings();
     t.reconnect.max_attempts = Some(2);

@@ -213,8 +213,9 @@ def _sync_call(make: Callable[[], T]) -> T:
 
 
 class EventStream:
-    """An async iterator of events (``async for event in stream``). It ends when the client is
-    gone. The first stream of a conversation also gets what arrived before it was created."""
+    """An async iterator of events (``async for event in stream``). It survives drops and
+    reconnects, and ends after the client is closed (the ``closed`` state change is its last
+    event) or gone. The first stream of a conversation also gets what arrived before it was created."""
 
     def __init__(self, native: _native.NativeEventStream) -> None:
         self._native = native
@@ -229,7 +230,8 @@ class EventStream:
         return e
 
     async def next(self, timeout: Optional[float] = None) -> Optional[Event]:
-        """The next event; None when the client is gone or after ``timeout`` seconds."""
+        """The next event; None once the stream has ended (client closed or gone) or after
+        ``timeout`` seconds."""
         try:
             text = await asyncio.wait_for(self._native.next(), timeout)
         except asyncio.TimeoutError:
@@ -511,7 +513,8 @@ class Client:
         return event_from_json(json.loads(reply or "{}"))
 
     def reconnect(self) -> None:
-        """Connects again after a close or failure, or retries at once."""
+        """Connects again after a close or failure, or retries at once. Streams and listeners
+        ended by ``close`` stay ended (make new ones); after a failure they carry on."""
         _sync_call(self._native.reconnect)
 
     async def close(self) -> None:
@@ -635,17 +638,17 @@ class BlockingEventStream:
         return e
 
     def next(self, timeout: Optional[float] = None) -> Optional[Event]:
-        """The next event; None when the client is gone or after ``timeout`` seconds. Waits in
-        short slices so that Ctrl-C is honoured."""
+        """The next event; None once the stream has ended (client closed or gone) or after
+        ``timeout`` seconds. Waits in short slices so that Ctrl-C is honoured."""
         import time
 
         deadline = None if timeout is None else time.monotonic() + timeout
         while True:
             step = 0.2 if deadline is None else max(0.0, min(0.2, deadline - time.monotonic()))
-            text = self._native.next_blocking(step)
+            text, ended = self._native.next_blocking(step)
             if text is not None:
                 return event_from_json(json.loads(text))
-            if deadline is not None and time.monotonic() >= deadline:
+            if ended or (deadline is not None and time.monotonic() >= deadline):
                 return None
 
 

@@ -1,6 +1,6 @@
 """Type stubs of the native layer (private: use the ``captivate`` package)."""
 
-from typing import Awaitable, Optional, final
+from typing import Awaitable, Optional, Tuple, final
 
 __all__ = ["NativeClient", "NativeConversation", "NativeError", "NativeEventStream", "__version__"]
 
@@ -12,7 +12,7 @@ class NativeError(Exception):
 @final
 class NativeEventStream:
     def next(self) -> Awaitable[Optional[str]]: ...
-    def next_blocking(self, timeout: Optional[float]) -> Optional[str]: ...
+    def next_blocking(self, timeout: Optional[float]) -> Tuple[Optional[str], bool]: ...
 
 @final
 class NativeConversation:
