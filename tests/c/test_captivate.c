@@ -98,7 +98,8 @@ static void on_event(void *userdata, const captivate_event *event) {
         /* Calls back into the library from the callback. */
         r->reentered = 1;
         char *out = NULL;
-        r->blocking_rc = captivate_conversation_get_metadata(r->self, conv, 0, &out);
+        /* Refused before anything is sent: the message must never reach the hub. */
+        r->blocking_rc = captivate_conversation_send_message(r->self, conv, "refused in a callback", NULL, 0, &out);
         r->close_rc = captivate_client_close(r->self);
         r->async_rc = captivate_conversation_send_message_async(r->self, conv, "from a callback", NULL, on_async_done, r);
     }
@@ -441,6 +442,11 @@ static void test_reentrancy(void) {
     CHECK(r.close_rc == CAPTIVATE_RESULT_WOULD_DEADLOCK, "close inside a callback: %s", captivate_result_name(r.close_rc));
     CHECK(r.async_rc == CAPTIVATE_RESULT_OK && r.async_result == CAPTIVATE_RESULT_OK, "async inside a callback");
     CHECK(wait_text(&r, "You said: from a callback"), "the message sent from the callback is answered");
+    char *transcript = NULL;
+    CHECK_RC(captivate_conversation_get_transcript(c, conv, 0, &transcript), CAPTIVATE_RESULT_OK);
+    CHECK(transcript && strstr(transcript, "from a callback") && !strstr(transcript, "refused in a callback"),
+          "the refused blocking call sent nothing: %s", transcript ? transcript : "(null)");
+    captivate_string_free(transcript);
     captivate_string_free(conv);
     r.self = NULL;
     CHECK_RC(captivate_client_free(c), CAPTIVATE_RESULT_OK);
