@@ -19,6 +19,8 @@ demo-rust: build-sim
 
 test-rust: lint docs
 	cargo test --workspace --exclude captivate-python --exclude captivate-node
+	@echo "== the Rust example against the local hub"
+	$(MAKE) --no-print-directory demo-rust > /dev/null
 
 lint:
 	cargo fmt --all -- --check

@@ -32,3 +32,5 @@ test-node: build-sim
 	cd $(NODE_DIR) && npx --no-install tsc -p tsconfig.json
 	@echo "== node --test"
 	cd $(NODE_DIR) && CAPTIVATE_SIM=$(SIM) node --test --test-timeout=60000 --test-reporter=tap test/*.test.mjs
+	@echo "== the Node example against the local hub"
+	$(MAKE) --no-print-directory demo-node > /dev/null

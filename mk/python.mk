@@ -22,3 +22,5 @@ test-python: build-sim python-venv
 	$(PY_VENV)/bin/python -m mypy --strict examples/python/chat.py bindings/python/tests
 	$(PY_VENV)/bin/python -m mypy --strict -p captivate
 	$(PY_VENV)/bin/python -m mypy.stubtest captivate._native
+	@echo "== the Python example against the local hub"
+	$(WITH_SIM) -- $(PY_VENV)/bin/python examples/python/chat.py > /dev/null

@@ -128,14 +128,15 @@ fn touch(shared: &Arc<Shared>, conn: u64, p: &Value) -> Option<String> {
     if found {
         Some(id)
     } else {
-        shared.send_event(
-            conn,
-            "general_error",
-            json!({"conversation_id": id, "error_code": 400, "error_desc": "Invalid conversation_id"}),
-            true,
-        );
+        invalid_conversation(shared, conn, &id);
         None
     }
+}
+
+/// The live hub's answer to a request naming a conversation it does not know.
+fn invalid_conversation(shared: &Shared, conn: u64, id: &str) {
+    let payload = json!({"conversation_id": id, "error_code": 400, "error_desc": "Invalid conversation_id"});
+    shared.send_event(conn, "general_error", payload, true);
 }
 
 fn conv_field(shared: &Shared, id: &str, f: impl Fn(&Conv) -> Value) -> Value {
@@ -327,12 +328,7 @@ fn delete(shared: &Arc<Shared>, conn: u64, p: &Value) {
             if owns {
                 delete_user(shared, conn, &id, Some(&id));
             } else {
-                shared.send_event(
-                    conn,
-                    "general_error",
-                    json!({"conversation_id": id, "error_code": 400, "error_desc": "Invalid conversation_id"}),
-                    true,
-                );
+                invalid_conversation(shared, conn, &id);
             }
         }
     }
