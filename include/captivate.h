@@ -889,6 +889,13 @@ captivate_result captivate_options_set_legacy_dialect(struct captivate_options *
                                                       bool legacy);
 
 /**
+ * After a reconnect, fetches each conversation's transcript and delivers the bot and agent
+ * messages missed while the connection was down (their JSON has `"recovered": true`), in
+ * order, before newer events (default true).
+ */
+captivate_result captivate_options_set_catch_up(struct captivate_options *options, bool enabled);
+
+/**
  * The constant's name of a result code, e.g. `"CAPTIVATE_RESULT_TIMEOUT"`;
  * `"CAPTIVATE_RESULT_UNKNOWN"` for a number that is not a code. Static: do not free.
  */

@@ -183,6 +183,8 @@ export interface BotMessageEvent extends HubEventBase {
   content: ContentItem[];
   /** True when it arrived as a 413 `message_link` and was fetched. */
   fetchedFromLink: boolean;
+  /** True when it was missed while the connection was down and recovered from the transcript. */
+  recovered: boolean;
 }
 export interface LivechatMessageEvent extends HubEventBase {
   kind: 'livechat_message';
@@ -190,6 +192,8 @@ export interface LivechatMessageEvent extends HubEventBase {
   text: string | null;
   content: ContentItem[];
   fetchedFromLink: boolean;
+  /** True when it was missed while the connection was down and recovered from the transcript. */
+  recovered: boolean;
 }
 export interface ActionEvent extends HubEventBase {
   kind: 'action';
@@ -436,6 +440,11 @@ export interface CaptivateOptions {
   socketPerConversation?: boolean;
   /** Fetch 413 large messages and deliver them as bot messages (default true). */
   fetchLargeMessages?: boolean;
+  /**
+   * After a reconnect, deliver the messages missed while the connection was down (from each
+   * conversation's transcript, with `recovered: true`) before newer ones (default true).
+   */
+  catchUp?: boolean;
   /** Resolve `create` at once and connect in the background. */
   lazy?: boolean;
 }

@@ -499,6 +499,7 @@ const OPTION_KEYS = [
   'dialect',
   'socketPerConversation',
   'fetchLargeMessages',
+  'catchUp',
   'lazy',
 ];
 const TIMEOUT_KEYS = {
@@ -560,6 +561,7 @@ function buildConfig(apiKey, mode, options) {
   if (o.dialect !== undefined) c.dialect = oneOf('options.dialect', o.dialect, ['current', 'legacy']);
   c.socket_per_conversation = optBoolean('options.socketPerConversation', o.socketPerConversation);
   c.fetch_large_messages = optBoolean('options.fetchLargeMessages', o.fetchLargeMessages);
+  c.catch_up = optBoolean('options.catchUp', o.catchUp);
   return { json: JSON.stringify(c), lazy: optBoolean('options.lazy', o.lazy) ?? false, apiKey };
 }
 

@@ -170,6 +170,13 @@ pub struct Timings {
     pub delivery: Delivery,
     /// How many recent `event_id`s are remembered to drop duplicates (default 1024; 0 = off).
     pub dedupe_window: usize,
+    /// After a reconnect, fetch each conversation's transcript and deliver the bot and agent
+    /// messages missed while the connection was down, in order, before newer live events
+    /// (default true). They carry [`crate::MessageBody::recovered`]. Messages are placed by
+    /// `event_id`: the transcript must carry the ids of the live events (as the hub's does);
+    /// when the last message delivered is not found in it, nothing is recovered (never a
+    /// duplicate), and the conversation's `Discontinuity` event still tells of the gap.
+    pub catch_up: bool,
     /// The most events kept for a conversation (or the client) nobody is listening to yet
     /// (default 10 000); older ones are dropped and a `Lagged` event says how many.
     pub max_backlog: usize,
@@ -192,6 +199,7 @@ impl Default for Timings {
             max_queued_bytes: 1 << 20,
             delivery: Delivery::AtMostOnce,
             dedupe_window: 1024,
+            catch_up: true,
             max_backlog: 10_000,
             jitter_seed: None,
         }
@@ -311,7 +319,7 @@ impl Config {
     /// "queue_while_offline", "max_queued_events", "max_queued_bytes",
     /// "delivery": "at-most-once" | "at-least-once", "tls_roots": "webpki" | "system" | "both" |
     /// "none", "ca_file", "ca_pem", "max_frame_size", "dialect": "current" | "legacy",
-    /// "socket_per_conversation", "fetch_large_messages"}`. Every field but `api_key` is
+    /// "socket_per_conversation", "fetch_large_messages", "catch_up"}`. Every field but `api_key` is
     /// optional; unknown fields are an error, so that a typo does not pass silently.
     pub fn from_json(v: &serde_json::Value) -> Result<Config> {
         use serde_json::Value;
@@ -351,6 +359,7 @@ impl Config {
                 "max_frame_size" => c.max_frame_size = count(v, k)?,
                 "socket_per_conversation" => c.socket_per_conversation = flag(v, k)?,
                 "fetch_large_messages" => c.fetch_large_messages = flag(v, k)?,
+                "catch_up" => c.timings.catch_up = flag(v, k)?,
                 "ca_file" => c.tls.extra_ca_file = Some(text(v, k)?.into()),
                 "ca_pem" => c.tls.extra_ca_pem = Some(text(v, k)?),
                 "delivery" => {

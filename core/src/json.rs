@@ -143,6 +143,7 @@ impl Inbound {
                 o.insert("text".into(), json!(m.text()));
                 o.insert("content".into(), content_json(&m.content));
                 o.insert("fetched_from_link".into(), json!(m.fetched_from_link));
+                o.insert("recovered".into(), json!(m.recovered));
             }
             HubEvent::Action(actions) => {
                 o.insert("actions".into(), actions_json(actions));

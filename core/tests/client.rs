@@ -614,3 +614,35 @@ async fn close_ends_every_stream_and_reconnect_listens_anew() {
     conv.send_message("back").await.unwrap();
     wait_for(&mut conv_events, "echo after reconnect", |e| text_is(e, "You said: back")).await;
 }
+
+#[tokio::test]
+async fn messages_missed_during_a_drop_are_recovered_once_in_order() {
+    let sim = sim().await;
+    let client = client(&sim).await;
+    let conv = user_first(&client, "catcher").await;
+    let mut events = conv.events();
+    conv.send_message("before").await.unwrap();
+    wait_for(&mut events, "echo before the drop", |e| text_is(e, "You said: before")).await;
+    // The flow speaks while the link is dead: only the transcript has these.
+    for i in 1..=3 {
+        assert!(sim.say(conv.id(), &format!("missed {i}"), false));
+    }
+    sim.drop_connections();
+    wait_for(&mut events, "discontinuity", |e| matches!(e, Event::Discontinuity { .. })).await;
+    conv.send_message("after").await.unwrap();
+    let mut seen = Vec::new();
+    loop {
+        let e = wait_for(&mut events, "a bot message", |e| {
+            matches!(e.hub().map(|i| &i.body), Some(HubEvent::BotMessage(_)))
+        })
+        .await;
+        let Some(HubEvent::BotMessage(m)) = e.hub().map(|i| &i.body) else { unreachable!() };
+        let text = m.text().unwrap_or_default();
+        seen.push((text.clone(), m.recovered));
+        if text == "You said: after" {
+            break;
+        }
+    }
+    let want = [("missed 1", true), ("missed 2", true), ("missed 3", true), ("You said: after", false)];
+    assert_eq!(seen, want.map(|(t, r)| (t.to_owned(), r)), "recovered once each, in order, before newer ones");
+}

@@ -305,3 +305,14 @@ pub extern "C" fn captivate_options_set_legacy_dialect(
         Ok(())
     })
 }
+
+/// After a reconnect, fetches each conversation's transcript and delivers the bot and agent
+/// messages missed while the connection was down (their JSON has `"recovered": true`), in
+/// order, before newer events (default true).
+#[unsafe(no_mangle)]
+pub extern "C" fn captivate_options_set_catch_up(options: *mut captivate_options, enabled: bool) -> captivate_result {
+    with(options, |c| {
+        c.timings.catch_up = enabled;
+        Ok(())
+    })
+}

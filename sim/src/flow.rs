@@ -145,10 +145,17 @@ fn conv_field(shared: &Shared, id: &str, f: impl Fn(&Conv) -> Value) -> Value {
 }
 
 /// Sends an event to a conversation's connection and records it in its transcript.
-fn push(shared: &Shared, id: &str, event_type: &str, mut payload: Value) {
+fn push(shared: &Shared, id: &str, event_type: &str, payload: Value) {
+    push_to(shared, id, event_type, payload, true);
+}
+
+/// As `push`; with `send` false only the transcript gets it. The live frame and the transcript
+/// entry carry the same `event_id`. False if there is no such conversation.
+fn push_to(shared: &Shared, id: &str, event_type: &str, mut payload: Value, send: bool) -> bool {
+    let event_id = uuid::Uuid::new_v4().to_string();
     let conn = {
         let mut st = shared.state.lock().unwrap();
-        let Some(pos) = st.convs.iter().position(|c| c.id == id) else { return };
+        let Some(pos) = st.convs.iter().position(|c| c.id == id) else { return false };
         let from = match event_type {
             "bot_message" => Some("bot"),
             "livechat_message" => Some("livechat"),
@@ -156,26 +163,29 @@ fn push(shared: &Shared, id: &str, event_type: &str, mut payload: Value) {
         };
         if let Some(from) = from {
             let content = payload.get("content").cloned().unwrap_or(json!([]));
-            st.convs[pos]
-                .transcript
-                .push(json!({"from": from, "messages": content, "event_id": uuid::Uuid::new_v4().to_string()}));
+            st.convs[pos].transcript.push(json!({"from": from, "messages": content, "event_id": event_id}));
         }
         let conv_conn = st.convs[pos].conn;
         shared.route(&st, conv_conn)
     };
     payload["conversation_id"] = json!(id);
-    if let Some(conn) = conn {
-        shared.send_event(conn, event_type, payload, false);
+    if send && let Some(conn) = conn {
+        shared.send_event_with_id(conn, event_type, payload, false, &event_id);
     }
+    true
+}
+
+/// See [`crate::Sim::say`].
+pub(crate) fn say(shared: &Shared, id: &str, text: &str, send: bool) -> bool {
+    push_to(shared, id, "bot_message", bot_payload(vec![text_item(text)]), send)
+}
+
+fn bot_payload(content: Vec<Value>) -> Value {
+    json!({"type": "message_create", "ch_msg_id": uuid::Uuid::new_v4().to_string(), "bot": {}, "content": content})
 }
 
 fn bot(shared: &Shared, id: &str, content: Vec<Value>) {
-    push(
-        shared,
-        id,
-        "bot_message",
-        json!({"type": "message_create", "ch_msg_id": uuid::Uuid::new_v4().to_string(), "bot": {}, "content": content}),
-    );
+    push(shared, id, "bot_message", bot_payload(content));
 }
 
 fn agent(shared: &Shared, id: &str, text: &str) {

@@ -94,6 +94,16 @@ async fn route(
             sim.push_text(&String::from_utf8_lossy(body));
             ok()
         }
+        ("POST", "/control/say") => {
+            let v: Value = serde_json::from_slice(body).unwrap_or(json!({}));
+            let conv = v["conversation_id"].as_str().unwrap_or_default();
+            let text = v["text"].as_str().unwrap_or_default();
+            if crate::flow::say(shared, conv, text, v["send"].as_bool().unwrap_or(true)) {
+                ok()
+            } else {
+                Some(("404 Not Found", json!({"error": "no such conversation"})))
+            }
+        }
         ("GET", "/control/received") => Some(("200 OK", Value::Array(sim.received()))),
         ("GET", "/control/stats") => Some((
             "200 OK",

@@ -299,6 +299,14 @@ impl Sim {
         self.shared.push_text(text);
     }
 
+    /// The flow says `text` in a conversation: a bot message recorded in its transcript and,
+    /// when `send`, sent to its connection. With `send` false it is as if the message went to a
+    /// connection that was already dead: only the transcript has it. False if there is no such
+    /// conversation.
+    pub fn say(&self, conversation_id: &str, text: &str, send: bool) -> bool {
+        flow::say(&self.shared, conversation_id, text, send)
+    }
+
     /// Every frame received from clients, in arrival order.
     pub fn received(&self) -> Vec<Value> {
         self.shared.received()
@@ -400,7 +408,19 @@ impl Shared {
     }
 
     /// Sends a hub event to a connection (honouring the faults), as a reply or a push.
-    pub(crate) fn send_event(&self, conn: u64, event_type: &str, mut payload: Value, reply: bool) {
+    pub(crate) fn send_event(&self, conn: u64, event_type: &str, payload: Value, reply: bool) {
+        self.send_event_with_id(conn, event_type, payload, reply, &uuid::Uuid::new_v4().to_string());
+    }
+
+    /// As `send_event`, with the frame's `event_id` given (a transcript entry keeps the same).
+    pub(crate) fn send_event_with_id(
+        &self,
+        conn: u64,
+        event_type: &str,
+        mut payload: Value,
+        reply: bool,
+        event_id: &str,
+    ) {
         let faults = self.faults();
         if faults.omit_conversation_id
             && let Some(o) = payload.as_object_mut()
@@ -412,7 +432,7 @@ impl Shared {
             "event": {
                 "event_type": event_type,
                 "event_payload": payload,
-                "event_id": uuid::Uuid::new_v4().to_string(),
+                "event_id": event_id,
                 "accepts_response_payload": false,
             }
         })

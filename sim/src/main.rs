@@ -11,8 +11,9 @@ const USAGE: &str =
 Starts a local Captivate-compatible hub and prints the URL a client connects to as the first
 line of standard output (ws://127.0.0.1:PORT/dev?apiKey=KEY, or wss://localhost:... with --tls).
 Runs until interrupted. Control endpoints on the same port: POST /control/faults, /control/drop,
-/control/close?code=N, /control/restart?down_ms=N, /control/push, /control/push_text;
-GET /control/faults, /control/received, /control/stats.";
+/control/close?code=N, /control/restart?down_ms=N, /control/push, /control/push_text,
+/control/say ({conversation_id, text, send}: a bot message, recorded in the transcript and sent
+unless send is false); GET /control/faults, /control/received, /control/stats.";
 
 fn main() {
     let mut config = SimConfig::default();

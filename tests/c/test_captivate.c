@@ -226,6 +226,8 @@ static void test_options_misuse(void) {
     CHECK_RC(captivate_options_set_max_frame_size(o, 10), CAPTIVATE_RESULT_INVALID_ARGUMENT);
     CHECK_RC(captivate_options_set_offline_queue(o, true, 100, 65536), CAPTIVATE_RESULT_OK);
     CHECK_RC(captivate_options_set_socket_per_conversation(o, false), CAPTIVATE_RESULT_OK);
+    CHECK_RC(captivate_options_set_catch_up(o, true), CAPTIVATE_RESULT_OK);
+    CHECK_RC(captivate_options_set_catch_up(NULL, true), CAPTIVATE_RESULT_NULL_POINTER);
     CHECK_RC(captivate_options_set_legacy_dialect(o, false), CAPTIVATE_RESULT_OK);
     CHECK_RC(captivate_options_free(o), CAPTIVATE_RESULT_OK);
     CHECK_RC(captivate_options_free(o), CAPTIVATE_RESULT_INVALID_HANDLE);

@@ -63,6 +63,40 @@ describe('reconnect', () => {
     await api.dispose();
   });
 
+  test('messages missed during a drop are recovered from the transcript, once, in order, before newer ones', async () => {
+    const api = await sim.client({ reconnect: { initialDelay: 50, maxDelay: 200 } });
+    const c = await api.createConversation('catcher', undefined, undefined, 'user-first');
+    /** @type {Array<[string | null, boolean]>} */
+    const seen = [];
+    c.onEvent((e) => {
+      if (e.kind === 'bot_message' && /^(missed|You said)/.test(e.text ?? '')) seen.push([e.text, e.recovered]);
+    });
+    try {
+      const before = nextEvent(c, (e) => botText(e) === 'You said: before');
+      await c.sendMessage('before');
+      await before;
+      // Said while the link is dead: only the transcript has these.
+      for (const i of [1, 2, 3]) {
+        await sim.control('/control/say', { conversation_id: c.conversationId, text: `missed ${i}`, send: false });
+      }
+      const discontinuity = nextEvent(c, (e) => e.kind === 'discontinuity');
+      await sim.control('/control/drop');
+      await discontinuity;
+      const after = nextEvent(c, (e) => botText(e) === 'You said: after');
+      await c.sendMessage('after');
+      await after;
+      assert.deepEqual(seen, [
+        ['You said: before', false],
+        ['missed 1', true],
+        ['missed 2', true],
+        ['missed 3', true],
+        ['You said: after', false],
+      ]);
+    } finally {
+      await api.dispose();
+    }
+  });
+
   test('sends made while reconnecting are queued and delivered', async () => {
     const api = await sim.client({ reconnect: { initialDelay: 100, maxDelay: 200 } });
     const c = await api.createConversation('queued', undefined, undefined, 'user-first');

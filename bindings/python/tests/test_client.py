@@ -408,3 +408,24 @@ def test_close_ends_iteration_and_listeners(hub: Hub) -> None:
     t.start()
     t.join(30)
     assert not t.is_alive()
+
+
+def test_messages_missed_during_a_drop_are_recovered(hub: Hub) -> None:
+    async def main() -> None:
+        async with await client_for(hub) as client:
+            conv = await client.start_conversation("catcher", start="user-first")
+            events = conv.events()
+            await conv.send_message("before")
+            await next_of(events, captivate.BotMessage, lambda e: e.text == "You said: before")
+            for i in range(1, 4):  # said while the link is dead: only the transcript has them
+                hub.control("/control/say", {"conversation_id": conv.id, "text": f"missed {i}", "send": False})
+            hub.control("/control/drop")
+            await next_of(events, captivate.Discontinuity)
+            await conv.send_message("after")
+            seen: List[Any] = []
+            while not seen or seen[-1][0] != "You said: after":
+                m = await next_of(events, captivate.BotMessage)
+                seen.append((m.text, m.recovered))
+            assert seen == [("missed 1", True), ("missed 2", True), ("missed 3", True), ("You said: after", False)]
+
+    asyncio.run(main())

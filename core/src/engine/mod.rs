@@ -12,7 +12,7 @@ mod dedupe;
 #[cfg(test)]
 mod tests;
 
-use std::collections::{HashSet, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -21,13 +21,21 @@ use serde_json::{Value, json};
 use crate::config::{Delivery, Timings};
 use crate::error::Error;
 use crate::event::{ConnectionState, Event, MalformedFrame, StateChange};
-use crate::protocol::{ContentItem, HubEvent, Inbound, MessageBody, decode};
+use crate::protocol::{ContentItem, HubEvent, Inbound, MessageBody, Sender, Transcript, decode, outbound};
 
 pub use backoff::Backoff;
 use dedupe::Dedupe;
 
-/// Identifies one submitted request within an engine.
+/// Identifies one submitted request within an engine. Ids from `1 << 63` up are the engine's
+/// own (transcript requests of the catch-up after a reconnect).
 pub type RequestId = u64;
+
+/// The first id of the engine's own requests.
+const INTERNAL: RequestId = 1 << 63;
+
+/// The most messages kept per conversation while its catch-up runs; beyond that the oldest
+/// are delivered at once.
+const MAX_HELD: usize = 10_000;
 
 /// What a submitted frame waits for before its call completes.
 #[derive(Clone, Debug, PartialEq)]
@@ -176,6 +184,14 @@ struct Pending {
     cancelled: bool,
 }
 
+/// A conversation's catch-up after a reconnect: its transcript request, and the live events
+/// held back meanwhile (delivered after the recovered ones).
+#[derive(Debug)]
+struct CatchUp {
+    request: RequestId,
+    held: VecDeque<(Event, Route)>,
+}
+
 #[derive(Debug)]
 struct Unconfirmed {
     queued: Queued,
@@ -224,6 +240,14 @@ pub struct Engine {
     backoff: Backoff,
     actions: VecDeque<Action>,
     outputs: VecDeque<Output>,
+    /// Conversations whose catch-up is running.
+    catching_up: HashMap<String, CatchUp>,
+    /// Per conversation, the `event_id` of the last bot or agent message delivered: where its
+    /// catch-up starts in the transcript.
+    last_message: HashMap<String, String>,
+    /// Conversations started by this engine (their transcript begins with what it delivered).
+    started_here: HashSet<String>,
+    next_internal: RequestId,
 }
 
 impl Engine {
@@ -260,6 +284,10 @@ impl Engine {
             backoff,
             actions: VecDeque::new(),
             outputs: VecDeque::new(),
+            catching_up: HashMap::new(),
+            last_message: HashMap::new(),
+            started_here: HashSet::new(),
+            next_internal: INTERNAL,
         }
     }
 
@@ -346,11 +374,152 @@ impl Engine {
     }
 
     fn complete(&mut self, id: RequestId, result: Result<Completion, Error>) {
+        if id >= INTERNAL {
+            self.caught_up(id, result);
+            return;
+        }
         self.outputs.push_back(Output::Complete { id, result });
     }
 
     fn deliver(&mut self, event: Event, route: Route) {
+        let conversation = match &route {
+            Route::Conversation(c) | Route::Both(c) => Some(c.as_str()),
+            Route::Client => None,
+        };
+        if let Some(c) = conversation {
+            if let Some(cu) = self.catching_up.get_mut(c) {
+                cu.held.push_back((event, route));
+                if cu.held.len() > MAX_HELD
+                    && let Some((event, route)) = cu.held.pop_front()
+                {
+                    self.outputs.push_back(Output::Deliver { event, route });
+                }
+                return;
+            }
+            if let Event::Hub(i) = &event
+                && matches!(i.body, HubEvent::BotMessage(_) | HubEvent::LivechatMessage(_))
+                && let Some(id) = &i.event_id
+            {
+                self.last_message.insert(c.to_owned(), id.clone());
+            }
+        }
         self.outputs.push_back(Output::Deliver { event, route });
+    }
+
+    /// After a reconnect: asks for the transcript of each conversation that has a place to
+    /// start from, holding its live events back until the answer.
+    fn start_catch_up(&mut self, ids: &[String], now: Instant) {
+        if !self.t.catch_up {
+            return;
+        }
+        for id in ids {
+            if self.catching_up.contains_key(id)
+                || !(self.last_message.contains_key(id) || self.started_here.contains(id))
+            {
+                continue;
+            }
+            let request = self.next_internal;
+            self.next_internal += 1;
+            let matcher = ReplyMatch {
+                event_type: "conversation_transcript".into(),
+                conversation_id: Some(id.clone()),
+                ..Default::default()
+            };
+            let submit = Submit {
+                id: request,
+                operation: "catch-up transcript request".into(),
+                frame: outbound::transcript_request(id).to_string(),
+                expect: Expect::Reply(matcher),
+                timeout: self.t.request_timeout,
+            };
+            self.catching_up.insert(id.clone(), CatchUp { request, held: VecDeque::new() });
+            self.write(Queued { submit, resent: false }, now);
+        }
+    }
+
+    /// A catch-up's transcript arrived (or could not be had): delivers the messages missed,
+    /// then the live events held back.
+    fn caught_up(&mut self, request: RequestId, result: Result<Completion, Error>) {
+        let Some(id) = self.catching_up.iter().find(|(_, cu)| cu.request == request).map(|(id, _)| id.clone()) else {
+            return;
+        };
+        let Some(cu) = self.catching_up.remove(&id) else { return };
+        match result {
+            Ok(Completion::Reply(Inbound { body: HubEvent::Transcript(t), .. })) => {
+                let held_ids: HashSet<&str> =
+                    cu.held.iter().filter_map(|(e, _)| e.hub().and_then(|i| i.event_id.as_deref())).collect();
+                let missed = self.missed(&id, &t, &held_ids);
+                if !missed.is_empty() {
+                    tracing::info!(count = missed.len(), "messages recovered from the transcript");
+                }
+                for inbound in missed {
+                    let route = self.route(Some(&id));
+                    self.deliver(Event::Hub(inbound), route);
+                }
+            }
+            Ok(_) => {}
+            Err(e) => tracing::info!(error = %e, "no catch-up after the reconnect"),
+        }
+        for (event, route) in cu.held {
+            self.deliver(event, route);
+        }
+    }
+
+    /// The bot and agent messages of `t` after the last one delivered in conversation `id`,
+    /// not delivered already and not among the live events `held`.
+    fn missed(&mut self, id: &str, t: &Transcript, held: &HashSet<&str>) -> Vec<Inbound> {
+        let start = match self.last_message.get(id) {
+            Some(last) => match t.entries.iter().rposition(|e| e.event_id.as_deref() == Some(last.as_str())) {
+                Some(i) => i + 1,
+                None => {
+                    tracing::info!("the last message delivered is not in the transcript; nothing recovered");
+                    return Vec::new();
+                }
+            },
+            None => 0,
+        };
+        let mut out = Vec::new();
+        for e in &t.entries[start..] {
+            let event_type = match e.from {
+                Sender::Bot => "bot_message",
+                Sender::Agent => "livechat_message",
+                _ => continue,
+            };
+            if let Some(eid) = &e.event_id
+                && (held.contains(eid.as_str()) || !self.dedupe.insert(event_type, eid))
+            {
+                continue;
+            }
+            let content = match e.raw.get("messages") {
+                Some(Value::Object(o)) => o.get("messages").cloned().unwrap_or(Value::Array(Vec::new())),
+                Some(v) => v.clone(),
+                None => Value::Array(Vec::new()),
+            };
+            let raw = json!({
+                "action": "receiveMessage",
+                "event": {
+                    "event_type": event_type,
+                    "event_payload": {"type": "message_create", "conversation_id": id, "content": content},
+                    "event_id": e.event_id,
+                },
+                "recovered_from": e.raw,
+            });
+            let body = MessageBody {
+                message_id: e.message_id.clone(),
+                content: e.messages.clone(),
+                fetched_from_link: false,
+                recovered: true,
+            };
+            let body = if e.from == Sender::Bot { HubEvent::BotMessage(body) } else { HubEvent::LivechatMessage(body) };
+            out.push(Inbound {
+                event_type: event_type.to_owned(),
+                event_id: e.event_id.clone(),
+                conversation_id: Some(id.to_owned()),
+                body,
+                raw: Arc::new(raw),
+            });
+        }
+        out
     }
 
     // ----- commands from the application -----
@@ -409,6 +578,8 @@ impl Engine {
     /// Unregisters a conversation.
     pub fn detach(&mut self, conversation_id: &str) {
         self.conversations.remove(conversation_id);
+        self.last_message.remove(conversation_id);
+        self.started_here.remove(conversation_id);
     }
 
     /// Submits a request. An immediate failure (closed, failed, queue full, not connected
@@ -646,6 +817,7 @@ impl Engine {
                         message_id: None,
                         content: ContentItem::list_from_json(Some(&content)),
                         fetched_from_link: true,
+                        recovered: false,
                     }),
                     raw: Arc::new(raw),
                 };
@@ -779,9 +951,10 @@ impl Engine {
         if reconnect {
             let mut ids: Vec<String> = self.conversations.iter().cloned().collect();
             ids.sort();
-            for id in ids {
-                self.deliver(Event::Discontinuity { conversation_id: id.clone() }, Route::Conversation(id));
+            for id in &ids {
+                self.deliver(Event::Discontinuity { conversation_id: id.clone() }, Route::Conversation(id.clone()));
             }
+            self.start_catch_up(&ids, now);
         }
         // Flush the queue in order, ahead of anything sent later.
         while let Some(q) = self.outbox.pop_front() {
@@ -927,6 +1100,7 @@ impl Engine {
         let delivered = if p.cancelled {
             false
         } else {
+            self.started_here.insert(new_id.clone());
             self.conversations.insert(new_id);
             self.complete(p.id, Ok(Completion::Reply(inbound.clone())));
             true

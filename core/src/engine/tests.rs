@@ -867,3 +867,111 @@ fn the_attempt_counter_resets_after_a_stable_connection() {
         matches!(h.e.state(), ConnectionState::Disconnected { attempt: 1, retry_in } if *retry_in <= Duration::from_secs(1))
     );
 }
+
+/// Drops the connection and reconnects; returns the actions of the reconnect.
+fn reconnect(h: &mut H) -> Vec<Action> {
+    let g = h.e.generation();
+    h.e.transport_closed(g, Some(1006), "", h.now);
+    h.take_actions();
+    h.run_to_next_timer();
+    h.take_outputs();
+    h.open_and_greet("s2");
+    h.take_actions()
+}
+
+/// The hub events delivered, as (event_id, recovered).
+fn delivered(h: &mut H) -> Vec<(String, bool)> {
+    h.take_outputs()
+        .into_iter()
+        .filter_map(|o| match o {
+            Output::Deliver { event: Event::Hub(i), .. } => {
+                let recovered =
+                    matches!(&i.body, HubEvent::BotMessage(m) | HubEvent::LivechatMessage(m) if m.recovered);
+                Some((i.event_id.clone().unwrap_or_default(), recovered))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+fn bot(conv: &str, id: &str) -> serde_json::Value {
+    hub("bot_message", json!({"conversation_id": conv, "content": [{"type": "text", "text": id}]}), Some(id))
+}
+
+fn transcript(conv: &str, entries: &[(&str, &str)]) -> serde_json::Value {
+    let t: Vec<_> = entries
+        .iter()
+        .map(|(from, id)| json!({"from": from, "messages": [{"type": "text", "text": id}], "event_id": id}))
+        .collect();
+    hub("conversation_transcript", json!({"conversation_id": conv, "transcript": t}), Some(&format!("t-{conv}")))
+}
+
+#[test]
+fn after_a_reconnect_missed_messages_come_from_the_transcript_once_and_before_newer_ones() {
+    let mut h = H::new(timings());
+    h.connect();
+    h.e.attach("c");
+    h.frame(bot("c", "e1"));
+    assert_eq!(delivered(&mut h), [("e1".to_owned(), false)]);
+
+    let actions = reconnect(&mut h);
+    let sent = sends(&actions);
+    assert!(sent[0].contains("conversation_transcript_request") && sent[0].contains("\"c\""), "{sent:?}");
+    // A live message arriving while the transcript is awaited waits for the missed ones.
+    h.frame(bot("c", "e5"));
+    assert!(delivered(&mut h).is_empty(), "held back until the catch-up is done");
+    h.frame(transcript(
+        "c",
+        &[("user", "u0"), ("bot", "e1"), ("bot", "e2"), ("livechat", "e3"), ("user", "u4"), ("bot", "e5")],
+    ));
+    assert_eq!(
+        delivered(&mut h),
+        [("e2".to_owned(), true), ("e3".to_owned(), true), ("e5".to_owned(), false)],
+        "missed ones in order, then the live one; nothing twice"
+    );
+    // The hub repeating a recovered message live: dropped as a duplicate.
+    h.frame(bot("c", "e2"));
+    h.frame(bot("c", "e6"));
+    assert_eq!(delivered(&mut h), [("e6".to_owned(), false)]);
+}
+
+#[test]
+fn catch_up_recovers_nothing_without_a_place_to_start_and_never_blocks() {
+    // The last message delivered is not in the transcript (ids differ): nothing recovered.
+    let mut h = H::new(timings());
+    h.connect();
+    h.e.attach("c");
+    h.frame(bot("c", "e1"));
+    delivered(&mut h);
+    reconnect(&mut h);
+    h.frame(transcript("c", &[("bot", "x1"), ("bot", "x2")]));
+    assert!(delivered(&mut h).is_empty());
+
+    // An attached conversation that delivered nothing yet: no transcript request at all.
+    let mut h = H::new(timings());
+    h.connect();
+    h.e.attach("quiet");
+    assert!(sends(&reconnect(&mut h)).is_empty());
+
+    // The transcript never comes: the held events go out when the request times out.
+    let mut h = H::new(timings());
+    h.connect();
+    h.e.attach("c");
+    h.frame(bot("c", "e1"));
+    delivered(&mut h);
+    reconnect(&mut h);
+    h.frame(bot("c", "e2"));
+    assert!(delivered(&mut h).is_empty());
+    h.advance(Duration::from_secs(11));
+    assert_eq!(delivered(&mut h), [("e2".to_owned(), false)]);
+    assert_eq!(h.e.in_flight().0, 1, "only the ghost of the timed-out request is left");
+
+    // Switched off: no request.
+    let mut t = timings();
+    t.catch_up = false;
+    let mut h = H::new(t);
+    h.connect();
+    h.e.attach("c");
+    h.frame(bot("c", "e1"));
+    assert!(sends(&reconnect(&mut h)).is_empty());
+}

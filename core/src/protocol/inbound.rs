@@ -85,6 +85,9 @@ pub struct MessageBody {
     pub content: Vec<ContentItem>,
     /// True when this message arrived as a 413 `message_link` and was fetched over HTTP.
     pub fetched_from_link: bool,
+    /// True when this message was missed while the connection was down and recovered from
+    /// the conversation's transcript after the reconnect (see [`crate::Timings::catch_up`]).
+    pub recovered: bool,
 }
 
 impl MessageBody {
@@ -292,6 +295,7 @@ fn message_from(p: &Map<String, Value>) -> MessageBody {
         message_id: str_field(p, "ch_msg_id").or_else(|| str_field(p, "message_id")),
         content: ContentItem::list_from_json(p.get("content")),
         fetched_from_link: false,
+        recovered: false,
     }
 }
 

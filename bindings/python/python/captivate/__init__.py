@@ -544,11 +544,14 @@ async def connect(
     max_frame_size: int = 1 << 20,
     socket_per_conversation: bool = False,
     legacy_dialect: bool = False,
+    catch_up: bool = True,
     lazy: bool = False,
 ) -> Client:
     """Connects to the hub and waits for ``socket_connected`` (``lazy=True``: returns at once and
     connects in the background). ``mode`` is ``"prod"`` or ``"dev"``; ``url`` (a ``ws://`` or
-    ``wss://`` URL without the key) overrides it. Times are in seconds. Raises ``Rejected`` for
+    ``wss://`` URL without the key) overrides it. Times are in seconds. ``catch_up``: after a
+    reconnect, deliver the messages missed while the connection was down (from each
+    conversation's transcript, marked ``recovered``) before newer ones. Raises ``Rejected`` for
     a refused key, ``ConnectError`` or ``Timeout``."""
     _str(api_key, "api_key")
     _str(mode, "mode")
@@ -589,6 +592,7 @@ async def connect(
         "max_frame_size": max_frame_size,
         "socket_per_conversation": bool(socket_per_conversation),
         "dialect": "legacy" if legacy_dialect else "current",
+        "catch_up": bool(catch_up),
     }
     text = _dumps(options, "options")
     native = await _call(lambda: _native.NativeClient.connect(text, bool(lazy)))

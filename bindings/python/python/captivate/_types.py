@@ -141,12 +141,15 @@ class HubEventBase(Event):
 
 @dataclass(frozen=True)
 class Message(HubEventBase):
-    """A bot or live-agent message."""
+    """A bot or live-agent message. ``fetched_from_link``: it came as a 413 ``message_link`` and
+    was fetched over HTTP; ``recovered``: it was missed while the connection was down and
+    recovered from the transcript after the reconnect."""
 
     message_id: Optional[str]
     text: Optional[str]
     items: List[Item]
     fetched_from_link: bool
+    recovered: bool
 
     @property
     def buttons(self) -> List[ButtonOption]:
@@ -267,6 +270,7 @@ def event_from_json(v: Dict[str, Any]) -> Event:
             text=v.get("text"),
             items=[item_from_json(i) for i in v.get("content") or []],
             fetched_from_link=bool(v.get("fetched_from_link")),
+            recovered=bool(v.get("recovered")),
         )
     if kind == "action":
         return ActionEvent(
