@@ -646,3 +646,25 @@ async fn messages_missed_during_a_drop_are_recovered_once_in_order() {
     let want = [("missed 1", true), ("missed 2", true), ("missed 3", true), ("You said: after", false)];
     assert_eq!(seen, want.map(|(t, r)| (t.to_owned(), r)), "recovered once each, in order, before newer ones");
 }
+
+#[tokio::test]
+async fn thirty_drops_in_a_row_leave_one_socket_and_working_listeners() {
+    let sim = sim().await;
+    let mut config = config(&sim);
+    config.timings.reconnect.max_delay = Duration::from_millis(100);
+    let client = Client::connect(config).await.unwrap();
+    let conv = user_first(&client, "soak").await;
+    let mut events = conv.events();
+    let mut client_events = client.events();
+    for i in 0..30 {
+        sim.drop_connections();
+        wait_for(&mut client_events, "the drop", |e| state_is(e, "disconnected")).await;
+        wait_for(&mut client_events, "connected again", |e| state_is(e, "connected")).await;
+        let text = format!("cycle {i}");
+        conv.send_message(text.as_str()).await.unwrap();
+        wait_for(&mut events, "the echo", |e| text_is(e, &format!("You said: {text}"))).await;
+        assert_eq!(conv.get_metadata().await.unwrap()["private"], serde_json::Value::Null);
+    }
+    assert_eq!(sim.live_connections(), 1, "old sockets are closed");
+    assert_eq!(sim.connections_accepted(), 31);
+}

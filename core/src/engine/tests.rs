@@ -903,7 +903,7 @@ fn transcript(conv: &str, entries: &[(&str, &str)]) -> serde_json::Value {
         .iter()
         .map(|(from, id)| json!({"from": from, "messages": [{"type": "text", "text": id}], "event_id": id}))
         .collect();
-    hub("conversation_transcript", json!({"conversation_id": conv, "transcript": t}), Some(&format!("t-{conv}")))
+    hub("conversation_transcript", json!({"conversation_id": conv, "transcript": t}), None)
 }
 
 #[test]
@@ -974,4 +974,44 @@ fn catch_up_recovers_nothing_without_a_place_to_start_and_never_blocks() {
     h.e.attach("c");
     h.frame(bot("c", "e1"));
     assert!(sends(&reconnect(&mut h)).is_empty());
+}
+
+#[test]
+fn a_thousand_drop_and_reconnect_cycles_leave_nothing_behind() {
+    let mut h = H::new(timings());
+    h.connect();
+    h.e.attach("c");
+    h.frame(bot("c", "first"));
+    let mut n = 0;
+    for cycle in 0..1000 {
+        // A request answered, a message proven delivered, a live message; then a drop.
+        let ask = h.submit("{}", reply("conversation_metadata", "c"));
+        h.frame(hub("conversation_metadata", json!({"conversation_id": "c", "content": {}}), Some(&format!("m{cycle}"))));
+        let msg = h.submit("{}", Expect::Delivered { client_msg_id: format!("u{cycle}") });
+        let g = h.e.generation();
+        let ping = h.take_actions().iter().rev().find_map(|a| match a {
+            Action::Ping(k) => Some(*k),
+            _ => None,
+        });
+        h.e.pong_received(g, ping, h.now);
+        n += 1;
+        h.frame(bot("c", &format!("b{n}")));
+        let done: Vec<RequestId> = h.completions().into_iter().filter(|(_, r)| r.is_ok()).map(|(id, _)| id).collect();
+        assert_eq!(done, [ask, msg], "cycle {cycle}");
+
+        let actions = reconnect(&mut h);
+        assert!(sends(&actions).iter().any(|s| s.contains("conversation_transcript_request")));
+        n += 1;
+        let last = format!("b{}", n - 1);
+        let missed = format!("b{n}");
+        h.frame(transcript("c", &[("bot", last.as_str()), ("bot", missed.as_str())]));
+        let got = delivered(&mut h);
+        assert_eq!(got, [(missed.clone(), true)], "cycle {cycle}");
+        assert_eq!(h.e.in_flight(), (0, 0, 0), "cycle {cycle}: nothing pending or queued");
+        assert_eq!(h.e.state().name(), "connected");
+        h.advance(Duration::from_secs(31)); // stable: the attempt counter resets
+        h.take_actions();
+        h.take_outputs();
+    }
+    assert_eq!(h.e.conversation_count(), 1);
 }
