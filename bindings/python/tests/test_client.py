@@ -429,3 +429,22 @@ def test_messages_missed_during_a_drop_are_recovered(hub: Hub) -> None:
             assert seen == [("missed 1", True), ("missed 2", True), ("missed 3", True), ("You said: after", False)]
 
     asyncio.run(main())
+
+
+def test_closing_from_inside_a_state_callback(hub: Hub) -> None:
+    async def main() -> None:
+        client = await client_for(hub)
+        closed = asyncio.Event()
+
+        async def on_state(s: captivate.StateChange) -> None:
+            if s.current.state == "disconnected":
+                await client.close()  # re-entering from the state listener: no deadlock
+                closed.set()
+
+        client.on_state_change(on_state)
+        await asyncio.sleep(0.05)
+        hub.control("/control/drop")
+        await asyncio.wait_for(closed.wait(), 10)
+        assert client.state.state == "closed"
+
+    asyncio.run(main())
