@@ -249,7 +249,7 @@ typedef int32_t captivate_delivery;
  * and one dispatch thread.
  *
  * Methods: captivate_client_connect, captivate_client_new, captivate_client_free,
- * captivate_client_close, captivate_client_reconnect, captivate_client_state,
+ * captivate_client_close(_async), captivate_client_reconnect, captivate_client_state,
  * captivate_client_socket_id, captivate_client_start_conversation(_async),
  * captivate_client_attach, captivate_client_list_conversations(_async),
  * captivate_client_delete_user_conversations(_async), captivate_client_send_raw(_async),
@@ -364,6 +364,14 @@ captivate_result captivate_client_free(struct captivate_client *client);
  * captivate_client_reconnect connects again. Blocking.
  */
 captivate_result captivate_client_close(struct captivate_client *client);
+
+/**
+ * Starts closing the connection gracefully (close code 1000) and returns at once, so it may
+ * be called from inside a callback; the `closed` state event follows on the callback.
+ * Queued sends and waiting calls fail with CAPTIVATE_RESULT_CLOSED. The handle stays valid.
+ * Non-blocking.
+ */
+captivate_result captivate_client_close_async(struct captivate_client *client);
 
 /**
  * Connects again after a close or a failure, or retries at once while waiting to reconnect.

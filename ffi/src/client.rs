@@ -25,7 +25,7 @@ use crate::strings::{arg_str, opt_json, opt_object, opt_str, put_str};
 /// and one dispatch thread.
 ///
 /// Methods: captivate_client_connect, captivate_client_new, captivate_client_free,
-/// captivate_client_close, captivate_client_reconnect, captivate_client_state,
+/// captivate_client_close(_async), captivate_client_reconnect, captivate_client_state,
 /// captivate_client_socket_id, captivate_client_start_conversation(_async),
 /// captivate_client_attach, captivate_client_list_conversations(_async),
 /// captivate_client_delete_user_conversations(_async), captivate_client_send_raw(_async),
@@ -318,10 +318,24 @@ pub extern "C" fn captivate_client_close(client: *mut captivate_client) -> capti
         if in_callback() {
             return Err(Fail::new(
                 captivate_result::WouldDeadlock,
-                "closing waits for the hub; call it outside callbacks",
+                "closing waits for the hub; call it outside callbacks, or use captivate_client_close_async",
             ));
         }
         RT.block_on(e.client.close());
+        Ok(())
+    })
+}
+
+/// Starts closing the connection gracefully (close code 1000) and returns at once, so it may
+/// be called from inside a callback; the `closed` state event follows on the callback.
+/// Queued sends and waiting calls fail with CAPTIVATE_RESULT_CLOSED. The handle stays valid.
+/// Non-blocking.
+#[unsafe(no_mangle)]
+pub extern "C" fn captivate_client_close_async(client: *mut captivate_client) -> captivate_result {
+    guard(|| {
+        let e = entry(client)?;
+        let c = e.client.clone();
+        RT.spawn(async move { c.close().await });
         Ok(())
     })
 }

@@ -43,7 +43,7 @@ typedef struct {
     pthread_mutex_t lock;
     pthread_cond_t changed;
     int events;
-    int bot_messages, livechat_messages, states, connected_states;
+    int bot_messages, livechat_messages, states, connected_states, closed_states;
     char last_kind[64];
     char last_text[256];
     char last_conversation[128];
@@ -55,6 +55,7 @@ typedef struct {
     int async_done;
     captivate_result async_result;
     int free_inside;
+    int close_async_inside;
 } recorder;
 
 static void rec_init(recorder *r) {
@@ -103,6 +104,9 @@ static void on_event(void *userdata, const captivate_event *event) {
         r->close_rc = captivate_client_close(r->self);
         r->async_rc = captivate_conversation_send_message_async(r->self, conv, "from a callback", NULL, on_async_done, r);
     }
+    if (is_bot && r->close_async_inside == 1 && r->self) {
+        r->close_async_inside = (int)captivate_client_close_async(r->self) + 1000; /* OK -> 1000 */
+    }
     if (is_bot && r->free_inside && r->self) {
         captivate_client *c = r->self;
         r->self = NULL;
@@ -117,6 +121,7 @@ static void on_event(void *userdata, const captivate_event *event) {
         r->states++;
         const char *cur = strstr(json, "\"current\":{");
         if (cur && strstr(cur, "\"state\":\"connected\"")) r->connected_states++;
+        if (cur && strstr(cur, "\"state\":\"closed\"")) r->closed_states++;
     }
     snprintf(r->last_kind, sizeof r->last_kind, "%s", kind);
     snprintf(r->last_text, sizeof r->last_text, "%s", text ? text : "");
@@ -452,6 +457,26 @@ static void test_reentrancy(void) {
     captivate_string_free(conv);
     r.self = NULL;
     CHECK_RC(captivate_client_free(c), CAPTIVATE_RESULT_OK);
+
+    /* Closing from inside a callback with the non-blocking form. */
+    recorder k;
+    rec_init(&k);
+    c = connect_client(&k);
+    k.self = c;
+    k.close_async_inside = 1;
+    CHECK_RC(captivate_client_start_conversation(c, "close-user", NULL, 0, &conv), CAPTIVATE_RESULT_OK);
+    CHECK(wait_count(&k, &k.closed_states, 1), "closed after captivate_client_close_async inside the callback");
+    CHECK(k.close_async_inside == 1000 + CAPTIVATE_RESULT_OK, "close_async inside the callback returned OK (%d)",
+          k.close_async_inside);
+    captivate_state st;
+    CHECK_RC(captivate_client_state(c, &st), CAPTIVATE_RESULT_OK);
+    CHECK(st == CAPTIVATE_STATE_CLOSED, "the state is closed");
+    CHECK_RC(captivate_client_close_async(NULL), CAPTIVATE_RESULT_NULL_POINTER);
+    k.self = NULL;
+    CHECK_RC(captivate_client_free(c), CAPTIVATE_RESULT_OK);
+    CHECK_RC(captivate_client_close_async(c), CAPTIVATE_RESULT_INVALID_HANDLE);
+    captivate_string_free(conv);
+    rec_destroy(&k);
 
     /* Freeing the client from inside its own callback. */
     recorder f;

@@ -986,7 +986,11 @@ fn a_thousand_drop_and_reconnect_cycles_leave_nothing_behind() {
     for cycle in 0..1000 {
         // A request answered, a message proven delivered, a live message; then a drop.
         let ask = h.submit("{}", reply("conversation_metadata", "c"));
-        h.frame(hub("conversation_metadata", json!({"conversation_id": "c", "content": {}}), Some(&format!("m{cycle}"))));
+        h.frame(hub(
+            "conversation_metadata",
+            json!({"conversation_id": "c", "content": {}}),
+            Some(&format!("m{cycle}")),
+        ));
         let msg = h.submit("{}", Expect::Delivered { client_msg_id: format!("u{cycle}") });
         let g = h.e.generation();
         let ping = h.take_actions().iter().rev().find_map(|a| match a {
