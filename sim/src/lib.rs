@@ -629,6 +629,9 @@ async fn run_connection(
     loop {
         let stalled = faults_rx.borrow().stall;
         if stalled {
+            if pending.iter().any(|(_, o)| matches!(o, Out::Drop)) {
+                break;
+            }
             // Neither read nor write; keep collecting what should go out, and obey drops.
             tokio::select! {
                 r = faults_rx.changed() => if r.is_err() { break },
@@ -659,7 +662,12 @@ async fn run_connection(
         }
         tokio::select! {
             r = faults_rx.changed() => if r.is_err() { break },
-            Some(item) = delayed_rx.recv() => pending.push_back(item),
+            Some(item) = delayed_rx.recv() => {
+                // A drop is at once, whatever waits to go out (and whether or not a stall
+                // begins meanwhile).
+                if matches!(item.1, Out::Drop) { break }
+                pending.push_back(item)
+            }
             msg = stream.next() => match msg {
                 Some(Ok(Message::Text(t))) => {
                     frames += 1;

@@ -215,7 +215,7 @@ fn now() -> std::time::Instant {
 
 enum IoEvent {
     WriteFailed(u64, String),
-    Fetched(Inbound, std::result::Result<Value, String>),
+    Fetched(u64, Inbound, std::result::Result<Value, String>),
 }
 
 type Connecting = Pin<Box<dyn Future<Output = (u64, std::result::Result<Ws, TransportError>)> + Send>>;
@@ -353,7 +353,9 @@ impl Driver {
                 let msg = crate::error::redact(&e, self.config.api_key.expose());
                 self.engine.transport_failed(g, TransportError::Other(format!("write failed: {msg}")), t);
             }
-            Step::Io(IoEvent::Fetched(announcement, result)) => self.engine.large_message_fetched(announcement, result),
+            Step::Io(IoEvent::Fetched(fetch, announcement, result)) => {
+                self.engine.large_message_fetched(fetch, announcement, result)
+            }
             Step::Timer => self.engine.handle_timeout(t),
         }
     }
@@ -444,11 +446,14 @@ impl Driver {
                 self.write(Message::Close(Some(CloseFrame { code: CloseCode::Normal, reason: "".into() })))
             }
             Action::Abort => self.drop_transport(),
-            Action::FetchLargeMessage { url, announcement } => {
+            Action::FetchLargeMessage { fetch, url, announcement } => {
                 let io_tx = self.io_tx.clone();
                 if !self.config.fetch_large_messages {
-                    let _ =
-                        io_tx.send(IoEvent::Fetched(announcement, Err("fetching large messages is disabled".into())));
+                    let _ = io_tx.send(IoEvent::Fetched(
+                        fetch,
+                        announcement,
+                        Err("fetching large messages is disabled".into()),
+                    ));
                     return;
                 }
                 let key = self.config.api_key.expose().to_owned();
@@ -457,7 +462,7 @@ impl Driver {
                 let timeout = self.config.timings.request_timeout;
                 tokio::spawn(async move {
                     let r = http::fetch_large_message(&url, &key, tls.as_ref(), allow_plain, timeout).await;
-                    let _ = io_tx.send(IoEvent::Fetched(announcement, r));
+                    let _ = io_tx.send(IoEvent::Fetched(fetch, announcement, r));
                 });
             }
         }

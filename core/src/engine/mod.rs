@@ -33,7 +33,7 @@ pub type RequestId = u64;
 /// The first id of the engine's own requests.
 const INTERNAL: RequestId = 1 << 63;
 
-/// The most messages kept per conversation while its catch-up runs; beyond that the oldest
+/// The most events held back per conversation (see `Hold`); beyond that the oldest ready ones
 /// are delivered at once.
 const MAX_HELD: usize = 10_000;
 
@@ -114,6 +114,8 @@ pub enum Action {
     Abort,
     /// Fetch a 413 large message from its link, then call [`Engine::large_message_fetched`].
     FetchLargeMessage {
+        /// Identifies this fetch in [`Engine::large_message_fetched`].
+        fetch: u64,
         /// The link.
         url: String,
         /// The `general_error` 413 event that announced it.
@@ -184,12 +186,27 @@ struct Pending {
     cancelled: bool,
 }
 
-/// A conversation's catch-up after a reconnect: its transcript request, and the live events
-/// held back meanwhile (delivered after the recovered ones).
+/// Keeps a conversation's events in order while something earlier is still on its way: a
+/// large (413) message being fetched, or the catch-up after a reconnect.
+#[derive(Debug, Default)]
+struct Hold {
+    /// The catch-up's transcript request, and where in `queue` the recovered messages go.
+    catch_up: Option<(RequestId, usize)>,
+    queue: VecDeque<Held>,
+}
+
 #[derive(Debug)]
-struct CatchUp {
-    request: RequestId,
-    held: VecDeque<(Event, Route)>,
+enum Held {
+    Ready(Event, Route),
+    /// The place of a large message still being fetched.
+    Fetching(u64),
+}
+
+fn route_conversation(route: &Route) -> Option<&str> {
+    match route {
+        Route::Conversation(c) | Route::Both(c) => Some(c),
+        Route::Client => None,
+    }
 }
 
 #[derive(Debug)]
@@ -240,8 +257,9 @@ pub struct Engine {
     backoff: Backoff,
     actions: VecDeque<Action>,
     outputs: VecDeque<Output>,
-    /// Conversations whose catch-up is running.
-    catching_up: HashMap<String, CatchUp>,
+    /// Conversations whose events are held back to keep them in order.
+    holds: HashMap<String, Hold>,
+    next_fetch: u64,
     /// Per conversation, the `event_id` of the last bot or agent message delivered: where its
     /// catch-up starts in the transcript.
     last_message: HashMap<String, String>,
@@ -284,7 +302,8 @@ impl Engine {
             backoff,
             actions: VecDeque::new(),
             outputs: VecDeque::new(),
-            catching_up: HashMap::new(),
+            holds: HashMap::new(),
+            next_fetch: 1,
             last_message: HashMap::new(),
             started_here: HashSet::new(),
             next_internal: INTERNAL,
@@ -382,28 +401,50 @@ impl Engine {
     }
 
     fn deliver(&mut self, event: Event, route: Route) {
-        let conversation = match &route {
-            Route::Conversation(c) | Route::Both(c) => Some(c.as_str()),
-            Route::Client => None,
-        };
-        if let Some(c) = conversation {
-            if let Some(cu) = self.catching_up.get_mut(c) {
-                cu.held.push_back((event, route));
-                if cu.held.len() > MAX_HELD
-                    && let Some((event, route)) = cu.held.pop_front()
-                {
-                    self.outputs.push_back(Output::Deliver { event, route });
-                }
-                return;
+        if !self.holds.is_empty()
+            && let Some(c) = route_conversation(&route).map(str::to_owned)
+            && let Some(h) = self.holds.get_mut(&c)
+        {
+            h.queue.push_back(Held::Ready(event, route));
+            if h.queue.len() > MAX_HELD {
+                self.release(&c, true);
             }
-            if let Event::Hub(i) = &event
-                && matches!(i.body, HubEvent::BotMessage(_) | HubEvent::LivechatMessage(_))
-                && let Some(id) = &i.event_id
-            {
-                self.last_message.insert(c.to_owned(), id.clone());
-            }
+            return;
+        }
+        self.deliver_now(event, route);
+    }
+
+    fn deliver_now(&mut self, event: Event, route: Route) {
+        if let Some(c) = route_conversation(&route)
+            && let Event::Hub(i) = &event
+            && matches!(i.body, HubEvent::BotMessage(_) | HubEvent::LivechatMessage(_))
+            && let Some(id) = &i.event_id
+        {
+            self.last_message.insert(c.to_owned(), id.clone());
         }
         self.outputs.push_back(Output::Deliver { event, route });
+    }
+
+    /// Delivers a conversation's held events from the front, up to the first one still on its
+    /// way; during a catch-up only when `overflow` (down to `MAX_HELD` events).
+    fn release(&mut self, conversation: &str, overflow: bool) {
+        let Some(mut h) = self.holds.remove(conversation) else { return };
+        if h.catch_up.is_none() || overflow {
+            while let Some(Held::Ready(..)) = h.queue.front() {
+                if overflow && h.queue.len() <= MAX_HELD {
+                    break;
+                }
+                if let Some(Held::Ready(event, route)) = h.queue.pop_front() {
+                    if let Some((_, at)) = &mut h.catch_up {
+                        *at = at.saturating_sub(1);
+                    }
+                    self.deliver_now(event, route);
+                }
+            }
+        }
+        if h.catch_up.is_some() || !h.queue.is_empty() {
+            self.holds.insert(conversation.to_owned(), h);
+        }
     }
 
     /// After a reconnect: asks for the transcript of each conversation that has a place to
@@ -413,7 +454,7 @@ impl Engine {
             return;
         }
         for id in ids {
-            if self.catching_up.contains_key(id)
+            if self.holds.get(id).is_some_and(|h| h.catch_up.is_some())
                 || !(self.last_message.contains_key(id) || self.started_here.contains(id))
             {
                 continue;
@@ -432,42 +473,52 @@ impl Engine {
                 expect: Expect::Reply(matcher),
                 timeout: self.t.request_timeout,
             };
-            self.catching_up.insert(id.clone(), CatchUp { request, held: VecDeque::new() });
+            let h = self.holds.entry(id.clone()).or_default();
+            h.catch_up = Some((request, h.queue.len()));
             self.write(Queued { submit, resent: false }, now);
         }
     }
 
-    /// A catch-up's transcript arrived (or could not be had): delivers the messages missed,
-    /// then the live events held back.
+    /// A catch-up's transcript arrived (or could not be had): the messages missed go before
+    /// the live events held back meanwhile.
     fn caught_up(&mut self, request: RequestId, result: Result<Completion, Error>) {
-        let Some(id) = self.catching_up.iter().find(|(_, cu)| cu.request == request).map(|(id, _)| id.clone()) else {
+        let Some(id) =
+            self.holds.iter().find(|(_, h)| h.catch_up.is_some_and(|(r, _)| r == request)).map(|(id, _)| id.clone())
+        else {
             return;
         };
-        let Some(cu) = self.catching_up.remove(&id) else { return };
+        let Some(mut h) = self.holds.remove(&id) else { return };
+        let Some((_, at)) = h.catch_up.take() else { return };
         match result {
             Ok(Completion::Reply(Inbound { body: HubEvent::Transcript(t), .. })) => {
-                let held_ids: HashSet<&str> =
-                    cu.held.iter().filter_map(|(e, _)| e.hub().and_then(|i| i.event_id.as_deref())).collect();
+                let held_ids: HashSet<String> = h
+                    .queue
+                    .iter()
+                    .skip(at)
+                    .filter_map(|e| match e {
+                        Held::Ready(e, _) => e.hub().and_then(|i| i.event_id.clone()),
+                        Held::Fetching(_) => None,
+                    })
+                    .collect();
                 let missed = self.missed(&id, &t, &held_ids);
                 if !missed.is_empty() {
                     tracing::info!(count = missed.len(), "messages recovered from the transcript");
                 }
-                for inbound in missed {
-                    let route = self.route(Some(&id));
-                    self.deliver(Event::Hub(inbound), route);
+                let route = self.route(Some(&id));
+                for (k, inbound) in missed.into_iter().enumerate() {
+                    h.queue.insert(at + k, Held::Ready(Event::Hub(inbound), route.clone()));
                 }
             }
             Ok(_) => {}
             Err(e) => tracing::info!(error = %e, "no catch-up after the reconnect"),
         }
-        for (event, route) in cu.held {
-            self.deliver(event, route);
-        }
+        self.holds.insert(id.clone(), h);
+        self.release(&id, false);
     }
 
     /// The bot and agent messages of `t` after the last one delivered in conversation `id`,
     /// not delivered already and not among the live events `held`.
-    fn missed(&mut self, id: &str, t: &Transcript, held: &HashSet<&str>) -> Vec<Inbound> {
+    fn missed(&mut self, id: &str, t: &Transcript, held: &HashSet<String>) -> Vec<Inbound> {
         let start = match self.last_message.get(id) {
             Some(last) => match t.entries.iter().rposition(|e| e.event_id.as_deref() == Some(last.as_str())) {
                 Some(i) => i + 1,
@@ -486,7 +537,7 @@ impl Engine {
                 _ => continue,
             };
             if let Some(eid) = &e.event_id
-                && (held.contains(eid.as_str()) || !self.dedupe.insert(event_type, eid))
+                && (held.contains(eid) || !self.dedupe.insert(event_type, eid))
             {
                 continue;
             }
@@ -777,17 +828,38 @@ impl Engine {
             && err.code.as_ref().and_then(|c| c.as_number()) == Some(413)
         {
             let url = err.message_link.clone().unwrap_or_default();
-            self.actions.push_back(Action::FetchLargeMessage { url, announcement: inbound });
+            let fetch = self.next_fetch;
+            self.next_fetch += 1;
+            // Later events of the conversation wait for it, so that they stay in order.
+            if let Some(c) = route_conversation(&self.route(inbound.conversation_id.as_deref())) {
+                self.holds.entry(c.to_owned()).or_default().queue.push_back(Held::Fetching(fetch));
+            }
+            self.actions.push_back(Action::FetchLargeMessage { fetch, url, announcement: inbound });
             return;
         }
         let route = self.route(inbound.conversation_id.as_deref());
         self.deliver(Event::Hub(inbound), route);
     }
 
-    /// The result of an [`Action::FetchLargeMessage`]: the message's content array, or why it
-    /// could not be fetched (then the 413 error itself is delivered).
-    pub fn large_message_fetched(&mut self, announcement: Inbound, result: Result<Value, String>) {
+    /// The result of [`Action::FetchLargeMessage`] `fetch`: the message's content array, or why
+    /// it could not be fetched (then the 413 error itself is delivered). It takes the place of
+    /// its announcement among the conversation's events.
+    pub fn large_message_fetched(&mut self, fetch: u64, announcement: Inbound, result: Result<Value, String>) {
         let route = self.route(announcement.conversation_id.as_deref());
+        let event = Self::fetched_event(announcement, result);
+        let placed = self.holds.iter_mut().find_map(|(c, h)| {
+            let slot = h.queue.iter_mut().find(|e| matches!(e, Held::Fetching(f) if *f == fetch))?;
+            *slot = Held::Ready(event.clone(), route.clone());
+            Some(c.clone())
+        });
+        match placed {
+            Some(c) => self.release(&c, false),
+            None => self.deliver(event, route),
+        }
+    }
+
+    /// The event a large message fetch yields: the message, or its announcement on failure.
+    fn fetched_event(announcement: Inbound, result: Result<Value, String>) -> Event {
         match result {
             Ok(content) => {
                 let link = match &announcement.body {
@@ -821,11 +893,11 @@ impl Engine {
                     }),
                     raw: Arc::new(raw),
                 };
-                self.deliver(Event::Hub(inbound), route);
+                Event::Hub(inbound)
             }
             Err(e) => {
                 tracing::warn!(error = %e, "could not fetch a large message");
-                self.deliver(Event::Hub(announcement), route);
+                Event::Hub(announcement)
             }
         }
     }

@@ -797,14 +797,14 @@ fn large_messages_are_fetched_then_delivered_as_bot_messages() {
         Some("big"),
     ));
     let actions = h.take_actions();
-    let Some(Action::FetchLargeMessage { url, announcement }) =
+    let Some(Action::FetchLargeMessage { fetch, url, announcement }) =
         actions.into_iter().find(|a| matches!(a, Action::FetchLargeMessage { .. }))
     else {
         panic!("no fetch")
     };
     assert_eq!(url, "https://x/m/1");
     h.take_outputs();
-    h.e.large_message_fetched(announcement, Ok(json!([{"type": "text", "text": "huge"}])));
+    h.e.large_message_fetched(fetch, announcement, Ok(json!([{"type": "text", "text": "huge"}])));
     let outs = h.take_outputs();
     assert!(matches!(&outs[..], [Output::Deliver { event: Event::Hub(i), route: Route::Conversation(c) }]
         if c == "c" && i.event_type == "bot_message" && i.text().as_deref() == Some("huge")));
@@ -1018,4 +1018,41 @@ fn a_thousand_drop_and_reconnect_cycles_leave_nothing_behind() {
         h.take_outputs();
     }
     assert_eq!(h.e.conversation_count(), 1);
+}
+
+#[test]
+fn events_after_a_large_message_wait_for_it_to_be_fetched() {
+    let mut h = H::new(timings());
+    h.connect();
+    h.e.attach("c");
+    h.take_actions();
+    let big = |n: &str| {
+        hub(
+            "general_error",
+            json!({"conversation_id": "c", "error_code": 413, "error_desc": "too large", "message_link": format!("https://x/m/{n}")}),
+            Some(n),
+        )
+    };
+    let mut fetches = Vec::new();
+    for frame in [big("big1"), bot("c", "e2"), big("big2"), bot("c", "e3")] {
+        h.frame(frame);
+        for a in h.take_actions() {
+            if let Action::FetchLargeMessage { fetch, announcement, .. } = a {
+                fetches.push((fetch, announcement));
+            }
+        }
+    }
+    assert!(delivered(&mut h).is_empty(), "everything waits for the first large message");
+    let (f2, a2) = fetches.pop().unwrap();
+    let (f1, a1) = fetches.pop().unwrap();
+    h.e.large_message_fetched(f2, a2, Ok(json!([{"type": "text", "text": "two"}])));
+    assert!(delivered(&mut h).is_empty(), "the second is ready, the first is not");
+    // The first one fails: its 413 announcement is delivered in its place.
+    h.e.large_message_fetched(f1, a1, Err("gone".into()));
+    assert_eq!(
+        delivered(&mut h),
+        [("big1".to_owned(), false), ("e2".to_owned(), false), ("big2".to_owned(), false), ("e3".to_owned(), false)]
+    );
+    h.frame(bot("c", "e4"));
+    assert_eq!(delivered(&mut h), [("e4".to_owned(), false)], "nothing held any more");
 }
