@@ -109,7 +109,8 @@ enum captivate_result
    */
   CAPTIVATE_RESULT_PROTOCOL = 301,
   /**
-   * Fetching a large message over HTTP failed.
+   * Fetching a large message over HTTP failed. Reserved: no call returns it in this
+   * version (a failed fetch delivers the hub's 413 error event in the message's place).
    */
   CAPTIVATE_RESULT_HTTP = 302,
   /**

@@ -116,7 +116,7 @@ export class ProtocolError extends CaptivateError {
   static readonly code: 'protocol';
   readonly code: 'protocol';
 }
-/** Fetching a large message over HTTP failed. */
+/** Fetching a large message over HTTP failed. Reserved: not thrown by this version (a failed fetch delivers the hub's 413 error event in the message's place). */
 export class HttpError extends CaptivateError {
   static readonly code: 'http';
   readonly code: 'http';

@@ -32,7 +32,9 @@ pub enum ErrorKind {
     FrameTooLarge,
     /// The hub sent something that is not the protocol.
     Protocol,
-    /// Fetching a large message over HTTP failed.
+    /// Fetching a large message over HTTP failed. Reserved: no call returns it in this
+    /// version, because a failed fetch delivers the hub's 413 `general_error` event (with its
+    /// `message_link`) in the message's place, so nothing is lost.
     Http,
     /// A bug in this library.
     Internal,

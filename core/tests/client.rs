@@ -378,6 +378,12 @@ async fn replies_without_conversation_id_and_duplicates() {
     sim.set_faults(Faults { omit_conversation_id: true, duplicate_events: true, ..Faults::default() });
     a.set_metadata(json!({"k": "a"}), None).await.unwrap();
     b.set_metadata(json!({"k": "b"}), None).await.unwrap();
+    // A start confirmed without its id fails at once, naming why, instead of timing out.
+    let err = client
+        .start_conversation(StartOptions { mode: StartMode::UserFirst, ..StartOptions::new("hal") })
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Protocol, "{err}");
     sim.set_faults(Faults { duplicate_events: true, ..Faults::default() });
     let mut events = a.events();
     a.send_message("once").await.unwrap();

@@ -44,7 +44,8 @@ pub enum captivate_result {
     HubError = 300,
     /// The hub sent something that is not the protocol.
     Protocol = 301,
-    /// Fetching a large message over HTTP failed.
+    /// Fetching a large message over HTTP failed. Reserved: no call returns it in this
+    /// version (a failed fetch delivers the hub's 413 error event in the message's place).
     Http = 302,
     /// The call did not complete in time.
     Timeout = 400,

@@ -6,12 +6,16 @@
 #define _POSIX_C_SOURCE 200809L
 #include <captivate.h>
 
+#include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 static int passed, failed;
 
@@ -36,6 +40,30 @@ static int passed, failed;
 
 static const char *URL;
 static const char *KEY;
+static const char *HTTP_URL; /* the hub's control endpoints: http://127.0.0.1:PORT */
+
+/* POSTs `body` to one of the hub's control endpoints; returns 1 on a 200 answer. */
+static int hub_control(const char *path, const char *body) {
+    int port = 0;
+    if (!HTTP_URL || sscanf(HTTP_URL, "http://127.0.0.1:%d", &port) != 1) return 0;
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0) return 0;
+    struct sockaddr_in addr;
+    memset(&addr, 0, sizeof addr);
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons((unsigned short)port);
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    char req[1024];
+    int n = snprintf(req, sizeof req,
+                     "POST %s HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                     "Content-Length: %zu\r\nConnection: close\r\n\r\n%s",
+                     path, strlen(body), body);
+    char resp[256] = {0};
+    int ok = connect(fd, (struct sockaddr *)&addr, sizeof addr) == 0 && write(fd, req, (size_t)n) == n &&
+             read(fd, resp, sizeof resp - 1) > 0 && strstr(resp, " 200 ") != NULL;
+    close(fd);
+    return ok;
+}
 
 /* ----- an event recorder, used as userdata ----- */
 
@@ -519,11 +547,91 @@ static void test_lazy_client_and_cycles(void) {
     rec_destroy(&cyc);
 }
 
+/* Every result code that a running hub (or no hub) can make happen. */
+static void test_error_codes_provoked(void) {
+    recorder r;
+    rec_init(&r);
+    captivate_client *c = NULL;
+    char *conv = NULL;
+    captivate_state st;
+
+    /* FRAME_TOO_LARGE: a message over the configured maximum. */
+    captivate_options *o = options(KEY);
+    CHECK_RC(captivate_options_set_max_frame_size(o, 2048), CAPTIVATE_RESULT_OK);
+    CHECK_RC(captivate_client_connect(o, NULL, NULL, NULL, &c), CAPTIVATE_RESULT_OK);
+    CHECK_RC(captivate_options_free(o), CAPTIVATE_RESULT_OK);
+    CHECK_RC(captivate_client_start_conversation(c, "codes", "{\"start\": \"user-first\"}", 0, &conv),
+             CAPTIVATE_RESULT_OK);
+    char big[4096];
+    memset(big, 'x', sizeof big - 1);
+    big[sizeof big - 1] = 0;
+    CHECK_RC(captivate_conversation_send_message(c, conv, big, NULL, 0, NULL), CAPTIVATE_RESULT_FRAME_TOO_LARGE);
+
+    /* PROTOCOL: the hub confirms a start without naming the conversation. */
+    CHECK(hub_control("/control/faults", "{\"omit_conversation_id\": true}"), "faults set");
+    char *other = NULL;
+    CHECK_RC(captivate_client_start_conversation(c, "codes2", "{\"start\": \"user-first\"}", 0, &other),
+             CAPTIVATE_RESULT_PROTOCOL);
+    CHECK(other == NULL, "no id on failure");
+
+    /* POSSIBLY_NOT_DELIVERED: the hub drops the connection right after reading the message. */
+    CHECK(hub_control("/control/faults", "{\"drop_after_frames\": 1}"), "faults set");
+    char *id = NULL;
+    CHECK_RC(captivate_conversation_send_message(c, conv, "did it arrive?", NULL, 0, &id),
+             CAPTIVATE_RESULT_POSSIBLY_NOT_DELIVERED);
+    CHECK(strstr(captivate_last_error_message(), "may not have reached") != NULL, "message: %s",
+          captivate_last_error_message());
+    CHECK(id == NULL, "no id on failure");
+    CHECK(hub_control("/control/faults", "{}"), "faults cleared");
+    captivate_string_free(conv);
+    CHECK_RC(captivate_client_free(c), CAPTIVATE_RESULT_OK);
+
+    /* Without a hub (nothing listens on port 1), connecting lazily: */
+    /* QUEUE_FULL: the offline queue holds one event. */
+    o = NULL;
+    CHECK_RC(captivate_options_new(KEY, &o), CAPTIVATE_RESULT_OK);
+    CHECK_RC(captivate_options_set_endpoint(o, "ws://127.0.0.1:1/dev"), CAPTIVATE_RESULT_OK);
+    CHECK_RC(captivate_options_set_offline_queue(o, true, 1, 65536), CAPTIVATE_RESULT_OK);
+    CHECK_RC(captivate_client_new(o, on_event, &r, on_free, &c), CAPTIVATE_RESULT_OK);
+    CHECK_RC(captivate_conversation_send_message_async(c, "offline", "queued", NULL, on_async_done, &r),
+             CAPTIVATE_RESULT_OK);
+    CHECK_RC(captivate_conversation_send_message(c, "offline", "one too many", NULL, 0, NULL),
+             CAPTIVATE_RESULT_QUEUE_FULL);
+    CHECK_RC(captivate_client_free(c), CAPTIVATE_RESULT_OK);
+    CHECK(wait_count(&r, &r.async_done, 1) && r.async_result == CAPTIVATE_RESULT_CLOSED,
+          "the queued send completes with CLOSED when the client is freed (%s)", captivate_result_name(r.async_result));
+
+    /* CONNECTION_LOST: queueing switched off fails sends at once while offline. */
+    CHECK_RC(captivate_options_set_offline_queue(o, false, 1, 65536), CAPTIVATE_RESULT_OK);
+    CHECK_RC(captivate_client_new(o, NULL, NULL, NULL, &c), CAPTIVATE_RESULT_OK);
+    CHECK_RC(captivate_conversation_send_message(c, "offline", "now or never", NULL, 0, NULL),
+             CAPTIVATE_RESULT_CONNECTION_LOST);
+    CHECK_RC(captivate_client_free(c), CAPTIVATE_RESULT_OK);
+
+    /* FAILED: the reconnect policy gives up after one attempt. */
+    CHECK_RC(captivate_options_set_offline_queue(o, true, 100, 65536), CAPTIVATE_RESULT_OK);
+    CHECK_RC(captivate_options_set_reconnect(o, true, 20, 40, 1), CAPTIVATE_RESULT_OK);
+    CHECK_RC(captivate_client_new(o, NULL, NULL, NULL, &c), CAPTIVATE_RESULT_OK);
+    st = CAPTIVATE_STATE_CONNECTING;
+    for (int i = 0; i < 500 && st != CAPTIVATE_STATE_FAILED; i++) {
+        if (captivate_client_state(c, &st) != CAPTIVATE_RESULT_OK) break;
+        struct timespec ms10 = {0, 10 * 1000 * 1000};
+        nanosleep(&ms10, NULL);
+    }
+    CHECK(st == CAPTIVATE_STATE_FAILED, "gave up (state %d)", (int)st);
+    CHECK_RC(captivate_conversation_send_message(c, "offline", "too late", NULL, 0, NULL), CAPTIVATE_RESULT_FAILED);
+    CHECK_RC(captivate_client_free(c), CAPTIVATE_RESULT_OK);
+    CHECK_RC(captivate_options_free(o), CAPTIVATE_RESULT_OK);
+    rec_destroy(&r);
+}
+
 int main(void) {
     URL = getenv("CAPTIVATE_URL");
     KEY = getenv("CAPTIVATE_API_KEY");
-    if (!URL || !KEY) {
-        fprintf(stderr, "CAPTIVATE_URL and CAPTIVATE_API_KEY must name a running hub (see scripts/with-sim.sh)\n");
+    HTTP_URL = getenv("CAPTIVATE_HTTP_URL");
+    if (!URL || !KEY || !HTTP_URL) {
+        fprintf(stderr, "CAPTIVATE_URL, CAPTIVATE_API_KEY and CAPTIVATE_HTTP_URL must name a running hub (see "
+                        "scripts/with-sim.sh)\n");
         return 2;
     }
     test_version_and_codes();
@@ -532,6 +640,7 @@ int main(void) {
     test_whole_conversation();
     test_async_forms();
     test_reentrancy();
+    test_error_codes_provoked();
     test_lazy_client_and_cycles();
     printf("%d passed, %d failed\n", passed, failed);
     return failed == 0 ? 0 : 1;

@@ -15,6 +15,7 @@ import {
   HubError,
   InvalidArgumentError,
   PossiblyNotDeliveredError,
+  ProtocolError,
   QueueFullError,
   RejectedError,
   TimeoutError,
@@ -204,6 +205,17 @@ describe('errors with a stable code', () => {
     const cv = await c.createConversation('frames', undefined, undefined, 'user-first');
     await rejectsWith(cv.sendMessage('x'.repeat(4096)), FrameTooLargeError, 'frame_too_large');
     await c.dispose();
+  });
+
+  test('ProtocolError: the hub confirms a conversation start without naming the conversation', async () => {
+    const c = await sim.client();
+    await sim.control('/control/faults', { omit_conversation_id: true });
+    try {
+      await rejectsWith(c.createConversation('no-id', undefined, undefined, 'user-first'), ProtocolError, 'protocol');
+    } finally {
+      await sim.control('/control/faults', {});
+      await c.dispose();
+    }
   });
 
   test('QueueFullError: sends queued while offline overflow the queue', async () => {

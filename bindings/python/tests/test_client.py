@@ -192,6 +192,17 @@ def test_each_exception_for_real(hub: Hub) -> None:
             await conv.send_message(42)  # type: ignore[arg-type]
         with pytest.raises(captivate.FrameTooLarge):
             await conv.send_message("x" * (2 << 20))
+        # The hub confirms a start without naming the conversation.
+        hub.faults(omit_conversation_id=True)
+        with pytest.raises(captivate.ProtocolError):
+            await client.start_conversation("no-id", start="user-first")
+        hub.faults()
+        # The hub drops the link right after reading a message.
+        hub.faults(drop_after_frames=1)
+        with pytest.raises(captivate.PossiblyNotDelivered) as pnd:
+            await conv.send_message("did it arrive?")
+        assert len(pnd.value.client_msg_id or "") == 36
+        hub.faults()
 
         # A request in flight when the link drops.
         hub.faults(never_answer=["conversation_transcript_request"])
@@ -220,6 +231,18 @@ def test_each_exception_for_real(hub: Hub) -> None:
         with pytest.raises(captivate.Closed):
             await first
         assert issubclass(captivate.QueueFull, captivate.CaptivateError)
+
+        # The reconnect policy gives up.
+        doomed = await captivate.connect(
+            hub.key, url="ws://127.0.0.1:1/dev", lazy=True, max_reconnect_attempts=1, reconnect_initial_delay=0.02
+        )
+        for _ in range(200):
+            if doomed.state.state == "failed":
+                break
+            await asyncio.sleep(0.02)
+        with pytest.raises(captivate.Failed):
+            await doomed.conversation("nowhere").send_message("too late")
+        await doomed.close()
 
     asyncio.run(main())
 

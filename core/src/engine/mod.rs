@@ -1154,8 +1154,17 @@ impl Engine {
 
     fn match_start(&mut self, inbound: &Inbound, now: Instant) -> bool {
         let Some(new_id) = inbound.conversation_id.clone() else {
+            // Useless to anyone: the start in flight (one per socket) fails now, rather than
+            // timing out.
             tracing::warn!("conversation_start_success without a conversation_id");
-            return false;
+            let Some(in_flight) = self.start_in_flight else { return false };
+            let Some(pos) = self.pending.iter().position(|p| p.id == in_flight && !p.cancelled) else { return false };
+            let p = self.pending.remove(pos);
+            self.start_in_flight = None;
+            let e = Error::Protocol("conversation_start_success without a conversation_id".into());
+            self.complete(p.id, Err(e));
+            self.pump_starts(now);
+            return true;
         };
         let Some(in_flight) = self.start_in_flight else { return false };
         let Some(pos) = self.pending.iter().position(|p| p.id == in_flight) else { return false };

@@ -114,7 +114,8 @@ class ProtocolError(CaptivateError):
 
 
 class HttpError(CaptivateError):
-    """Fetching a large message over HTTP failed."""
+    """Fetching a large message over HTTP failed. Reserved: not raised by this version (a failed
+    fetch delivers the hub's 413 error event in the message's place)."""
 
     kind = "http"
 
