@@ -8,20 +8,34 @@ C_SONAME := libcaptivate.so.$(word 1,$(subst ., ,$(C_VERSION))).$(word 2,$(subst
 PKG := PKG_CONFIG_PATH=$(C_PREFIX)/lib/pkgconfig pkg-config
 CSTRICT := -std=c99 -Wall -Wextra -Wpedantic -Werror -g
 
-.PHONY: demo-c test-c install-c header
+.PHONY: demo-c test-c install-c install-lib install header
 
 header:
 	CAPTIVATE_BLESS=1 cargo test -q -p captivate-ffi --test header
 
-# The library, its header and captivate.pc, installed under build/prefix.
+C_PROFILE ?= debug
+PREFIX ?= /usr/local
+
+# The library (shared and static), its header and captivate.pc under C_PREFIX, from the
+# C_PROFILE build.
+install-lib:
+	mkdir -p $(C_PREFIX)/lib/pkgconfig $(C_PREFIX)/include
+	cp include/captivate.h $(C_PREFIX)/include/
+	cp $(CARGO_TARGET_DIR)/$(C_PROFILE)/libcaptivate.so $(C_PREFIX)/lib/$(C_SONAME)
+	ln -sf $(C_SONAME) $(C_PREFIX)/lib/libcaptivate.so
+	cp $(CARGO_TARGET_DIR)/$(C_PROFILE)/libcaptivate.a $(C_PREFIX)/lib/
+	sed -e 's|@PREFIX@|$(C_PREFIX)|' -e 's|@VERSION@|$(C_VERSION)|' ffi/captivate.pc.in > $(C_PREFIX)/lib/pkgconfig/captivate.pc
+
+# For the examples and tests: the debug build under build/prefix.
 install-c:
 	cargo build -q -p captivate-ffi
-	mkdir -p $(C_PREFIX)/lib/pkgconfig $(C_PREFIX)/include $(C_BUILD)
-	cp include/captivate.h $(C_PREFIX)/include/
-	cp $(CARGO_TARGET_DIR)/debug/libcaptivate.so $(C_PREFIX)/lib/$(C_SONAME)
-	ln -sf $(C_SONAME) $(C_PREFIX)/lib/libcaptivate.so
-	cp $(CARGO_TARGET_DIR)/debug/libcaptivate.a $(C_PREFIX)/lib/
-	sed -e 's|@PREFIX@|$(C_PREFIX)|' -e 's|@VERSION@|$(C_VERSION)|' ffi/captivate.pc.in > $(C_PREFIX)/lib/pkgconfig/captivate.pc
+	mkdir -p $(C_BUILD)
+	$(MAKE) --no-print-directory install-lib C_PROFILE=debug
+
+# For applications: `make install [PREFIX=/usr/local]`, a release build.
+install:
+	cargo build -q --release -p captivate-ffi
+	$(MAKE) --no-print-directory install-lib C_PROFILE=release C_PREFIX=$(PREFIX)
 
 $(C_BUILD)/chat: examples/c/chat.c install-c
 	cc $(CSTRICT) -D_POSIX_C_SOURCE=200809L examples/c/chat.c -o $@ $$($(PKG) --cflags --libs captivate) -Wl,-rpath,$(C_PREFIX)/lib -lpthread
