@@ -471,3 +471,35 @@ def test_closing_from_inside_a_state_callback(hub: Hub) -> None:
         assert client.state.state == "closed"
 
     asyncio.run(main())
+
+
+def test_the_blocking_client_honours_ctrl_c(hub: Hub) -> None:
+    import signal
+    import subprocess
+    import sys
+
+    script = f"""
+import sys, captivate
+client = captivate.BlockingClient.connect({hub.key!r}, url={hub.url!r}, request_timeout=60)
+conv = client.start_conversation("ctrl-c", start="user-first")
+print("ready", flush=True)
+try:
+    conv.get_metadata() if sys.argv[1] == "call" else next(iter(conv.events()))
+except KeyboardInterrupt:
+    print("interrupted", flush=True)
+    client.close()
+"""
+    hub.faults(never_answer=["metadata_request"])
+    for mode in ("call", "events"):
+        proc = subprocess.Popen(
+            [sys.executable, "-c", script, mode], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        assert proc.stdout is not None
+        assert proc.stdout.readline().strip() == "ready"
+        time.sleep(0.3)
+        started = time.monotonic()
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=20)
+        assert "interrupted" in out, (mode, out, err)
+        assert proc.returncode == 0, (mode, err)
+        assert time.monotonic() - started < 10, mode
