@@ -935,14 +935,20 @@ fn after_a_reconnect_missed_messages_come_from_the_transcript_once_and_before_ne
     assert_eq!(delivered(&mut h), [("e6".to_owned(), false)]);
 }
 
-#[test]
-fn catch_up_recovers_nothing_without_a_place_to_start_and_never_blocks() {
-    // The last message delivered is not in the transcript (ids differ): nothing recovered.
-    let mut h = H::new(timings());
+/// Connected, with conversation `c` open and its bot message `e1` delivered.
+fn heard_e1(t: Timings) -> H {
+    let mut h = H::new(t);
     h.connect();
     h.e.attach("c");
     h.frame(bot("c", "e1"));
     delivered(&mut h);
+    h
+}
+
+#[test]
+fn catch_up_recovers_nothing_without_a_place_to_start_and_never_blocks() {
+    // The last message delivered is not in the transcript (ids differ): nothing recovered.
+    let mut h = heard_e1(timings());
     reconnect(&mut h);
     h.frame(transcript("c", &[("bot", "x1"), ("bot", "x2")]));
     assert!(delivered(&mut h).is_empty());
@@ -954,11 +960,7 @@ fn catch_up_recovers_nothing_without_a_place_to_start_and_never_blocks() {
     assert!(sends(&reconnect(&mut h)).is_empty());
 
     // The transcript never comes: the held events go out when the request times out.
-    let mut h = H::new(timings());
-    h.connect();
-    h.e.attach("c");
-    h.frame(bot("c", "e1"));
-    delivered(&mut h);
+    let mut h = heard_e1(timings());
     reconnect(&mut h);
     h.frame(bot("c", "e2"));
     assert!(delivered(&mut h).is_empty());
@@ -967,12 +969,7 @@ fn catch_up_recovers_nothing_without_a_place_to_start_and_never_blocks() {
     assert_eq!(h.e.in_flight().0, 1, "only the ghost of the timed-out request is left");
 
     // Switched off: no request.
-    let mut t = timings();
-    t.catch_up = false;
-    let mut h = H::new(t);
-    h.connect();
-    h.e.attach("c");
-    h.frame(bot("c", "e1"));
+    let mut h = heard_e1(Timings { catch_up: false, ..timings() });
     assert!(sends(&reconnect(&mut h)).is_empty());
 }
 
