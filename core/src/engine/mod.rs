@@ -33,6 +33,11 @@ pub type RequestId = u64;
 /// The first id of the engine's own requests.
 const INTERNAL: RequestId = 1 << 63;
 
+/// The most catch-up transcript requests in flight at once; the other conversations wait for
+/// their turn (holding their live events), so that a reconnect with many conversations open
+/// does not send the hub a burst of requests.
+const MAX_CATCH_UPS_IN_FLIGHT: usize = 8;
+
 /// The most events held back per conversation (see `Hold`); beyond that the oldest ready ones
 /// are delivered at once.
 const MAX_HELD: usize = 10_000;
@@ -190,9 +195,16 @@ struct Pending {
 /// large (413) message being fetched, or the catch-up after a reconnect.
 #[derive(Debug, Default)]
 struct Hold {
-    /// The catch-up's transcript request, and where in `queue` the recovered messages go.
-    catch_up: Option<(RequestId, usize)>,
+    catch_up: Option<CatchUp>,
     queue: VecDeque<Held>,
+}
+
+/// A conversation's catch-up: its transcript request (`None` while waiting for its turn), and
+/// where in the hold's queue the recovered messages go.
+#[derive(Debug, Clone, Copy)]
+struct CatchUp {
+    request: Option<RequestId>,
+    at: usize,
 }
 
 #[derive(Debug)]
@@ -260,6 +272,11 @@ pub struct Engine {
     /// Conversations whose events are held back to keep them in order.
     holds: HashMap<String, Hold>,
     next_fetch: u64,
+    /// Conversations whose catch-up waits for its turn, and how many are in flight.
+    catch_ups_waiting: VecDeque<String>,
+    catch_ups_in_flight: usize,
+    /// The time of the latest call, for work started from a completion.
+    now: Instant,
     /// Per conversation, the `event_id` of the last bot or agent message delivered: where its
     /// catch-up starts in the transcript.
     last_message: HashMap<String, String>,
@@ -304,6 +321,9 @@ impl Engine {
             outputs: VecDeque::new(),
             holds: HashMap::new(),
             next_fetch: 1,
+            catch_ups_waiting: VecDeque::new(),
+            catch_ups_in_flight: 0,
+            now,
             last_message: HashMap::new(),
             started_here: HashSet::new(),
             next_internal: INTERNAL,
@@ -435,8 +455,8 @@ impl Engine {
                     break;
                 }
                 if let Some(Held::Ready(event, route)) = h.queue.pop_front() {
-                    if let Some((_, at)) = &mut h.catch_up {
-                        *at = at.saturating_sub(1);
+                    if let Some(cu) = &mut h.catch_up {
+                        cu.at = cu.at.saturating_sub(1);
                     }
                     self.deliver_now(event, route);
                 }
@@ -449,7 +469,7 @@ impl Engine {
 
     /// After a reconnect: asks for the transcript of each conversation that has a place to
     /// start from, holding its live events back until the answer.
-    fn start_catch_up(&mut self, ids: &[String], now: Instant) {
+    fn start_catch_up(&mut self, ids: &[String]) {
         if !self.t.catch_up {
             return;
         }
@@ -459,8 +479,34 @@ impl Engine {
             {
                 continue;
             }
+            let h = self.holds.entry(id.clone()).or_default();
+            h.catch_up = Some(CatchUp { request: None, at: h.queue.len() });
+            self.catch_ups_waiting.push_back(id.clone());
+        }
+        self.next_catch_ups();
+    }
+
+    /// Sends the transcript requests of waiting catch-ups, up to the limit in flight; when
+    /// not connected any more, the waiting ones are given up (their held events go out).
+    fn next_catch_ups(&mut self) {
+        let connected = self.transport_open && matches!(self.state, ConnectionState::Connected { .. });
+        while let Some(id) = self.catch_ups_waiting.front().cloned() {
+            if connected && self.catch_ups_in_flight >= MAX_CATCH_UPS_IN_FLIGHT {
+                return;
+            }
+            self.catch_ups_waiting.pop_front();
+            let Some(cu) = self.holds.get_mut(&id).and_then(|h| h.catch_up.as_mut()) else { continue };
+            if !connected {
+                if let Some(h) = self.holds.get_mut(&id) {
+                    h.catch_up = None;
+                }
+                self.release(&id, false);
+                continue;
+            }
             let request = self.next_internal;
             self.next_internal += 1;
+            cu.request = Some(request);
+            self.catch_ups_in_flight += 1;
             let matcher = ReplyMatch {
                 event_type: "conversation_transcript".into(),
                 conversation_id: Some(id.clone()),
@@ -469,12 +515,11 @@ impl Engine {
             let submit = Submit {
                 id: request,
                 operation: "catch-up transcript request".into(),
-                frame: outbound::transcript_request(id).to_string(),
+                frame: outbound::transcript_request(&id).to_string(),
                 expect: Expect::Reply(matcher),
                 timeout: self.t.request_timeout,
             };
-            let h = self.holds.entry(id.clone()).or_default();
-            h.catch_up = Some((request, h.queue.len()));
+            let now = self.now;
             self.write(Queued { submit, resent: false }, now);
         }
     }
@@ -482,13 +527,17 @@ impl Engine {
     /// A catch-up's transcript arrived (or could not be had): the messages missed go before
     /// the live events held back meanwhile.
     fn caught_up(&mut self, request: RequestId, result: Result<Completion, Error>) {
-        let Some(id) =
-            self.holds.iter().find(|(_, h)| h.catch_up.is_some_and(|(r, _)| r == request)).map(|(id, _)| id.clone())
+        let Some(id) = self
+            .holds
+            .iter()
+            .find(|(_, h)| h.catch_up.is_some_and(|cu| cu.request == Some(request)))
+            .map(|(id, _)| id.clone())
         else {
             return;
         };
+        self.catch_ups_in_flight = self.catch_ups_in_flight.saturating_sub(1);
         let Some(mut h) = self.holds.remove(&id) else { return };
-        let Some((_, at)) = h.catch_up.take() else { return };
+        let Some(CatchUp { at, .. }) = h.catch_up.take() else { return };
         match result {
             Ok(Completion::Reply(Inbound { body: HubEvent::Transcript(t), .. })) => {
                 let held_ids: HashSet<String> = h
@@ -514,6 +563,7 @@ impl Engine {
         }
         self.holds.insert(id.clone(), h);
         self.release(&id, false);
+        self.next_catch_ups();
     }
 
     /// The bot and agent messages of `t` after the last one delivered in conversation `id`,
@@ -906,6 +956,7 @@ impl Engine {
 
     /// Runs every timer due at `now`.
     pub fn handle_timeout(&mut self, now: Instant) {
+        self.now = self.now.max(now);
         if let Some(d) = self.close_deadline
             && now >= d
         {
@@ -1026,7 +1077,7 @@ impl Engine {
             for id in &ids {
                 self.deliver(Event::Discontinuity { conversation_id: id.clone() }, Route::Conversation(id.clone()));
             }
-            self.start_catch_up(&ids, now);
+            self.start_catch_up(&ids);
         }
         // Flush the queue in order, ahead of anything sent later.
         while let Some(q) = self.outbox.pop_front() {

@@ -1053,3 +1053,39 @@ fn events_after_a_large_message_wait_for_it_to_be_fetched() {
     h.frame(bot("c", "e4"));
     assert_eq!(delivered(&mut h), [("e4".to_owned(), false)], "nothing held any more");
 }
+
+#[test]
+fn a_reconnect_with_many_conversations_catches_up_eight_at_a_time() {
+    let mut h = H::new(timings());
+    h.connect();
+    let ids: Vec<String> = (0..20).map(|i| format!("c{i:02}")).collect();
+    for (i, id) in ids.iter().enumerate() {
+        h.e.attach(id);
+        h.frame(bot(id, &format!("m{i}")));
+    }
+    delivered(&mut h);
+    let requests = |actions: &[Action]| sends(actions).iter().filter(|s| s.contains("transcript_request")).count();
+    assert_eq!(requests(&reconnect(&mut h)), 8, "eight in flight at first");
+    // A live message for a conversation still waiting for its turn is held too.
+    h.frame(bot("c19", "live19"));
+    assert!(delivered(&mut h).is_empty());
+    for (i, id) in ids.iter().enumerate().take(12) {
+        h.frame(transcript(id, &[("bot", &format!("m{i}"))]));
+        assert_eq!(requests(&h.take_actions()), 1, "each answer lets the next one go");
+    }
+    for (i, id) in ids.iter().enumerate().skip(12) {
+        h.frame(transcript(id, &[("bot", &format!("m{i}")), ("bot", &format!("missed{i}"))]));
+    }
+    let got = delivered(&mut h);
+    assert_eq!(got.len(), 9, "{got:?}");
+    assert_eq!(&got[7..], [("missed19".to_owned(), true), ("live19".to_owned(), false)]);
+    assert_eq!(h.e.in_flight(), (0, 0, 0));
+
+    // A drop while catch-ups wait: the waiting ones give up, their held events go out.
+    reconnect(&mut h);
+    h.frame(bot("c19", "live-again"));
+    let g = h.e.generation();
+    h.e.transport_closed(g, Some(1006), "", h.now);
+    assert!(delivered(&mut h).iter().any(|(id, _)| id == "live-again"));
+    assert_eq!(h.e.in_flight(), (0, 0, 0));
+}
