@@ -172,7 +172,8 @@ pub struct Timings {
     pub dedupe_window: usize,
     /// After a reconnect, fetch each conversation's transcript and deliver the bot and agent
     /// messages missed while the connection was down, in order, before newer live events
-    /// (default true). They carry [`crate::MessageBody::recovered`]. Messages are placed by
+    /// (default true); at most eight transcript requests are in flight at once, the other
+    /// conversations wait their turn. They carry [`crate::MessageBody::recovered`]. Messages are placed by
     /// `event_id`: the transcript must carry the ids of the live events (as the hub's does);
     /// when the last message delivered is not found in it, nothing is recovered (never a
     /// duplicate), and the conversation's `Discontinuity` event still tells of the gap.
