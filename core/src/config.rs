@@ -173,10 +173,11 @@ pub struct Timings {
     /// After a reconnect, fetch each conversation's transcript and deliver the bot and agent
     /// messages missed while the connection was down, in order, before newer live events
     /// (default true); at most eight transcript requests are in flight at once, the other
-    /// conversations wait their turn. They carry [`crate::MessageBody::recovered`]. Messages are placed by
-    /// `event_id`: the transcript must carry the ids of the live events (as the hub's does);
-    /// when the last message delivered is not found in it, nothing is recovered (never a
-    /// duplicate), and the conversation's `Discontinuity` event still tells of the gap.
+    /// conversations wait their turn. They carry [`crate::MessageBody::recovered`]. Messages
+    /// are placed by `event_id`, so the transcript entries must carry the `event_id`s of the
+    /// live events; when the last message delivered is not found in the transcript, nothing is
+    /// recovered (never a duplicate), and the conversation's `Discontinuity` event still tells
+    /// of the gap.
     pub catch_up: bool,
     /// The most events kept for a conversation (or the client) nobody is listening to yet
     /// (default 10 000); older ones are dropped and a `Lagged` event says how many.
