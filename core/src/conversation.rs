@@ -13,6 +13,11 @@ use crate::pending::Pending;
 use crate::protocol::{self, DeleteMode, HubEvent, MetadataTarget, OutgoingMessage, Transcript};
 use crate::stream::EventStream;
 
+/// A new `client_msg_id`: a random (version 4) UUID, made once per message.
+pub(crate) fn new_client_msg_id() -> String {
+    Uuid::new_v4().to_string()
+}
+
 /// The file time-to-live values the hub accepts, in days.
 pub const TIME_TO_LIVE_DAYS: [u32; 4] = [1, 7, 30, 90];
 
@@ -58,7 +63,7 @@ impl Conversation {
         if message.files.iter().any(|f| f.url.trim().is_empty()) {
             return Pending::ready(Err(Error::InvalidArgument("every file needs a url".into())));
         }
-        let client_msg_id = Uuid::new_v4().to_string();
+        let client_msg_id = new_client_msg_id();
         let frame = protocol::outbound::user_message(&self.id, &client_msg_id, &message);
         let expect = Expect::Delivered { client_msg_id: client_msg_id.clone() };
         Pending::after(self.link.submit("user_message", frame, expect, self.client.timeout()), move |_| {
@@ -68,7 +73,7 @@ impl Conversation {
 
     /// The empty message that makes the flow greet the user (bot-first start).
     pub(crate) fn send_greeting_trigger(&self) -> Pending<()> {
-        let frame = protocol::outbound::user_message(&self.id, &Uuid::new_v4().to_string(), &OutgoingMessage::text(""));
+        let frame = protocol::outbound::user_message(&self.id, &new_client_msg_id(), &OutgoingMessage::text(""));
         Pending::after(self.link.submit("user_message", frame, Expect::Written, self.client.timeout()), |_| Ok(()))
     }
 
@@ -78,7 +83,7 @@ impl Conversation {
         if !metadata.is_object() {
             return Pending::ready(Err(Error::InvalidArgument("metadata must be a JSON object".into())));
         }
-        let frame = protocol::outbound::metadata(&self.id, &Uuid::new_v4().to_string(), &metadata, target);
+        let frame = protocol::outbound::metadata(&self.id, &new_client_msg_id(), &metadata, target);
         let matcher = self.matcher("metadata_update_success");
         let timeout = self.client.config().timings.metadata_timeout;
         Pending::after(self.link.submit("metadata", frame, Expect::Reply(matcher), timeout), |_| Ok(()))
@@ -134,7 +139,7 @@ impl Conversation {
         if message.text.is_none() && message.files.is_empty() {
             return Pending::ready(Err(Error::InvalidArgument("a message needs text or files".into())));
         }
-        let frame = protocol::outbound::edit_message(&self.id, &Uuid::new_v4().to_string(), message_id, &message);
+        let frame = protocol::outbound::edit_message(&self.id, &new_client_msg_id(), message_id, &message);
         let mut matcher = self.matcher("message_edited_success");
         matcher.message_id = Some(message_id.to_owned());
         Pending::after(self.link.submit("edit_message", frame, Expect::Reply(matcher), self.client.timeout()), |_| {
@@ -167,5 +172,29 @@ impl Conversation {
             conversation_id: Some(self.id.to_string()),
             ..Default::default()
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashSet;
+
+    use super::new_client_msg_id;
+
+    /// A million ids made at the same time on four threads: no two alike, all version 4.
+    #[test]
+    fn client_msg_ids_never_collide() {
+        let threads: Vec<_> = (0..4)
+            .map(|_| std::thread::spawn(|| (0..250_000).map(|_| new_client_msg_id()).collect::<Vec<_>>()))
+            .collect();
+        let mut seen = HashSet::with_capacity(1_000_000);
+        for t in threads {
+            for id in t.join().expect("thread") {
+                assert_eq!(id.len(), 36);
+                assert_eq!(&id[14..15], "4", "version 4: {id}");
+                assert!(seen.insert(id), "a collision");
+            }
+        }
+        assert_eq!(seen.len(), 1_000_000);
     }
 }
