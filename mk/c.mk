@@ -58,7 +58,7 @@ test-c: build-sim install-c
 	$(WITH_SIM) -- $(C_BUILD)/test_captivate
 	@echo "== C tests under valgrind"
 	$(WITH_SIM) -- valgrind -q --error-exitcode=3 --leak-check=full --errors-for-leak-kinds=definite --show-leak-kinds=definite $(C_BUILD)/test_captivate
-	@echo "== C tests with AddressSanitizer"
-	cc $(CSTRICT) -fsanitize=address -fno-omit-frame-pointer -D_POSIX_C_SOURCE=200809L tests/c/test_captivate.c -o $(C_BUILD)/test_captivate_asan $$($(PKG) --cflags --libs captivate) -Wl,-rpath,$(C_PREFIX)/lib -lpthread
+	@echo "== C tests with AddressSanitizer and UndefinedBehaviorSanitizer"
+	cc $(CSTRICT) -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer -D_POSIX_C_SOURCE=200809L tests/c/test_captivate.c -o $(C_BUILD)/test_captivate_asan $$($(PKG) --cflags --libs captivate) -Wl,-rpath,$(C_PREFIX)/lib -lpthread
 	nm $(C_BUILD)/test_captivate_asan | grep -q __asan_init
-	ASAN_OPTIONS=detect_leaks=1 $(WITH_SIM) -- $(C_BUILD)/test_captivate_asan
+	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 $(WITH_SIM) -- $(C_BUILD)/test_captivate_asan
