@@ -19,7 +19,8 @@ type BoxFuture<T> = Pin<Box<dyn Future<Output = Result<T>> + Send + 'static>>;
 ///
 /// Dropping it before it resolves cancels the request: a request still queued (offline) is
 /// never sent, and a reply that arrives later reaches nobody else. It is `Send + 'static`, so it
-/// can be spawned on any runtime task.
+/// can be spawned on any runtime task; until it resolves it keeps the connection open, even
+/// when every `Client` and `Conversation` handle is gone.
 #[must_use = "the request is cancelled when its Pending is dropped; await it"]
 pub struct Pending<T> {
     inner: BoxFuture<T>,
