@@ -1,7 +1,16 @@
-//! The native part of the Python package `captivate`: thin asynchronous wrappers over the
-//! Rust core. Arguments and results cross as JSON strings; the Python layer
+//! The native part of the Python package `captivate`: thin wrappers over the Rust core.
+//! Arguments and results cross as JSON strings; the Python layer
 //! (`python/captivate/__init__.py`) turns them into typed objects and exceptions.
+//!
+//! Asynchronous calls never touch Python from the runtime's threads. Each call is started with
+//! a [`Completions`] object (one per asyncio loop) and returns a token at once; when the call
+//! is done its outcome, still a Rust value, goes into that object's queue and one byte into its
+//! pipe. The loop watches the pipe and, on its own thread with the GIL, takes the outcomes and
+//! settles its futures. So no runtime thread ever waits for the GIL, and nothing can run into
+//! an interpreter that is shutting down.
 #![deny(unsafe_op_in_unsafe_fn)]
+
+mod completions;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -12,8 +21,9 @@ use captivate::{
 };
 use pyo3::exceptions::PyException;
 use pyo3::prelude::*;
-use pyo3_async_runtimes::tokio::{future_into_py, get_runtime};
 use serde_json::Value;
+
+use completions::{Completions, Done, runtime};
 
 pyo3::create_exception!(
     _native,
@@ -22,8 +32,13 @@ pyo3::create_exception!(
     "An error of the native layer; args are (kind, message, details_json)."
 );
 
+/// The arguments of a [`NativeError`] for a core error.
+pub(crate) fn error_args(e: &Error) -> (String, String, String) {
+    (e.kind().as_str().to_owned(), e.to_string(), e.details().to_string())
+}
+
 fn err(e: Error) -> PyErr {
-    NativeError::new_err((e.kind().as_str(), e.to_string(), e.details().to_string()))
+    NativeError::new_err(error_args(&e))
 }
 
 fn invalid(message: impl Into<String>) -> PyErr {
@@ -47,12 +62,18 @@ struct NativeEventStream {
 
 #[pymethods]
 impl NativeEventStream {
-    /// Awaits the next event's JSON; None once the client is gone.
-    fn next<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+    /// Starts waiting for the next event's JSON, at most `timeout` seconds (None: no limit);
+    /// completes with the JSON, or None on timeout or once the stream has ended.
+    #[pyo3(signature = (completions, timeout=None))]
+    fn next(&self, completions: &Completions, timeout: Option<f64>) -> u64 {
         let inner = self.inner.clone();
-        future_into_py(py, async move {
+        completions.spawn(async move {
             let mut s = inner.lock().await;
-            Ok(s.next().await.map(|e| e.to_json().to_string()))
+            let next = match timeout {
+                Some(t) => tokio::time::timeout(Duration::from_secs_f64(t.max(0.0)), s.next()).await.ok().flatten(),
+                None => s.next().await,
+            };
+            Done::OptStr(next.map(|e| e.to_json().to_string()))
         })
     }
 
@@ -62,7 +83,7 @@ impl NativeEventStream {
     fn next_blocking(&self, py: Python<'_>, timeout: Option<f64>) -> (Option<String>, bool) {
         let inner = self.inner.clone();
         py.detach(move || {
-            get_runtime().block_on(async move {
+            runtime().block_on(async move {
                 let mut s = inner.lock().await;
                 let next = match timeout {
                     Some(t) => match tokio::time::timeout(Duration::from_secs_f64(t.max(0.0)), s.next()).await {
@@ -92,15 +113,15 @@ struct NativeClient {
 
 #[pymethods]
 impl NativeClient {
-    /// Connects (`lazy`: returns at once and connects in the background).
+    /// Starts connecting (`lazy`: completes at once and connects in the background); completes
+    /// with the client.
     #[staticmethod]
-    fn connect(py: Python<'_>, config_json: String, lazy: bool) -> PyResult<Bound<'_, PyAny>> {
+    fn connect(completions: &Completions, config_json: String, lazy: bool) -> PyResult<u64> {
         let config = Config::from_json(&parse(&config_json, "options")?).map_err(err)?;
-        future_into_py(py, async move {
-            let client =
-                if lazy { Client::connect_lazy(config) } else { Client::connect(config).await }.map_err(err)?;
-            Ok(NativeClient { client })
-        })
+        Ok(completions.spawn(async move {
+            let client = if lazy { Client::connect_lazy(config) } else { Client::connect(config).await };
+            client.map_or_else(Done::Err, Done::Client)
+        }))
     }
 
     /// The connection state as JSON.
@@ -123,63 +144,53 @@ impl NativeClient {
         stream(self.client.raw_events())
     }
 
-    /// Starts a conversation.
-    fn start_conversation<'py>(&self, py: Python<'py>, options_json: String) -> PyResult<Bound<'py, PyAny>> {
+    /// Starts a conversation; completes with it.
+    fn start_conversation(&self, completions: &Completions, options_json: String) -> PyResult<u64> {
         let opts = StartOptions::from_json(&parse(&options_json, "options")?).map_err(err)?;
-        let pending = self.client.start_conversation(opts);
-        future_into_py(py, async move {
-            let c = pending.await.map_err(err)?;
-            Ok(NativeConversation { conversation: c })
-        })
+        let pending = {
+            let _rt = runtime().enter();
+            self.client.start_conversation(opts)
+        };
+        Ok(completions.spawn(async move { pending.await.map_or_else(Done::Err, Done::Conversation) }))
     }
 
     /// A handle to an existing conversation.
     fn conversation(&self, conversation_id: &str) -> PyResult<NativeConversation> {
-        let _rt = get_runtime().enter();
+        let _rt = runtime().enter();
         Ok(NativeConversation { conversation: self.client.conversation(conversation_id).map_err(err)? })
     }
 
-    /// Lists a user's conversations; resolves to JSON.
-    fn list_conversations<'py>(&self, py: Python<'py>, options_json: String) -> PyResult<Bound<'py, PyAny>> {
+    /// Lists a user's conversations; completes with JSON.
+    fn list_conversations(&self, completions: &Completions, options_json: String) -> PyResult<u64> {
         let opts = ListOptions::from_json(&parse(&options_json, "options")?).map_err(err)?;
-        let pending = self.client.list_conversations(opts);
-        future_into_py(py, async move { Ok(pending.await.map_err(err)?.to_json().to_string()) })
+        Ok(completions.spawn_str(self.client.list_conversations(opts).map(|l| l.to_json().to_string())))
     }
 
     /// Deletes all of a user's conversations.
-    fn delete_user_conversations<'py>(
-        &self,
-        py: Python<'py>,
-        user_id: String,
-        hard: bool,
-    ) -> PyResult<Bound<'py, PyAny>> {
+    fn delete_user_conversations(&self, completions: &Completions, user_id: String, hard: bool) -> u64 {
         let mode = if hard { DeleteMode::Hard } else { DeleteMode::Soft };
-        let pending = self.client.delete_user_conversations(&user_id, mode);
-        future_into_py(py, async move { pending.await.map_err(err) })
+        completions.spawn_unit(self.client.delete_user_conversations(&user_id, mode))
     }
 
-    /// Sends any event; with a reply type, resolves to the reply's JSON.
-    #[pyo3(signature = (event_type, payload_json, reply_event_type=None, conversation_id=None))]
-    fn send_raw<'py>(
+    /// Sends any event; with a reply type, completes with the reply's JSON (else None).
+    #[pyo3(signature = (completions, event_type, payload_json, reply_event_type=None, conversation_id=None))]
+    fn send_raw(
         &self,
-        py: Python<'py>,
+        completions: &Completions,
         event_type: String,
         payload_json: String,
         reply_event_type: Option<String>,
         conversation_id: Option<String>,
-    ) -> PyResult<Bound<'py, PyAny>> {
+    ) -> PyResult<u64> {
         let payload = parse(&payload_json, "payload")?;
         let pending = match reply_event_type {
-            None => {
-                let p = self.client.send_raw(&event_type, payload);
-                p.map(|()| None)
-            }
-            Some(r) => {
-                let p = self.client.request_raw(&event_type, payload, &r, conversation_id.as_deref());
-                p.map(|reply| Some(reply.to_json().to_string()))
-            }
+            None => self.client.send_raw(&event_type, payload).map(|()| None),
+            Some(r) => self
+                .client
+                .request_raw(&event_type, payload, &r, conversation_id.as_deref())
+                .map(|reply| Some(reply.to_json().to_string())),
         };
-        future_into_py(py, async move { pending.await.map_err(err) })
+        Ok(completions.spawn(async move { pending.await.map_or_else(Done::Err, Done::OptStr) }))
     }
 
     /// Connects again, or retries at once.
@@ -188,11 +199,11 @@ impl NativeClient {
     }
 
     /// Closes gracefully.
-    fn close<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+    fn close(&self, completions: &Completions) -> u64 {
         let client = self.client.clone();
-        future_into_py(py, async move {
+        completions.spawn(async move {
             client.close().await;
-            Ok(())
+            Done::Unit
         })
     }
 }
@@ -201,18 +212,6 @@ impl NativeClient {
 #[pyclass(frozen)]
 struct NativeConversation {
     conversation: Conversation,
-}
-
-impl NativeConversation {
-    /// Resolves an awaitable with the outcome of `fut`, a call the core has already submitted
-    /// (so calls reach the hub in the order Python made them).
-    fn run<'py, T, F>(&self, py: Python<'py>, fut: F) -> PyResult<Bound<'py, PyAny>>
-    where
-        F: std::future::Future<Output = Result<T, Error>> + Send + 'static,
-        T: for<'a> IntoPyObject<'a> + Send + 'static,
-    {
-        future_into_py(py, async move { fut.await.map_err(err) })
-    }
 }
 
 #[pymethods]
@@ -228,26 +227,21 @@ impl NativeConversation {
         stream(self.conversation.events())
     }
 
-    /// Sends a message; resolves to its client_msg_id.
-    #[pyo3(signature = (text=None, files_json=None))]
-    fn send_message<'py>(
+    /// Sends a message; completes with its client_msg_id.
+    #[pyo3(signature = (completions, text=None, files_json=None))]
+    fn send_message(
         &self,
-        py: Python<'py>,
+        completions: &Completions,
         text: Option<String>,
         files_json: Option<String>,
-    ) -> PyResult<Bound<'py, PyAny>> {
+    ) -> PyResult<u64> {
         let msg = message(text, files_json.as_deref())?;
-        self.run(py, self.conversation.send_message(msg))
+        Ok(completions.spawn_str(self.conversation.send_message(msg)))
     }
 
     /// Sets metadata.
-    #[pyo3(signature = (metadata_json, target=None))]
-    fn set_metadata<'py>(
-        &self,
-        py: Python<'py>,
-        metadata_json: String,
-        target: Option<String>,
-    ) -> PyResult<Bound<'py, PyAny>> {
+    #[pyo3(signature = (completions, metadata_json, target=None))]
+    fn set_metadata(&self, completions: &Completions, metadata_json: String, target: Option<String>) -> PyResult<u64> {
         let md = parse(&metadata_json, "metadata")?;
         let target = match target {
             None => None,
@@ -255,67 +249,82 @@ impl NativeConversation {
                 MetadataTarget::parse(&t).ok_or_else(|| invalid("target must be default, bot, live or bot_live"))?,
             ),
         };
-        self.run(py, self.conversation.set_metadata(md, target))
+        Ok(completions.spawn_unit(self.conversation.set_metadata(md, target)))
     }
 
     /// Sets private metadata.
-    fn set_private_metadata<'py>(&self, py: Python<'py>, private_json: String) -> PyResult<Bound<'py, PyAny>> {
+    fn set_private_metadata(&self, completions: &Completions, private_json: String) -> PyResult<u64> {
         let v = parse(&private_json, "private metadata")?;
-        self.run(py, self.conversation.set_private_metadata(v))
+        Ok(completions.spawn_unit(self.conversation.set_private_metadata(v)))
     }
 
     /// Sets the files' time to live.
-    fn set_time_to_live<'py>(&self, py: Python<'py>, days: u32) -> PyResult<Bound<'py, PyAny>> {
-        self.run(py, self.conversation.set_time_to_live(days))
+    fn set_time_to_live(&self, completions: &Completions, days: u32) -> u64 {
+        completions.spawn_unit(self.conversation.set_time_to_live(days))
     }
 
-    /// Resolves to the metadata JSON.
-    fn get_metadata<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        self.run(py, self.conversation.get_metadata().map(|v| v.to_string()))
+    /// Completes with the metadata JSON.
+    fn get_metadata(&self, completions: &Completions) -> u64 {
+        completions.spawn_str(self.conversation.get_metadata().map(|v| v.to_string()))
     }
 
     /// Sends an action.
-    #[pyo3(signature = (action_id, data_json, action_type=None))]
-    fn send_action<'py>(
+    #[pyo3(signature = (completions, action_id, data_json, action_type=None))]
+    fn send_action(
         &self,
-        py: Python<'py>,
+        completions: &Completions,
         action_id: String,
         data_json: String,
         action_type: Option<String>,
-    ) -> PyResult<Bound<'py, PyAny>> {
+    ) -> PyResult<u64> {
         let data = parse(&data_json, "data")?;
-        self.run(py, self.conversation.send_action(&action_id, data, action_type.as_deref()))
+        Ok(completions.spawn_unit(self.conversation.send_action(&action_id, data, action_type.as_deref())))
     }
 
     /// Edits a message.
-    #[pyo3(signature = (message_id, text=None, files_json=None))]
-    fn edit_message<'py>(
+    #[pyo3(signature = (completions, message_id, text=None, files_json=None))]
+    fn edit_message(
         &self,
-        py: Python<'py>,
+        completions: &Completions,
         message_id: String,
         text: Option<String>,
         files_json: Option<String>,
-    ) -> PyResult<Bound<'py, PyAny>> {
+    ) -> PyResult<u64> {
         let msg = message(text, files_json.as_deref())?;
-        self.run(py, self.conversation.edit_message(&message_id, msg))
+        Ok(completions.spawn_unit(self.conversation.edit_message(&message_id, msg)))
     }
 
-    /// Resolves to the transcript JSON.
-    fn get_transcript<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        self.run(py, self.conversation.get_transcript().map(|t| t.to_json().to_string()))
+    /// Completes with the transcript JSON.
+    fn get_transcript(&self, completions: &Completions) -> u64 {
+        completions.spawn_str(self.conversation.get_transcript().map(|t| t.to_json().to_string()))
     }
 
     /// Deletes the conversation.
-    fn delete<'py>(&self, py: Python<'py>, hard: bool) -> PyResult<Bound<'py, PyAny>> {
+    fn delete(&self, completions: &Completions, hard: bool) -> u64 {
         let mode = if hard { DeleteMode::Hard } else { DeleteMode::Soft };
-        self.run(py, self.conversation.delete(mode))
+        completions.spawn_unit(self.conversation.delete(mode))
     }
+}
+
+/// A call's outcome as Python objects: `(error_args, None)` or `(None, value)`.
+#[allow(clippy::type_complexity)]
+pub(crate) fn into_py(py: Python<'_>, done: Done) -> PyResult<(Option<(String, String, String)>, Py<PyAny>)> {
+    let value = match done {
+        Done::Err(e) => return Ok((Some(error_args(&e)), py.None())),
+        Done::Unit => py.None(),
+        Done::Str(s) => s.into_pyobject(py)?.into_any().unbind(),
+        Done::OptStr(s) => s.into_pyobject(py)?.into_any().unbind(),
+        Done::Client(client) => Py::new(py, NativeClient { client })?.into_any(),
+        Done::Conversation(conversation) => Py::new(py, NativeConversation { conversation })?.into_any(),
+    };
+    Ok((None, value))
 }
 
 /// The native module.
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("NativeError", m.py().get_type::<NativeError>())?;
+    m.add_class::<Completions>()?;
     m.add_class::<NativeClient>()?;
     m.add_class::<NativeConversation>()?;
     m.add_class::<NativeEventStream>()?;

@@ -503,3 +503,32 @@ except KeyboardInterrupt:
         assert "interrupted" in out, (mode, out, err)
         assert proc.returncode == 0, (mode, err)
         assert time.monotonic() - started < 10, mode
+
+
+def test_the_interpreter_exits_cleanly_whatever_is_left_running(hub: Hub) -> None:
+    """No thread of the library calls into Python, so exiting never races with it: closed,
+    left connected, or with a call still waiting, the process ends with status 0 and says
+    nothing on stderr."""
+    import subprocess
+    import sys
+
+    script = """
+import asyncio, sys, captivate
+async def main(url, key, mode):
+    client = await captivate.connect(key, url=url)
+    conv = await client.start_conversation("bye", start="user-first")
+    conv.on_message(lambda m: None)
+    client.on_state_change(lambda s: None)
+    asyncio.ensure_future(conv.events().next())
+    await conv.send_message("hi")
+    if mode == "pending":
+        asyncio.ensure_future(conv.get_metadata())
+    if mode == "close":
+        await client.close()
+asyncio.run(main(sys.argv[1], sys.argv[2], sys.argv[3]))
+"""
+    for mode in ("close", "open", "pending") * 6:
+        done = subprocess.run(
+            [sys.executable, "-c", script, hub.url, hub.key, mode], capture_output=True, text=True, timeout=30
+        )
+        assert (done.returncode, done.stderr) == (0, ""), mode

@@ -20,7 +20,9 @@ import concurrent.futures
 import inspect
 import json
 import math
+import os
 import threading
+import weakref
 from typing import Any, Awaitable, Callable, Coroutine, Dict, Iterator, List, Optional, Sequence, TypeVar, Union
 
 from . import _native
@@ -197,12 +199,66 @@ def _files(files: Optional[Sequence[Union[File, Dict[str, Any]]]]) -> Optional[s
     return json.dumps(out)
 
 
-async def _call(make: Callable[[], Awaitable[T]]) -> T:
-    """Runs a native call, turning its errors into the library's exceptions."""
+class _LoopCompletions:
+    """The outcomes of the native calls started on one asyncio loop. The library's threads
+    queue them and wake the loop through a pipe; the loop settles its futures on its own
+    thread, so those threads never need the GIL."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.native = _native.Completions()
+        os.set_blocking(self.native.fileno(), False)
+        writer = self.native.writer_fileno()
+        if writer is not None:
+            os.set_blocking(writer, False)
+        self.waiting: Dict[int, "asyncio.Future[Any]"] = {}
+        loop.add_reader(self.native.fileno(), self._drain)
+        weakref.finalize(loop, self.native.close)
+
+    def _drain(self) -> None:
+        try:
+            while os.read(self.native.fileno(), 4096):
+                pass
+        except BlockingIOError:
+            pass
+        for token, error, value in self.native.take():
+            fut = self.waiting.pop(token, None)
+            if fut is None or fut.done():
+                continue
+            if error is None:
+                fut.set_result(value)
+            else:
+                fut.set_exception(translate(error))
+
+
+_LOOPS: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _LoopCompletions]" = weakref.WeakKeyDictionary()
+_LOOPS_LOCK = threading.Lock()
+
+
+def _completions() -> _LoopCompletions:
+    loop = asyncio.get_running_loop()
+    with _LOOPS_LOCK:
+        c = _LOOPS.get(loop)
+        if c is None:
+            c = _LOOPS[loop] = _LoopCompletions(loop)
+    return c
+
+
+async def _call(start: Callable[[_native.Completions], int]) -> Any:
+    """Starts a native call and awaits its outcome, turning its errors into the library's
+    exceptions. Cancelling the awaiting task stops the call."""
+    c = _completions()
     try:
-        return await make()
+        token = start(c.native)
     except _native.NativeError as e:
         raise translate(e.args) from None
+    fut: "asyncio.Future[Any]" = asyncio.get_running_loop().create_future()
+    c.waiting[token] = fut
+    try:
+        return await fut
+    except asyncio.CancelledError:
+        c.waiting.pop(token, None)
+        c.native.cancel(token)
+        raise
 
 
 def _sync_call(make: Callable[[], T]) -> T:
@@ -232,10 +288,9 @@ class EventStream:
     async def next(self, timeout: Optional[float] = None) -> Optional[Event]:
         """The next event; None once the stream has ended (client closed or gone) or after
         ``timeout`` seconds."""
-        try:
-            text = await asyncio.wait_for(self._native.next(), timeout)
-        except asyncio.TimeoutError:
-            return None
+        if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, (int, float))):
+            raise TypeError("timeout must be a number of seconds")
+        text = await _call(lambda c: self._native.next(c, timeout))
         return None if text is None else event_from_json(json.loads(text))
 
 
@@ -306,7 +361,8 @@ class Conversation:
         f = _files(files)
         if text is None and f is None:
             raise InvalidArgument("a message needs text or files")
-        return await _call(lambda: self._native.send_message(text, f))
+        msg_id: str = await _call(lambda c: self._native.send_message(c, text, f))
+        return msg_id
 
     async def set_metadata(self, metadata: Dict[str, Any], *, target: Optional[str] = None) -> None:
         """Sets metadata (a dict) for ``target``: None, ``"default"``, ``"bot"``, ``"live"`` or
@@ -315,12 +371,12 @@ class Conversation:
         if md is None:
             raise TypeError("metadata must be a dict, not None")
         _str(target, "target", optional=True)
-        await _call(lambda: self._native.set_metadata(json.dumps(md), target))
+        await _call(lambda c: self._native.set_metadata(c, json.dumps(md), target))
 
     async def set_private_metadata(self, private: JSON) -> None:
         """Sets private metadata (for back-ends only; stored under the key ``private``)."""
         text = _dumps(private, "private")
-        await _call(lambda: self._native.set_private_metadata(text))
+        await _call(lambda c: self._native.set_private_metadata(c, text))
 
     async def set_time_to_live(self, days: int) -> None:
         """Sets how long the conversation's files are kept: 1, 7, 30 or 90 days."""
@@ -328,11 +384,11 @@ class Conversation:
             raise TypeError(f"days must be an int, not {type(days).__name__}")
         if days not in (1, 7, 30, 90):
             raise InvalidArgument(f"time to live must be 1, 7, 30 or 90 days, not {days}")
-        await _call(lambda: self._native.set_time_to_live(days))
+        await _call(lambda c: self._native.set_time_to_live(c, days))
 
     async def get_metadata(self) -> Dict[str, Any]:
         """The conversation's metadata (private metadata under ``private``)."""
-        text = await _call(lambda: self._native.get_metadata())
+        text = await _call(lambda c: self._native.get_metadata(c))
         v = json.loads(text)
         return v if isinstance(v, dict) else {}
 
@@ -341,7 +397,7 @@ class Conversation:
         _str(action_id, "action_id")
         _str(type, "type", optional=True)
         payload = _dumps({} if data is None else data, "data")
-        await _call(lambda: self._native.send_action(action_id, payload, type))
+        await _call(lambda c: self._native.send_action(c, action_id, payload, type))
 
     async def edit_message(
         self, message_id: str, text: Optional[str] = None, *, files: Optional[Sequence[Union[File, Dict[str, Any]]]] = None
@@ -350,16 +406,16 @@ class Conversation:
         _str(message_id, "message_id")
         _str(text, "text", optional=True)
         f = _files(files)
-        await _call(lambda: self._native.edit_message(message_id, text, f))
+        await _call(lambda c: self._native.edit_message(c, message_id, text, f))
 
     async def get_transcript(self) -> Transcript:
         """The conversation's transcript."""
-        text = await _call(lambda: self._native.get_transcript())
+        text = await _call(lambda c: self._native.get_transcript(c))
         return Transcript.from_json(json.loads(text))
 
     async def delete(self, *, hard: bool = False) -> None:
         """Deletes the conversation (soft by default)."""
-        await _call(lambda: self._native.delete(bool(hard)))
+        await _call(lambda c: self._native.delete(c, bool(hard)))
 
     def on_event(self, fn: Callable[[Event], Any]) -> Callable[[], None]:
         """Calls ``fn`` (a function or coroutine function) for every event of this conversation,
@@ -452,7 +508,7 @@ class Client:
             "start": start,
         }
         text = _dumps(options, "private_metadata")
-        native = await _call(lambda: self._native.start_conversation(text))
+        native = await _call(lambda c: self._native.start_conversation(c, text))
         return Conversation(self, native)
 
     def conversation(self, conversation_id: str) -> Conversation:
@@ -486,19 +542,19 @@ class Client:
             "limit": limit,
             "api_keys": None if api_keys is None else list(api_keys),
         }
-        text = await _call(lambda: self._native.list_conversations(json.dumps(options)))
+        text = await _call(lambda c: self._native.list_conversations(c, json.dumps(options)))
         return ConversationList.from_json(json.loads(text))
 
     async def delete_user_conversations(self, user_id: str, *, hard: bool = False) -> None:
         """Deletes all of a user's conversations (soft by default)."""
         _str(user_id, "user_id")
-        await _call(lambda: self._native.delete_user_conversations(user_id, bool(hard)))
+        await _call(lambda c: self._native.delete_user_conversations(c, user_id, bool(hard)))
 
     async def send_raw(self, event_type: str, payload: JSON = None) -> None:
         """The escape hatch: sends any event type with any payload."""
         _str(event_type, "event_type")
         text = _dumps({} if payload is None else payload, "payload")
-        await _call(lambda: self._native.send_raw(event_type, text))
+        await _call(lambda c: self._native.send_raw(c, event_type, text))
 
     async def request_raw(
         self, event_type: str, payload: JSON, reply_event_type: str, conversation_id: Optional[str] = None
@@ -509,7 +565,7 @@ class Client:
         _str(reply_event_type, "reply_event_type")
         _str(conversation_id, "conversation_id", optional=True)
         text = _dumps({} if payload is None else payload, "payload")
-        reply = await _call(lambda: self._native.send_raw(event_type, text, reply_event_type, conversation_id))
+        reply = await _call(lambda c: self._native.send_raw(c, event_type, text, reply_event_type, conversation_id))
         return event_from_json(json.loads(reply or "{}"))
 
     def reconnect(self) -> None:
@@ -519,7 +575,7 @@ class Client:
 
     async def close(self) -> None:
         """Closes gracefully (close code 1000); waiting calls fail with ``Closed``."""
-        await _call(lambda: self._native.close())
+        await _call(lambda c: self._native.close(c))
 
 
 async def connect(
@@ -595,7 +651,7 @@ async def connect(
         "catch_up": bool(catch_up),
     }
     text = _dumps(options, "options")
-    native = await _call(lambda: _native.NativeClient.connect(text, bool(lazy)))
+    native = await _call(lambda c: _native.NativeClient.connect(c, text, bool(lazy)))
     return Client(native)
 
 
