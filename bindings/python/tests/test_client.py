@@ -532,3 +532,27 @@ asyncio.run(main(sys.argv[1], sys.argv[2], sys.argv[3]))
             [sys.executable, "-c", script, hub.url, hub.key, mode], capture_output=True, text=True, timeout=30
         )
         assert (done.returncode, done.stderr) == (0, ""), mode
+
+
+def test_giving_up_on_an_event_loses_none(hub: Hub) -> None:
+    async def main() -> None:
+        async with await client_for(hub) as client:
+            conv = await client.start_conversation("patient", start="user-first")
+            events = conv.events()
+            got: List[str] = []
+            for i in range(20):
+                await conv.send_message(f"n{i}")
+                # Give up on waits again and again, some right when the echo comes in.
+                deadline = time.monotonic() + 10
+                while True:
+                    assert time.monotonic() < deadline, f"the echo of n{i} was lost"
+                    try:
+                        e = await asyncio.wait_for(events.__anext__(), 0.001)
+                    except asyncio.TimeoutError:
+                        continue
+                    if isinstance(e, captivate.BotMessage) and (e.text or "").startswith("You said"):
+                        got.append(e.text or "")
+                        break
+            assert got == [f"You said: n{i}" for i in range(20)]
+
+    asyncio.run(main())

@@ -275,6 +275,9 @@ class EventStream:
 
     def __init__(self, native: _native.NativeEventStream) -> None:
         self._native = native
+        # The wait for the next event outlives a caller that gives up (a timeout, a cancelled
+        # task), so that the event it brings is kept for the next call instead of lost.
+        self._inflight: "Optional[asyncio.Future[Any]]" = None
 
     def __aiter__(self) -> "EventStream":
         return self
@@ -287,10 +290,18 @@ class EventStream:
 
     async def next(self, timeout: Optional[float] = None) -> Optional[Event]:
         """The next event; None once the stream has ended (client closed or gone) or after
-        ``timeout`` seconds."""
+        ``timeout`` seconds. Giving up on it (a timeout, or cancelling the awaiting task, e.g.
+        with ``asyncio.wait_for``) loses no event: the next call gets it."""
         if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, (int, float))):
             raise TypeError("timeout must be a number of seconds")
-        text = await _call(lambda c: self._native.next(c, timeout))
+        loop = asyncio.get_running_loop()
+        if self._inflight is None or self._inflight.get_loop() is not loop:
+            self._inflight = loop.create_task(_call(lambda c: self._native.next(c)))
+        try:
+            text = await asyncio.wait_for(asyncio.shield(self._inflight), timeout)
+        except asyncio.TimeoutError:
+            return None
+        self._inflight = None
         return None if text is None else event_from_json(json.loads(text))
 
 
