@@ -177,9 +177,11 @@ describe('errors with a stable code', () => {
     await sim.control('/control/faults', { never_answer: ['conversation_transcript_request'] });
     try {
       const p = cv.getTranscript();
+      // Checked from now on: it may reject before the drop request below has its answer.
+      const checked = rejectsWith(p, ConnectionLostError, 'connection_lost');
       await hubReceived(sim, 'conversation_transcript_request', cv.id);
       await sim.control('/control/drop');
-      await rejectsWith(p, ConnectionLostError, 'connection_lost');
+      await checked;
     } finally {
       await sim.control('/control/faults', {});
       await c.dispose();
@@ -249,9 +251,10 @@ describe('errors with a stable code', () => {
     await sim.control('/control/faults', { never_answer: ['metadata_request'] });
     try {
       const waiting = c.getConversation('during-drop').getMetadata();
+      const checked = rejectsWith(waiting, ConnectionLostError, 'connection_lost');
       await hubReceived(sim, 'metadata_request', 'during-drop');
       await sim.control('/control/drop');
-      await rejectsWith(waiting, ConnectionLostError, 'connection_lost');
+      await checked;
       await failed;
       await rejectsWith(c.getConversation('after-drop').getMetadata(), FailedError, 'failed');
     } finally {
