@@ -504,8 +504,16 @@ async fn socket_per_conversation_gives_each_its_own_socket() {
     wait_for(&mut ea, "a", |e| text_is(e, "You said: to a")).await;
     wait_for(&mut eb, "b", |e| text_is(e, "You said: to b")).await;
     client.close().await;
-    tokio::time::sleep(Duration::from_millis(200)).await;
-    assert_eq!(sim.live_connections(), 0);
+    until("every socket closed", || sim.live_connections() == 0).await;
+}
+
+/// Waits (at most `WAIT`) until `done` holds.
+async fn until(what: &str, done: impl Fn() -> bool) {
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while !done() {
+        assert!(tokio::time::Instant::now() < deadline, "not within {WAIT:?}: {what}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
 }
 
 #[tokio::test]
@@ -517,13 +525,7 @@ async fn dropping_every_handle_closes_the_socket() {
     tokio::time::sleep(Duration::from_millis(200)).await;
     assert_eq!(sim.live_connections(), 1, "the conversation handle keeps it open");
     drop(conv);
-    for _ in 0..50 {
-        if sim.live_connections() == 0 {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    panic!("the socket stayed open");
+    until("the socket closed", || sim.live_connections() == 0).await;
 }
 
 #[tokio::test]
@@ -603,6 +605,7 @@ async fn close_ends_every_stream_and_reconnect_listens_anew() {
         last
     });
     client.close().await;
+    assert_eq!(client.state(), ConnectionState::Closed, "closed as soon as close() returns");
     let last = tokio::time::timeout(WAIT, reader).await.expect("the conversation stream ends").expect("task");
     assert!(last.as_ref().is_some_and(|e| state_is(e, "closed")), "closed is the last event: {last:?}");
     let mut last = None;
@@ -619,6 +622,14 @@ async fn close_ends_every_stream_and_reconnect_listens_anew() {
     client.wait_connected(WAIT).await.unwrap();
     conv.send_message("back").await.unwrap();
     wait_for(&mut conv_events, "echo after reconnect", |e| text_is(e, "You said: back")).await;
+
+    // Closing while disconnected: closed at once too.
+    let mut client_events = client.events();
+    sim.set_faults(Faults { stall: true, ..Faults::default() });
+    sim.drop_connections();
+    wait_for(&mut client_events, "the drop", |e| state_is(e, "disconnected")).await;
+    client.close().await;
+    assert_eq!(client.state(), ConnectionState::Closed);
 }
 
 #[tokio::test]
@@ -671,6 +682,6 @@ async fn thirty_drops_in_a_row_leave_one_socket_and_working_listeners() {
         wait_for(&mut events, "the echo", |e| text_is(e, &format!("You said: {text}"))).await;
         assert_eq!(conv.get_metadata().await.unwrap()["private"], serde_json::Value::Null);
     }
-    assert_eq!(sim.live_connections(), 1, "old sockets are closed");
+    until("old sockets closed", || sim.live_connections() == 1).await;
     assert_eq!(sim.connections_accepted(), 31);
 }

@@ -31,6 +31,19 @@ async def next_of(stream: captivate.EventStream, cls: Type[E], pred: Callable[[E
     raise AssertionError(f"no {cls.__name__} within 10 s")
 
 
+async def hub_received(hub: Hub, event_type: str, conversation_id: str) -> None:
+    """Waits until the hub has read a frame of this type for this conversation."""
+    for _ in range(200):
+        frames = hub.control("/control/received", method="GET")
+        if any(
+            f["event"]["event_type"] == event_type and f["event"]["event_payload"].get("conversation_id") == conversation_id
+            for f in frames
+        ):
+            return
+        await asyncio.sleep(0.025)
+    raise AssertionError(f"the hub never received {event_type} for {conversation_id}")
+
+
 def texts(e: captivate.Message) -> List[str]:
     return [i.text for i in e.items if isinstance(i, captivate.TextItem)]
 
@@ -209,7 +222,7 @@ def test_each_exception_for_real(hub: Hub) -> None:
         slow = await client_for(hub, request_timeout=5)
         slow_conv = slow.conversation(conv.id)
         pending = asyncio.ensure_future(slow_conv.get_transcript())
-        await asyncio.sleep(0.2)
+        await hub_received(hub, "conversation_transcript_request", conv.id)
         hub.control("/control/drop")
         with pytest.raises(captivate.ConnectionLost):
             await pending

@@ -373,10 +373,12 @@ impl Driver {
             }
             Command::NetworkUp => self.engine.network_up(t),
             Command::Close(done) => {
-                self.engine.close(t);
-                if self.engine.state().is_terminal() {
+                // Answered once the snapshot says closed (when the state change is published),
+                // so that `state()` right after `close()` returns is `Closed`.
+                if *self.engine.state() == ConnectionState::Closed {
                     let _ = done.send(());
                 } else {
+                    self.engine.close(t);
                     self.close_waiters.push(done);
                 }
             }
