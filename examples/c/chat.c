@@ -16,11 +16,14 @@
 #include <string.h>
 #include <time.h>
 
-/* What the event callback has seen, for the main thread to wait on. */
+/* Every event the callback has seen (kind and text), for the main thread to wait on. An
+ * answer can arrive before the call that caused it returns, so waits look at everything seen
+ * since a mark taken before the call, not at the latest event only. */
+#define MAX_EVENTS 256
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t changed = PTHREAD_COND_INITIALIZER;
-static char last_kind[64];
-static char last_text[512];
+static char seen_kind[MAX_EVENTS][32];
+static char seen_text[MAX_EVENTS][512];
 static int events_seen;
 
 static void on_event(void *userdata, const captivate_event *event) {
@@ -67,25 +70,36 @@ static void on_event(void *userdata, const captivate_event *event) {
     }
     fflush(stdout);
     pthread_mutex_lock(&lock);
-    snprintf(last_kind, sizeof last_kind, "%s", kind);
-    snprintf(last_text, sizeof last_text, "%s", text ? text : "");
-    events_seen++;
+    if (events_seen < MAX_EVENTS) {
+        snprintf(seen_kind[events_seen], sizeof seen_kind[0], "%s", kind);
+        snprintf(seen_text[events_seen], sizeof seen_text[0], "%s", text ? text : "");
+        events_seen++;
+    }
     pthread_cond_broadcast(&changed);
     pthread_mutex_unlock(&lock);
 }
 
-/* Waits (10 s at most) for an event of `kind` whose text contains `needle` (NULL: any). */
-static int wait_for(const char *kind, const char *needle) {
+/* How many events have been seen so far: a mark to wait from. */
+static int mark(void) {
+    pthread_mutex_lock(&lock);
+    int n = events_seen;
+    pthread_mutex_unlock(&lock);
+    return n;
+}
+
+/* Waits (10 s at most) for an event of `kind` whose text contains `needle` (NULL: any), among
+ * those seen since `from`. */
+static int wait_for(int from, const char *kind, const char *needle) {
     struct timespec deadline;
     clock_gettime(CLOCK_REALTIME, &deadline);
     deadline.tv_sec += 10;
     pthread_mutex_lock(&lock);
-    int seen = events_seen;
-    for (;;) {
-        if (events_seen != seen) {
-            seen = events_seen;
-            if (strcmp(last_kind, kind) == 0 && (!needle || strstr(last_text, needle))) break;
-            continue;
+    for (int i = from;;) {
+        for (; i < events_seen; i++) {
+            if (strcmp(seen_kind[i], kind) == 0 && (!needle || strstr(seen_text[i], needle))) {
+                pthread_mutex_unlock(&lock);
+                return 1;
+            }
         }
         if (pthread_cond_timedwait(&changed, &lock, &deadline) == ETIMEDOUT) {
             pthread_mutex_unlock(&lock);
@@ -93,8 +107,6 @@ static int wait_for(const char *kind, const char *needle) {
             return 0;
         }
     }
-    pthread_mutex_unlock(&lock);
-    return 1;
 }
 
 static int check(captivate_result r, const char *what) {
@@ -131,6 +143,7 @@ int main(void) {
     captivate_options_free(options);
     if (!ok) return 1;
 
+    int m = mark();
     ok = check(captivate_client_start_conversation(
                    client, "demo-user",
                    "{\"user_basic_info\": {\"firstName\": \"Ada\", \"email\": \"ada@example.com\"},"
@@ -139,18 +152,22 @@ int main(void) {
                "start");
     if (ok) {
         printf("  conversation %s\n", conversation);
-        ok = wait_for("bot_message", "Captivate Bot");
+        ok = wait_for(m, "bot_message", "Captivate Bot");
     }
-    ok = ok && say(client, conversation, "Hello there!") && wait_for("bot_message", "You said");
+    m = mark();
+    ok = ok && say(client, conversation, "Hello there!") && wait_for(m, "bot_message", "You said");
+    m = mark();
     if (ok) {
         printf("  you   > (chooses [Chat to Agent])\n");
         char *id = NULL;
         ok = check(captivate_conversation_send_message(client, conversation, "Chat to Agent", NULL, 0, &id), "send");
         captivate_string_free(id);
     }
-    ok = ok && wait_for("livechat_message", NULL);
-    ok = ok && say(client, conversation, "My order #1234 has not arrived.") && wait_for("livechat_message", "Sam here");
-    ok = ok && say(client, conversation, "bye") && wait_for("conversation_update", NULL);
+    ok = ok && wait_for(m, "livechat_message", NULL);
+    m = mark();
+    ok = ok && say(client, conversation, "My order #1234 has not arrived.") && wait_for(m, "livechat_message", "Sam here");
+    m = mark();
+    ok = ok && say(client, conversation, "bye") && wait_for(m, "conversation_update", NULL);
     ok = ok && check(captivate_conversation_set_metadata(client, conversation, "{\"plan\": \"gold\"}", NULL, 0), "metadata");
     ok = ok && check(captivate_conversation_set_private_metadata(client, conversation, "{\"crm_id\": \"C-981\"}", 0), "private");
     ok = ok && check(captivate_conversation_set_time_to_live(client, conversation, 30, 0), "ttl");

@@ -72,8 +72,7 @@ typedef struct {
     pthread_cond_t changed;
     int events;
     int bot_messages, livechat_messages, states, connected_states, closed_states;
-    char last_kind[64];
-    char last_text[256];
+    char all_text[16384]; /* the start of every text seen, one per line (for wait_text) */
     char last_conversation[128];
     int frees;
     /* re-entrancy results */
@@ -151,8 +150,10 @@ static void on_event(void *userdata, const captivate_event *event) {
         if (cur && strstr(cur, "\"state\":\"connected\"")) r->connected_states++;
         if (cur && strstr(cur, "\"state\":\"closed\"")) r->closed_states++;
     }
-    snprintf(r->last_kind, sizeof r->last_kind, "%s", kind);
-    snprintf(r->last_text, sizeof r->last_text, "%s", text ? text : "");
+    size_t used = strlen(r->all_text);
+    if (text && used + 300 < sizeof r->all_text) {
+        snprintf(r->all_text + used, sizeof r->all_text - used, "%.256s\n", text);
+    }
     snprintf(r->last_conversation, sizeof r->last_conversation, "%s", conv ? conv : "");
     pthread_cond_broadcast(&r->changed);
     pthread_mutex_unlock(&r->lock);
@@ -182,7 +183,7 @@ static int wait_text(recorder *r, const char *needle) {
     deadline.tv_sec += 10;
     pthread_mutex_lock(&r->lock);
     int ok = 1;
-    while (!strstr(r->last_text, needle)) {
+    while (!strstr(r->all_text, needle)) {
         if (pthread_cond_timedwait(&r->changed, &r->lock, &deadline) == ETIMEDOUT) {
             ok = 0;
             break;
