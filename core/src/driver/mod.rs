@@ -396,7 +396,10 @@ impl Driver {
                 self.engine.cancel(id);
             }
             Command::Attach(id) => self.engine.attach(&id),
-            Command::Subscribe(Scope::Raw, tx) => self.raw_subs.push(tx),
+            Command::Subscribe(Scope::Raw, tx) => {
+                self.raw_subs.push(tx);
+                self.engine.set_raw_frames(true);
+            }
             Command::Subscribe(scope, tx) => {
                 let slot = self.slots.entry(scope).or_default();
                 if slot.dropped > 0 {
@@ -519,6 +522,7 @@ impl Driver {
                         slot.subs.clear();
                     }
                     self.raw_subs.clear();
+                    self.engine.set_raw_frames(false);
                 }
                 if current.is_terminal() {
                     self.drop_transport();
@@ -537,8 +541,13 @@ impl Driver {
             },
             Output::Frame(inbound) => {
                 self.raw_subs.retain(|s| !s.is_closed());
-                for s in &self.raw_subs {
-                    let _ = s.send(Event::Hub(inbound.clone()));
+                if let Some((last, rest)) = self.raw_subs.split_last() {
+                    for s in rest {
+                        let _ = s.send(Event::Hub(inbound.clone()));
+                    }
+                    let _ = last.send(Event::Hub(inbound));
+                } else {
+                    self.engine.set_raw_frames(false);
                 }
             }
             Output::Complete { id, result } => {

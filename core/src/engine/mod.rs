@@ -151,7 +151,8 @@ pub enum Output {
         /// To whom.
         route: Route,
     },
-    /// Every decoded hub frame, for listeners of all raw events.
+    /// Every decoded hub frame, for listeners of all raw events (only while
+    /// [`Engine::set_raw_frames`] asks for them).
     Frame(Inbound),
     /// A request completed.
     Complete {
@@ -272,11 +273,12 @@ pub struct Engine {
     /// Conversations whose events are held back to keep them in order.
     holds: HashMap<String, Hold>,
     next_fetch: u64,
-    /// Conversations whose catch-up waits for its turn, and how many are in flight.
+    /// Conversations whose catch-up waits for its turn.
     catch_ups_waiting: VecDeque<String>,
-    catch_ups_in_flight: usize,
     /// The time of the latest call, for work started from a completion.
     now: Instant,
+    /// Whether every frame is also output as [`Output::Frame`].
+    raw_frames: bool,
     /// Per conversation, the `event_id` of the last bot or agent message delivered: where its
     /// catch-up starts in the transcript.
     last_message: HashMap<String, String>,
@@ -322,8 +324,8 @@ impl Engine {
             holds: HashMap::new(),
             next_fetch: 1,
             catch_ups_waiting: VecDeque::new(),
-            catch_ups_in_flight: 0,
             now,
+            raw_frames: false,
             last_message: HashMap::new(),
             started_here: HashSet::new(),
             next_internal: INTERNAL,
@@ -486,12 +488,17 @@ impl Engine {
         self.next_catch_ups();
     }
 
+    /// How many catch-up transcript requests are out now.
+    fn catch_ups_in_flight(&self) -> usize {
+        self.holds.values().filter(|h| h.catch_up.is_some_and(|c| c.request.is_some())).count()
+    }
+
     /// Sends the transcript requests of waiting catch-ups, up to the limit in flight; when
     /// not connected any more, the waiting ones are given up (their held events go out).
     fn next_catch_ups(&mut self) {
         let connected = self.transport_open && matches!(self.state, ConnectionState::Connected { .. });
         while let Some(id) = self.catch_ups_waiting.front().cloned() {
-            if connected && self.catch_ups_in_flight >= MAX_CATCH_UPS_IN_FLIGHT {
+            if connected && self.catch_ups_in_flight() >= MAX_CATCH_UPS_IN_FLIGHT {
                 return;
             }
             self.catch_ups_waiting.pop_front();
@@ -506,7 +513,6 @@ impl Engine {
             let request = self.next_internal;
             self.next_internal += 1;
             cu.request = Some(request);
-            self.catch_ups_in_flight += 1;
             let matcher = ReplyMatch {
                 event_type: "conversation_transcript".into(),
                 conversation_id: Some(id.clone()),
@@ -535,7 +541,6 @@ impl Engine {
         else {
             return;
         };
-        self.catch_ups_in_flight = self.catch_ups_in_flight.saturating_sub(1);
         let Some(mut h) = self.holds.remove(&id) else { return };
         let Some(CatchUp { at, .. }) = h.catch_up.take() else { return };
         match result {
@@ -669,6 +674,12 @@ impl Engine {
             }
             self.set_state(ConnectionState::Closed, Some("closed by the application".into()));
         }
+    }
+
+    /// Whether to output every decoded frame as [`Output::Frame`] (off by default: a copy per
+    /// frame is only worth making while someone listens to raw events).
+    pub fn set_raw_frames(&mut self, on: bool) {
+        self.raw_frames = on;
     }
 
     /// Registers a conversation, so that events naming it are routed to it.
@@ -858,7 +869,9 @@ impl Engine {
                 return;
             }
         };
-        self.outputs.push_back(Output::Frame(inbound.clone()));
+        if self.raw_frames {
+            self.outputs.push_back(Output::Frame(inbound.clone()));
+        }
         if let HubEvent::SocketConnected { socket_id } = &inbound.body {
             let socket_id = socket_id.clone();
             self.socket_connected(socket_id, now);
