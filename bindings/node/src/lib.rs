@@ -5,13 +5,11 @@
 #![deny(unsafe_op_in_unsafe_fn)]
 
 use std::collections::HashMap;
-use std::future::Future;
 use std::sync::{Arc, Mutex};
-use std::task::{Context, Poll, Waker};
 
 use captivate::{
     Client, Config, Conversation, DeleteMode, Error, EventStream, ListOptions, MetadataTarget, OutgoingMessage,
-    StartOptions,
+    Pending, StartOptions,
 };
 use napi::bindgen_prelude::{PromiseRaw, ToNapiValue, within_runtime_if_available};
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
@@ -41,22 +39,13 @@ fn message(text: Option<String>, files_json: Option<String>) -> napi::Result<Out
     OutgoingMessage::from_parts(text, files.as_ref()).map_err(err)
 }
 
-/// Starts a request so that it reaches the client in call order, then resolves a Promise with
-/// its result. The core submits a request when its method is called, and `fut` calls it: polling
-/// `fut` once here, on the JS thread, makes that happen now; the tokio runtime then drives it
-/// to the end. Without this, calls made one after the other without `await` would be started
-/// on whichever runtime thread comes first, and could go out in another order.
-fn ordered<'e, T, F>(env: &'e Env, fut: F) -> napi::Result<PromiseRaw<'e, T>>
+/// A Promise settled by a request the core has already submitted (it submits at the call, so
+/// calls made one after the other without `await` reach the hub in call order).
+fn settle<'e, T>(env: &'e Env, pending: Pending<T>) -> napi::Result<PromiseRaw<'e, T>>
 where
     T: 'static + Send + ToNapiValue,
-    F: 'static + Send + Future<Output = napi::Result<T>>,
 {
-    let mut fut = Box::pin(fut);
-    let mut cx = Context::from_waker(Waker::noop());
-    match within_runtime_if_available(|| fut.as_mut().poll(&mut cx)) {
-        Poll::Ready(result) => env.spawn_future(async move { result }),
-        Poll::Pending => env.spawn_future(fut),
-    }
+    env.spawn_future(async move { pending.await.map_err(err) })
 }
 
 /// The event forwarders of one client: a task per subscription, each holding a thread-safe
@@ -183,11 +172,9 @@ impl NativeClient {
         options_json: String,
     ) -> napi::Result<PromiseRaw<'e, NativeConversation>> {
         let opts = StartOptions::from_json(&parse(&options_json, "options")?).map_err(err)?;
-        let (client, subs) = (self.client.clone(), self.subs.clone());
-        ordered(env, async move {
-            let conversation = client.start_conversation(opts).await.map_err(err)?;
-            Ok(NativeConversation { conversation, subs })
-        })
+        let subs = self.subs.clone();
+        let pending = within_runtime_if_available(|| self.client.start_conversation(opts));
+        settle(env, pending.map(|conversation| NativeConversation { conversation, subs }))
     }
 
     /// A handle to an existing conversation.
@@ -201,8 +188,8 @@ impl NativeClient {
     #[napi(ts_return_type = "Promise<string>")]
     pub fn list_conversations<'e>(&self, env: &'e Env, options_json: String) -> napi::Result<PromiseRaw<'e, String>> {
         let opts = ListOptions::from_json(&parse(&options_json, "options")?).map_err(err)?;
-        let client = self.client.clone();
-        ordered(env, async move { Ok(client.list_conversations(opts).await.map_err(err)?.to_json().to_string()) })
+        let pending = within_runtime_if_available(|| self.client.list_conversations(opts));
+        settle(env, pending.map(|list| list.to_json().to_string()))
     }
 
     /// Deletes all of a user's conversations.
@@ -214,8 +201,7 @@ impl NativeClient {
         hard: bool,
     ) -> napi::Result<PromiseRaw<'e, ()>> {
         let mode = if hard { DeleteMode::Hard } else { DeleteMode::Soft };
-        let client = self.client.clone();
-        ordered(env, async move { client.delete_user_conversations(&user_id, mode).await.map_err(err) })
+        settle(env, within_runtime_if_available(|| self.client.delete_user_conversations(&user_id, mode)))
     }
 
     /// Sends any event; with a reply type, resolves to the reply's JSON.
@@ -229,20 +215,14 @@ impl NativeClient {
         conversation_id: Option<String>,
     ) -> napi::Result<PromiseRaw<'e, Option<String>>> {
         let payload = parse(&payload_json, "payload")?;
-        let client = self.client.clone();
-        ordered(env, async move {
-            match reply_event_type {
-                None => {
-                    client.send_raw(&event_type, payload).await.map_err(err)?;
-                    Ok(None)
-                }
-                Some(r) => {
-                    let reply =
-                        client.request_raw(&event_type, payload, &r, conversation_id.as_deref()).await.map_err(err)?;
-                    Ok(Some(reply.to_json().to_string()))
-                }
-            }
-        })
+        let pending = within_runtime_if_available(|| match reply_event_type {
+            None => self.client.send_raw(&event_type, payload).map(|()| None),
+            Some(r) => self
+                .client
+                .request_raw(&event_type, payload, &r, conversation_id.as_deref())
+                .map(|reply| Some(reply.to_json().to_string())),
+        });
+        settle(env, pending)
     }
 
     /// Connects again, or retries at once.
@@ -293,8 +273,7 @@ impl NativeConversation {
         files_json: Option<String>,
     ) -> napi::Result<PromiseRaw<'e, String>> {
         let m = message(text, files_json)?;
-        let c = self.conversation.clone();
-        ordered(env, async move { c.send_message(m).await.map_err(err) })
+        settle(env, within_runtime_if_available(|| self.conversation.send_message(m)))
     }
 
     /// Sets metadata.
@@ -312,30 +291,27 @@ impl NativeConversation {
                 MetadataTarget::parse(&t).ok_or_else(|| invalid("target must be default, bot, live or bot_live"))?,
             ),
         };
-        let c = self.conversation.clone();
-        ordered(env, async move { c.set_metadata(md, target).await.map_err(err) })
+        settle(env, within_runtime_if_available(|| self.conversation.set_metadata(md, target)))
     }
 
     /// Sets private metadata.
     #[napi(ts_return_type = "Promise<void>")]
     pub fn set_private_metadata<'e>(&self, env: &'e Env, private_json: String) -> napi::Result<PromiseRaw<'e, ()>> {
         let v = parse(&private_json, "private metadata")?;
-        let c = self.conversation.clone();
-        ordered(env, async move { c.set_private_metadata(v).await.map_err(err) })
+        settle(env, within_runtime_if_available(|| self.conversation.set_private_metadata(v)))
     }
 
     /// Sets the files' time to live.
     #[napi(ts_return_type = "Promise<void>")]
     pub fn set_time_to_live<'e>(&self, env: &'e Env, days: u32) -> napi::Result<PromiseRaw<'e, ()>> {
-        let c = self.conversation.clone();
-        ordered(env, async move { c.set_time_to_live(days).await.map_err(err) })
+        settle(env, within_runtime_if_available(|| self.conversation.set_time_to_live(days)))
     }
 
     /// Resolves to the metadata JSON.
     #[napi(ts_return_type = "Promise<string>")]
     pub fn get_metadata<'e>(&self, env: &'e Env) -> napi::Result<PromiseRaw<'e, String>> {
-        let c = self.conversation.clone();
-        ordered(env, async move { Ok(c.get_metadata().await.map_err(err)?.to_string()) })
+        let pending = within_runtime_if_available(|| self.conversation.get_metadata());
+        settle(env, pending.map(|metadata| metadata.to_string()))
     }
 
     /// Sends an action.
@@ -348,8 +324,10 @@ impl NativeConversation {
         action_type: Option<String>,
     ) -> napi::Result<PromiseRaw<'e, ()>> {
         let data = parse(&data_json, "data")?;
-        let c = self.conversation.clone();
-        ordered(env, async move { c.send_action(&action_id, data, action_type.as_deref()).await.map_err(err) })
+        settle(
+            env,
+            within_runtime_if_available(|| self.conversation.send_action(&action_id, data, action_type.as_deref())),
+        )
     }
 
     /// Edits a message.
@@ -362,23 +340,21 @@ impl NativeConversation {
         files_json: Option<String>,
     ) -> napi::Result<PromiseRaw<'e, ()>> {
         let m = message(text, files_json)?;
-        let c = self.conversation.clone();
-        ordered(env, async move { c.edit_message(&message_id, m).await.map_err(err) })
+        settle(env, within_runtime_if_available(|| self.conversation.edit_message(&message_id, m)))
     }
 
     /// Resolves to the transcript JSON.
     #[napi(ts_return_type = "Promise<string>")]
     pub fn get_transcript<'e>(&self, env: &'e Env) -> napi::Result<PromiseRaw<'e, String>> {
-        let c = self.conversation.clone();
-        ordered(env, async move { Ok(c.get_transcript().await.map_err(err)?.to_json().to_string()) })
+        let pending = within_runtime_if_available(|| self.conversation.get_transcript());
+        settle(env, pending.map(|transcript| transcript.to_json().to_string()))
     }
 
     /// Deletes the conversation.
     #[napi(ts_return_type = "Promise<void>")]
     pub fn delete<'e>(&self, env: &'e Env, hard: bool) -> napi::Result<PromiseRaw<'e, ()>> {
         let mode = if hard { DeleteMode::Hard } else { DeleteMode::Soft };
-        let c = self.conversation.clone();
-        ordered(env, async move { c.delete(mode).await.map_err(err) })
+        settle(env, within_runtime_if_available(|| self.conversation.delete(mode)))
     }
 }
 
