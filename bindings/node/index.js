@@ -46,8 +46,8 @@ const ProtocolError = errorClass('ProtocolError', 'protocol');
 const HttpError = errorClass('HttpError', 'http');
 const InternalError = errorClass('InternalError', 'internal');
 
-const ERRORS = {};
-for (const cls of [
+/** The error classes by name (all exported), and by their `code`. */
+const ERROR_CLASSES = {
   InvalidArgumentError,
   RejectedError,
   ConnectError,
@@ -62,7 +62,9 @@ for (const cls of [
   ProtocolError,
   HttpError,
   InternalError,
-]) {
+};
+const ERRORS = {};
+for (const cls of Object.values(ERROR_CLASSES)) {
   ERRORS[cls.code] = cls;
 }
 
@@ -928,20 +930,7 @@ module.exports = {
   CaptivateChatAPI,
   Conversation,
   CaptivateError,
-  InvalidArgumentError,
-  RejectedError,
-  ConnectError,
-  TimeoutError,
-  ConnectionLostError,
-  PossiblyNotDeliveredError,
-  HubError,
-  QueueFullError,
-  ClosedError,
-  FailedError,
-  FrameTooLargeError,
-  ProtocolError,
-  HttpError,
-  InternalError,
+  ...ERROR_CLASSES,
   TIME_TO_LIVE_DAYS: TTL_DAYS,
   version: native.version(),
 };

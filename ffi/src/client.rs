@@ -503,8 +503,7 @@ unsafe fn list_op(e: &Arc<Entry>, user_id: *const c_char, options_json: *const c
     let o = unsafe { opt_object(options_json, "options_json") }?.unwrap_or(json!({}));
     let mut opts = ListOptions::from_json(&o).map_err(|e| Fail::new(captivate_result::InvalidJson, e.to_string()))?;
     opts.user_id = user;
-    let c = e.client.clone();
-    let pending = c.list_conversations(opts);
+    let pending = e.client.list_conversations(opts);
     Ok(Box::pin(async move { Ok(pending.await?.to_json()) }))
 }
 
@@ -558,10 +557,9 @@ pub unsafe extern "C" fn captivate_client_list_conversations_async(
 /// Pointers as in the exported functions.
 unsafe fn delete_user_op(e: &Arc<Entry>, user_id: *const c_char, hard: bool) -> R<Op> {
     // SAFETY: forwarded from the caller.
-    let user = unsafe { arg_str(user_id, "user_id") }?.to_owned();
-    let c = e.client.clone();
+    let user = unsafe { arg_str(user_id, "user_id") }?;
     let mode = if hard { DeleteMode::Hard } else { DeleteMode::Soft };
-    let pending = c.delete_user_conversations(&user, mode);
+    let pending = e.client.delete_user_conversations(user, mode);
     Ok(Box::pin(async move {
         pending.await?;
         Ok(Value::Null)
@@ -617,17 +615,16 @@ unsafe fn raw_op(
     conversation_id: *const c_char,
 ) -> R<Op> {
     // SAFETY: forwarded from the caller.
-    let et = unsafe { arg_str(event_type, "event_type") }?.to_owned();
+    let et = unsafe { arg_str(event_type, "event_type") }?;
     // SAFETY: forwarded from the caller.
     let payload = unsafe { opt_json(payload_json, "payload_json") }?.unwrap_or(json!({}));
     // SAFETY: forwarded from the caller.
-    let reply = unsafe { opt_str(reply_event_type, "reply_event_type") }?.map(str::to_owned);
+    let reply = unsafe { opt_str(reply_event_type, "reply_event_type") }?;
     // SAFETY: forwarded from the caller.
-    let conv = unsafe { opt_str(conversation_id, "conversation_id") }?.map(str::to_owned);
-    let c = e.client.clone();
+    let conv = unsafe { opt_str(conversation_id, "conversation_id") }?;
     let pending = match reply {
-        None => c.send_raw(&et, payload).map(|()| Value::Null),
-        Some(r) => c.request_raw(&et, payload, &r, conv.as_deref()).map(|reply| reply.to_json()),
+        None => e.client.send_raw(et, payload).map(|()| Value::Null),
+        Some(r) => e.client.request_raw(et, payload, r, conv).map(|reply| reply.to_json()),
     };
     Ok(Box::pin(async move { Ok(pending.await?) }))
 }

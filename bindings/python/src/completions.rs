@@ -64,6 +64,18 @@ impl From<String> for Done {
     }
 }
 
+impl From<Option<String>> for Done {
+    fn from(s: Option<String>) -> Done {
+        Done::OptStr(s)
+    }
+}
+
+impl From<Conversation> for Done {
+    fn from(c: Conversation) -> Done {
+        Done::Conversation(c)
+    }
+}
+
 static NEXT_TOKEN: AtomicU64 = AtomicU64::new(1);
 
 #[derive(Default)]
@@ -120,16 +132,6 @@ impl Completions {
     /// Spawns a call whose outcome is a value convertible to [`Done`].
     pub(crate) fn spawn_pending<T: Into<Done> + Send + 'static>(&self, pending: Pending<T>) -> u64 {
         self.spawn(async move { Done::from(pending.await) })
-    }
-
-    /// Spawns a call that completes with a string.
-    pub(crate) fn spawn_str(&self, pending: Pending<String>) -> u64 {
-        self.spawn_pending(pending)
-    }
-
-    /// Spawns a call that completes with nothing.
-    pub(crate) fn spawn_unit(&self, pending: Pending<()>) -> u64 {
-        self.spawn_pending(pending)
     }
 }
 

@@ -151,7 +151,7 @@ impl NativeClient {
             let _rt = runtime().enter();
             self.client.start_conversation(opts)
         };
-        Ok(completions.spawn(async move { pending.await.map_or_else(Done::Err, Done::Conversation) }))
+        Ok(completions.spawn_pending(pending))
     }
 
     /// A handle to an existing conversation.
@@ -163,13 +163,13 @@ impl NativeClient {
     /// Lists a user's conversations; completes with JSON.
     fn list_conversations(&self, completions: &Completions, options_json: String) -> PyResult<u64> {
         let opts = ListOptions::from_json(&parse(&options_json, "options")?).map_err(err)?;
-        Ok(completions.spawn_str(self.client.list_conversations(opts).map(|l| l.to_json().to_string())))
+        Ok(completions.spawn_pending(self.client.list_conversations(opts).map(|l| l.to_json().to_string())))
     }
 
     /// Deletes all of a user's conversations.
     fn delete_user_conversations(&self, completions: &Completions, user_id: String, hard: bool) -> u64 {
         let mode = if hard { DeleteMode::Hard } else { DeleteMode::Soft };
-        completions.spawn_unit(self.client.delete_user_conversations(&user_id, mode))
+        completions.spawn_pending(self.client.delete_user_conversations(&user_id, mode))
     }
 
     /// Sends any event; with a reply type, completes with the reply's JSON (else None).
@@ -190,7 +190,7 @@ impl NativeClient {
                 .request_raw(&event_type, payload, &r, conversation_id.as_deref())
                 .map(|reply| Some(reply.to_json().to_string())),
         };
-        Ok(completions.spawn(async move { pending.await.map_or_else(Done::Err, Done::OptStr) }))
+        Ok(completions.spawn_pending(pending))
     }
 
     /// Connects again, or retries at once.
@@ -236,7 +236,7 @@ impl NativeConversation {
         files_json: Option<String>,
     ) -> PyResult<u64> {
         let msg = message(text, files_json.as_deref())?;
-        Ok(completions.spawn_str(self.conversation.send_message(msg)))
+        Ok(completions.spawn_pending(self.conversation.send_message(msg)))
     }
 
     /// Sets metadata.
@@ -249,23 +249,23 @@ impl NativeConversation {
                 MetadataTarget::parse(&t).ok_or_else(|| invalid("target must be default, bot, live or bot_live"))?,
             ),
         };
-        Ok(completions.spawn_unit(self.conversation.set_metadata(md, target)))
+        Ok(completions.spawn_pending(self.conversation.set_metadata(md, target)))
     }
 
     /// Sets private metadata.
     fn set_private_metadata(&self, completions: &Completions, private_json: String) -> PyResult<u64> {
         let v = parse(&private_json, "private metadata")?;
-        Ok(completions.spawn_unit(self.conversation.set_private_metadata(v)))
+        Ok(completions.spawn_pending(self.conversation.set_private_metadata(v)))
     }
 
     /// Sets the files' time to live.
     fn set_time_to_live(&self, completions: &Completions, days: u32) -> u64 {
-        completions.spawn_unit(self.conversation.set_time_to_live(days))
+        completions.spawn_pending(self.conversation.set_time_to_live(days))
     }
 
     /// Completes with the metadata JSON.
     fn get_metadata(&self, completions: &Completions) -> u64 {
-        completions.spawn_str(self.conversation.get_metadata().map(|v| v.to_string()))
+        completions.spawn_pending(self.conversation.get_metadata().map(|v| v.to_string()))
     }
 
     /// Sends an action.
@@ -278,7 +278,7 @@ impl NativeConversation {
         action_type: Option<String>,
     ) -> PyResult<u64> {
         let data = parse(&data_json, "data")?;
-        Ok(completions.spawn_unit(self.conversation.send_action(&action_id, data, action_type.as_deref())))
+        Ok(completions.spawn_pending(self.conversation.send_action(&action_id, data, action_type.as_deref())))
     }
 
     /// Edits a message.
@@ -291,18 +291,18 @@ impl NativeConversation {
         files_json: Option<String>,
     ) -> PyResult<u64> {
         let msg = message(text, files_json.as_deref())?;
-        Ok(completions.spawn_unit(self.conversation.edit_message(&message_id, msg)))
+        Ok(completions.spawn_pending(self.conversation.edit_message(&message_id, msg)))
     }
 
     /// Completes with the transcript JSON.
     fn get_transcript(&self, completions: &Completions) -> u64 {
-        completions.spawn_str(self.conversation.get_transcript().map(|t| t.to_json().to_string()))
+        completions.spawn_pending(self.conversation.get_transcript().map(|t| t.to_json().to_string()))
     }
 
     /// Deletes the conversation.
     fn delete(&self, completions: &Completions, hard: bool) -> u64 {
         let mode = if hard { DeleteMode::Hard } else { DeleteMode::Soft };
-        completions.spawn_unit(self.conversation.delete(mode))
+        completions.spawn_pending(self.conversation.delete(mode))
     }
 }
 
