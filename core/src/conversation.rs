@@ -18,6 +18,18 @@ pub(crate) fn new_client_msg_id() -> String {
     Uuid::new_v4().to_string()
 }
 
+/// Refuses a message the hub could not take: one with neither text nor files, or with a file
+/// that has no url.
+fn check_message(message: &OutgoingMessage) -> Result<(), Error> {
+    if message.text.is_none() && message.files.is_empty() {
+        return Err(Error::InvalidArgument("a message needs text or files".into()));
+    }
+    if message.files.iter().any(|f| f.url.trim().is_empty()) {
+        return Err(Error::InvalidArgument("every file needs a url".into()));
+    }
+    Ok(())
+}
+
 /// The file time-to-live values the hub accepts, in days.
 pub const TIME_TO_LIVE_DAYS: [u32; 4] = [1, 7, 30, 90];
 
@@ -57,11 +69,8 @@ impl Conversation {
     /// after the write; see [`crate::config::Delivery`].
     pub fn send_message(&self, message: impl Into<OutgoingMessage>) -> Pending<String> {
         let message = message.into();
-        if message.text.is_none() && message.files.is_empty() {
-            return Pending::ready(Err(Error::InvalidArgument("a message needs text or files".into())));
-        }
-        if message.files.iter().any(|f| f.url.trim().is_empty()) {
-            return Pending::ready(Err(Error::InvalidArgument("every file needs a url".into())));
+        if let Err(e) = check_message(&message) {
+            return Pending::ready(Err(e));
         }
         let client_msg_id = new_client_msg_id();
         let frame = protocol::outbound::user_message(&self.id, &client_msg_id, &message);
@@ -136,8 +145,8 @@ impl Conversation {
             return Pending::ready(Err(Error::InvalidArgument("message_id must not be empty".into())));
         }
         let message = message.into();
-        if message.text.is_none() && message.files.is_empty() {
-            return Pending::ready(Err(Error::InvalidArgument("a message needs text or files".into())));
+        if let Err(e) = check_message(&message) {
+            return Pending::ready(Err(e));
         }
         let frame = protocol::outbound::edit_message(&self.id, &new_client_msg_id(), message_id, &message);
         let mut matcher = self.matcher("message_edited_success");

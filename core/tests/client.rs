@@ -538,6 +538,9 @@ async fn invalid_arguments_are_refused_before_anything_is_sent() {
     assert_eq!(conv.set_metadata(json!([1]), None).await.unwrap_err().kind(), ErrorKind::InvalidArgument);
     assert_eq!(conv.send_action("", json!({}), None).await.unwrap_err().kind(), ErrorKind::InvalidArgument);
     assert_eq!(conv.edit_message("", "x").await.unwrap_err().kind(), ErrorKind::InvalidArgument);
+    let no_url = OutgoingMessage { text: None, files: vec![FileRef { url: " ".into(), ..FileRef::default() }] };
+    assert_eq!(conv.send_message(no_url.clone()).await.unwrap_err().kind(), ErrorKind::InvalidArgument);
+    assert_eq!(conv.edit_message("m-1", no_url).await.unwrap_err().kind(), ErrorKind::InvalidArgument);
     assert_eq!(client.list_conversations(ListOptions::new("")).await.unwrap_err().kind(), ErrorKind::InvalidArgument);
     let err = client
         .start_conversation(StartOptions { metadata: Some(json!("no")), ..StartOptions::new("x") })
