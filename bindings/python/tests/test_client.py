@@ -197,6 +197,8 @@ def test_each_exception_for_real(hub: Hub) -> None:
         hub.faults()
         with pytest.raises(captivate.InvalidArgument):
             await conv.set_time_to_live(5)
+        with pytest.raises(captivate.InvalidArgument):
+            await conv.send_message()
         with pytest.raises(TypeError):
             await conv.set_metadata({"when": object()})
         with pytest.raises(TypeError):

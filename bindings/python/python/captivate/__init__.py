@@ -370,8 +370,6 @@ class Conversation:
         read it."""
         _str(text, "text", optional=True)
         f = _files(files)
-        if text is None and f is None:
-            raise InvalidArgument("a message needs text or files")
         msg_id: str = await _call(lambda c: self._native.send_message(c, text, f))
         return msg_id
 
