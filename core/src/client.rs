@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use rustls::ClientConfig;
 use serde_json::Value;
+use tokio::runtime::Handle;
 
 use crate::config::Config;
 use crate::conversation::Conversation;
@@ -30,6 +31,9 @@ pub struct Client {
 
 #[derive(Debug)]
 struct Inner {
+    /// The runtime the client was made on: every socket's driver runs there, whichever thread
+    /// asks for a new one.
+    runtime: Handle,
     link: Arc<Link>,
     config: Arc<Config>,
     tls: Option<Arc<ClientConfig>>,
@@ -57,8 +61,10 @@ impl Client {
         config.validate()?;
         let tls = Some(transport::tls_config(&config)?);
         let config = Arc::new(config);
-        let link = Arc::new(Link::spawn(config.clone(), tls.clone(), connect)?);
-        Ok(Client { inner: Arc::new(Inner { link, config, tls, extra: Mutex::new(Vec::new()) }) })
+        let runtime = Handle::try_current()
+            .map_err(|_| Error::Internal("a tokio runtime is required to create a client".into()))?;
+        let link = Arc::new(Link::spawn(&runtime, config.clone(), tls.clone(), connect)?);
+        Ok(Client { inner: Arc::new(Inner { runtime, link, config, tls, extra: Mutex::new(Vec::new()) }) })
     }
 
     /// The configuration.
@@ -257,7 +263,8 @@ impl Client {
     }
 
     fn new_link(&self, connect: bool) -> Result<Arc<Link>> {
-        let link = Arc::new(Link::spawn(self.inner.config.clone(), self.inner.tls.clone(), connect)?);
+        let link =
+            Arc::new(Link::spawn(&self.inner.runtime, self.inner.config.clone(), self.inner.tls.clone(), connect)?);
         if let Ok(mut extra) = self.inner.extra.lock() {
             extra.push(Arc::downgrade(&link));
         }

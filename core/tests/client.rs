@@ -503,6 +503,11 @@ async fn socket_per_conversation_gives_each_its_own_socket() {
     b.send_message("to b").await.unwrap();
     wait_for(&mut ea, "a", |e| text_is(e, "You said: to a")).await;
     wait_for(&mut eb, "b", |e| text_is(e, "You said: to b")).await;
+    // A handle by id, asked for on a thread outside the runtime, gets its socket too.
+    let other = client.clone();
+    let c = std::thread::spawn(move || other.conversation("conv-elsewhere")).join().unwrap().unwrap();
+    until("a socket for the handle by id", || sim.live_connections() == 4).await;
+    drop(c);
     client.close().await;
     until("every socket closed", || sim.live_connections() == 0).await;
 }

@@ -15,6 +15,7 @@ use futures_util::SinkExt;
 use futures_util::stream::{SplitStream, StreamExt};
 use rustls::ClientConfig;
 use serde_json::Value;
+use tokio::runtime::Handle;
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
 use tokio_tungstenite::tungstenite::Message;
@@ -97,8 +98,13 @@ impl Drop for Submitted {
 }
 
 impl Link {
-    /// Spawns a driver on the current tokio runtime; it starts connecting when `connect`.
-    pub(crate) fn spawn(config: Arc<Config>, tls: Option<Arc<ClientConfig>>, connect: bool) -> Result<Link> {
+    /// Spawns a driver on `runtime`; it starts connecting when `connect`.
+    pub(crate) fn spawn(
+        runtime: &Handle,
+        config: Arc<Config>,
+        tls: Option<Arc<ClientConfig>>,
+        connect: bool,
+    ) -> Result<Link> {
         let url = config.connect_url()?;
         let (cmd_tx, cmd_rx) = mpsc::unbounded_channel();
         let (io_tx, io_rx) = mpsc::unbounded_channel();
@@ -128,9 +134,7 @@ impl Link {
             cmd_tx.send(Command::Connect).map_err(|_| Error::Closed)?;
         }
         let connects_sent = AtomicU64::new(u64::from(connect));
-        let handle = tokio::runtime::Handle::try_current()
-            .map_err(|_| Error::Internal("a tokio runtime is required to create a client".into()))?;
-        handle.spawn(driver.run());
+        runtime.spawn(driver.run());
         Ok(Link { cmd: cmd_tx, snapshot: snap_rx, next_id: AtomicU64::new(1), connects_sent, config })
     }
 
