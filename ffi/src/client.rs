@@ -127,7 +127,6 @@ impl Entry {
         if let Some(c) = lock(&self.conversations).get(id) {
             return Ok(c.clone());
         }
-        let _rt = RT.enter();
         let c = self.client.conversation(id)?;
         self.adopt(c.clone());
         Ok(c)

@@ -11,7 +11,7 @@ use captivate::{
     Client, Config, Conversation, DeleteMode, Error, EventStream, ListOptions, MetadataTarget, OutgoingMessage,
     Pending, StartOptions,
 };
-use napi::bindgen_prelude::{PromiseRaw, ToNapiValue, within_runtime_if_available};
+use napi::bindgen_prelude::{PromiseRaw, ToNapiValue};
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi::{Env, Status};
 use napi_derive::napi;
@@ -154,7 +154,7 @@ impl NativeClient {
         raw: bool,
         listener: ThreadsafeFunction<String, (), String, Status, false>,
     ) -> napi::Result<u32> {
-        let events = within_runtime_if_available(|| if raw { self.client.raw_events() } else { self.client.events() });
+        let events = if raw { self.client.raw_events() } else { self.client.events() };
         subscribe(&self.subs, events, listener)
     }
 
@@ -173,14 +173,14 @@ impl NativeClient {
     ) -> napi::Result<PromiseRaw<'e, NativeConversation>> {
         let opts = StartOptions::from_json(&parse(&options_json, "options")?).map_err(err)?;
         let subs = self.subs.clone();
-        let pending = within_runtime_if_available(|| self.client.start_conversation(opts));
+        let pending = self.client.start_conversation(opts);
         settle(env, pending.map(|conversation| NativeConversation { conversation, subs }))
     }
 
     /// A handle to an existing conversation.
     #[napi]
     pub fn conversation(&self, conversation_id: String) -> napi::Result<NativeConversation> {
-        let c = within_runtime_if_available(|| self.client.conversation(&conversation_id)).map_err(err)?;
+        let c = self.client.conversation(&conversation_id).map_err(err)?;
         Ok(NativeConversation { conversation: c, subs: self.subs.clone() })
     }
 
@@ -188,7 +188,7 @@ impl NativeClient {
     #[napi(ts_return_type = "Promise<string>")]
     pub fn list_conversations<'e>(&self, env: &'e Env, options_json: String) -> napi::Result<PromiseRaw<'e, String>> {
         let opts = ListOptions::from_json(&parse(&options_json, "options")?).map_err(err)?;
-        let pending = within_runtime_if_available(|| self.client.list_conversations(opts));
+        let pending = self.client.list_conversations(opts);
         settle(env, pending.map(|list| list.to_json().to_string()))
     }
 
@@ -201,7 +201,7 @@ impl NativeClient {
         hard: bool,
     ) -> napi::Result<PromiseRaw<'e, ()>> {
         let mode = if hard { DeleteMode::Hard } else { DeleteMode::Soft };
-        settle(env, within_runtime_if_available(|| self.client.delete_user_conversations(&user_id, mode)))
+        settle(env, self.client.delete_user_conversations(&user_id, mode))
     }
 
     /// Sends any event; with a reply type, resolves to the reply's JSON.
@@ -215,13 +215,13 @@ impl NativeClient {
         conversation_id: Option<String>,
     ) -> napi::Result<PromiseRaw<'e, Option<String>>> {
         let payload = parse(&payload_json, "payload")?;
-        let pending = within_runtime_if_available(|| match reply_event_type {
+        let pending = match reply_event_type {
             None => self.client.send_raw(&event_type, payload).map(|()| None),
             Some(r) => self
                 .client
                 .request_raw(&event_type, payload, &r, conversation_id.as_deref())
                 .map(|reply| Some(reply.to_json().to_string())),
-        });
+        };
         settle(env, pending)
     }
 
@@ -260,7 +260,7 @@ impl NativeConversation {
     /// gets what arrived before it.
     #[napi(ts_args_type = "listener: (json: string) => void")]
     pub fn subscribe(&self, listener: ThreadsafeFunction<String, (), String, Status, false>) -> napi::Result<u32> {
-        let events = within_runtime_if_available(|| self.conversation.events());
+        let events = self.conversation.events();
         subscribe(&self.subs, events, listener)
     }
 
@@ -273,7 +273,7 @@ impl NativeConversation {
         files_json: Option<String>,
     ) -> napi::Result<PromiseRaw<'e, String>> {
         let m = message(text, files_json)?;
-        settle(env, within_runtime_if_available(|| self.conversation.send_message(m)))
+        settle(env, self.conversation.send_message(m))
     }
 
     /// Sets metadata.
@@ -291,26 +291,26 @@ impl NativeConversation {
                 MetadataTarget::parse(&t).ok_or_else(|| invalid("target must be default, bot, live or bot_live"))?,
             ),
         };
-        settle(env, within_runtime_if_available(|| self.conversation.set_metadata(md, target)))
+        settle(env, self.conversation.set_metadata(md, target))
     }
 
     /// Sets private metadata.
     #[napi(ts_return_type = "Promise<void>")]
     pub fn set_private_metadata<'e>(&self, env: &'e Env, private_json: String) -> napi::Result<PromiseRaw<'e, ()>> {
         let v = parse(&private_json, "private metadata")?;
-        settle(env, within_runtime_if_available(|| self.conversation.set_private_metadata(v)))
+        settle(env, self.conversation.set_private_metadata(v))
     }
 
     /// Sets the files' time to live.
     #[napi(ts_return_type = "Promise<void>")]
     pub fn set_time_to_live<'e>(&self, env: &'e Env, days: u32) -> napi::Result<PromiseRaw<'e, ()>> {
-        settle(env, within_runtime_if_available(|| self.conversation.set_time_to_live(days)))
+        settle(env, self.conversation.set_time_to_live(days))
     }
 
     /// Resolves to the metadata JSON.
     #[napi(ts_return_type = "Promise<string>")]
     pub fn get_metadata<'e>(&self, env: &'e Env) -> napi::Result<PromiseRaw<'e, String>> {
-        let pending = within_runtime_if_available(|| self.conversation.get_metadata());
+        let pending = self.conversation.get_metadata();
         settle(env, pending.map(|metadata| metadata.to_string()))
     }
 
@@ -324,10 +324,7 @@ impl NativeConversation {
         action_type: Option<String>,
     ) -> napi::Result<PromiseRaw<'e, ()>> {
         let data = parse(&data_json, "data")?;
-        settle(
-            env,
-            within_runtime_if_available(|| self.conversation.send_action(&action_id, data, action_type.as_deref())),
-        )
+        settle(env, self.conversation.send_action(&action_id, data, action_type.as_deref()))
     }
 
     /// Edits a message.
@@ -340,13 +337,13 @@ impl NativeConversation {
         files_json: Option<String>,
     ) -> napi::Result<PromiseRaw<'e, ()>> {
         let m = message(text, files_json)?;
-        settle(env, within_runtime_if_available(|| self.conversation.edit_message(&message_id, m)))
+        settle(env, self.conversation.edit_message(&message_id, m))
     }
 
     /// Resolves to the transcript JSON.
     #[napi(ts_return_type = "Promise<string>")]
     pub fn get_transcript<'e>(&self, env: &'e Env) -> napi::Result<PromiseRaw<'e, String>> {
-        let pending = within_runtime_if_available(|| self.conversation.get_transcript());
+        let pending = self.conversation.get_transcript();
         settle(env, pending.map(|transcript| transcript.to_json().to_string()))
     }
 
@@ -354,7 +351,7 @@ impl NativeConversation {
     #[napi(ts_return_type = "Promise<void>")]
     pub fn delete<'e>(&self, env: &'e Env, hard: bool) -> napi::Result<PromiseRaw<'e, ()>> {
         let mode = if hard { DeleteMode::Hard } else { DeleteMode::Soft };
-        settle(env, within_runtime_if_available(|| self.conversation.delete(mode)))
+        settle(env, self.conversation.delete(mode))
     }
 }
 

@@ -147,16 +147,11 @@ impl NativeClient {
     /// Starts a conversation; completes with it.
     fn start_conversation(&self, completions: &Completions, options_json: String) -> PyResult<u64> {
         let opts = StartOptions::from_json(&parse(&options_json, "options")?).map_err(err)?;
-        let pending = {
-            let _rt = runtime().enter();
-            self.client.start_conversation(opts)
-        };
-        Ok(completions.spawn_pending(pending))
+        Ok(completions.spawn_pending(self.client.start_conversation(opts)))
     }
 
     /// A handle to an existing conversation.
     fn conversation(&self, conversation_id: &str) -> PyResult<NativeConversation> {
-        let _rt = runtime().enter();
         Ok(NativeConversation { conversation: self.client.conversation(conversation_id).map_err(err)? })
     }
 
