@@ -46,9 +46,12 @@ impl Client {
     /// ([`Error::Rejected`] for a refused key, [`Error::Connect`], or a `connect` timeout);
     /// after that first success, drops are retried per the reconnect policy.
     pub async fn connect(config: Config) -> Result<Client> {
-        let client = Client::build(config, true)?;
-        wait_first_connection(&client.inner.link).await?;
-        Ok(client)
+        config.validate()?;
+        let tls = transport::tls_upfront(&config)?;
+        let config = Arc::new(config);
+        let runtime = current_runtime()?;
+        let link = Arc::new(Link::connect_now(&runtime, config.clone(), tls.clone()).await?);
+        Ok(Client { inner: Arc::new(Inner { runtime, link, config, tls, extra: Mutex::new(Vec::new()) }) })
     }
 
     /// Returns at once and connects in the background, retrying per the reconnect policy from
@@ -59,10 +62,9 @@ impl Client {
 
     fn build(config: Config, connect: bool) -> Result<Client> {
         config.validate()?;
-        let tls = Some(transport::tls_config(&config)?);
+        let tls = transport::tls_upfront(&config)?;
         let config = Arc::new(config);
-        let runtime = Handle::try_current()
-            .map_err(|_| Error::Internal("a tokio runtime is required to create a client".into()))?;
+        let runtime = current_runtime()?;
         let link = Arc::new(Link::spawn(&runtime, config.clone(), tls.clone(), connect)?);
         Ok(Client { inner: Arc::new(Inner { runtime, link, config, tls, extra: Mutex::new(Vec::new()) }) })
     }
@@ -74,7 +76,7 @@ impl Client {
 
     /// The connection's current state.
     pub fn state(&self) -> ConnectionState {
-        self.inner.link.snapshot().state
+        self.inner.link.state()
     }
 
     /// True while connected.
@@ -203,7 +205,8 @@ impl Client {
             return Pending::ready(Err(Error::InvalidArgument("event_type must not be empty".into())));
         }
         let frame = protocol::outbound::envelope(event_type, payload);
-        Pending::after(self.inner.link.submit(event_type, frame, Expect::Written, self.timeout()), |_| Ok(()))
+        let submitted = self.inner.link.submit(event_type.to_owned(), frame, Expect::Written, self.timeout());
+        Pending::after(submitted, |_| Ok(()))
     }
 
     /// The escape hatch for requests: sends any event and waits for the first event of type
@@ -224,7 +227,8 @@ impl Client {
             ..Default::default()
         };
         let frame = protocol::outbound::envelope(event_type, payload);
-        Pending::after(self.inner.link.submit(event_type, frame, Expect::Reply(matcher), self.timeout()), reply_of)
+        let submitted = self.inner.link.submit(event_type.to_owned(), frame, Expect::Reply(matcher), self.timeout());
+        Pending::after(submitted, reply_of)
     }
 
     /// Connects again after `close` or a failure, or retries now when waiting to reconnect.
@@ -318,6 +322,10 @@ fn check_list(options: &ListOptions, dialect: Dialect) -> Result<()> {
         return Err(Error::InvalidArgument("page and limit start at 1".into()));
     }
     Ok(())
+}
+
+fn current_runtime() -> Result<Handle> {
+    Handle::try_current().map_err(|_| Error::Internal("a tokio runtime is required to create a client".into()))
 }
 
 fn settled(s: &Snapshot) -> bool {

@@ -92,6 +92,19 @@ pub enum Error {
         /// The limit that was exceeded.
         millis: u64,
     },
+    /// A message not proven delivered within the request timeout, with at-least-once delivery
+    /// (kind [`ErrorKind::Timeout`]): it stays in the resend set, is written again once if the
+    /// connection turns out dead, and an [`crate::Event::Delivery`] report on its conversation
+    /// tells later whether the hub read it.
+    #[error(
+        "message {client_msg_id} was not confirmed within {millis} ms; it is kept and resent once after a reconnect, and a delivery event will tell its outcome"
+    )]
+    Unconfirmed {
+        /// The message's id.
+        client_msg_id: String,
+        /// The request timeout that passed.
+        millis: u64,
+    },
     /// See [`ErrorKind::ConnectionLost`].
     #[error("the connection was lost before the reply arrived")]
     ConnectionLost,
@@ -146,7 +159,7 @@ impl Error {
             Error::InvalidArgument(_) => ErrorKind::InvalidArgument,
             Error::Rejected { .. } => ErrorKind::Rejected,
             Error::Connect(_) => ErrorKind::Connect,
-            Error::Timeout { .. } => ErrorKind::Timeout,
+            Error::Timeout { .. } | Error::Unconfirmed { .. } => ErrorKind::Timeout,
             Error::ConnectionLost => ErrorKind::ConnectionLost,
             Error::PossiblyNotDelivered { .. } => ErrorKind::PossiblyNotDelivered,
             Error::Hub { .. } => ErrorKind::Hub,
@@ -174,6 +187,9 @@ impl Error {
             Error::PossiblyNotDelivered { client_msg_id } => json!({ "client_msg_id": client_msg_id }),
             Error::Rejected { status } => json!({ "status": status }),
             Error::Timeout { operation, millis } => json!({ "operation": operation, "millis": millis }),
+            Error::Unconfirmed { client_msg_id, millis } => {
+                json!({ "operation": "user_message", "millis": millis, "client_msg_id": client_msg_id, "unconfirmed": true })
+            }
             _ => json!({}),
         }
     }

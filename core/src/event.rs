@@ -78,6 +78,11 @@ pub struct StateChange {
     pub current: ConnectionState,
     /// Why (human-readable; never contains the API key).
     pub reason: Option<String>,
+    /// Sends waiting to be written when it changed: made while not connected (they wait until
+    /// the connection is back, or fail with `connection_lost` when the client is suspended,
+    /// after [`crate::ReconnectPolicy::suspend_after`], 120 s by default), and messages
+    /// waiting for a resend (at-least-once).
+    pub queued: usize,
 }
 
 /// A frame from the hub that could not be decoded; the connection survives it.
@@ -87,6 +92,21 @@ pub struct MalformedFrame {
     pub error: String,
     /// The frame's text (cut to 1 KiB).
     pub text: String,
+}
+
+/// The late outcome of a message whose call already ended with
+/// [`crate::Error::Unconfirmed`] (at-least-once delivery, not proven within the request
+/// timeout): the hub proved it read the message, or the client gave up on it (the connection
+/// it was resent on dropped too, or the client was suspended, closed or failed).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DeliveryReport {
+    /// The message's `client_msg_id`.
+    pub client_msg_id: String,
+    /// Its conversation.
+    pub conversation_id: Option<String>,
+    /// True when the hub proved it read the message; false when the client gave up (the hub
+    /// may or may not have it).
+    pub delivered: bool,
 }
 
 /// Something delivered to a client's or a conversation's listeners.
@@ -106,6 +126,8 @@ pub enum Event {
     },
     /// The hub sent a frame that could not be decoded.
     Malformed(MalformedFrame),
+    /// The late outcome of a message not confirmed in time (at-least-once).
+    Delivery(DeliveryReport),
     /// Nobody listened and the backlog overflowed: this many events were dropped.
     Lagged {
         /// How many.
@@ -127,6 +149,7 @@ impl Event {
         match self {
             Event::Hub(i) => i.conversation_id.as_deref(),
             Event::Discontinuity { conversation_id } => Some(conversation_id),
+            Event::Delivery(r) => r.conversation_id.as_deref(),
             _ => None,
         }
     }
@@ -137,13 +160,14 @@ impl Event {
     }
 
     /// A stable name of the event's kind: the hub's event type (`bot_message`, ...), or
-    /// `state`, `discontinuity`, `malformed`, `lagged`.
+    /// `state`, `discontinuity`, `malformed`, `delivery`, `lagged`.
     pub fn kind_name(&self) -> &str {
         match self {
             Event::Hub(i) => &i.event_type,
             Event::State(_) => "state",
             Event::Discontinuity { .. } => "discontinuity",
             Event::Malformed(_) => "malformed",
+            Event::Delivery(_) => "delivery",
             Event::Lagged { .. } => "lagged",
         }
     }

@@ -199,13 +199,14 @@ impl Inbound {
 
 impl Event {
     /// The kind of the event: the hub event's kind (see [`HubEvent::kind`]), or `state`,
-    /// `discontinuity`, `malformed`, `lagged`.
+    /// `discontinuity`, `malformed`, `delivery`, `lagged`.
     pub fn kind(&self) -> &'static str {
         match self {
             Event::Hub(i) => i.body.kind(),
             Event::State(_) => "state",
             Event::Discontinuity { .. } => "discontinuity",
             Event::Malformed(_) => "malformed",
+            Event::Delivery(_) => "delivery",
             Event::Lagged { .. } => "lagged",
         }
     }
@@ -221,11 +222,18 @@ impl Event {
                 "previous": c.previous.to_json(),
                 "current": c.current.to_json(),
                 "reason": c.reason,
+                "queued": c.queued,
             }),
             Event::Discontinuity { conversation_id } => {
                 json!({"kind": "discontinuity", "conversation_id": conversation_id})
             }
             Event::Malformed(m) => json!({"kind": "malformed", "error": m.error, "text": m.text}),
+            Event::Delivery(r) => json!({
+                "kind": "delivery",
+                "client_msg_id": r.client_msg_id,
+                "conversation_id": r.conversation_id,
+                "delivered": r.delivered,
+            }),
             Event::Lagged { missed } => json!({"kind": "lagged", "missed": missed}),
         }
     }

@@ -1,45 +1,48 @@
 //! The driver: one tokio task per connection that owns the socket and the [`Engine`], runs
 //! its timers, takes commands from the handles and delivers events to their streams.
+//!
+//! It works in batches: every command and frame that is ready is handed to the engine, the
+//! frames the engine wants written are buffered, and the socket is flushed once. The socket has
+//! no writer task of its own, and the one timer is moved only when the next deadline comes
+//! earlier than the one it is set for.
 
 mod http;
+mod subscribers;
 pub(crate) mod transport;
 
-use std::collections::{HashMap, VecDeque};
-use std::future::Future;
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::future::{Future, poll_fn};
 use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::task::{Context, Poll};
 use std::time::Duration;
 
-use futures_util::SinkExt;
-use futures_util::stream::{SplitStream, StreamExt};
+use futures_util::{Sink, Stream, StreamExt};
 use rustls::ClientConfig;
 use serde_json::Value;
 use tokio::runtime::Handle;
 use tokio::sync::{mpsc, oneshot, watch};
-use tokio::task::JoinHandle;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 
 use crate::config::Config;
-use crate::engine::{Action, Completion, Engine, Expect, Output, RequestId, Route, Submit, TransportError};
-use crate::error::{Error, Result};
+use crate::engine::{Action, Completion, Engine, Expect, Output, RequestId, Submit, TransportError};
+use crate::error::{Error, Result, redact};
 use crate::event::{ConnectionState, Event};
 use crate::protocol::Inbound;
 use crate::stream::EventStream;
+pub(crate) use subscribers::Scope;
+use subscribers::Subscribers;
 use transport::Ws;
 
-/// Who a subscription listens to.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub(crate) enum Scope {
-    /// Client-level events: state changes, events naming no open conversation.
-    Client,
-    /// One conversation's events (and state changes).
-    Conversation(String),
-    /// Every frame from the hub, as decoded, before deduplication and routing.
-    Raw,
-}
+/// The most commands or frames handled before the socket is flushed.
+const BATCH: usize = 256;
+
+/// How long a close handshake started by the hub may take to finish.
+const CLOSE_LINGER: Duration = Duration::from_secs(2);
 
 pub(crate) enum Command {
     Connect,
@@ -72,6 +75,15 @@ pub(crate) struct Link {
     pub(crate) config: Arc<Config>,
 }
 
+/// What a driver starts from: its engine, the socket already open (if any), how many connect
+/// commands that counts as, and the engine's actions still to carry out.
+struct Initial {
+    engine: Engine,
+    ws: Option<(u64, Ws)>,
+    connects: u64,
+    actions: Vec<Action>,
+}
+
 /// A request handed to the driver, awaiting its completion. Dropping it before that cancels
 /// the request.
 pub(crate) struct Submitted {
@@ -82,10 +94,10 @@ pub(crate) struct Submitted {
 impl Future for Submitted {
     type Output = Result<Completion>;
 
-    fn poll(mut self: Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> std::task::Poll<Self::Output> {
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let r = std::task::ready!(Pin::new(&mut self.rx).poll(cx));
         self.cancel = None;
-        std::task::Poll::Ready(r.unwrap_or(Err(Error::Closed)))
+        Poll::Ready(r.unwrap_or(Err(Error::Closed)))
     }
 }
 
@@ -106,11 +118,78 @@ impl Link {
         connect: bool,
     ) -> Result<Link> {
         let url = config.connect_url()?;
+        let mut engine = Engine::new(config.timings.clone(), now());
+        if connect {
+            engine.connect(now());
+        }
+        let first = Initial { engine, ws: None, connects: u64::from(connect), actions: Vec::new() };
+        Ok(Link::start(runtime, config, url, tls, first))
+    }
+
+    /// Opens the first connection on the caller's task, as a bare client would (no hand-off
+    /// until it is up), then spawns the driver with it. Fails with that first attempt's error:
+    /// [`Error::Rejected`] for a refused key, [`Error::Connect`], or a `connect` timeout.
+    pub(crate) async fn connect_now(
+        runtime: &Handle,
+        config: Arc<Config>,
+        tls: Option<Arc<ClientConfig>>,
+    ) -> Result<Link> {
+        let url = config.connect_url()?;
+        let mut engine = Engine::new(config.timings.clone(), now());
+        engine.connect(now());
+        let generation = engine.generation();
+        let key = config.api_key.expose();
+        let timeout = config.timings.connect_timeout;
+        let open = async {
+            let mut ws = transport::connect(&url, key, tls.as_ref(), config.max_frame_size).await?;
+            engine.transport_opened(generation, now());
+            while !engine.state().is_connected() {
+                match ws.next().await {
+                    Some(Ok(Message::Text(t))) => engine.frame_received(generation, t.as_str(), now()),
+                    Some(Ok(Message::Binary(b))) => engine.binary_received(generation, &b, now()),
+                    Some(Ok(Message::Close(f))) => {
+                        let code = f.map_or(1005, |f| u16::from(f.code));
+                        return Err(TransportError::Other(format!(
+                            "the hub closed the connection (code {code}) before socket_connected"
+                        )));
+                    }
+                    Some(Ok(_)) => engine.activity(generation, now()),
+                    Some(Err(e)) => return Err(TransportError::Other(redact(&format!("read failed: {e}"), key))),
+                    None => return Err(TransportError::Other("the connection closed before socket_connected".into())),
+                }
+            }
+            Ok(ws)
+        };
+        let ws = match tokio::time::timeout(timeout, open).await {
+            Ok(Ok(ws)) => ws,
+            Ok(Err(TransportError::Rejected { status })) => return Err(Error::Rejected { status }),
+            Ok(Err(TransportError::Other(reason))) => return Err(Error::Connect(reason)),
+            Err(_) => return Err(Error::timeout("connect", timeout)),
+        };
+        // The transport the engine asked for is this one; anything else it asked for is done
+        // by the driver.
+        let mut actions = Vec::new();
+        while let Some(a) = engine.poll_action() {
+            if !matches!(a, Action::Open { .. }) {
+                actions.push(a);
+            }
+        }
+        let first = Initial { engine, ws: Some((generation, ws)), connects: 1, actions };
+        Ok(Link::start(runtime, config, url, tls, first))
+    }
+
+    fn start(
+        runtime: &Handle,
+        config: Arc<Config>,
+        url: String,
+        tls: Option<Arc<ClientConfig>>,
+        first: Initial,
+    ) -> Link {
+        let Initial { engine, ws, connects, actions } = first;
         let (cmd_tx, cmd_rx) = mpsc::unbounded_channel();
         let (io_tx, io_rx) = mpsc::unbounded_channel();
-        let engine = Engine::new(config.timings.clone(), now());
         let (snap_tx, snap_rx) =
-            watch::channel(Snapshot { state: engine.state().clone(), reason: None, error: None, connects: 0 });
+            watch::channel(Snapshot { state: engine.state().clone(), reason: None, error: None, connects });
         let driver = Driver {
             engine,
             config: config.clone(),
@@ -120,22 +199,23 @@ impl Link {
             snapshot: snap_tx,
             waiters: HashMap::new(),
             close_waiters: Vec::new(),
-            slots: HashMap::new(),
-            raw_subs: Vec::new(),
+            subscribers: Subscribers::new(config.timings.max_backlog),
             connecting: None,
-            reader: None,
-            writer: None,
+            ws,
+            unflushed: false,
             io_tx,
             io_rx,
             handles_gone: false,
-            connects: 0,
+            connects,
         };
-        if connect {
-            cmd_tx.send(Command::Connect).map_err(|_| Error::Closed)?;
+        runtime.spawn(driver.run(actions));
+        Link {
+            cmd: cmd_tx,
+            snapshot: snap_rx,
+            next_id: AtomicU64::new(1),
+            connects_sent: AtomicU64::new(connects),
+            config,
         }
-        let connects_sent = AtomicU64::new(u64::from(connect));
-        runtime.spawn(driver.run());
-        Ok(Link { cmd: cmd_tx, snapshot: snap_rx, next_id: AtomicU64::new(1), connects_sent, config })
     }
 
     pub(crate) fn send(&self, c: Command) -> Result<()> {
@@ -154,8 +234,9 @@ impl Link {
         s.connects >= self.connects_sent.load(Ordering::SeqCst)
     }
 
-    pub(crate) fn snapshot(&self) -> Snapshot {
-        self.snapshot.borrow().clone()
+    /// The current state, without copying the rest of the snapshot.
+    pub(crate) fn state(&self) -> ConnectionState {
+        self.snapshot.borrow().state.clone()
     }
 
     pub(crate) fn subscribe(&self, scope: Scope) -> EventStream {
@@ -165,17 +246,22 @@ impl Link {
         EventStream::new(rx)
     }
 
-    /// Submits a frame now (so that requests reach the driver in call order); the returned
-    /// future resolves to its completion. Dropping it cancels the request: if it was still
-    /// queued it is never sent.
-    pub(crate) fn submit(&self, operation: &str, frame: Value, expect: Expect, timeout: Duration) -> Result<Submitted> {
-        let frame = serde_json::to_string(&frame).map_err(|e| Error::Internal(e.to_string()))?;
+    /// Submits an encoded frame now (so that requests reach the driver in call order); the
+    /// returned future resolves to its completion. Dropping it cancels the request: if it was
+    /// still queued it is never sent.
+    pub(crate) fn submit(
+        &self,
+        operation: impl Into<Cow<'static, str>>,
+        frame: String,
+        expect: Expect,
+        timeout: Duration,
+    ) -> Result<Submitted> {
         if frame.len() > self.config.max_frame_size {
             return Err(Error::FrameTooLarge { size: frame.len(), max: self.config.max_frame_size });
         }
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let (tx, rx) = oneshot::channel();
-        let submit = Submit { id, operation: operation.to_owned(), frame, expect, timeout };
+        let submit = Submit { id, operation: operation.into(), frame, expect, timeout };
         self.send(Command::Submit(submit, tx))?;
         Ok(Submitted { rx, cancel: Some((self.cmd.clone(), id)) })
     }
@@ -218,24 +304,10 @@ fn now() -> std::time::Instant {
 }
 
 enum IoEvent {
-    WriteFailed(u64, String),
     Fetched(u64, Inbound, std::result::Result<Value, String>),
 }
 
 type Connecting = Pin<Box<dyn Future<Output = (u64, std::result::Result<Ws, TransportError>)> + Send>>;
-
-#[derive(Default)]
-struct Slot {
-    subs: Vec<mpsc::UnboundedSender<Event>>,
-    backlog: VecDeque<Event>,
-    dropped: u64,
-}
-
-struct Writer {
-    generation: u64,
-    tx: mpsc::UnboundedSender<Message>,
-    task: JoinHandle<()>,
-}
 
 struct Driver {
     engine: Engine,
@@ -246,11 +318,12 @@ struct Driver {
     snapshot: watch::Sender<Snapshot>,
     waiters: HashMap<RequestId, oneshot::Sender<Result<Completion>>>,
     close_waiters: Vec<oneshot::Sender<()>>,
-    slots: HashMap<Scope, Slot>,
-    raw_subs: Vec<mpsc::UnboundedSender<Event>>,
+    subscribers: Subscribers,
     connecting: Option<Connecting>,
-    reader: Option<(u64, SplitStream<Ws>)>,
-    writer: Option<Writer>,
+    /// The open socket and its generation.
+    ws: Option<(u64, Ws)>,
+    /// Frames were written to the socket's buffer since its last flush.
+    unflushed: bool,
     io_tx: mpsc::UnboundedSender<IoEvent>,
     io_rx: mpsc::UnboundedReceiver<IoEvent>,
     handles_gone: bool,
@@ -261,12 +334,51 @@ enum Step {
     Command(Option<Command>),
     Opened(u64, std::result::Result<Ws, TransportError>),
     Read(u64, Option<std::result::Result<Message, tokio_tungstenite::tungstenite::Error>>),
+    WriteFailed(u64, tokio_tungstenite::tungstenite::Error),
     Io(IoEvent),
     Timer,
 }
 
+/// Flushes what was written, then waits for the next frame.
+fn poll_socket(ws: &mut Option<(u64, Ws)>, unflushed: &mut bool, cx: &mut Context<'_>) -> Poll<Step> {
+    let Some((g, ws)) = ws.as_mut() else { return Poll::Pending };
+    if *unflushed {
+        match Pin::new(&mut *ws).poll_flush(cx) {
+            Poll::Ready(Ok(())) => *unflushed = false,
+            Poll::Ready(Err(e)) => {
+                *unflushed = false;
+                return Poll::Ready(Step::WriteFailed(*g, e));
+            }
+            Poll::Pending => {}
+        }
+    }
+    Pin::new(ws).poll_next(cx).map(|m| Step::Read(*g, m))
+}
+
+/// The close frame that fails a connection after a read error the hub caused (RFC 6455 7.4.1:
+/// 1002 a protocol violation, 1007 text that is not UTF-8, 1009 a message too big); `None`
+/// when the connection itself broke.
+fn failure_close(e: &tokio_tungstenite::tungstenite::Error) -> Option<CloseFrame> {
+    use tokio_tungstenite::tungstenite::Error as E;
+    let (code, reason) = match e {
+        E::Protocol(_) => (CloseCode::Protocol, "protocol violation"),
+        E::Utf8(_) => (CloseCode::Invalid, "text frame is not UTF-8"),
+        E::Capacity(_) => (CloseCode::Size, "frame too large"),
+        _ => return None,
+    };
+    Some(CloseFrame { code, reason: reason.into() })
+}
+
 impl Driver {
-    async fn run(mut self) {
+    async fn run(mut self, actions: Vec<Action>) {
+        for a in actions {
+            self.action(a);
+        }
+        let sleep = tokio::time::sleep(Duration::ZERO);
+        tokio::pin!(sleep);
+        // The deadline the timer is set for; it is moved only when an earlier one comes, and a
+        // wake-up before anything is due just sets it again.
+        let mut armed: Option<std::time::Instant> = None;
         loop {
             self.pump();
             if self.handles_gone
@@ -274,25 +386,61 @@ impl Driver {
             {
                 break;
             }
-            let deadline = self.engine.poll_timeout();
+            if let Some(d) = self.engine.poll_timeout()
+                && armed.is_none_or(|a| d < a)
+            {
+                armed = Some(d);
+                let wait = d.saturating_duration_since(now());
+                sleep.as_mut().reset(tokio::time::Instant::now() + wait);
+            }
             let step = {
-                let cmd_rx = &mut self.cmd_rx;
-                let connecting = &mut self.connecting;
-                let reader = &mut self.reader;
-                let io_rx = &mut self.io_rx;
-                let accept_commands = !self.handles_gone;
+                let Driver { cmd_rx, connecting, ws, unflushed, io_rx, handles_gone, .. } = &mut self;
+                let accept_commands = !*handles_gone;
                 tokio::select! {
+                    biased;
+                    s = poll_fn(|cx| poll_socket(ws, unflushed, cx)) => s,
                     c = cmd_rx.recv(), if accept_commands => Step::Command(c),
                     (g, r) = async { match connecting.as_mut() { Some(f) => f.await, None => std::future::pending().await } } => Step::Opened(g, r),
-                    (g, m) = async { match reader.as_mut() { Some((g, r)) => (*g, r.next().await), None => std::future::pending().await } } => Step::Read(g, m),
                     Some(e) = io_rx.recv() => Step::Io(e),
-                    _ = async { match deadline { Some(d) => tokio::time::sleep(d.saturating_duration_since(now())).await, None => std::future::pending().await } } => Step::Timer,
+                    _ = &mut sleep, if armed.is_some() => {
+                        armed = None;
+                        Step::Timer
+                    }
                 }
             };
             self.step(step);
+            self.drain_ready();
         }
         self.drop_transport();
         tracing::debug!("driver stopped");
+    }
+
+    /// Hands the engine every command and frame that is ready now, without waiting, up to a
+    /// batch; the socket is flushed once afterwards.
+    fn drain_ready(&mut self) {
+        for _ in 0..BATCH {
+            if self.handles_gone {
+                break;
+            }
+            match self.cmd_rx.try_recv() {
+                Ok(c) => self.command(c),
+                Err(mpsc::error::TryRecvError::Empty) => break,
+                Err(mpsc::error::TryRecvError::Disconnected) => self.step(Step::Command(None)),
+            }
+        }
+        let mut cx = Context::from_waker(futures_util::task::noop_waker_ref());
+        for _ in 0..BATCH {
+            let Some((g, ws)) = self.ws.as_mut() else { break };
+            // A pending read here registers nothing that matters: the loop polls the socket
+            // again with its own waker before it sleeps.
+            match Pin::new(ws).poll_next(&mut cx) {
+                Poll::Ready(m) => {
+                    let g = *g;
+                    self.step(Step::Read(g, m));
+                }
+                Poll::Pending => break,
+            }
+        }
     }
 
     fn step(&mut self, step: Step) {
@@ -307,19 +455,8 @@ impl Driver {
                 self.connecting = None;
                 match result {
                     Ok(ws) if g == self.engine.generation() => {
-                        let (mut sink, stream) = ws.split();
-                        let (tx, mut rx) = mpsc::unbounded_channel::<Message>();
-                        let io_tx = self.io_tx.clone();
-                        let task = tokio::spawn(async move {
-                            while let Some(m) = rx.recv().await {
-                                if let Err(e) = sink.send(m).await {
-                                    let _ = io_tx.send(IoEvent::WriteFailed(g, e.to_string()));
-                                    return;
-                                }
-                            }
-                        });
-                        self.reader = Some((g, stream));
-                        self.writer = Some(Writer { generation: g, tx, task });
+                        self.ws = Some((g, ws));
+                        self.unflushed = false;
                         self.engine.transport_opened(g, t);
                     }
                     Ok(_) => {}
@@ -328,33 +465,34 @@ impl Driver {
             }
             Step::Read(g, msg) => match msg {
                 Some(Ok(Message::Text(text))) => self.engine.frame_received(g, text.as_str(), t),
-                Some(Ok(Message::Binary(b))) => match std::str::from_utf8(&b) {
-                    Ok(text) => self.engine.frame_received(g, text, t),
-                    Err(_) => self.engine.activity(g, t),
-                },
-                Some(Ok(Message::Close(frame))) => {
-                    let (code, reason) =
-                        frame.map(|f| (Some(u16::from(f.code)), f.reason.to_string())).unwrap_or((None, String::new()));
-                    self.reader = None;
-                    self.engine.transport_closed(g, code.or(Some(1005)), &reason, t);
-                }
+                Some(Ok(Message::Binary(b))) => self.engine.binary_received(g, &b, t),
                 Some(Ok(Message::Pong(payload))) => {
                     let n = <[u8; 8]>::try_from(&payload[..]).ok().map(u64::from_be_bytes);
                     self.engine.pong_received(g, n, t);
                 }
+                Some(Ok(Message::Close(frame))) => {
+                    let (code, reason) =
+                        frame.map(|f| (u16::from(f.code), f.reason.to_string())).unwrap_or((1005, String::new()));
+                    // The hub began the close: tungstenite has queued the echo of its close
+                    // frame (RFC 6455 5.5.1; 1002 for an invalid code); it is finished off the
+                    // driver, then TCP closes.
+                    self.finish_close(None);
+                    self.engine.transport_closed(g, Some(code), &reason, t);
+                }
                 Some(Ok(_)) => self.engine.activity(g, t),
                 Some(Err(e)) => {
-                    self.reader = None;
-                    let msg = crate::error::redact(&e.to_string(), self.config.api_key.expose());
+                    let msg = redact(&e.to_string(), self.config.api_key.expose());
+                    self.finish_close(failure_close(&e));
                     self.engine.transport_failed(g, TransportError::Other(format!("read failed: {msg}")), t);
                 }
                 None => {
-                    self.reader = None;
+                    self.ws = None;
                     self.engine.transport_closed(g, None, "", t);
                 }
             },
-            Step::Io(IoEvent::WriteFailed(g, e)) => {
-                let msg = crate::error::redact(&e, self.config.api_key.expose());
+            Step::WriteFailed(g, e) => {
+                let msg = redact(&e.to_string(), self.config.api_key.expose());
+                self.ws = None;
                 self.engine.transport_failed(g, TransportError::Other(format!("write failed: {msg}")), t);
             }
             Step::Io(IoEvent::Fetched(fetch, announcement, result)) => {
@@ -400,20 +538,14 @@ impl Driver {
                 self.engine.cancel(id);
             }
             Command::Attach(id) => self.engine.attach(&id),
-            Command::Subscribe(Scope::Raw, tx) => {
-                self.raw_subs.push(tx);
-                self.engine.set_raw_frames(true);
-            }
             Command::Subscribe(scope, tx) => {
-                let slot = self.slots.entry(scope).or_default();
-                if slot.dropped > 0 {
-                    let _ = tx.send(Event::Lagged { missed: slot.dropped });
-                    slot.dropped = 0;
+                let raw = scope == Scope::Raw;
+                // After a close, a new stream gets what was kept for it and then ends.
+                let ended = *self.engine.state() == ConnectionState::Closed;
+                self.subscribers.subscribe(scope, tx, ended);
+                if raw && !ended {
+                    self.engine.set_raw_frames(true);
                 }
-                for e in slot.backlog.drain(..) {
-                    let _ = tx.send(e);
-                }
-                slot.subs.push(tx);
             }
         }
     }
@@ -466,7 +598,7 @@ impl Driver {
                     return;
                 }
                 let key = self.config.api_key.expose().to_owned();
-                let tls = self.tls.clone();
+                let tls = self.tls.clone().or_else(|| transport::tls_config(&self.config).ok());
                 let allow_plain = self.url.starts_with("ws://");
                 let timeout = self.config.timings.request_timeout;
                 tokio::spawn(async move {
@@ -477,21 +609,46 @@ impl Driver {
         }
     }
 
+    /// Buffers a frame on the current socket; the loop flushes it.
     fn write(&mut self, m: Message) {
-        match &self.writer {
-            Some(w) if w.generation == self.engine.generation() => {
-                let _ = w.tx.send(m);
+        match &mut self.ws {
+            Some((g, ws)) if *g == self.engine.generation() => {
+                if let Err(e) = Pin::new(ws).start_send(m) {
+                    tracing::debug!(error = %e, "write failed");
+                }
+                self.unflushed = true;
             }
             _ => tracing::debug!("write without a transport dropped"),
         }
     }
 
+    /// The socket is done with: a close handshake the hub began is finished off the driver
+    /// (the queued echo of the hub's close frame is flushed, and TCP closes once the hub closes
+    /// its side or after a short linger); after a protocol violation, `fail` is the close frame
+    /// that tells the hub why (RFC 6455 7.1.7).
+    fn finish_close(&mut self, fail: Option<CloseFrame>) {
+        if let Some((_, mut ws)) = self.ws.take() {
+            tokio::spawn(async move {
+                let _ = tokio::time::timeout(CLOSE_LINGER, async {
+                    match fail {
+                        Some(frame) => {
+                            let _ = ws.close(Some(frame)).await;
+                        }
+                        None => {
+                            let _ = poll_fn(|cx| Pin::new(&mut ws).poll_flush(cx)).await;
+                            while ws.next().await.is_some() {}
+                        }
+                    }
+                })
+                .await;
+            });
+        }
+    }
+
     fn drop_transport(&mut self) {
         self.connecting = None;
-        self.reader = None;
-        if let Some(w) = self.writer.take() {
-            w.task.abort();
-        }
+        self.ws = None;
+        self.unflushed = false;
     }
 
     fn output(&mut self, o: Output) {
@@ -509,48 +666,28 @@ impl Driver {
                     error,
                     connects: self.connects,
                 });
-                let event = Event::State(change);
-                let keys: Vec<Scope> = self
-                    .slots
-                    .iter()
-                    .filter(|(k, s)| matches!(k, Scope::Conversation(_)) && !s.subs.is_empty())
-                    .map(|(k, _)| k.clone())
-                    .collect();
-                for k in keys {
-                    self.deliver_to(k, event.clone(), false);
-                }
-                self.deliver_to(Scope::Client, event, true);
+                self.subscribers.state(Event::State(change));
                 if current == ConnectionState::Closed {
                     // Closed by the application: `closed` was every stream's last event.
-                    for slot in self.slots.values_mut() {
-                        slot.subs.clear();
-                    }
-                    self.raw_subs.clear();
+                    self.subscribers.end_all();
                     self.engine.set_raw_frames(false);
                 }
                 if current.is_terminal() {
-                    self.drop_transport();
+                    if current == ConnectionState::Closed {
+                        // The close handshake is over (or timed out): nothing more to read.
+                        self.drop_transport();
+                    } else {
+                        self.finish_close(None);
+                        self.drop_transport();
+                    }
                     for w in self.close_waiters.drain(..) {
                         let _ = w.send(());
                     }
                 }
             }
-            Output::Deliver { event, route } => match route {
-                Route::Client => self.deliver_to(Scope::Client, event, true),
-                Route::Conversation(id) => self.deliver_to(Scope::Conversation(id), event, true),
-                Route::Both(id) => {
-                    self.deliver_to(Scope::Conversation(id), event.clone(), true);
-                    self.deliver_to(Scope::Client, event, true);
-                }
-            },
+            Output::Deliver { event, route } => self.subscribers.deliver(event, route),
             Output::Frame(inbound) => {
-                self.raw_subs.retain(|s| !s.is_closed());
-                if let Some((last, rest)) = self.raw_subs.split_last() {
-                    for s in rest {
-                        let _ = s.send(Event::Hub(inbound.clone()));
-                    }
-                    let _ = last.send(Event::Hub(inbound));
-                } else {
+                if !self.subscribers.raw(inbound) {
                     self.engine.set_raw_frames(false);
                 }
             }
@@ -560,26 +697,5 @@ impl Driver {
                 }
             }
         }
-    }
-
-    fn deliver_to(&mut self, scope: Scope, event: Event, keep: bool) {
-        let max = self.config.timings.max_backlog;
-        let slot = self.slots.entry(scope).or_default();
-        slot.subs.retain(|s| !s.is_closed());
-        if slot.subs.is_empty() {
-            if keep && max > 0 {
-                if slot.backlog.len() >= max {
-                    slot.backlog.pop_front();
-                    slot.dropped += 1;
-                }
-                slot.backlog.push_back(event);
-            }
-            return;
-        }
-        let (last, rest) = slot.subs.split_last().expect("not empty");
-        for s in rest {
-            let _ = s.send(event.clone());
-        }
-        let _ = last.send(event);
     }
 }

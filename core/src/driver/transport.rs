@@ -1,6 +1,6 @@
 //! Opening connections: TCP, TLS (rustls with the ring provider) and the WebSocket handshake.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use rustls::ClientConfig;
 use rustls_pki_types::pem::PemObject;
@@ -11,7 +11,7 @@ use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::{self, http::Uri};
 
-use crate::config::{Config, TlsRoots};
+use crate::config::{Config, TlsConfig, TlsRoots};
 use crate::engine::TransportError;
 use crate::error::{Error, Result, redact};
 
@@ -22,10 +22,48 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Io for T {}
 /// A WebSocket over a plain or TLS stream.
 pub(crate) type Ws = WebSocketStream<Box<dyn Io>>;
 
-/// Builds the TLS configuration once per client.
+/// The read buffer a socket starts with; it grows for larger frames. Small, so that an idle
+/// connection costs little memory.
+const READ_BUFFER: usize = 4 * 1024;
+
+/// Frames are buffered up to this size before the socket is written without a flush (the
+/// driver flushes once per batch anyway).
+const WRITE_BUFFER: usize = 16 * 1024;
+
+/// The TLS configuration of a client: for the built-in root sets, one per process (built on
+/// first use); with an extra CA, one for this configuration.
 pub(crate) fn tls_config(config: &Config) -> Result<Arc<ClientConfig>> {
-    let mut roots = rustls::RootCertStore::empty();
     let tls = &config.tls;
+    if tls.extra_ca_file.is_some() || tls.extra_ca_pem.is_some() {
+        return build_tls(tls);
+    }
+    static SHARED: [OnceLock<Arc<ClientConfig>>; 4] = [const { OnceLock::new() }; 4];
+    let cell = &SHARED[match tls.roots {
+        TlsRoots::Webpki => 0,
+        TlsRoots::System => 1,
+        TlsRoots::Both => 2,
+        TlsRoots::None => 3,
+    }];
+    if let Some(c) = cell.get() {
+        return Ok(c.clone());
+    }
+    let built = build_tls(tls)?;
+    Ok(cell.get_or_init(|| built).clone())
+}
+
+/// The TLS configuration a client needs from the start: for a `wss://` hub, or to check an
+/// extra CA at once. Otherwise it is built when first needed (an `https` link).
+pub(crate) fn tls_upfront(config: &Config) -> Result<Option<Arc<ClientConfig>>> {
+    let tls = &config.tls;
+    let wss = config.endpoint.base_url().starts_with("wss://");
+    if wss || tls.extra_ca_file.is_some() || tls.extra_ca_pem.is_some() {
+        return tls_config(config).map(Some);
+    }
+    Ok(None)
+}
+
+fn build_tls(tls: &TlsConfig) -> Result<Arc<ClientConfig>> {
+    let mut roots = rustls::RootCertStore::empty();
     if matches!(tls.roots, TlsRoots::Webpki | TlsRoots::Both) {
         roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
     }
@@ -110,8 +148,11 @@ pub(crate) async fn connect(
     let (host, port, is_tls, _) = target(url).map_err(safe)?;
     let tls = if is_tls { Some(tls.ok_or_else(|| safe("TLS is not configured".into()))?) } else { None };
     let io = open_stream(&host, port, tls).await.map_err(safe)?;
-    let ws_config =
-        WebSocketConfig::default().max_message_size(Some(max_frame_size)).max_frame_size(Some(max_frame_size));
+    let ws_config = WebSocketConfig::default()
+        .max_message_size(Some(max_frame_size))
+        .max_frame_size(Some(max_frame_size))
+        .read_buffer_size(READ_BUFFER)
+        .write_buffer_size(WRITE_BUFFER);
     match tokio_tungstenite::client_async_with_config(url, io, Some(ws_config)).await {
         Ok((ws, _response)) => Ok(ws),
         Err(tungstenite::Error::Http(resp)) => {

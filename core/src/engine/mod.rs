@@ -6,29 +6,38 @@
 //! [`Engine::poll_action`] (what to do on the wire), [`Engine::poll_output`] (what to deliver)
 //! and [`Engine::poll_timeout`] (when to call [`Engine::handle_timeout`] next). Tests drive it
 //! with a fake clock.
+//!
+//! The work per event does not grow with what is in flight: the connection's timers are one
+//! slot each ([`timers`](self)), requests are indexed by what answers them and their deadlines
+//! kept in order (the request table), and held events are found by conversation.
+//!
+//! Parts: the public in and out types, the request table, the connection's life (attempts,
+//! pings, liveness, drops), and ordering (the catch-up after a reconnect and large messages).
 
 mod backoff;
 mod dedupe;
+mod lifecycle;
+mod ordering;
+mod requests;
 #[cfg(test)]
 mod tests;
+mod timers;
+mod types;
 
 use std::collections::{HashMap, HashSet, VecDeque};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
-
-use serde_json::{Value, json};
 
 use crate::config::{Delivery, Timings};
 use crate::error::Error;
-use crate::event::{ConnectionState, Event, MalformedFrame, StateChange};
-use crate::protocol::{ContentItem, HubEvent, Inbound, MessageBody, Sender, Transcript, decode, outbound};
+use crate::event::{ConnectionState, DeliveryReport, Event, MalformedFrame};
+use crate::protocol::{HubEvent, Inbound, decode};
 
 pub use backoff::Backoff;
 use dedupe::Dedupe;
-
-/// Identifies one submitted request within an engine. Ids from `1 << 63` up are the engine's
-/// own (transcript requests of the catch-up after a reconnect).
-pub type RequestId = u64;
+use ordering::Hold;
+use requests::{Awaiting, Outbox, Unproven, Written};
+use timers::Timers;
+pub use types::{Action, Completion, Expect, Output, ReplyMatch, RequestId, Route, Submit, TransportError};
 
 /// The first id of the engine's own requests.
 const INTERNAL: RequestId = 1 << 63;
@@ -42,194 +51,9 @@ const MAX_CATCH_UPS_IN_FLIGHT: usize = 8;
 /// are delivered at once.
 const MAX_HELD: usize = 10_000;
 
-/// What a submitted frame waits for before its call completes.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Expect {
-    /// Complete as soon as the frame is written.
-    Written,
-    /// Complete when the hub has read the frame: the pong to a ping written after it (the hub
-    /// reads in order, and answers a ping with its payload). Subject to the [`Delivery`] policy.
-    Delivered {
-        /// The message's id, reported in `PossiblyNotDelivered`.
-        client_msg_id: String,
-    },
-    /// Complete with the matching reply event.
-    Reply(ReplyMatch),
-}
-
-/// How to recognise the reply to a request. The protocol has no request ids: a reply is
-/// matched by event type and by the ids it names. An id the reply does not carry is not
-/// compared, so a hub that leaves `conversation_id` out still answers the oldest request.
-#[derive(Clone, Debug, PartialEq, Default)]
-pub struct ReplyMatch {
-    /// The reply's event type.
-    pub event_type: String,
-    /// The conversation the request names.
-    pub conversation_id: Option<String>,
-    /// The user the request names.
-    pub user_id: Option<String>,
-    /// The message the request names.
-    pub message_id: Option<String>,
-    /// A `conversation_start`: at most one is in flight per socket, and the new id is checked
-    /// against the user id prefix.
-    pub start: bool,
-}
-
-/// A request handed to the engine.
-#[derive(Clone, Debug)]
-pub struct Submit {
-    /// Its id (unique per engine; chosen by the caller).
-    pub id: RequestId,
-    /// What it is, for error messages (usually the event type).
-    pub operation: String,
-    /// The encoded frame.
-    pub frame: String,
-    /// What completes it.
-    pub expect: Expect,
-    /// The reply or delivery timeout, counted from the write.
-    pub timeout: Duration,
-}
-
-/// How a request completed successfully.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Completion {
-    /// The frame was written.
-    Written,
-    /// The connection proved alive after the write.
-    Delivered,
-    /// The reply arrived.
-    Reply(Inbound),
-}
-
-/// What the driver must do on the wire.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Action {
-    /// Open a new transport, tagged `generation`; report its events with that tag.
-    Open {
-        /// The transport's generation.
-        generation: u64,
-    },
-    /// Write a text frame on the current transport.
-    Send(String),
-    /// Write a WebSocket ping with this number as its payload (8 bytes, big-endian).
-    Ping(u64),
-    /// Close the current transport gracefully (close frame with code 1000).
-    Close,
-    /// Drop the current transport at once (it is considered lost already).
-    Abort,
-    /// Fetch a 413 large message from its link, then call [`Engine::large_message_fetched`].
-    FetchLargeMessage {
-        /// Identifies this fetch in [`Engine::large_message_fetched`].
-        fetch: u64,
-        /// The link.
-        url: String,
-        /// The `general_error` 413 event that announced it.
-        announcement: Inbound,
-    },
-}
-
-/// Where a delivered event goes.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Route {
-    /// The client's own listeners.
-    Client,
-    /// That conversation's listeners.
-    Conversation(String),
-    /// Both the client's listeners and that (only open) conversation's.
-    Both(String),
-}
-
-/// What the engine hands to the driver to deliver.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Output {
-    /// The connection's state changed.
-    State(StateChange),
-    /// Deliver an event.
-    Deliver {
-        /// The event.
-        event: Event,
-        /// To whom.
-        route: Route,
-    },
-    /// Every decoded hub frame, for listeners of all raw events (only while
-    /// [`Engine::set_raw_frames`] asks for them).
-    Frame(Inbound),
-    /// A request completed.
-    Complete {
-        /// Which.
-        id: RequestId,
-        /// How.
-        result: Result<Completion, Error>,
-    },
-}
-
-/// A transport failure reported by the driver.
-#[derive(Clone, Debug, PartialEq)]
-pub enum TransportError {
-    /// The hub refused the API key (HTTP 401/403 at the handshake): no retry.
-    Rejected {
-        /// The HTTP status.
-        status: u16,
-    },
-    /// Anything else (DNS, TCP, TLS, handshake, I/O): retried per the policy.
-    Other(String),
-}
-
-#[derive(Clone, Debug)]
-struct Queued {
-    submit: Submit,
-    resent: bool,
-}
-
-#[derive(Debug)]
-struct Pending {
-    id: RequestId,
-    operation: String,
-    matcher: ReplyMatch,
-    deadline: Instant,
-    timeout: Duration,
-    /// The caller went away: the reply is delivered as an unsolicited event.
-    cancelled: bool,
-}
-
-/// Keeps a conversation's events in order while something earlier is still on its way: a
-/// large (413) message being fetched, or the catch-up after a reconnect.
-#[derive(Debug, Default)]
-struct Hold {
-    catch_up: Option<CatchUp>,
-    queue: VecDeque<Held>,
-}
-
-/// A conversation's catch-up: its transcript request (`None` while waiting for its turn), and
-/// where in the hold's queue the recovered messages go.
-#[derive(Debug, Clone, Copy)]
-struct CatchUp {
-    request: Option<RequestId>,
-    at: usize,
-}
-
-#[derive(Debug)]
-enum Held {
-    Ready(Event, Route),
-    /// The place of a large message still being fetched.
-    Fetching(u64),
-}
-
-fn route_conversation(route: &Route) -> Option<&str> {
-    match route {
-        Route::Conversation(c) | Route::Both(c) => Some(c),
-        Route::Client => None,
-    }
-}
-
-#[derive(Debug)]
-struct Unconfirmed {
-    queued: Queued,
-    client_msg_id: String,
-    deadline: Instant,
-    /// The first ping number written after this frame: its pong proves the frame was read.
-    needs_ping: u64,
-}
+/// How long the user id of an abandoned start is remembered: a late success naming it is not
+/// given to the next start.
+const ABANDONED_START_MEMORY: Duration = Duration::from_secs(60);
 
 /// The protocol engine. See the module docs.
 #[derive(Debug)]
@@ -242,13 +66,8 @@ pub struct Engine {
     ever_connected: bool,
     /// Consecutive failed attempts since the last stable connection.
     attempt: u32,
-    connected_at: Option<Instant>,
     disconnected_since: Option<Instant>,
-    open_deadline: Option<Instant>,
-    retry_at: Option<Instant>,
-    close_deadline: Option<Instant>,
-    last_inbound: Instant,
-    next_ping_at: Option<Instant>,
+    timers: Timers,
     /// The number of the last ping written.
     ping_seq: u64,
     /// A ping asking for delivery proof is waiting for its pong.
@@ -256,12 +75,9 @@ pub struct Engine {
     failure: Option<Error>,
     /// Why the last connection ended or failed to open, as an error.
     last_error: Option<Error>,
-    outbox: VecDeque<Queued>,
-    starts: VecDeque<Queued>,
-    queued_bytes: usize,
+    outbox: Outbox,
+    written: Written,
     start_in_flight: Option<RequestId>,
-    pending: Vec<Pending>,
-    unconfirmed: Vec<Unconfirmed>,
     conversations: HashSet<String>,
     /// User ids of starts that timed out or were cancelled, with when to forget them: a late
     /// success naming one of them is not given to the next start.
@@ -273,6 +89,10 @@ pub struct Engine {
     /// Conversations whose events are held back to keep them in order.
     holds: HashMap<String, Hold>,
     next_fetch: u64,
+    /// Large messages being fetched, and the conversation holding their place.
+    fetching: HashMap<u64, String>,
+    /// Catch-up transcript requests in flight, and their conversation.
+    catch_ups: HashMap<RequestId, String>,
     /// Conversations whose catch-up waits for its turn.
     catch_ups_waiting: VecDeque<String>,
     /// The time of the latest call, for work started from a completion.
@@ -299,23 +119,15 @@ impl Engine {
             transport_open: false,
             ever_connected: false,
             attempt: 0,
-            connected_at: None,
             disconnected_since: None,
-            open_deadline: None,
-            retry_at: None,
-            close_deadline: None,
-            last_inbound: now,
-            next_ping_at: None,
+            timers: Timers::default(),
             ping_seq: 0,
             proof_ping_in_flight: false,
             failure: None,
             last_error: None,
-            outbox: VecDeque::new(),
-            starts: VecDeque::new(),
-            queued_bytes: 0,
+            outbox: Outbox::default(),
+            written: Written::default(),
             start_in_flight: None,
-            pending: Vec::new(),
-            unconfirmed: Vec::new(),
             conversations: HashSet::new(),
             abandoned_starts: VecDeque::new(),
             backoff,
@@ -323,6 +135,8 @@ impl Engine {
             outputs: VecDeque::new(),
             holds: HashMap::new(),
             next_fetch: 1,
+            fetching: HashMap::new(),
+            catch_ups: HashMap::new(),
             catch_ups_waiting: VecDeque::new(),
             now,
             raw_frames: false,
@@ -357,9 +171,11 @@ impl Engine {
         self.conversations.len()
     }
 
-    /// Requests waiting for a reply or a delivery proof, and sends queued (for leak checks).
+    /// Requests waiting for a reply (including those whose caller went away, kept for one more
+    /// period), messages waiting for a proof of delivery, and sends queued (for leak checks).
     pub fn in_flight(&self) -> (usize, usize, usize) {
-        (self.pending.len(), self.unconfirmed.len(), self.outbox.len() + self.starts.len())
+        let (replies, proofs) = self.written.counts();
+        (replies, proofs, self.outbox.len())
     }
 
     /// The next action for the driver.
@@ -374,258 +190,14 @@ impl Engine {
 
     /// When [`Engine::handle_timeout`] must be called next.
     pub fn poll_timeout(&self) -> Option<Instant> {
-        let mut next: Option<Instant> = None;
-        let mut consider = |t: Option<Instant>| {
-            if let Some(t) = t {
-                next = Some(next.map_or(t, |n| n.min(t)));
-            }
-        };
-        consider(self.open_deadline);
-        consider(self.retry_at);
-        consider(self.close_deadline);
-        if matches!(self.state, ConnectionState::Connected { .. }) {
-            consider(Some(self.liveness_deadline()));
-            consider(self.next_ping_at);
-            if self.attempt > 0 {
-                consider(self.connected_at.map(|c| c + self.t.reconnect.reset_after));
-            }
-        }
-        if matches!(self.state, ConnectionState::Disconnected { .. }) {
-            consider(self.disconnected_since.map(|d| d + self.t.reconnect.suspend_after));
-        }
-        for p in &self.pending {
-            consider(Some(p.deadline));
-        }
-        for u in &self.unconfirmed {
-            consider(Some(u.deadline));
-        }
-        next
-    }
-
-    fn liveness_deadline(&self) -> Instant {
-        self.last_inbound + self.t.ping_interval + self.t.liveness_grace
-    }
-
-    fn set_state(&mut self, new: ConnectionState, reason: Option<String>) {
-        if new != self.state {
-            let previous = std::mem::replace(&mut self.state, new.clone());
-            tracing::debug!(from = previous.name(), to = new.name(), reason = reason.as_deref().unwrap_or(""), "state");
-            self.outputs.push_back(Output::State(StateChange { previous, current: new, reason }));
+        match (self.timers.next(), self.written.next_deadline()) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
         }
     }
 
-    fn complete(&mut self, id: RequestId, result: Result<Completion, Error>) {
-        if id >= INTERNAL {
-            self.caught_up(id, result);
-            return;
-        }
-        self.outputs.push_back(Output::Complete { id, result });
-    }
-
-    fn deliver(&mut self, event: Event, route: Route) {
-        if !self.holds.is_empty()
-            && let Some(c) = route_conversation(&route).map(str::to_owned)
-            && let Some(h) = self.holds.get_mut(&c)
-        {
-            h.queue.push_back(Held::Ready(event, route));
-            if h.queue.len() > MAX_HELD {
-                self.release(&c, true);
-            }
-            return;
-        }
-        self.deliver_now(event, route);
-    }
-
-    fn deliver_now(&mut self, event: Event, route: Route) {
-        if let Some(c) = route_conversation(&route)
-            && let Event::Hub(i) = &event
-            && matches!(i.body, HubEvent::BotMessage(_) | HubEvent::LivechatMessage(_))
-            && let Some(id) = &i.event_id
-        {
-            self.last_message.insert(c.to_owned(), id.clone());
-        }
-        self.outputs.push_back(Output::Deliver { event, route });
-    }
-
-    /// Delivers a conversation's held events from the front, up to the first one still on its
-    /// way; during a catch-up only when `overflow` (down to `MAX_HELD` events).
-    fn release(&mut self, conversation: &str, overflow: bool) {
-        let Some(mut h) = self.holds.remove(conversation) else { return };
-        if h.catch_up.is_none() || overflow {
-            while let Some(Held::Ready(..)) = h.queue.front() {
-                if overflow && h.queue.len() <= MAX_HELD {
-                    break;
-                }
-                if let Some(Held::Ready(event, route)) = h.queue.pop_front() {
-                    if let Some(cu) = &mut h.catch_up {
-                        cu.at = cu.at.saturating_sub(1);
-                    }
-                    self.deliver_now(event, route);
-                }
-            }
-        }
-        if h.catch_up.is_some() || !h.queue.is_empty() {
-            self.holds.insert(conversation.to_owned(), h);
-        }
-    }
-
-    /// After a reconnect: asks for the transcript of each conversation that has a place to
-    /// start from, holding its live events back until the answer.
-    fn start_catch_up(&mut self, ids: &[String]) {
-        if !self.t.catch_up {
-            return;
-        }
-        for id in ids {
-            if self.holds.get(id).is_some_and(|h| h.catch_up.is_some())
-                || !(self.last_message.contains_key(id) || self.started_here.contains(id))
-            {
-                continue;
-            }
-            let h = self.holds.entry(id.clone()).or_default();
-            h.catch_up = Some(CatchUp { request: None, at: h.queue.len() });
-            self.catch_ups_waiting.push_back(id.clone());
-        }
-        self.next_catch_ups();
-    }
-
-    /// How many catch-up transcript requests are out now.
-    fn catch_ups_in_flight(&self) -> usize {
-        self.holds.values().filter(|h| h.catch_up.is_some_and(|c| c.request.is_some())).count()
-    }
-
-    /// Sends the transcript requests of waiting catch-ups, up to the limit in flight; when
-    /// not connected any more, the waiting ones are given up (their held events go out).
-    fn next_catch_ups(&mut self) {
-        let connected = self.transport_open && matches!(self.state, ConnectionState::Connected { .. });
-        while let Some(id) = self.catch_ups_waiting.front().cloned() {
-            if connected && self.catch_ups_in_flight() >= MAX_CATCH_UPS_IN_FLIGHT {
-                return;
-            }
-            self.catch_ups_waiting.pop_front();
-            let Some(cu) = self.holds.get_mut(&id).and_then(|h| h.catch_up.as_mut()) else { continue };
-            if !connected {
-                if let Some(h) = self.holds.get_mut(&id) {
-                    h.catch_up = None;
-                }
-                self.release(&id, false);
-                continue;
-            }
-            let request = self.next_internal;
-            self.next_internal += 1;
-            cu.request = Some(request);
-            let matcher = ReplyMatch {
-                event_type: "conversation_transcript".into(),
-                conversation_id: Some(id.clone()),
-                ..Default::default()
-            };
-            let submit = Submit {
-                id: request,
-                operation: "catch-up transcript request".into(),
-                frame: outbound::transcript_request(&id).to_string(),
-                expect: Expect::Reply(matcher),
-                timeout: self.t.request_timeout,
-            };
-            let now = self.now;
-            self.write(Queued { submit, resent: false }, now);
-        }
-    }
-
-    /// A catch-up's transcript arrived (or could not be had): the messages missed go before
-    /// the live events held back meanwhile.
-    fn caught_up(&mut self, request: RequestId, result: Result<Completion, Error>) {
-        let Some(id) = self
-            .holds
-            .iter()
-            .find(|(_, h)| h.catch_up.is_some_and(|cu| cu.request == Some(request)))
-            .map(|(id, _)| id.clone())
-        else {
-            return;
-        };
-        let Some(mut h) = self.holds.remove(&id) else { return };
-        let Some(CatchUp { at, .. }) = h.catch_up.take() else { return };
-        match result {
-            Ok(Completion::Reply(Inbound { body: HubEvent::Transcript(t), .. })) => {
-                let held_ids: HashSet<String> = h
-                    .queue
-                    .iter()
-                    .skip(at)
-                    .filter_map(|e| match e {
-                        Held::Ready(e, _) => e.hub().and_then(|i| i.event_id.clone()),
-                        Held::Fetching(_) => None,
-                    })
-                    .collect();
-                let missed = self.missed(&id, &t, &held_ids);
-                if !missed.is_empty() {
-                    tracing::info!(count = missed.len(), "messages recovered from the transcript");
-                }
-                let route = self.route(Some(&id));
-                for (k, inbound) in missed.into_iter().enumerate() {
-                    h.queue.insert(at + k, Held::Ready(Event::Hub(inbound), route.clone()));
-                }
-            }
-            Ok(_) => {}
-            Err(e) => tracing::info!(error = %e, "no catch-up after the reconnect"),
-        }
-        self.holds.insert(id.clone(), h);
-        self.release(&id, false);
-        self.next_catch_ups();
-    }
-
-    /// The bot and agent messages of `t` after the last one delivered in conversation `id`,
-    /// not delivered already and not among the live events `held`.
-    fn missed(&mut self, id: &str, t: &Transcript, held: &HashSet<String>) -> Vec<Inbound> {
-        let start = match self.last_message.get(id) {
-            Some(last) => match t.entries.iter().rposition(|e| e.event_id.as_deref() == Some(last.as_str())) {
-                Some(i) => i + 1,
-                None => {
-                    tracing::info!("the last message delivered is not in the transcript; nothing recovered");
-                    return Vec::new();
-                }
-            },
-            None => 0,
-        };
-        let mut out = Vec::new();
-        for e in &t.entries[start..] {
-            let event_type = match e.from {
-                Sender::Bot => "bot_message",
-                Sender::Agent => "livechat_message",
-                _ => continue,
-            };
-            if let Some(eid) = &e.event_id
-                && (held.contains(eid) || !self.dedupe.insert(event_type, eid))
-            {
-                continue;
-            }
-            let content = match e.raw.get("messages") {
-                Some(Value::Object(o)) => o.get("messages").cloned().unwrap_or(Value::Array(Vec::new())),
-                Some(v) => v.clone(),
-                None => Value::Array(Vec::new()),
-            };
-            let raw = json!({
-                "action": "receiveMessage",
-                "event": {
-                    "event_type": event_type,
-                    "event_payload": {"type": "message_create", "conversation_id": id, "content": content},
-                    "event_id": e.event_id,
-                },
-                "recovered_from": e.raw,
-            });
-            let body = MessageBody {
-                message_id: e.message_id.clone(),
-                content: e.messages.clone(),
-                fetched_from_link: false,
-                recovered: true,
-            };
-            let body = if e.from == Sender::Bot { HubEvent::BotMessage(body) } else { HubEvent::LivechatMessage(body) };
-            out.push(Inbound {
-                event_type: event_type.to_owned(),
-                event_id: e.event_id.clone(),
-                conversation_id: Some(id.to_owned()),
-                body,
-                raw: Arc::new(raw),
-            });
-        }
-        out
+    fn tick(&mut self, now: Instant) {
+        self.now = self.now.max(now);
     }
 
     // ----- commands from the application -----
@@ -656,18 +228,25 @@ impl Engine {
 
     /// Closes gracefully: queued sends and waiting requests fail with `Closed`.
     pub fn close(&mut self, now: Instant) {
-        match self.state {
-            ConnectionState::Closed | ConnectionState::Closing => return,
-            _ => {}
+        self.tick(now);
+        if matches!(self.state, ConnectionState::Closed | ConnectionState::Closing) {
+            return;
         }
         self.fail_all(Error::Closed);
-        self.retry_at = None;
-        self.open_deadline = None;
-        self.next_ping_at = None;
+        for t in [
+            timers::Timer::Retry,
+            timers::Timer::Open,
+            timers::Timer::KeepAlive,
+            timers::Timer::Silence,
+            timers::Timer::PongDue,
+            timers::Timer::Suspend,
+        ] {
+            self.timers.clear(t);
+        }
         if self.transport_open {
             self.set_state(ConnectionState::Closing, Some("closed by the application".into()));
             self.actions.push_back(Action::Close);
-            self.close_deadline = Some(now + self.t.close_timeout);
+            self.timers.set(timers::Timer::Close, now + self.t.close_timeout);
         } else {
             if !matches!(self.state, ConnectionState::Initialized) || self.generation > 0 {
                 self.actions.push_back(Action::Abort);
@@ -684,7 +263,9 @@ impl Engine {
 
     /// Registers a conversation, so that events naming it are routed to it.
     pub fn attach(&mut self, conversation_id: &str) {
-        self.conversations.insert(conversation_id.to_owned());
+        if !self.conversations.contains(conversation_id) {
+            self.conversations.insert(conversation_id.to_owned());
+        }
     }
 
     /// Unregisters a conversation.
@@ -708,30 +289,18 @@ impl Engine {
             _ if !self.t.queue_while_offline => return Err(Error::ConnectionLost),
             _ => {}
         }
-        let queued = Queued { submit, resent: false };
-        let is_start = matches!(&queued.submit.expect, Expect::Reply(m) if m.start);
-        if matches!(self.state, ConnectionState::Connected { .. }) {
-            if is_start {
-                self.starts.push_back(queued);
+        let start = matches!(&submit.expect, Expect::Reply(m) if m.start);
+        if self.state.is_connected() {
+            if start {
+                self.outbox.push(submit, true);
                 self.pump_starts(now);
             } else {
-                self.write(queued, now);
+                self.write(submit, now);
             }
             return Ok(());
         }
-        let len = queued.submit.frame.len();
-        if self.outbox.len() + self.starts.len() >= self.t.max_queued_events {
-            return Err(Error::QueueFull(format!("{} events", self.t.max_queued_events)));
-        }
-        if self.queued_bytes + len > self.t.max_queued_bytes {
-            return Err(Error::QueueFull(format!("{} bytes", self.t.max_queued_bytes)));
-        }
-        self.queued_bytes += len;
-        if is_start {
-            self.starts.push_back(queued)
-        } else {
-            self.outbox.push_back(queued)
-        }
+        self.outbox.room_for(submit.frame.len(), &self.t)?;
+        self.outbox.push(submit, start);
         Ok(())
     }
 
@@ -739,43 +308,42 @@ impl Engine {
     /// written one stops waiting, and its reply, if it comes, is delivered as an unsolicited
     /// event.
     pub fn cancel(&mut self, id: RequestId) {
-        for q in [&mut self.outbox, &mut self.starts] {
-            if let Some(pos) = q.iter().position(|x| x.submit.id == id) {
-                let removed = q.remove(pos).expect("position is valid");
-                self.queued_bytes = self.queued_bytes.saturating_sub(removed.submit.frame.len());
-                return;
-            }
-        }
-        if let Some(p) = self.pending.iter_mut().find(|p| p.id == id) {
-            // Keep it as a ghost: the hub answers in order, so its reply, when it comes, must not
-            // be taken for the answer to a newer request of the same kind.
-            p.cancelled = true;
+        if self.outbox.remove(id) {
             return;
         }
-        self.unconfirmed.retain(|u| u.queued.submit.id != id);
+        let Some(seq) = self.written.seq_of(id) else { return };
+        if let Some(a) = self.written.reply_mut(seq) {
+            // Kept as a ghost: the hub answers in order, so its reply, when it comes, must not
+            // be taken for the answer to a newer request of the same kind.
+            a.cancelled = true;
+        } else {
+            self.written.remove_proof(seq);
+        }
     }
 
     // ----- events from the transport -----
 
     /// The WebSocket handshake of transport `generation` succeeded.
     pub fn transport_opened(&mut self, generation: u64, now: Instant) {
+        self.tick(now);
         if generation != self.generation || !matches!(self.state, ConnectionState::Connecting { .. }) {
             return;
         }
         self.transport_open = true;
-        self.last_inbound = now;
+        self.inbound(now);
         self.handle_timeout(now);
     }
 
     /// Transport `generation` could not be opened, or failed.
     pub fn transport_failed(&mut self, generation: u64, error: TransportError, now: Instant) {
+        self.tick(now);
         if generation != self.generation {
             return;
         }
         match error {
             TransportError::Rejected { status } => {
                 self.transport_open = false;
-                self.open_deadline = None;
+                self.timers.clear(timers::Timer::Open);
                 self.fail_for_good(
                     Error::Rejected { status },
                     Error::Rejected { status },
@@ -787,13 +355,18 @@ impl Engine {
     }
 
     /// Transport `generation` was closed by the peer (`code` from its close frame, if any).
+    ///
+    /// A close from the hub, whatever its code, is a drop: the client reconnects per its policy
+    /// (a hub closes healthy connections for its own reasons: idle time, a connection age
+    /// limit, a deployment). Only the application ends a session, with [`Engine::close`].
     pub fn transport_closed(&mut self, generation: u64, code: Option<u16>, reason: &str, now: Instant) {
+        self.tick(now);
         if generation != self.generation {
             return;
         }
         if matches!(self.state, ConnectionState::Closing) {
             self.transport_open = false;
-            self.close_deadline = None;
+            self.timers.clear(timers::Timer::Close);
             self.set_state(ConnectionState::Closed, Some("closed by the application".into()));
             return;
         }
@@ -805,54 +378,66 @@ impl Engine {
         self.lost(why, now);
     }
 
-    /// Any other traffic (a ping from the hub, a binary frame) arrived on transport
-    /// `generation`: the link is alive.
+    /// Any other traffic (a ping from the hub) arrived on transport `generation`: the link is
+    /// alive.
     pub fn activity(&mut self, generation: u64, now: Instant) {
+        self.tick(now);
         if generation != self.generation || !self.transport_open {
             return;
         }
-        self.last_inbound = now;
+        self.inbound(now);
         self.handle_timeout(now);
     }
 
     /// A pong arrived on transport `generation`, with the number of the ping it answers when
     /// its payload is one of ours. Frames written before that ping were read by the hub.
     pub fn pong_received(&mut self, generation: u64, ping: Option<u64>, now: Instant) {
+        self.tick(now);
         if generation != self.generation || !self.transport_open {
             return;
         }
-        self.last_inbound = now;
+        self.inbound(now);
         if let Some(k) = ping {
-            let (done, waiting): (Vec<_>, Vec<_>) =
-                std::mem::take(&mut self.unconfirmed).into_iter().partition(|u| u.needs_ping <= k);
-            self.unconfirmed = waiting;
-            for u in done {
-                self.complete(u.queued.submit.id, Ok(Completion::Delivered));
+            while let Some(u) = self.written.pop_proven(k) {
+                self.end_proof(u, Ok(Completion::Delivered));
             }
             if k >= self.ping_seq {
                 self.proof_ping_in_flight = false;
             }
-            if !self.unconfirmed.is_empty() && !self.proof_ping_in_flight {
+            if self.written.has_proofs() && !self.proof_ping_in_flight {
                 self.send_ping(true);
             }
         }
         self.handle_timeout(now);
     }
 
-    fn send_ping(&mut self, for_proof: bool) {
-        self.ping_seq += 1;
-        if for_proof {
-            self.proof_ping_in_flight = true;
+    /// A binary frame arrived on transport `generation`. The hub sends text; a binary frame
+    /// holding UTF-8 is read as text, any other is reported as malformed.
+    pub fn binary_received(&mut self, generation: u64, data: &[u8], now: Instant) {
+        match std::str::from_utf8(data) {
+            Ok(text) => self.frame_received(generation, text, now),
+            Err(e) => {
+                self.tick(now);
+                if generation != self.generation || !self.transport_open {
+                    return;
+                }
+                self.inbound(now);
+                self.handle_timeout(now);
+                tracing::warn!(error = %e, "a binary frame from the hub is not UTF-8");
+                let preview = String::from_utf8_lossy(&data[..data.len().min(1024)]).into_owned();
+                let error = format!("binary frame of {} bytes is not UTF-8: {e}", data.len());
+                self.deliver(Event::Malformed(MalformedFrame { error, text: preview }), Route::Client);
+            }
         }
-        self.actions.push_back(Action::Ping(self.ping_seq));
     }
 
     /// A text frame arrived on transport `generation`.
     pub fn frame_received(&mut self, generation: u64, text: &str, now: Instant) {
+        self.tick(now);
         if generation != self.generation || !self.transport_open {
             return;
         }
-        self.last_inbound = now;
+        self.inbound(now);
         self.handle_timeout(now);
         let inbound = match decode(text) {
             Ok(i) => i,
@@ -872,8 +457,7 @@ impl Engine {
         if self.raw_frames {
             self.outputs.push_back(Output::Frame(inbound.clone()));
         }
-        if let HubEvent::SocketConnected { socket_id } = &inbound.body {
-            let socket_id = socket_id.clone();
+        if let HubEvent::SocketConnected { socket_id } = inbound.body {
             self.socket_connected(socket_id, now);
             return;
         }
@@ -883,177 +467,79 @@ impl Engine {
             tracing::debug!(event_type = %inbound.event_type, "duplicate event dropped");
             return;
         }
-        if self.match_reply(&inbound, now) {
-            return;
-        }
+        let Some(inbound) = self.match_reply(inbound, now) else { return };
         if let HubEvent::Error(err) = &inbound.body
-            && err.message_link.is_some()
+            && let Some(url) = &err.message_link
             && err.code.as_ref().and_then(|c| c.as_number()) == Some(413)
         {
-            let url = err.message_link.clone().unwrap_or_default();
-            let fetch = self.next_fetch;
-            self.next_fetch += 1;
-            // Later events of the conversation wait for it, so that they stay in order.
-            if let Some(c) = route_conversation(&self.route(inbound.conversation_id.as_deref())) {
-                self.holds.entry(c.to_owned()).or_default().queue.push_back(Held::Fetching(fetch));
-            }
-            self.actions.push_back(Action::FetchLargeMessage { fetch, url, announcement: inbound });
+            let url = url.clone();
+            self.fetch_large_message(url, inbound);
             return;
         }
         let route = self.route(inbound.conversation_id.as_deref());
         self.deliver(Event::Hub(inbound), route);
     }
 
-    /// The result of [`Action::FetchLargeMessage`] `fetch`: the message's content array, or why
-    /// it could not be fetched (then the 413 error itself is delivered). It takes the place of
-    /// its announcement among the conversation's events.
-    pub fn large_message_fetched(&mut self, fetch: u64, announcement: Inbound, result: Result<Value, String>) {
-        let route = self.route(announcement.conversation_id.as_deref());
-        let event = Self::fetched_event(announcement, result);
-        let placed = self.holds.iter_mut().find_map(|(c, h)| {
-            let slot = h.queue.iter_mut().find(|e| matches!(e, Held::Fetching(f) if *f == fetch))?;
-            *slot = Held::Ready(event.clone(), route.clone());
-            Some(c.clone())
-        });
-        match placed {
-            Some(c) => self.release(&c, false),
-            None => self.deliver(event, route),
-        }
-    }
-
-    /// The event a large message fetch yields: the message, or its announcement on failure.
-    fn fetched_event(announcement: Inbound, result: Result<Value, String>) -> Event {
-        match result {
-            Ok(content) => {
-                let link = match &announcement.body {
-                    HubEvent::Error(e) => e.message_link.clone(),
-                    _ => None,
-                };
-                let mut payload = serde_json::Map::new();
-                payload.insert("type".into(), json!("message_create"));
-                if let Some(c) = &announcement.conversation_id {
-                    payload.insert("conversation_id".into(), json!(c));
-                }
-                payload.insert("content".into(), content.clone());
-                payload.insert("message_link".into(), json!(link));
-                let raw = json!({
-                    "action": "receiveMessage",
-                    "event": {
-                        "event_type": "bot_message",
-                        "event_payload": payload,
-                        "event_id": announcement.event_id,
-                    }
-                });
-                let inbound = Inbound {
-                    event_type: "bot_message".into(),
-                    event_id: announcement.event_id.clone(),
-                    conversation_id: announcement.conversation_id.clone(),
-                    body: HubEvent::BotMessage(MessageBody {
-                        message_id: None,
-                        content: ContentItem::list_from_json(Some(&content)),
-                        fetched_from_link: true,
-                        recovered: false,
-                    }),
-                    raw: Arc::new(raw),
-                };
-                Event::Hub(inbound)
-            }
-            Err(e) => {
-                tracing::warn!(error = %e, "could not fetch a large message");
-                Event::Hub(announcement)
-            }
-        }
-    }
-
     // ----- time -----
 
     /// Runs every timer due at `now`.
     pub fn handle_timeout(&mut self, now: Instant) {
-        self.now = self.now.max(now);
-        if let Some(d) = self.close_deadline
-            && now >= d
-        {
-            self.close_deadline = None;
-            self.transport_open = false;
-            self.actions.push_back(Action::Abort);
-            self.set_state(ConnectionState::Closed, Some("closed by the application".into()));
-        }
-        if let Some(d) = self.open_deadline
-            && now >= d
-        {
-            self.open_deadline = None;
-            self.actions.push_back(Action::Abort);
-            let secs = self.t.connect_timeout.as_secs_f64();
-            self.lost(format!("no socket_connected within {secs} s"), now);
-            self.last_error = Some(Error::timeout("connect", self.t.connect_timeout));
-        }
-        if matches!(self.state, ConnectionState::Connected { .. }) {
-            if now >= self.liveness_deadline() {
-                self.actions.push_back(Action::Abort);
-                let secs = (self.t.ping_interval + self.t.liveness_grace).as_secs_f64();
-                self.lost(format!("nothing received for {secs} s: the link is dead"), now);
-            } else {
-                if self.next_ping_at.is_some_and(|p| now >= p) {
-                    self.send_ping(!self.unconfirmed.is_empty());
-                    self.next_ping_at = Some(now + self.t.ping_interval);
-                }
-                if self.attempt > 0 && self.connected_at.is_some_and(|c| now >= c + self.t.reconnect.reset_after) {
-                    self.attempt = 0;
-                }
-            }
-        }
-        if let (ConnectionState::Disconnected { .. }, Some(since)) = (&self.state, self.disconnected_since)
-            && now >= since + self.t.reconnect.suspend_after
-        {
-            self.suspend(now);
-        }
-        if let Some(r) = self.retry_at
-            && now >= r
-        {
-            self.start_attempt(now);
-        }
+        self.tick(now);
+        self.run_timers(now);
         self.expire_requests(now);
     }
 
     fn expire_requests(&mut self, now: Instant) {
-        if self.pending.iter().any(|p| now >= p.deadline) {
-            let (expired, kept): (Vec<_>, Vec<_>) =
-                std::mem::take(&mut self.pending).into_iter().partition(|p| now >= p.deadline);
-            self.pending = kept;
-            for mut p in expired {
-                if p.matcher.start {
-                    if self.start_in_flight == Some(p.id) {
-                        self.start_in_flight = None;
+        let mut starts_freed = false;
+        while let Some(seq) = self.written.pop_due(now) {
+            if let Some(a) = self.written.reply(seq) {
+                let (start, cancelled) = (a.matcher.start, a.cancelled);
+                if start {
+                    if let Some(a) = self.written.remove_reply(seq) {
+                        if self.start_in_flight == Some(a.id) {
+                            self.start_in_flight = None;
+                        }
+                        if let Some(u) = a.matcher.user_id.clone() {
+                            self.abandoned_starts.push_back((u, now + ABANDONED_START_MEMORY));
+                        }
+                        if !a.cancelled {
+                            self.complete(a.id, Err(Error::timeout(&a.operation, a.timeout)));
+                        }
                     }
-                    if let Some(u) = &p.matcher.user_id {
-                        self.abandoned_starts.push_back((u.clone(), now + Duration::from_secs(60)));
-                    }
-                    if !p.cancelled {
-                        self.complete(p.id, Err(Error::timeout(&p.operation, p.timeout)));
-                    }
-                    continue;
-                }
-                if !p.cancelled {
-                    self.complete(p.id, Err(Error::timeout(&p.operation, p.timeout)));
+                    starts_freed = true;
+                } else if cancelled {
+                    // A ghost's extra period is over.
+                    self.written.remove_reply(seq);
+                } else if let Some(a) = self.written.reply_mut(seq) {
                     // A ghost for one more period: a late reply is delivered as an event, not
                     // handed to a newer request.
-                    p.cancelled = true;
-                    p.deadline += p.timeout;
-                    if p.deadline > now {
-                        self.pending.push(p);
+                    a.cancelled = true;
+                    let (id, error, next) = (a.id, Error::timeout(&a.operation, a.timeout), a.deadline + a.timeout);
+                    self.complete(id, Err(error));
+                    if next > now {
+                        self.written.extend_reply(seq, next);
+                    } else {
+                        self.written.remove_reply(seq);
                     }
                 }
+            } else if self.t.delivery == Delivery::AtLeastOnce {
+                // Not proven in time: the call says so now, and the message stays in the resend
+                // set; a late delivery report tells how it ended.
+                self.written.end_proof_deadline(seq);
+                if let Some(u) = self.written.proof_mut(seq)
+                    && !u.call_done
+                {
+                    u.call_done = true;
+                    let (id, client_msg_id, millis) = (u.id, u.client_msg_id.clone(), u.timeout.as_millis() as u64);
+                    self.complete(id, Err(Error::Unconfirmed { client_msg_id, millis }));
+                }
+            } else if let Some(u) = self.written.remove_proof(seq) {
+                let error = Error::timeout(&u.operation, u.timeout);
+                self.end_proof(u, Err(error));
             }
-            self.pump_starts(now);
         }
-        if self.unconfirmed.iter().any(|u| now >= u.deadline) {
-            let (expired, kept): (Vec<_>, Vec<_>) =
-                std::mem::take(&mut self.unconfirmed).into_iter().partition(|u| now >= u.deadline);
-            self.unconfirmed = kept;
-            for u in expired {
-                let s = u.queued.submit;
-                self.complete(s.id, Err(Error::timeout(&s.operation, s.timeout)));
-            }
+        if starts_freed {
+            self.pump_starts(now);
         }
         while self.abandoned_starts.front().is_some_and(|(_, t)| now >= *t) {
             self.abandoned_starts.pop_front();
@@ -1062,67 +548,38 @@ impl Engine {
 
     // ----- internals -----
 
-    fn start_attempt(&mut self, now: Instant) {
-        self.retry_at = None;
-        self.generation += 1;
-        self.transport_open = false;
-        self.open_deadline = Some(now + self.t.connect_timeout);
-        self.set_state(ConnectionState::Connecting { attempt: self.attempt + 1 }, None);
-        self.actions.push_back(Action::Open { generation: self.generation });
-    }
-
-    fn socket_connected(&mut self, socket_id: String, now: Instant) {
-        if !matches!(self.state, ConnectionState::Connecting { .. }) {
-            tracing::debug!("socket_connected outside of connecting; ignored");
-            return;
-        }
-        self.open_deadline = None;
-        self.connected_at = Some(now);
-        self.disconnected_since = None;
-        self.last_inbound = now;
-        self.next_ping_at = Some(now + self.t.ping_interval);
-        let reconnect = self.ever_connected;
-        self.ever_connected = true;
-        self.set_state(ConnectionState::Connected { socket_id }, None);
-        if reconnect {
-            let mut ids: Vec<String> = self.conversations.iter().cloned().collect();
-            ids.sort();
-            for id in &ids {
-                self.deliver(Event::Discontinuity { conversation_id: id.clone() }, Route::Conversation(id.clone()));
-            }
-            self.start_catch_up(&ids);
-        }
-        // Flush the queue in order, ahead of anything sent later.
-        while let Some(q) = self.outbox.pop_front() {
-            self.queued_bytes = self.queued_bytes.saturating_sub(q.submit.frame.len());
-            self.write(q, now);
-        }
-        self.pump_starts(now);
-    }
-
     /// Writes the next queued `conversation_start` when none is in flight.
     fn pump_starts(&mut self, now: Instant) {
-        if self.start_in_flight.is_some() || !matches!(self.state, ConnectionState::Connected { .. }) {
+        if self.start_in_flight.is_some() || !self.state.is_connected() || !self.transport_open {
             return;
         }
-        if let Some(q) = self.starts.pop_front() {
-            if !self.transport_open {
-                self.starts.push_front(q);
-                return;
-            }
-            self.queued_bytes = self.queued_bytes.saturating_sub(q.submit.frame.len());
-            self.write(q, now);
+        if let Some(s) = self.outbox.pop_start() {
+            self.write(s, now);
         }
     }
 
-    fn write(&mut self, q: Queued, now: Instant) {
-        self.actions.push_back(Action::Send(q.submit.frame.clone()));
-        match q.submit.expect.clone() {
-            Expect::Written => self.complete(q.submit.id, Ok(Completion::Written)),
+    fn write(&mut self, s: Submit, now: Instant) {
+        let Submit { id, operation, frame, expect, timeout } = s;
+        match expect {
+            Expect::Written => {
+                self.actions.push_back(Action::Send(frame));
+                self.complete(id, Ok(Completion::Written));
+            }
             Expect::Delivered { client_msg_id } => {
-                let deadline = now + q.submit.timeout;
-                let needs_ping = self.ping_seq + 1;
-                self.unconfirmed.push(Unconfirmed { queued: q, client_msg_id, deadline, needs_ping });
+                let kept = (self.t.delivery == Delivery::AtLeastOnce).then(|| frame.clone());
+                self.actions.push_back(Action::Send(frame));
+                self.written.insert_proof(Unproven {
+                    id,
+                    operation,
+                    client_msg_id,
+                    deadline: Some(now + timeout),
+                    timeout,
+                    needs_ping: self.ping_seq + 1,
+                    frame: kept,
+                    resent: false,
+                    call_done: false,
+                    awaiting_resend: false,
+                });
                 // Ask for the proof right away rather than at the next keep-alive ping; while a
                 // proof ping is out, its pong sends the next one, so pings stay one in flight.
                 if !self.proof_ping_in_flight {
@@ -1130,15 +587,16 @@ impl Engine {
                 }
             }
             Expect::Reply(matcher) => {
+                self.actions.push_back(Action::Send(frame));
                 if matcher.start {
-                    self.start_in_flight = Some(q.submit.id);
+                    self.start_in_flight = Some(id);
                 }
-                self.pending.push(Pending {
-                    id: q.submit.id,
-                    operation: q.submit.operation,
+                self.written.insert_reply(Awaiting {
+                    id,
+                    operation,
                     matcher,
-                    deadline: now + q.submit.timeout,
-                    timeout: q.submit.timeout,
+                    deadline: now + timeout,
+                    timeout,
                     cancelled: false,
                 });
             }
@@ -1156,210 +614,112 @@ impl Engine {
         }
     }
 
-    /// Gives a reply to the request waiting for it. Returns false when nobody waits for it
-    /// (then it is delivered as an ordinary event).
-    fn match_reply(&mut self, inbound: &Inbound, now: Instant) -> bool {
-        fn same(want: &Option<String>, got: Option<&str>) -> bool {
-            match (want, got) {
-                (Some(w), Some(g)) => w == g,
-                _ => true,
-            }
-        }
-        let conv = inbound.conversation_id.as_deref();
+    /// Gives a reply to the request waiting for it. Returns the event back when nobody waits
+    /// for it (then it is delivered as an ordinary event).
+    fn match_reply(&mut self, inbound: Inbound, now: Instant) -> Option<Inbound> {
         if let HubEvent::Error(err) = &inbound.body {
             if err.message_link.is_some() {
-                return false;
+                return Some(inbound);
             }
             // A hub error answers the oldest request naming the same conversation.
-            let Some(c) = conv else { return false };
-            let Some(pos) = self.pending.iter().position(|p| p.matcher.conversation_id.as_deref() == Some(c)) else {
-                return false;
-            };
-            let p = self.pending.remove(pos);
-            if !p.cancelled {
-                self.complete(p.id, Err(Error::from_hub(err, Some(c.to_owned()))));
+            let Some(c) = inbound.conversation_id.as_deref() else { return Some(inbound) };
+            let Some(seq) = self.written.oldest_naming(c) else { return Some(inbound) };
+            if let Some(a) = self.written.remove_reply(seq)
+                && !a.cancelled
+            {
+                let error = Error::from_hub(err, Some(c.to_owned()));
+                self.complete(a.id, Err(error));
             }
-            return true;
+            return None;
         }
         if matches!(inbound.body, HubEvent::ConversationStarted) {
             return self.match_start(inbound, now);
         }
-        let user = inbound
-            .raw
-            .get("event")
-            .and_then(|e| e.get("event_payload"))
-            .and_then(|p| p.get("userId"))
-            .and_then(Value::as_str);
-        let message_id = match &inbound.body {
-            HubEvent::MessageEdited { message_id } => message_id.as_deref(),
-            _ => None,
+        let seq = {
+            // The ids a reply may name besides its conversation (read from the raw frame only
+            // for the one kind whose typed view lacks it).
+            let (user, message_id) = match &inbound.body {
+                HubEvent::UserConversations(_) => {
+                    (inbound.payload().get("userId").and_then(serde_json::Value::as_str), None)
+                }
+                HubEvent::ConversationDeleted { user_id } => (user_id.as_deref(), None),
+                HubEvent::MessageEdited { message_id } => (None, message_id.as_deref()),
+                _ => (None, None),
+            };
+            self.written.find_reply(&inbound.event_type, inbound.conversation_id.as_deref(), user, message_id)
         };
-        let Some(pos) = self.pending.iter().position(|p| {
-            !p.matcher.start
-                && p.matcher.event_type == inbound.event_type
-                && same(&p.matcher.conversation_id, conv)
-                && same(&p.matcher.user_id, user)
-                && same(&p.matcher.message_id, message_id)
-        }) else {
-            return false;
-        };
-        let p = self.pending.remove(pos);
+        let Some(a) = seq.and_then(|s| self.written.remove_reply(s)) else { return Some(inbound) };
         if matches!(inbound.body, HubEvent::ConversationDeleted { .. })
-            && let Some(c) = &p.matcher.conversation_id
+            && let Some(c) = &a.matcher.conversation_id
         {
             self.conversations.remove(c);
         }
-        if p.cancelled {
-            return false;
+        if a.cancelled {
+            return Some(inbound);
         }
-        self.complete(p.id, Ok(Completion::Reply(inbound.clone())));
-        true
+        self.complete(a.id, Ok(Completion::Reply(inbound)));
+        None
     }
 
-    fn match_start(&mut self, inbound: &Inbound, now: Instant) -> bool {
+    fn match_start(&mut self, inbound: Inbound, now: Instant) -> Option<Inbound> {
+        let Some(in_flight) = self.start_in_flight else { return Some(inbound) };
+        let Some(seq) = self.written.seq_of(in_flight) else { return Some(inbound) };
         let Some(new_id) = inbound.conversation_id.clone() else {
             // Useless to anyone: the start in flight (one per socket) fails now, rather than
             // timing out.
             tracing::warn!("conversation_start_success without a conversation_id");
-            let Some(in_flight) = self.start_in_flight else { return false };
-            let Some(pos) = self.pending.iter().position(|p| p.id == in_flight && !p.cancelled) else { return false };
-            let p = self.pending.remove(pos);
+            if self.written.reply(seq).is_none_or(|a| a.cancelled) {
+                return Some(inbound);
+            }
+            self.written.remove_reply(seq);
             self.start_in_flight = None;
             let e = Error::Protocol("conversation_start_success without a conversation_id".into());
-            self.complete(p.id, Err(e));
+            self.complete(in_flight, Err(e));
             self.pump_starts(now);
-            return true;
+            return None;
         };
-        let Some(in_flight) = self.start_in_flight else { return false };
-        let Some(pos) = self.pending.iter().position(|p| p.id == in_flight) else { return false };
         let prefixed =
             |user: &str| new_id.strip_prefix(user).is_some_and(|rest| rest.starts_with('-') || rest.starts_with('_'));
-        let ours = self.pending[pos].matcher.user_id.as_deref().is_some_and(prefixed);
+        let ours = self.written.reply(seq).and_then(|a| a.matcher.user_id.as_deref()).is_some_and(prefixed);
         if !ours && self.abandoned_starts.iter().any(|(u, _)| prefixed(u)) {
             // The late answer to a start whose caller gave up: not this caller's conversation.
             tracing::debug!("late conversation_start_success delivered as an unsolicited event");
-            return false;
+            return Some(inbound);
         }
-        let p = self.pending.remove(pos);
+        let a = self.written.remove_reply(seq)?;
         self.start_in_flight = None;
-        let delivered = if p.cancelled {
-            false
+        let unclaimed = if a.cancelled {
+            Some(inbound)
         } else {
             self.started_here.insert(new_id.clone());
             self.conversations.insert(new_id);
-            self.complete(p.id, Ok(Completion::Reply(inbound.clone())));
-            true
+            self.complete(a.id, Ok(Completion::Reply(inbound)));
+            None
         };
         self.pump_starts(now);
-        delivered
+        unclaimed
     }
 
-    /// The transport is gone (or given up on); decide what comes next.
-    fn lost(&mut self, reason: String, now: Instant) {
-        let was_open = self.transport_open;
-        self.transport_open = false;
-        self.proof_ping_in_flight = false;
-        self.open_deadline = None;
-        self.next_ping_at = None;
-        if matches!(self.state, ConnectionState::Closing | ConnectionState::Closed | ConnectionState::Failed) {
-            self.close_deadline = None;
-            if matches!(self.state, ConnectionState::Closing) {
-                self.set_state(ConnectionState::Closed, Some("closed by the application".into()));
-            }
+    fn complete(&mut self, id: RequestId, result: Result<Completion, Error>) {
+        if id >= INTERNAL {
+            self.caught_up(id, result);
             return;
         }
-        tracing::info!(reason = %reason, was_open, "connection lost");
-        self.last_error = Some(if was_open { Error::ConnectionLost } else { Error::Connect(reason.clone()) });
-        // Requests that were written and not answered: the answer went with the socket.
-        for p in std::mem::take(&mut self.pending) {
-            if !p.cancelled {
-                self.complete(p.id, Err(Error::ConnectionLost));
-            }
-        }
-        self.start_in_flight = None;
-        // Messages written but never proven delivered.
-        let mut resend = Vec::new();
-        for u in std::mem::take(&mut self.unconfirmed) {
-            if self.t.delivery == Delivery::AtLeastOnce && !u.queued.resent {
-                resend.push(Queued { submit: u.queued.submit, resent: true });
-            } else {
-                self.complete(u.queued.submit.id, Err(Error::PossiblyNotDelivered { client_msg_id: u.client_msg_id }));
-            }
-        }
-        for q in resend.into_iter().rev() {
-            self.queued_bytes += q.submit.frame.len();
-            self.outbox.push_front(q);
-        }
-        if !self.t.reconnect.enabled {
-            // Calls waiting now lost their connection; later calls learn that it failed for good
-            // (or, if it never opened, why the connection attempt failed).
-            let reason = format!("{reason}; reconnecting is disabled");
-            let failure = if was_open { Error::Failed(reason.clone()) } else { Error::Connect(reason.clone()) };
-            self.fail_for_good(Error::ConnectionLost, failure, reason);
+        self.outputs.push_back(Output::Complete { id, result });
+    }
+
+    /// A message's wait for its proof is over: its call completes, or, when the call ended
+    /// already (at-least-once, not proven in time), a late delivery report goes to its
+    /// conversation.
+    fn end_proof(&mut self, u: Unproven, result: Result<Completion, Error>) {
+        if !u.call_done {
+            self.complete(u.id, result);
             return;
         }
-        self.attempt += 1;
-        if let Some(max) = self.t.reconnect.max_attempts
-            && self.attempt > max
-        {
-            let reason = format!("gave up after {max} attempts: {reason}");
-            self.fail_for_good(Error::Failed(reason.clone()), Error::Failed(reason.clone()), reason);
-            return;
-        }
-        let since = *self.disconnected_since.get_or_insert(now);
-        if now >= since + self.t.reconnect.suspend_after {
-            self.suspend_with_reason(now, reason);
-            return;
-        }
-        let delay = self.backoff.delay(self.attempt - 1);
-        self.retry_at = Some(now + delay);
-        self.set_state(ConnectionState::Disconnected { attempt: self.attempt, retry_in: delay }, Some(reason));
-    }
-
-    fn suspend(&mut self, now: Instant) {
-        let secs = self.t.reconnect.suspend_after.as_secs_f64();
-        self.suspend_with_reason(now, format!("no connection for {secs} s"));
-    }
-
-    fn suspend_with_reason(&mut self, now: Instant, reason: String) {
-        let retry_in = match self.retry_at {
-            Some(r) if r > now && matches!(self.state, ConnectionState::Disconnected { .. }) => {
-                (r - now).min(self.t.reconnect.suspended_retry)
-            }
-            _ => self.t.reconnect.suspended_retry,
-        };
-        self.retry_at = Some(now + retry_in);
-        self.fail_queued(Error::ConnectionLost);
-        self.set_state(ConnectionState::Suspended { retry_in }, Some(reason));
-    }
-
-    /// No more attempts: calls waiting now fail with `error`, later ones with `failure`.
-    fn fail_for_good(&mut self, error: Error, failure: Error, reason: String) {
-        self.retry_at = None;
-        self.next_ping_at = None;
-        self.fail_all(error);
-        self.failure = Some(failure);
-        self.set_state(ConnectionState::Failed, Some(reason));
-    }
-
-    fn fail_queued(&mut self, error: Error) {
-        let queued: Vec<Queued> = self.outbox.drain(..).chain(self.starts.drain(..)).collect();
-        self.queued_bytes = 0;
-        for q in queued {
-            self.complete(q.submit.id, Err(error.clone()));
-        }
-    }
-
-    fn fail_all(&mut self, error: Error) {
-        self.fail_queued(error.clone());
-        for p in std::mem::take(&mut self.pending) {
-            if !p.cancelled {
-                self.complete(p.id, Err(error.clone()));
-            }
-        }
-        self.start_in_flight = None;
-        for u in std::mem::take(&mut self.unconfirmed) {
-            self.complete(u.queued.submit.id, Err(error.clone()));
-        }
+        let conversation_id = u.frame.as_deref().and_then(types::frame_conversation);
+        let route = self.route(conversation_id.as_deref());
+        let report = DeliveryReport { client_msg_id: u.client_msg_id, conversation_id, delivered: result.is_ok() };
+        tracing::info!(delivered = report.delivered, "late outcome of a message not confirmed in time");
+        self.deliver(Event::Delivery(report), route);
     }
 }

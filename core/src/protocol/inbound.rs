@@ -1,10 +1,9 @@
 //! Frames the hub sends: lenient decoding into typed events that keep their raw JSON.
 
-use std::sync::Arc;
-
 use serde_json::{Map, Value};
 
 use super::content::ContentItem;
+use super::raw::RawFrame;
 use super::transcript::Transcript;
 use super::{obj_field, str_field};
 
@@ -23,8 +22,8 @@ pub struct Inbound {
     pub conversation_id: Option<String>,
     /// The typed view of the event.
     pub body: HubEvent,
-    /// The whole frame as received.
-    pub raw: Arc<Value>,
+    /// The whole frame as received (parsed into JSON when first read).
+    pub raw: RawFrame,
 }
 
 /// The typed view of a hub event.
@@ -333,14 +332,21 @@ fn list_from(p: &Map<String, Value>) -> ConversationList {
 }
 
 /// Decodes the text of a WebSocket frame from the hub.
+///
+/// Bot and live-chat messages in the usual shape are read straight into their typed view,
+/// keeping the text as the raw frame; everything else goes through a JSON value first (the
+/// lenient path, which accepts every known variation).
 pub fn decode(text: &str) -> Result<Inbound, DecodeError> {
+    if let Some(inbound) = fast::message(text) {
+        return Ok(inbound);
+    }
     let value: Value = serde_json::from_str(text).map_err(|e| DecodeError::NotJson(e.to_string()))?;
     decode_value(value)
 }
 
 /// Decodes a frame already parsed as JSON.
 pub fn decode_value(value: Value) -> Result<Inbound, DecodeError> {
-    let raw = Arc::new(value);
+    let raw = RawFrame::from_value(value);
     let top = raw.as_object().ok_or(DecodeError::NotAnEvent("not a JSON object"))?;
     // `{"action": "receiveMessage", "event": {...}}`; tolerate a bare event object too.
     let event = match top.get("event") {
@@ -426,5 +432,193 @@ impl Inbound {
     pub fn payload(&self) -> &Value {
         static NULL: Value = Value::Null;
         self.raw.get("event").and_then(|e| e.get("event_payload")).unwrap_or(&NULL)
+    }
+}
+
+/// The fast path of [`decode`]: bot and live-chat messages read without a JSON tree.
+mod fast {
+    use std::borrow::Cow;
+    use std::fmt;
+
+    use serde::Deserialize;
+    use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+    use serde_json::value::RawValue;
+
+    use super::{HubEvent, Inbound, MessageBody, RawFrame};
+    use crate::protocol::ContentItem;
+
+    #[derive(Deserialize)]
+    struct Envelope<'a> {
+        #[serde(borrow)]
+        event: &'a RawValue,
+    }
+
+    /// Reads a JSON object into `T` (a struct would also accept an array).
+    fn object<'a, T: Deserialize<'a>>(raw: &'a str) -> Option<T> {
+        if !raw.trim_start().starts_with('{') {
+            return None;
+        }
+        serde_json::from_str(raw).ok()
+    }
+
+    #[derive(Deserialize)]
+    struct Event<'a> {
+        #[serde(borrow)]
+        event_type: Cow<'a, str>,
+        #[serde(default, borrow)]
+        event_payload: Option<&'a RawValue>,
+        #[serde(default)]
+        event_id: Id,
+    }
+
+    #[derive(Deserialize)]
+    struct Message<'a> {
+        #[serde(default)]
+        ch_msg_id: Id,
+        #[serde(default)]
+        message_id: Id,
+        #[serde(default)]
+        conversation_id: Id,
+        #[serde(default, borrow)]
+        content: Option<&'a RawValue>,
+    }
+
+    /// A text item exactly: `{"type": "text", "text": "..."}` (either key order).
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Text<'a> {
+        #[serde(rename = "type", borrow)]
+        kind: Option<Cow<'a, str>>,
+        text: String,
+    }
+
+    /// An id read as the lenient decoder reads it: a non-empty string, or a number or boolean
+    /// as text; anything else is none.
+    #[derive(Default)]
+    struct Id(Option<String>);
+
+    impl<'de> Deserialize<'de> for Id {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Id, D::Error> {
+            struct V;
+            impl<'de> Visitor<'de> for V {
+                type Value = Id;
+                fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                    f.write_str("an id")
+                }
+                fn visit_str<E: de::Error>(self, s: &str) -> Result<Id, E> {
+                    Ok(Id((!s.is_empty()).then(|| s.to_owned())))
+                }
+                fn visit_string<E: de::Error>(self, s: String) -> Result<Id, E> {
+                    Ok(Id((!s.is_empty()).then_some(s)))
+                }
+                fn visit_u64<E: de::Error>(self, n: u64) -> Result<Id, E> {
+                    Ok(Id(Some(n.to_string())))
+                }
+                fn visit_i64<E: de::Error>(self, n: i64) -> Result<Id, E> {
+                    Ok(Id(Some(n.to_string())))
+                }
+                fn visit_f64<E: de::Error>(self, n: f64) -> Result<Id, E> {
+                    Ok(Id(Some(serde_json::Number::from_f64(n).map_or_else(String::new, |n| n.to_string()))))
+                }
+                fn visit_bool<E: de::Error>(self, b: bool) -> Result<Id, E> {
+                    Ok(Id(Some(b.to_string())))
+                }
+                fn visit_unit<E: de::Error>(self) -> Result<Id, E> {
+                    Ok(Id(None))
+                }
+                fn visit_none<E: de::Error>(self) -> Result<Id, E> {
+                    Ok(Id(None))
+                }
+                fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Id, D::Error> {
+                    d.deserialize_any(V)
+                }
+                fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> Result<Id, A::Error> {
+                    while m.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+                    Ok(Id(None))
+                }
+                fn visit_seq<A: SeqAccess<'de>>(self, mut s: A) -> Result<Id, A::Error> {
+                    while s.next_element::<IgnoredAny>()?.is_some() {}
+                    Ok(Id(None))
+                }
+            }
+            d.deserialize_any(V)
+        }
+    }
+
+    fn item(raw: &RawValue) -> ContentItem {
+        match object::<Text>(raw.get()) {
+            Some(t) if t.kind.as_deref().is_none_or(|k| k.trim() == "text") => ContentItem::Text { text: t.text },
+            _ => ContentItem::from_json(&serde_json::from_str(raw.get()).unwrap_or_default()),
+        }
+    }
+
+    fn content(raw: Option<&RawValue>) -> Vec<ContentItem> {
+        let Some(raw) = raw else { return Vec::new() };
+        match serde_json::from_str::<Vec<&RawValue>>(raw.get()) {
+            Ok(items) => items.into_iter().map(item).collect(),
+            Err(_) => ContentItem::list_from_json(serde_json::from_str(raw.get()).ok().as_ref()),
+        }
+    }
+
+    /// A bot or live-chat message in the usual shape, or `None` (then the lenient path
+    /// decides).
+    pub(super) fn message(text: &str) -> Option<Inbound> {
+        let env: Envelope = object(text)?;
+        let event: Event = object(env.event.get())?;
+        let bot = match event.event_type.as_ref() {
+            "bot_message" => true,
+            "livechat_message" => false,
+            _ => return None,
+        };
+        let m: Message = object(event.event_payload?.get())?;
+        let body = MessageBody {
+            message_id: m.ch_msg_id.0.or(m.message_id.0),
+            content: content(m.content),
+            fetched_from_link: false,
+            recovered: false,
+        };
+        Some(Inbound {
+            event_type: event.event_type.into_owned(),
+            event_id: event.event_id.0,
+            conversation_id: m.conversation_id.0,
+            body: if bot { HubEvent::BotMessage(body) } else { HubEvent::LivechatMessage(body) },
+            raw: RawFrame::from_text(text),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The fast path reads a message exactly as the lenient path does, or leaves it to it.
+    #[test]
+    fn the_fast_path_agrees_with_the_lenient_path() {
+        let frames = [
+            r#"{"action":"receiveMessage","event":{"event_type":"bot_message","event_payload":{"type":"message_create","ch_msg_id":"m1","bot":{},"conversation_id":"c1","content":[{"type":"text","text":"hi \"there\" \u00e9"},{"text":"x","type":"text"},{"type":"button","buttons":{"title":"t","options":[{"label":"a","value":"b"}]}},{"type":"cards","cards":[1]},{"type":"weird","z":1},{"text":"no type"},"bare string",{"type":" text ","text":"padded"},{"type":"text","text":5}]},"event_id":"e1","accepts_response_payload":false}}"#,
+            r#"{"event":{"event_type":"livechat_message","event_payload":{"conversation_id":"","content":[{"type":"files","files":[{"url":"u","mimetype":"image","filename":null}]}]},"event_id":42}}"#,
+            r#"{"event":{"event_type":"bot_message","event_payload":{"conversation_id":7,"message_id":true,"content":{"type":"text","text":"single"}},"event_id":null}}"#,
+            r#"{"event":{"event_type":"bot_message","event_payload":{"content":"just text"},"event_id":{"a":[1,2]}}}"#,
+            r#"{"event":{"event_type":"bot_message","event_payload":{"content":null}}}"#,
+            r#"{"event":{"event_type":"bot_message","event_payload":{}}}"#,
+            r#"{"event":{"event_type":"bot_message","event_payload":[1]}}"#,
+            r#"{"event":{"event_type":"bot_message"}}"#,
+            r#"{"event":{"event_type":" bot_message ","event_payload":{"content":[]}}}"#,
+            r#"{"event":{"event_type":"bot_message","event_type":"livechat_message","event_payload":{}}}"#,
+            r#"{"event":{"event_type":"bot_message","event_payload":{"conversation_id":"a","conversation_id":"b"}}}"#,
+            r#"{"event":{"event_type":"bot_message","event_payload":{"content":[{"type":"text","text":"a","text":"b"}]}}}"#,
+            r#"{"event_type":"bot_message","event_payload":{"content":[]}}"#,
+            r#"{"event":{"event_type":"bot_message","event_payload":{"ch_msg_id":1.5e3,"content":[{"type":null,"text":"n"}]}}}"#,
+        ];
+        for text in frames {
+            let lenient = decode_value(serde_json::from_str(text).unwrap()).unwrap();
+            let decoded = decode(text).unwrap();
+            assert_eq!(decoded.event_type, lenient.event_type, "{text}");
+            assert_eq!(decoded.event_id, lenient.event_id, "{text}");
+            assert_eq!(decoded.conversation_id, lenient.conversation_id, "{text}");
+            assert_eq!(decoded.body, lenient.body, "{text}");
+            assert_eq!(*decoded.raw, *lenient.raw, "{text}");
+        }
+        assert!(fast::message(frames[0]).is_some(), "the usual shape takes the fast path");
     }
 }

@@ -7,6 +7,7 @@
 pub mod content;
 pub mod inbound;
 pub mod outbound;
+mod raw;
 pub mod transcript;
 
 pub use content::{ButtonOption, Buttons, ContentItem, FileRef};
@@ -15,6 +16,7 @@ pub use inbound::{
     Inbound, MessageBody, Pagination, UpdateKind, decode,
 };
 pub use outbound::{DeleteMode, Dialect, ListOptions, MetadataTarget, OutgoingMessage, StartMode, StartOptions};
+pub use raw::RawFrame;
 pub use transcript::{Sender, Transcript, TranscriptEntry};
 
 use serde_json::{Map, Value};

@@ -3,7 +3,8 @@
 //! Every function here returns the complete envelope
 //! `{"action": "sendMessage", "event": {"event_type": ..., "event_payload": {...}}}`.
 
-use serde_json::{Map, Value, json};
+use serde::Serialize;
+use serde_json::Value;
 
 use super::content::FileRef;
 
@@ -139,17 +140,10 @@ impl OutgoingMessage {
         self
     }
 
-    /// The `content` object: `{type: "text", text}`, `{files: [...]}`, or both together.
+    /// The `content` object: `{type: "text", text}` for text alone, `{text, files}` with
+    /// files, `{files}` for files alone.
     pub fn content(&self) -> Value {
-        let mut c = Map::new();
-        if let Some(t) = &self.text {
-            c.insert("type".into(), json!("text"));
-            c.insert("text".into(), json!(t));
-        }
-        if !self.files.is_empty() || self.text.is_none() {
-            c.insert("files".into(), Value::Array(self.files.iter().map(FileRef::to_json).collect()));
-        }
-        Value::Object(c)
+        serde_json::to_value(Content::of(self)).unwrap_or_default()
     }
 }
 
@@ -198,9 +192,28 @@ impl ListOptions {
     }
 }
 
+#[derive(Serialize)]
+struct Envelope<'a, P> {
+    action: &'static str,
+    event: EnvelopeEvent<'a, P>,
+}
+
+#[derive(Serialize)]
+struct EnvelopeEvent<'a, P> {
+    event_type: &'a str,
+    event_payload: P,
+}
+
+/// Encodes an event in the client envelope, straight to the text that is written.
+fn encode<P: Serialize>(event_type: &str, payload: P) -> String {
+    let envelope = Envelope { action: "sendMessage", event: EnvelopeEvent { event_type, event_payload: payload } };
+    // Plain structs, strings and JSON values: serialization cannot fail.
+    serde_json::to_string(&envelope).unwrap_or_default()
+}
+
 /// Wraps a payload in the client envelope.
-pub fn envelope(event_type: &str, payload: Value) -> Value {
-    json!({"action": "sendMessage", "event": {"event_type": event_type, "event_payload": payload}})
+pub fn envelope(event_type: &str, payload: Value) -> String {
+    encode(event_type, payload)
 }
 
 /// Merges private metadata into a metadata object under the key `private`.
@@ -215,129 +228,212 @@ pub fn with_private(metadata: Option<&Value>, private: Option<&Value>) -> Option
     }
 }
 
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Start<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    user_id: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    user_basic_info: Option<&'a Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    user_metadata: Option<&'a Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    user_data: Option<&'a Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    metadata: Option<Value>,
+}
+
 /// `conversation_start`.
-pub fn conversation_start(o: &StartOptions) -> Value {
-    let mut p = Map::new();
-    if let Some(u) = &o.user_id {
-        p.insert("userId".into(), json!(u));
+pub fn conversation_start(o: &StartOptions) -> String {
+    encode(
+        "conversation_start",
+        Start {
+            user_id: o.user_id.as_deref(),
+            user_basic_info: o.user_basic_info.as_ref(),
+            user_metadata: o.user_metadata.as_ref(),
+            user_data: o.user_data.as_ref(),
+            metadata: with_private(o.metadata.as_ref(), o.private_metadata.as_ref()),
+        },
+    )
+}
+
+/// A message's `content`: `{type: "text", text}` for text alone, `{text, files}` with files
+/// (as the official client and the published example send it), `{files}` for files alone.
+#[derive(Serialize)]
+struct Content<'a> {
+    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
+    kind: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    text: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    files: Option<Vec<Value>>,
+}
+
+impl<'a> Content<'a> {
+    fn of(msg: &'a OutgoingMessage) -> Self {
+        let files =
+            (!msg.files.is_empty() || msg.text.is_none()).then(|| msg.files.iter().map(FileRef::to_json).collect());
+        Content { kind: (msg.text.is_some() && files.is_none()).then_some("text"), text: msg.text.as_deref(), files }
     }
-    if let Some(b) = &o.user_basic_info {
-        p.insert("userBasicInfo".into(), b.clone());
-    }
-    if let Some(m) = &o.user_metadata {
-        p.insert("userMetadata".into(), m.clone());
-    }
-    if let Some(d) = &o.user_data {
-        p.insert("userData".into(), d.clone());
-    }
-    if let Some(m) = with_private(o.metadata.as_ref(), o.private_metadata.as_ref()) {
-        p.insert("metadata".into(), m);
-    }
-    envelope("conversation_start", Value::Object(p))
+}
+
+#[derive(Serialize)]
+struct UserMessage<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    client_msg_id: &'a str,
+    conversation_id: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    message_id: Option<&'a str>,
+    content: Content<'a>,
 }
 
 /// `user_message`.
-pub fn user_message(conversation_id: &str, client_msg_id: &str, msg: &OutgoingMessage) -> Value {
-    envelope(
-        "user_message",
-        json!({
-            "type": "message_create",
-            "client_msg_id": client_msg_id,
-            "conversation_id": conversation_id,
-            "content": msg.content(),
-        }),
-    )
+pub fn user_message(conversation_id: &str, client_msg_id: &str, msg: &OutgoingMessage) -> String {
+    let payload = UserMessage {
+        kind: "message_create",
+        client_msg_id,
+        conversation_id,
+        message_id: None,
+        content: Content::of(msg),
+    };
+    encode("user_message", payload)
+}
+
+#[derive(Serialize)]
+struct Metadata<'a> {
+    metadata: &'a Value,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    target: Option<&'static str>,
+    client_msg_id: &'a str,
+    conversation_id: &'a str,
 }
 
 /// `metadata`.
-pub fn metadata(conversation_id: &str, client_msg_id: &str, metadata: &Value, target: Option<MetadataTarget>) -> Value {
-    let mut p = Map::new();
-    p.insert("metadata".into(), metadata.clone());
-    if let Some(t) = target {
-        p.insert("target".into(), json!(t.as_str()));
-    }
-    p.insert("client_msg_id".into(), json!(client_msg_id));
-    p.insert("conversation_id".into(), json!(conversation_id));
-    envelope("metadata", Value::Object(p))
-}
-
-/// `metadata_request`.
-pub fn metadata_request(conversation_id: &str) -> Value {
-    envelope("metadata_request", json!({"conversation_id": conversation_id}))
-}
-
-/// `action`.
-pub fn action(conversation_id: &str, id: &str, data: &Value, action_type: &str) -> Value {
-    envelope("action", json!({"type": action_type, "id": id, "data": data, "conversation_id": conversation_id}))
-}
-
-/// `conversation_transcript_request`.
-pub fn transcript_request(conversation_id: &str) -> Value {
-    envelope("conversation_transcript_request", json!({"conversation_id": conversation_id}))
-}
-
-/// `edit_message`.
-pub fn edit_message(conversation_id: &str, client_msg_id: &str, message_id: &str, msg: &OutgoingMessage) -> Value {
-    envelope(
-        "edit_message",
-        json!({
-            "type": "message_create",
-            "client_msg_id": client_msg_id,
-            "conversation_id": conversation_id,
-            "message_id": message_id,
-            "content": msg.content(),
-        }),
+pub fn metadata(
+    conversation_id: &str,
+    client_msg_id: &str,
+    metadata: &Value,
+    target: Option<MetadataTarget>,
+) -> String {
+    encode(
+        "metadata",
+        Metadata { metadata, target: target.map(MetadataTarget::as_str), client_msg_id, conversation_id },
     )
 }
 
+#[derive(Serialize)]
+struct ConversationOnly<'a> {
+    conversation_id: &'a str,
+}
+
+/// `metadata_request`.
+pub fn metadata_request(conversation_id: &str) -> String {
+    encode("metadata_request", ConversationOnly { conversation_id })
+}
+
+#[derive(Serialize)]
+struct ActionPayload<'a> {
+    #[serde(rename = "type")]
+    kind: &'a str,
+    id: &'a str,
+    data: &'a Value,
+    conversation_id: &'a str,
+}
+
+/// `action`.
+pub fn action(conversation_id: &str, id: &str, data: &Value, action_type: &str) -> String {
+    encode("action", ActionPayload { kind: action_type, id, data, conversation_id })
+}
+
+/// `conversation_transcript_request`.
+pub fn transcript_request(conversation_id: &str) -> String {
+    encode("conversation_transcript_request", ConversationOnly { conversation_id })
+}
+
+/// `edit_message`.
+pub fn edit_message(conversation_id: &str, client_msg_id: &str, message_id: &str, msg: &OutgoingMessage) -> String {
+    let payload = UserMessage {
+        kind: "message_create",
+        client_msg_id,
+        conversation_id,
+        message_id: Some(message_id),
+        content: Content::of(msg),
+    };
+    encode("edit_message", payload)
+}
+
+#[derive(Serialize)]
+struct Delete<'a> {
+    #[serde(rename = "userId", skip_serializing_if = "Option::is_none")]
+    user_id: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    conversation_id: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    softdelete: Option<bool>,
+}
+
 /// `delete_conversation` for one conversation.
-pub fn delete_conversation(conversation_id: &str, mode: DeleteMode, dialect: Dialect) -> Value {
-    let mut p = Map::new();
-    p.insert("conversation_id".into(), json!(conversation_id));
-    if dialect == Dialect::Current {
-        p.insert("softdelete".into(), json!(mode == DeleteMode::Soft));
-    }
-    envelope("delete_conversation", Value::Object(p))
+pub fn delete_conversation(conversation_id: &str, mode: DeleteMode, dialect: Dialect) -> String {
+    let softdelete = (dialect == Dialect::Current).then_some(mode == DeleteMode::Soft);
+    encode("delete_conversation", Delete { user_id: None, conversation_id: Some(conversation_id), softdelete })
 }
 
 /// Deletes all of a user's conversations (`delete_user_conversations`, or the published
 /// reference's `delete_conversation` with the user id in the Legacy dialect).
-pub fn delete_user_conversations(user_id: &str, mode: DeleteMode, dialect: Dialect) -> Value {
+pub fn delete_user_conversations(user_id: &str, mode: DeleteMode, dialect: Dialect) -> String {
     match dialect {
-        Dialect::Current => {
-            envelope("delete_user_conversations", json!({"userId": user_id, "softdelete": mode == DeleteMode::Soft}))
+        Dialect::Current => encode(
+            "delete_user_conversations",
+            Delete { user_id: Some(user_id), conversation_id: None, softdelete: Some(mode == DeleteMode::Soft) },
+        ),
+        Dialect::Legacy => {
+            encode("delete_conversation", Delete { user_id: None, conversation_id: Some(user_id), softdelete: None })
         }
-        Dialect::Legacy => envelope("delete_conversation", json!({"conversation_id": user_id})),
     }
+}
+
+#[derive(Serialize)]
+struct Page {
+    page: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    limit: Option<String>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct List<'a> {
+    user_id: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    filter: Option<&'a Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    search: Option<&'a Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pagination: Option<Page>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    api_keys: Option<&'a [String]>,
 }
 
 /// Lists a user's conversations (`get_user_conversations_v2`, or `get_conversations` in the
 /// Legacy dialect, which knows no filters). Page and limit travel as strings, as the official
 /// client sends them.
-pub fn list_conversations(o: &ListOptions, dialect: Dialect) -> Value {
+pub fn list_conversations(o: &ListOptions, dialect: Dialect) -> String {
     if dialect == Dialect::Legacy {
-        return envelope("get_conversations", json!({"userId": o.user_id}));
+        return encode(
+            "get_conversations",
+            List { user_id: &o.user_id, filter: None, search: None, pagination: None, api_keys: None },
+        );
     }
-    let mut p = Map::new();
-    p.insert("userId".into(), json!(o.user_id));
-    if let Some(f) = &o.filter {
-        p.insert("filter".into(), f.clone());
-    }
-    if let Some(s) = &o.search {
-        p.insert("search".into(), s.clone());
-    }
-    if o.page.is_some() || o.limit.is_some() {
-        let mut pg = Map::new();
-        pg.insert("page".into(), json!(o.page.unwrap_or(1).to_string()));
-        if let Some(l) = o.limit {
-            pg.insert("limit".into(), json!(l.to_string()));
-        }
-        p.insert("pagination".into(), Value::Object(pg));
-    }
-    if let Some(k) = &o.api_keys {
-        p.insert("apiKeys".into(), json!(k));
-    }
-    envelope("get_user_conversations_v2", Value::Object(p))
+    let pagination = (o.page.is_some() || o.limit.is_some())
+        .then(|| Page { page: o.page.unwrap_or(1).to_string(), limit: o.limit.map(|l| l.to_string()) });
+    let payload = List {
+        user_id: &o.user_id,
+        filter: o.filter.as_ref(),
+        search: o.search.as_ref(),
+        pagination,
+        api_keys: o.api_keys.as_deref(),
+    };
+    encode("get_user_conversations_v2", payload)
 }
 
 fn json_object(v: &Value, key: &str) -> Result<Option<Value>, crate::Error> {
@@ -441,6 +537,7 @@ impl OutgoingMessage {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     #[test]
     fn options_from_the_front_ends_json() {

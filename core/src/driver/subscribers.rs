@@ -1,0 +1,133 @@
+//! Who listens to a connection's events, and what is kept for listeners not there yet.
+
+use std::collections::{HashMap, VecDeque};
+
+use tokio::sync::mpsc;
+
+use crate::engine::Route;
+use crate::event::Event;
+use crate::protocol::Inbound;
+
+/// Who a subscription listens to.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub(crate) enum Scope {
+    /// Client-level events: state changes, events naming no open conversation.
+    Client,
+    /// One conversation's events (and state changes).
+    Conversation(String),
+    /// Every frame from the hub, as decoded, before deduplication and routing.
+    Raw,
+}
+
+type Sender = mpsc::UnboundedSender<Event>;
+
+/// The listeners of one scope, and the events kept while it has none.
+#[derive(Default)]
+struct Slot {
+    subs: Vec<Sender>,
+    backlog: VecDeque<Event>,
+    dropped: u64,
+}
+
+/// Every listener of a connection.
+pub(super) struct Subscribers {
+    max_backlog: usize,
+    slots: HashMap<Scope, Slot>,
+    raw: Vec<Sender>,
+}
+
+/// Sends to every listener, the last one getting the event itself (no copy when there is one).
+fn send_all(subs: &[Sender], event: Event) {
+    if let Some((last, rest)) = subs.split_last() {
+        for s in rest {
+            let _ = s.send(event.clone());
+        }
+        let _ = last.send(event);
+    }
+}
+
+impl Subscribers {
+    pub(super) fn new(max_backlog: usize) -> Self {
+        Subscribers { max_backlog, slots: HashMap::new(), raw: Vec::new() }
+    }
+
+    /// A new listener gets what was kept for its scope first. When `ended` (the client is
+    /// closed) it gets only that, and its stream ends.
+    pub(super) fn subscribe(&mut self, scope: Scope, tx: Sender, ended: bool) {
+        if scope == Scope::Raw {
+            if !ended {
+                self.raw.push(tx);
+            }
+            return;
+        }
+        let slot = self.slots.entry(scope).or_default();
+        if slot.dropped > 0 {
+            let _ = tx.send(Event::Lagged { missed: slot.dropped });
+            slot.dropped = 0;
+        }
+        for e in slot.backlog.drain(..) {
+            let _ = tx.send(e);
+        }
+        if !ended {
+            slot.subs.push(tx);
+        }
+    }
+
+    /// A state change: to every conversation's listeners, and to the client's (kept for them
+    /// when there are none yet).
+    pub(super) fn state(&mut self, event: Event) {
+        let max = self.max_backlog;
+        for (scope, slot) in &mut self.slots {
+            if matches!(scope, Scope::Conversation(_)) {
+                slot.subs.retain(|s| !s.is_closed());
+                send_all(&slot.subs, event.clone());
+            }
+        }
+        Self::to_slot(self.slots.entry(Scope::Client).or_default(), event, max);
+    }
+
+    /// An event, to the scope its route names.
+    pub(super) fn deliver(&mut self, event: Event, route: Route) {
+        let max = self.max_backlog;
+        match route {
+            Route::Client => Self::to_slot(self.slots.entry(Scope::Client).or_default(), event, max),
+            Route::Conversation(id) => {
+                Self::to_slot(self.slots.entry(Scope::Conversation(id)).or_default(), event, max)
+            }
+            Route::Both(id) => {
+                Self::to_slot(self.slots.entry(Scope::Conversation(id)).or_default(), event.clone(), max);
+                Self::to_slot(self.slots.entry(Scope::Client).or_default(), event, max);
+            }
+        }
+    }
+
+    fn to_slot(slot: &mut Slot, event: Event, max: usize) {
+        slot.subs.retain(|s| !s.is_closed());
+        if slot.subs.is_empty() {
+            if max > 0 {
+                if slot.backlog.len() >= max {
+                    slot.backlog.pop_front();
+                    slot.dropped += 1;
+                }
+                slot.backlog.push_back(event);
+            }
+            return;
+        }
+        send_all(&slot.subs, event);
+    }
+
+    /// A decoded frame, to the raw listeners; false when there are none left.
+    pub(super) fn raw(&mut self, inbound: Inbound) -> bool {
+        self.raw.retain(|s| !s.is_closed());
+        send_all(&self.raw, Event::Hub(inbound));
+        !self.raw.is_empty()
+    }
+
+    /// Ends every stream (the client was closed).
+    pub(super) fn end_all(&mut self) {
+        for slot in self.slots.values_mut() {
+            slot.subs.clear();
+        }
+        self.raw.clear();
+    }
+}

@@ -1,0 +1,424 @@
+//! The request table: requests not written yet (the offline queue, and conversation starts,
+//! which go out one at a time), written requests waiting for their reply, and messages waiting
+//! for a proof of delivery, with one queue of deadlines over the written ones.
+//!
+//! Every operation costs the same however many requests are in flight: replies are found
+//! through an index by event type and conversation, proofs are confirmed from the oldest, and
+//! deadlines are kept in order.
+
+use std::borrow::Cow;
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+use std::hash::{BuildHasherDefault, Hasher};
+use std::time::{Duration, Instant};
+
+use super::types::{ReplyMatch, RequestId, Submit};
+use crate::config::Timings;
+use crate::error::Error;
+
+/// The write order of written requests: the older, the lower.
+pub(super) type Seq = u64;
+
+/// Requests waiting to be written, with their size in bytes.
+#[derive(Debug, Default)]
+pub(super) struct Outbox {
+    events: VecDeque<Submit>,
+    /// Conversation starts: at most one is in flight per socket.
+    starts: VecDeque<Submit>,
+    bytes: usize,
+}
+
+impl Outbox {
+    /// Requests waiting.
+    pub(super) fn len(&self) -> usize {
+        self.events.len() + self.starts.len()
+    }
+
+    /// Whether one more frame of `len` bytes fits within the offline queue's limits.
+    pub(super) fn room_for(&self, len: usize, t: &Timings) -> Result<(), Error> {
+        if self.len() >= t.max_queued_events {
+            return Err(Error::QueueFull(format!("{} events", t.max_queued_events)));
+        }
+        if self.bytes + len > t.max_queued_bytes {
+            return Err(Error::QueueFull(format!("{} bytes", t.max_queued_bytes)));
+        }
+        Ok(())
+    }
+
+    pub(super) fn push(&mut self, s: Submit, start: bool) {
+        self.bytes += s.frame.len();
+        if start { self.starts.push_back(s) } else { self.events.push_back(s) }
+    }
+
+    pub(super) fn pop_event(&mut self) -> Option<Submit> {
+        let s = self.events.pop_front()?;
+        self.bytes -= s.frame.len();
+        Some(s)
+    }
+
+    pub(super) fn pop_start(&mut self) -> Option<Submit> {
+        let s = self.starts.pop_front()?;
+        self.bytes -= s.frame.len();
+        Some(s)
+    }
+
+    /// Removes a request; false when it is not here.
+    pub(super) fn remove(&mut self, id: RequestId) -> bool {
+        for q in [&mut self.events, &mut self.starts] {
+            if let Some(pos) = q.iter().position(|s| s.id == id)
+                && let Some(s) = q.remove(pos)
+            {
+                self.bytes -= s.frame.len();
+                return true;
+            }
+        }
+        false
+    }
+
+    /// Takes every request, events first.
+    pub(super) fn drain(&mut self) -> Vec<Submit> {
+        self.bytes = 0;
+        self.events.drain(..).chain(self.starts.drain(..)).collect()
+    }
+}
+
+/// A written request waiting for its reply.
+#[derive(Debug)]
+pub(super) struct Awaiting {
+    pub(super) id: RequestId,
+    pub(super) operation: Cow<'static, str>,
+    pub(super) matcher: ReplyMatch,
+    pub(super) deadline: Instant,
+    pub(super) timeout: Duration,
+    /// The caller went away (or the call timed out): the reply, when it comes, is delivered as
+    /// an unsolicited event, and is not taken for the answer to a newer request.
+    pub(super) cancelled: bool,
+}
+
+/// A written message waiting for the proof that the hub read it.
+#[derive(Debug)]
+pub(super) struct Unproven {
+    pub(super) id: RequestId,
+    pub(super) operation: Cow<'static, str>,
+    pub(super) client_msg_id: String,
+    /// When the call times out (or, once it has, nothing: the message waits for its proof or
+    /// for the connection's end).
+    pub(super) deadline: Option<Instant>,
+    pub(super) timeout: Duration,
+    /// The first ping number written after this frame: its pong proves the frame was read.
+    pub(super) needs_ping: u64,
+    /// The frame, kept for a resend (at-least-once).
+    pub(super) frame: Option<String>,
+    /// Written a second time already.
+    pub(super) resent: bool,
+    /// The call ended already (timed out); a late outcome is reported as an event.
+    pub(super) call_done: bool,
+    /// The connection it was written to is gone: it is written again after reconnecting.
+    pub(super) awaiting_resend: bool,
+}
+
+/// Written requests: replies awaited and proofs of delivery awaited.
+#[derive(Debug, Default)]
+pub(super) struct Written {
+    next: Seq,
+    replies: BTreeMap<Seq, Awaiting>,
+    /// Proofs awaited, in write order; a proof taken out of the middle leaves a hole that is
+    /// dropped once it reaches the front.
+    proofs: VecDeque<(Seq, Option<Unproven>)>,
+    /// Proofs awaited (the entries of `proofs` that are not holes).
+    live_proofs: usize,
+    ids: HashMap<RequestId, Seq, BuildHasherDefault<IdHasher>>,
+    deadlines: BTreeSet<(Instant, Seq)>,
+    /// Replies awaited, by reply type, oldest first. May hold entries already gone, which are
+    /// skipped (and dropped from the front).
+    by_kind: HashMap<String, KindIndex>,
+    /// Replies awaited, by named conversation, oldest first (same caveat).
+    by_conversation: HashMap<String, VecDeque<Seq>>,
+}
+
+/// Hashes request ids (a counter) by multiplication: fast, and well spread.
+#[derive(Default)]
+pub(super) struct IdHasher(u64);
+
+impl Hasher for IdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = (self.0.rotate_left(8) ^ u64::from(*b)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        }
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+}
+
+/// The replies awaited of one type: by the conversation they name, and those naming none.
+#[derive(Debug, Default)]
+struct KindIndex {
+    named: HashMap<String, VecDeque<Seq>>,
+    unnamed: VecDeque<Seq>,
+}
+
+fn same(want: Option<&str>, got: Option<&str>) -> bool {
+    match (want, got) {
+        (Some(w), Some(g)) => w == g,
+        _ => true,
+    }
+}
+
+impl Written {
+    fn seq(&mut self) -> Seq {
+        self.next += 1;
+        self.next
+    }
+
+    /// Replies awaited (ghosts included) and proofs awaited.
+    pub(super) fn counts(&self) -> (usize, usize) {
+        (self.replies.len(), self.live_proofs)
+    }
+
+    pub(super) fn insert_reply(&mut self, a: Awaiting) -> Seq {
+        let seq = self.seq();
+        self.ids.insert(a.id, seq);
+        self.deadlines.insert((a.deadline, seq));
+        if !a.matcher.start {
+            let idx = self.by_kind.entry(a.matcher.event_type.clone()).or_default();
+            match &a.matcher.conversation_id {
+                Some(c) => idx.named.entry(c.clone()).or_default().push_back(seq),
+                None => idx.unnamed.push_back(seq),
+            }
+            if let Some(c) = &a.matcher.conversation_id {
+                self.by_conversation.entry(c.clone()).or_default().push_back(seq);
+            }
+        }
+        self.replies.insert(seq, a);
+        seq
+    }
+
+    pub(super) fn insert_proof(&mut self, u: Unproven) -> Seq {
+        let seq = self.seq();
+        self.ids.insert(u.id, seq);
+        if let Some(d) = u.deadline {
+            self.deadlines.insert((d, seq));
+        }
+        self.proofs.push_back((seq, Some(u)));
+        self.live_proofs += 1;
+        seq
+    }
+
+    /// Where proof `seq` is in `proofs`.
+    fn proof_index(&self, seq: Seq) -> Option<usize> {
+        let i = self.proofs.partition_point(|(s, _)| *s < seq);
+        (self.proofs.get(i).is_some_and(|(s, u)| *s == seq && u.is_some())).then_some(i)
+    }
+
+    pub(super) fn seq_of(&self, id: RequestId) -> Option<Seq> {
+        self.ids.get(&id).copied()
+    }
+
+    pub(super) fn reply(&self, seq: Seq) -> Option<&Awaiting> {
+        self.replies.get(&seq)
+    }
+
+    pub(super) fn reply_mut(&mut self, seq: Seq) -> Option<&mut Awaiting> {
+        self.replies.get_mut(&seq)
+    }
+
+    pub(super) fn remove_reply(&mut self, seq: Seq) -> Option<Awaiting> {
+        let a = self.replies.remove(&seq)?;
+        self.ids.remove(&a.id);
+        self.deadlines.remove(&(a.deadline, seq));
+        Some(a)
+    }
+
+    pub(super) fn remove_proof(&mut self, seq: Seq) -> Option<Unproven> {
+        let i = self.proof_index(seq)?;
+        let u = self.proofs[i].1.take()?;
+        self.live_proofs -= 1;
+        while self.proofs.front().is_some_and(|(_, u)| u.is_none()) {
+            self.proofs.pop_front();
+        }
+        if self.live_proofs == 0 {
+            self.proofs.clear();
+        }
+        self.ids.remove(&u.id);
+        if let Some(d) = u.deadline {
+            self.deadlines.remove(&(d, seq));
+        }
+        Some(u)
+    }
+
+    /// Moves a reply's deadline (a ghost lives one more period).
+    pub(super) fn extend_reply(&mut self, seq: Seq, deadline: Instant) {
+        if let Some(a) = self.replies.get_mut(&seq) {
+            self.deadlines.remove(&(a.deadline, seq));
+            a.deadline = deadline;
+            self.deadlines.insert((deadline, seq));
+        }
+    }
+
+    /// Ends a proof's call deadline: it now waits only for its proof or its connection's end.
+    pub(super) fn end_proof_deadline(&mut self, seq: Seq) {
+        if let Some(d) = self.proof_mut(seq).and_then(|u| u.deadline.take()) {
+            self.deadlines.remove(&(d, seq));
+        }
+    }
+
+    /// The earliest deadline.
+    pub(super) fn next_deadline(&self) -> Option<Instant> {
+        self.deadlines.first().map(|(d, _)| *d)
+    }
+
+    /// Takes the earliest deadline if it is due at `now`: the request it belongs to.
+    pub(super) fn pop_due(&mut self, now: Instant) -> Option<Seq> {
+        let &(d, seq) = self.deadlines.first()?;
+        if d > now {
+            return None;
+        }
+        self.deadlines.pop_first();
+        Some(seq)
+    }
+
+    /// The oldest reply awaited that `event_type` naming these ids answers (a start's reply
+    /// is matched on its own, through the start in flight).
+    pub(super) fn find_reply(
+        &mut self,
+        event_type: &str,
+        conversation: Option<&str>,
+        user: Option<&str>,
+        message: Option<&str>,
+    ) -> Option<Seq> {
+        let Written { by_kind, replies, .. } = self;
+        let idx = by_kind.get_mut(event_type)?;
+        let first = |q: &mut VecDeque<Seq>| {
+            while q.front().is_some_and(|s| !replies.contains_key(s)) {
+                q.pop_front();
+            }
+            q.iter().enumerate().find_map(|(pos, s)| {
+                let a = replies.get(s)?;
+                (same(a.matcher.user_id.as_deref(), user) && same(a.matcher.message_id.as_deref(), message))
+                    .then_some((*s, pos))
+            })
+        };
+        // Which queue the best candidate is in: `None` for requests naming no conversation.
+        let mut best: Option<(Seq, Option<String>, usize)> = None;
+        let mut consider = |found: Option<(Seq, usize)>, queue: Option<&str>| {
+            if let Some((seq, pos)) = found
+                && best.as_ref().is_none_or(|(b, _, _)| seq < *b)
+            {
+                best = Some((seq, queue.map(str::to_owned), pos));
+            }
+        };
+        match conversation {
+            Some(c) => {
+                if let Some(q) = idx.named.get_mut(c) {
+                    consider(first(q), Some(c));
+                }
+            }
+            // A reply naming no conversation answers the oldest of its type, whichever it names.
+            None => {
+                for (c, q) in idx.named.iter_mut() {
+                    consider(first(q), Some(c));
+                }
+            }
+        }
+        consider(first(&mut idx.unnamed), None);
+        let (seq, queue, pos) = best?;
+        match queue {
+            Some(c) => {
+                if let Some(q) = idx.named.get_mut(&c) {
+                    q.remove(pos);
+                    if q.is_empty() {
+                        idx.named.remove(&c);
+                    }
+                }
+            }
+            None => {
+                idx.unnamed.remove(pos);
+            }
+        }
+        if idx.named.is_empty() && idx.unnamed.is_empty() {
+            by_kind.remove(event_type);
+        }
+        Some(seq)
+    }
+
+    /// The oldest reply awaited that names conversation `c` (a hub error about `c` answers it).
+    pub(super) fn oldest_naming(&mut self, c: &str) -> Option<Seq> {
+        let q = self.by_conversation.get_mut(c)?;
+        while q.front().is_some_and(|s| !self.replies.contains_key(s)) {
+            q.pop_front();
+        }
+        let seq = q.pop_front();
+        if q.is_empty() {
+            self.by_conversation.remove(c);
+        }
+        seq
+    }
+
+    /// Takes every reply awaited, oldest first.
+    pub(super) fn take_replies(&mut self) -> Vec<Awaiting> {
+        let replies = std::mem::take(&mut self.replies);
+        for (seq, a) in &replies {
+            self.ids.remove(&a.id);
+            self.deadlines.remove(&(a.deadline, *seq));
+        }
+        self.by_kind.clear();
+        self.by_conversation.clear();
+        replies.into_values().collect()
+    }
+
+    /// The oldest proof awaited if the pong of ping `k` proves it.
+    pub(super) fn pop_proven(&mut self, k: u64) -> Option<Unproven> {
+        let (seq, Some(u)) = self.proofs.front()? else { return None };
+        if u.awaiting_resend || u.needs_ping > k {
+            return None;
+        }
+        let seq = *seq;
+        self.remove_proof(seq)
+    }
+
+    /// Proofs awaited, oldest first.
+    pub(super) fn proof_seqs(&self) -> Vec<Seq> {
+        self.proofs.iter().filter(|(_, u)| u.is_some()).map(|(s, _)| *s).collect()
+    }
+
+    pub(super) fn proof_mut(&mut self, seq: Seq) -> Option<&mut Unproven> {
+        let i = self.proof_index(seq)?;
+        self.proofs[i].1.as_mut()
+    }
+
+    pub(super) fn has_proofs(&self) -> bool {
+        self.live_proofs > 0
+    }
+
+    /// Messages waiting to be written again.
+    pub(super) fn awaiting_resend(&self) -> usize {
+        self.proofs.iter().filter(|(_, u)| u.as_ref().is_some_and(|u| u.awaiting_resend)).count()
+    }
+
+    /// Takes the messages waiting to be written again, oldest first, as written now: their
+    /// proof is the pong of ping `needs_ping`. Returns their frames, to be written in order.
+    pub(super) fn resend(&mut self, needs_ping: u64) -> Vec<String> {
+        let seqs: Vec<Seq> = self
+            .proofs
+            .iter()
+            .filter(|(_, u)| u.as_ref().is_some_and(|u| u.awaiting_resend))
+            .map(|(s, _)| *s)
+            .collect();
+        let mut frames = Vec::with_capacity(seqs.len());
+        for seq in seqs {
+            if let Some(mut u) = self.remove_proof(seq) {
+                u.awaiting_resend = false;
+                u.resent = true;
+                u.needs_ping = needs_ping;
+                frames.push(u.frame.clone().unwrap_or_default());
+                self.insert_proof(u);
+            }
+        }
+        frames
+    }
+}

@@ -1,0 +1,166 @@
+//! What goes into the engine and what comes out of it.
+
+use std::borrow::Cow;
+use std::time::Duration;
+
+use serde_json::Value;
+
+use crate::error::Error;
+use crate::event::{Event, StateChange};
+use crate::protocol::Inbound;
+
+/// Identifies one submitted request within an engine. Ids from `1 << 63` up are the engine's
+/// own (transcript requests of the catch-up after a reconnect).
+pub type RequestId = u64;
+
+/// What a submitted frame waits for before its call completes.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Expect {
+    /// Complete as soon as the frame is written.
+    Written,
+    /// Complete when the hub has read the frame: the pong to a ping written after it (the hub
+    /// reads in order, and answers a ping with its payload). Subject to the
+    /// [`crate::Delivery`] policy.
+    Delivered {
+        /// The message's id, reported in `PossiblyNotDelivered` and in late delivery reports.
+        client_msg_id: String,
+    },
+    /// Complete with the matching reply event.
+    Reply(ReplyMatch),
+}
+
+/// How to recognise the reply to a request. The protocol has no request ids: a reply is
+/// matched by event type and by the ids it names. An id the reply does not carry is not
+/// compared, so a hub that leaves `conversation_id` out still answers the oldest request.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct ReplyMatch {
+    /// The reply's event type.
+    pub event_type: String,
+    /// The conversation the request names.
+    pub conversation_id: Option<String>,
+    /// The user the request names.
+    pub user_id: Option<String>,
+    /// The message the request names.
+    pub message_id: Option<String>,
+    /// A `conversation_start`: at most one is in flight per socket, and the new id is checked
+    /// against the user id prefix.
+    pub start: bool,
+}
+
+/// A request handed to the engine.
+#[derive(Clone, Debug)]
+pub struct Submit {
+    /// Its id (unique per engine; chosen by the caller).
+    pub id: RequestId,
+    /// What it is, for error messages (usually the event type).
+    pub operation: Cow<'static, str>,
+    /// The encoded frame.
+    pub frame: String,
+    /// What completes it.
+    pub expect: Expect,
+    /// The reply or delivery timeout, counted from the write.
+    pub timeout: Duration,
+}
+
+/// How a request completed successfully.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Completion {
+    /// The frame was written.
+    Written,
+    /// The connection proved alive after the write.
+    Delivered,
+    /// The reply arrived.
+    Reply(Inbound),
+}
+
+/// What the driver must do on the wire.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Action {
+    /// Open a new transport, tagged `generation`; report its events with that tag.
+    Open {
+        /// The transport's generation.
+        generation: u64,
+    },
+    /// Write a text frame on the current transport.
+    Send(String),
+    /// Write a WebSocket ping with this number as its payload (8 bytes, big-endian).
+    Ping(u64),
+    /// Close the current transport gracefully (close frame with code 1000).
+    Close,
+    /// Drop the current transport at once (it is considered lost already).
+    Abort,
+    /// Fetch a 413 large message from its link, then call
+    /// [`crate::engine::Engine::large_message_fetched`].
+    FetchLargeMessage {
+        /// Identifies this fetch in [`crate::engine::Engine::large_message_fetched`].
+        fetch: u64,
+        /// The link.
+        url: String,
+        /// The `general_error` 413 event that announced it.
+        announcement: Inbound,
+    },
+}
+
+/// Where a delivered event goes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Route {
+    /// The client's own listeners.
+    Client,
+    /// That conversation's listeners.
+    Conversation(String),
+    /// Both the client's listeners and that (only open) conversation's.
+    Both(String),
+}
+
+impl Route {
+    /// The conversation the event goes to, if any.
+    pub fn conversation(&self) -> Option<&str> {
+        match self {
+            Route::Conversation(c) | Route::Both(c) => Some(c),
+            Route::Client => None,
+        }
+    }
+}
+
+/// What the engine hands to the driver to deliver.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Output {
+    /// The connection's state changed.
+    State(StateChange),
+    /// Deliver an event.
+    Deliver {
+        /// The event.
+        event: Event,
+        /// To whom.
+        route: Route,
+    },
+    /// Every decoded hub frame, for listeners of all raw events (only while
+    /// [`crate::engine::Engine::set_raw_frames`] asks for them).
+    Frame(Inbound),
+    /// A request completed.
+    Complete {
+        /// Which.
+        id: RequestId,
+        /// How.
+        result: Result<Completion, Error>,
+    },
+}
+
+/// A transport failure reported by the driver.
+#[derive(Clone, Debug, PartialEq)]
+pub enum TransportError {
+    /// The hub refused the API key (HTTP 401/403 at the handshake): no retry.
+    Rejected {
+        /// The HTTP status.
+        status: u16,
+    },
+    /// Anything else (DNS, TCP, TLS, handshake, I/O): retried per the policy.
+    Other(String),
+}
+
+/// The conversation a frame the engine was given names (`event.event_payload.conversation_id`),
+/// read only on rare paths (a late delivery report).
+pub(super) fn frame_conversation(frame: &str) -> Option<String> {
+    let v: Value = serde_json::from_str(frame).ok()?;
+    v.get("event")?.get("event_payload")?.get("conversation_id")?.as_str().map(str::to_owned)
+}

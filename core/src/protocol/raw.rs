@@ -1,0 +1,75 @@
+//! [`RawFrame`]: a hub frame exactly as received, parsed into JSON only when someone reads it.
+
+use std::borrow::Cow;
+use std::fmt;
+use std::ops::Deref;
+use std::sync::{Arc, OnceLock};
+
+use serde_json::Value;
+
+/// The whole frame as received from the hub. It keeps the frame's text and parses it into a
+/// JSON [`Value`] the first time it is read (it dereferences to that value), so that events
+/// nobody inspects raw cost no JSON tree. Cheap to clone.
+#[derive(Clone)]
+pub struct RawFrame(Arc<Inner>);
+
+struct Inner {
+    text: Option<Box<str>>,
+    value: OnceLock<Value>,
+}
+
+impl RawFrame {
+    /// A frame kept as its text (which must be JSON; anything else reads as `null`).
+    pub fn from_text(text: &str) -> RawFrame {
+        RawFrame(Arc::new(Inner { text: Some(text.into()), value: OnceLock::new() }))
+    }
+
+    /// A frame given as JSON (a frame the library built, such as a recovered message).
+    pub fn from_value(value: Value) -> RawFrame {
+        RawFrame(Arc::new(Inner { text: None, value: OnceLock::from(value) }))
+    }
+
+    /// The frame as JSON, parsed on first use.
+    pub fn value(&self) -> &Value {
+        self.0
+            .value
+            .get_or_init(|| self.0.text.as_deref().and_then(|t| serde_json::from_str(t).ok()).unwrap_or_default())
+    }
+
+    /// The frame's text as received (for a frame built by the library, its JSON text).
+    pub fn text(&self) -> Cow<'_, str> {
+        match &self.0.text {
+            Some(t) => Cow::Borrowed(t),
+            None => Cow::Owned(self.value().to_string()),
+        }
+    }
+}
+
+impl Deref for RawFrame {
+    type Target = Value;
+
+    fn deref(&self) -> &Value {
+        self.value()
+    }
+}
+
+impl From<Value> for RawFrame {
+    fn from(value: Value) -> Self {
+        RawFrame::from_value(value)
+    }
+}
+
+impl PartialEq for RawFrame {
+    fn eq(&self, other: &Self) -> bool {
+        match (&self.0.text, &other.0.text) {
+            (Some(a), Some(b)) if a == b => true,
+            _ => self.value() == other.value(),
+        }
+    }
+}
+
+impl fmt::Debug for RawFrame {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self.value(), f)
+    }
+}
