@@ -143,17 +143,21 @@ async fn run_connection(shared: &Arc<Shared>, id: u64, ws: WebSocketStream<Box<d
             msg = stream.next() => match msg {
                 Some(Ok(Message::Text(t))) => {
                     frames += 1;
-                    let value: Option<Value> = serde_json::from_str(t.as_str()).ok();
-                    if value.is_some() {
-                        shared.state.lock().unwrap().received.push(t.as_str().into());
+                    let dropping = shared.faults.borrow().drop_after_frames.is_some_and(|n| frames >= n);
+                    match serde_json::from_str::<Value>(t.as_str()) {
+                        Ok(v) => {
+                            if !dropping {
+                                flow::handle(shared, id, v);
+                            }
+                            // Logged once handled, so that whoever sees the log entry knows the
+                            // replies to it are queued (they go out on the next turn).
+                            shared.state.lock().unwrap().received.push(t.as_str().into());
+                        }
+                        Err(_) => eprintln!("sim: connection {id}: malformed frame ignored"),
                     }
-                    if shared.faults.borrow().drop_after_frames.is_some_and(|n| frames >= n) {
+                    if dropping {
                         eprintln!("sim: connection {id}: dropping after {frames} frames (fault)");
                         break;
-                    }
-                    match value {
-                        Some(v) => flow::handle(shared, id, v),
-                        None => eprintln!("sim: connection {id}: malformed frame ignored"),
                     }
                 }
                 Some(Ok(Message::Close(_))) | None | Some(Err(_)) => break,

@@ -4,6 +4,12 @@
 //! One port serves everything: WebSocket upgrades are the hub; plain HTTP requests are the
 //! large-message links (`GET /messages/<id>` with `x-api-key`), files, and the control
 //! endpoints that tests in any language use to inject faults (`/control/...`).
+//!
+//! The hub answers at once: with no reply delay set, a reply is written as soon as the frame
+//! it answers has been handled, with no timer in between. A WebSocket ping is answered with a
+//! pong at once too (unless the hub is told to stall), so a benchmark can measure the hub's own
+//! cost as the difference between a round trip through the flow (a `user_message` and the bot's
+//! echo) and a bare ping/pong on the same socket.
 
 mod connection;
 mod flow;
