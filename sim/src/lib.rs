@@ -10,11 +10,17 @@
 //! pong at once too (unless the hub is told to stall), so a benchmark can measure the hub's own
 //! cost as the difference between a round trip through the flow (a `user_message` and the bot's
 //! echo) and a bare ping/pong on the same socket.
+//!
+//! Faults below the WebSocket layer (latency, a bandwidth limit, TCP resets, frames cut in the
+//! middle, a link that goes silent, a server that goes away and comes back) come from the
+//! [`proxy`]: a TCP proxy put between a client and the hub (or any server), driven from Rust
+//! or over HTTP (`captivate-sim proxy --upstream HOST:PORT`).
 
 mod connection;
 mod flow;
 mod frames;
 mod http;
+pub mod proxy;
 mod transcript;
 
 use std::collections::HashMap;
@@ -514,42 +520,48 @@ async fn handle_tcp(shared: Arc<Shared>, tcp: TcpStream, peer: SocketAddr) {
         },
         None => Box::new(tcp),
     };
-    let mut buf = Vec::new();
-    let mut chunk = [0u8; 4096];
-    let (head, head_len) = loop {
-        let n = match io.read(&mut chunk).await {
-            Ok(0) | Err(_) => return,
-            Ok(n) => n,
-        };
-        buf.extend_from_slice(&chunk[..n]);
-        let mut headers = [httparse::EMPTY_HEADER; 64];
-        let mut req = httparse::Request::new(&mut headers);
-        match req.parse(&buf) {
-            Ok(httparse::Status::Complete(len)) => {
-                let head = Head {
-                    method: req.method.unwrap_or("GET").to_owned(),
-                    path: req.path.unwrap_or("/").to_owned(),
-                    headers: req
-                        .headers
-                        .iter()
-                        .map(|h| (h.name.to_owned(), String::from_utf8_lossy(h.value).into_owned()))
-                        .collect(),
-                };
-                break (head, len);
-            }
-            Ok(httparse::Status::Partial) if buf.len() < 64 * 1024 => continue,
-            _ => {
-                let _ =
-                    io.write_all(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n").await;
-                return;
-            }
-        }
-    };
-    let rest = buf.split_off(head_len);
+    let Some((head, rest)) = read_head(&mut io, Vec::new()).await else { return };
     let upgrade = head.header("upgrade").is_some_and(|u| u.eq_ignore_ascii_case("websocket"));
     if upgrade {
         connection::websocket(shared, io, head, rest, peer).await;
     } else {
         http::serve(&shared, io, head, rest).await;
+    }
+}
+
+/// Reads an HTTP request head from `io`, starting with the bytes already read into `buf`.
+/// Gives the head and the bytes read past it; `None` if the peer left first, or sent something
+/// that is not a request head (answered with 400).
+pub(crate) async fn read_head(io: &mut Box<dyn Io>, mut buf: Vec<u8>) -> Option<(Head, Vec<u8>)> {
+    let mut chunk = [0u8; 4096];
+    loop {
+        if !buf.is_empty() {
+            let mut headers = [httparse::EMPTY_HEADER; 64];
+            let mut req = httparse::Request::new(&mut headers);
+            match req.parse(&buf) {
+                Ok(httparse::Status::Complete(len)) => {
+                    let head = Head {
+                        method: req.method.unwrap_or("GET").to_owned(),
+                        path: req.path.unwrap_or("/").to_owned(),
+                        headers: req
+                            .headers
+                            .iter()
+                            .map(|h| (h.name.to_owned(), String::from_utf8_lossy(h.value).into_owned()))
+                            .collect(),
+                    };
+                    return Some((head, buf.split_off(len)));
+                }
+                Ok(httparse::Status::Partial) if buf.len() < 64 * 1024 => {}
+                _ => {
+                    let bad = b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+                    let _ = io.write_all(bad).await;
+                    return None;
+                }
+            }
+        }
+        match io.read(&mut chunk).await {
+            Ok(0) | Err(_) => return None,
+            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+        }
     }
 }
