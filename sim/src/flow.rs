@@ -4,7 +4,9 @@ use std::sync::Arc;
 
 use serde_json::{Map, Value, json};
 
-use crate::{Conv, Shared};
+use crate::frames::{self, Object, new_id};
+use crate::transcript::Entry;
+use crate::{Conv, Shared, deliver};
 
 fn s<'a>(p: &'a Value, key: &str) -> Option<&'a str> {
     p.get(key).and_then(Value::as_str).filter(|v| !v.is_empty())
@@ -29,18 +31,20 @@ fn greeting() -> Vec<Value> {
 }
 
 /// Handles one frame from connection `conn`.
-pub(crate) fn handle(shared: &Arc<Shared>, conn: u64, frame: &Value) {
-    let event = frame.get("event").unwrap_or(&Value::Null);
-    let Some(et) = event.get("event_type").and_then(Value::as_str) else {
-        eprintln!("sim: a frame without event_type ignored");
-        return;
-    };
-    if shared.faults().never_answer.iter().any(|t| t == et) {
+pub(crate) fn handle(shared: &Arc<Shared>, conn: u64, frame: Value) {
+    let Value::Object(mut frame) = frame else { return no_event_type() };
+    let Some(Value::Object(mut event)) = frame.remove("event") else { return no_event_type() };
+    let Some(Value::String(et)) = event.remove("event_type") else { return no_event_type() };
+    let et = et.as_str();
+    if shared.faults.borrow().never_answer.iter().any(|t| t == et) {
         eprintln!("sim: not answering {et} (fault)");
         return;
     }
-    let empty = json!({});
-    let p = event.get("event_payload").filter(|v| v.is_object()).unwrap_or(&empty);
+    let payload = match event.remove("event_payload") {
+        Some(p @ Value::Object(_)) => p,
+        _ => json!({}),
+    };
+    let p = &payload;
     match et {
         "conversation_start" => start(shared, conn, p),
         "user_message" => user_message(shared, conn, p),
@@ -63,21 +67,20 @@ pub(crate) fn handle(shared: &Arc<Shared>, conn: u64, frame: &Value) {
         }
         "conversation_transcript_request" => {
             let Some(id) = touch(shared, conn, p) else { return };
-            let t = conv_field(shared, &id, |c| Value::Array(c.transcript.clone()));
+            let t = conv_field(shared, &id, |c| c.transcript.iter().map(Entry::to_json).collect());
             let key = if shared.faults().transcript_as_messages { "messages" } else { "transcript" };
             shared.send_event(conn, "conversation_transcript", json!({"conversation_id": id, key: t}), true);
         }
         "edit_message" => {
             let Some(id) = touch(shared, conn, p) else { return };
             let message_id = s(p, "message_id").unwrap_or_default().to_owned();
-            let content = p.get("content").cloned().unwrap_or(Value::Null);
+            let content = p.get("content").unwrap_or(&Value::Null);
             {
                 let mut st = shared.state.lock().unwrap();
                 if let Some(c) = st.convs.iter_mut().find(|c| c.id == id)
-                    && let Some(e) = c.transcript.iter_mut().find(|e| e["message_id"] == message_id.as_str())
+                    && let Some(e) = c.transcript.iter_mut().find(|e| e.is_message(&message_id))
                 {
-                    e["messages"] = json!([content]);
-                    e["edited"] = json!(true);
+                    e.edit(content);
                 }
             }
             shared.send_event(
@@ -103,9 +106,13 @@ pub(crate) fn handle(shared: &Arc<Shared>, conn: u64, frame: &Value) {
     }
 }
 
+fn no_event_type() {
+    eprintln!("sim: a frame without event_type ignored");
+}
+
 fn start(shared: &Arc<Shared>, conn: u64, p: &Value) {
     let user = s(p, "userId").unwrap_or("anon").to_owned();
-    let id = format!("{user}_{}", uuid::Uuid::new_v4());
+    let id = format!("{user}_{}", new_id());
     let metadata = p.get("metadata").and_then(Value::as_object).cloned().unwrap_or_default();
     shared.state.lock().unwrap().convs.push(Conv { id: id.clone(), user_id: user, metadata, conn, ..Conv::default() });
     shared.send_event(conn, "conversation_start_success", json!({"conversation_id": id}), true);
@@ -149,43 +156,83 @@ fn push(shared: &Shared, id: &str, event_type: &str, payload: Value) {
     push_to(shared, id, event_type, payload, true);
 }
 
-/// As `push`; with `send` false only the transcript gets it. The live frame and the transcript
-/// entry carry the same `event_id`. False if there is no such conversation.
+/// As `push`; with `send` false only the transcript gets it. False if there is no such
+/// conversation.
 fn push_to(shared: &Shared, id: &str, event_type: &str, mut payload: Value, send: bool) -> bool {
-    let event_id = uuid::Uuid::new_v4().to_string();
-    let conn = {
-        let mut st = shared.state.lock().unwrap();
-        let Some(pos) = st.convs.iter().position(|c| c.id == id) else { return false };
-        let from = match event_type {
-            "bot_message" => Some("bot"),
-            "livechat_message" => Some("livechat"),
-            _ => None,
-        };
-        if let Some(from) = from {
-            let content = payload.get("content").cloned().unwrap_or(json!([]));
-            st.convs[pos].transcript.push(json!({"from": from, "messages": content, "event_id": event_id}));
+    let messages = payload.get("content").map(Value::to_string);
+    push_event(shared, id, event_type, messages, send, |with_id| {
+        if with_id {
+            payload["conversation_id"] = json!(id);
         }
-        let conv_conn = st.convs[pos].conn;
-        shared.route(&st, conv_conn)
+        payload.to_string()
+    })
+}
+
+/// Pushes an event to a conversation: its frame goes to the conversation's connection (unless
+/// `send` is false) and, for a bot or agent message, `messages` (JSON text) goes in its
+/// transcript, both with the same `event_id`. `payload` writes the payload as JSON text, with
+/// the conversation id if told to. False if there is no such conversation.
+fn push_event(
+    shared: &Shared,
+    id: &str,
+    event_type: &str,
+    messages: Option<String>,
+    send: bool,
+    payload: impl FnOnce(bool) -> String,
+) -> bool {
+    let event_id = new_id();
+    // Written before the lock is taken, so that the lock covers only the bookkeeping.
+    let texts = if send {
+        let with_id = !shared.faults.borrow().omit_conversation_id;
+        shared.event_frames(event_type, &payload(with_id), false, &event_id)
+    } else {
+        Vec::new()
     };
-    payload["conversation_id"] = json!(id);
-    if send && let Some(conn) = conn {
-        shared.send_event_with_id(conn, event_type, payload, false, &event_id);
+    let from = match event_type {
+        "bot_message" => Some("bot"),
+        "livechat_message" => Some("livechat"),
+        _ => None,
+    };
+    let mut st = shared.state.lock().unwrap();
+    let Some(c) = st.convs.iter_mut().find(|c| c.id == id) else { return false };
+    if let Some(from) = from {
+        c.transcript.push(Entry::event(from, messages.unwrap_or_else(|| "[]".to_owned()), event_id));
+    }
+    let conv_conn = c.conn;
+    if send && let Some(conn) = shared.route(&st, conv_conn) {
+        deliver(&st, conn, texts);
     }
     true
 }
 
 /// See [`crate::Sim::say`].
 pub(crate) fn say(shared: &Shared, id: &str, text: &str, send: bool) -> bool {
-    push_to(shared, id, "bot_message", bot_payload(vec![text_item(text)]), send)
+    bot_text_to(shared, id, text, send)
 }
 
 fn bot_payload(content: Vec<Value>) -> Value {
-    json!({"type": "message_create", "ch_msg_id": uuid::Uuid::new_v4().to_string(), "bot": {}, "content": content})
+    json!({"type": "message_create", "ch_msg_id": new_id(), "bot": {}, "content": content})
 }
 
 fn bot(shared: &Shared, id: &str, content: Vec<Value>) {
     push(shared, id, "bot_message", bot_payload(content));
+}
+
+/// A bot message of one text item: the common reply, written without building `Value`s.
+fn bot_text(shared: &Shared, id: &str, text: &str) {
+    bot_text_to(shared, id, text, true);
+}
+
+fn bot_text_to(shared: &Shared, id: &str, text: &str, send: bool) -> bool {
+    let content = frames::text_content(text);
+    push_event(shared, id, "bot_message", Some(content.clone()), send, |with_id| {
+        let mut p = Object::new();
+        p.str("type", "message_create").str("ch_msg_id", &new_id()).raw("bot", "{}").raw("content", &content);
+        if with_id {
+            p.str("conversation_id", id);
+        }
+        p.finish()
+    })
 }
 
 fn agent(shared: &Shared, id: &str, text: &str) {
@@ -209,7 +256,7 @@ fn escalate(shared: &Arc<Shared>, id: &str) {
             _ => return,
         }
     }
-    bot(shared, id, vec![text_item("Please wait while I connect you to the support team.")]);
+    bot_text(shared, id, "Please wait while I connect you to the support team.");
     let id = id.to_owned();
     later(shared, move |sh| {
         push(
@@ -223,35 +270,40 @@ fn escalate(shared: &Arc<Shared>, id: &str) {
 }
 
 fn user_message(shared: &Arc<Shared>, conn: u64, p: &Value) {
-    let Some(id) = touch(shared, conn, p) else { return };
-    let content = p.get("content").cloned().unwrap_or(json!({}));
-    let text = content.get("text").and_then(Value::as_str).unwrap_or("").trim().to_owned();
+    let id = s(p, "conversation_id").unwrap_or_default();
+    let empty = json!({});
+    let content = p.get("content").unwrap_or(&empty);
+    let text = content.get("text").and_then(Value::as_str).unwrap_or("").trim();
     let files = content.get("files").and_then(Value::as_array).map_or(0, Vec::len);
-    let (greet, live) = {
+    // One look-up does what `touch` does and records the message.
+    let found = {
         let mut st = shared.state.lock().unwrap();
-        let Some(c) = st.convs.iter_mut().find(|c| c.id == id) else { return };
-        if !(text.is_empty() && files == 0) {
-            c.transcript.push(json!({"from": "user", "messages": [content], "message_id": s(p, "client_msg_id")}));
-        }
-        let greet = !c.greeted;
-        c.greeted = true;
-        (greet, c.agent)
+        st.convs.iter_mut().find(|c| c.id == id).map(|c| {
+            c.conn = conn;
+            if !(text.is_empty() && files == 0) {
+                c.transcript.push(Entry::user(content, s(p, "client_msg_id")));
+            }
+            let greet = !c.greeted;
+            c.greeted = true;
+            (greet, c.agent)
+        })
     };
+    let Some((greet, live)) = found else { return invalid_conversation(shared, conn, id) };
     if greet {
-        bot(shared, &id, greeting());
+        bot(shared, id, greeting());
     }
     if text.is_empty() && files == 0 {
         return;
     }
     if files > 0 {
-        bot(shared, &id, vec![text_item(&format!("Thanks, I received {files} file(s)."))]);
+        bot_text(shared, id, &format!("Thanks, I received {files} file(s)."));
         if text.is_empty() {
             return;
         }
     }
     let lower = text.to_lowercase();
     if live {
-        let id2 = id.clone();
+        let id2 = id.to_owned();
         if lower == "bye" {
             if let Some(c) = shared.state.lock().unwrap().convs.iter_mut().find(|c| c.id == id) {
                 c.agent = false;
@@ -261,24 +313,25 @@ fn user_message(shared: &Arc<Shared>, conn: u64, p: &Value) {
                 push(sh, &id2, "conversation_update", json!({"type": "livechatAgentDisconnected", "data": {}}));
             });
         } else {
+            let text = text.to_owned();
             later(shared, move |sh| agent(sh, &id2, &format!("Sam here: I got \"{text}\".")));
         }
         return;
     }
     if lower.contains("agent") {
-        escalate(shared, &id);
+        escalate(shared, id);
     } else if lower.contains("contact") {
-        bot(shared, &id, vec![text_item("Taking you to our contact page.")]);
+        bot_text(shared, id, "Taking you to our contact page.");
         push(
             shared,
-            &id,
+            id,
             "action",
             json!({"type": "normal", "id": "redirectToContactUs", "data": {"page": "/contact"}}),
         );
     } else if lower == "cards" {
         bot(
             shared,
-            &id,
+            id,
             vec![json!({"type": "cards", "cards": [
                 {"title": "Plan A", "description": "For small teams", "buttons": [{"label": "Choose A", "value": "plan a"}]},
                 {"title": "Plan B", "description": "For everyone else", "buttons": [{"label": "Choose B", "value": "plan b"}]}
@@ -288,13 +341,13 @@ fn user_message(shared: &Arc<Shared>, conn: u64, p: &Value) {
         let url = format!("{}/files/brochure.pdf", shared.http_url());
         bot(
             shared,
-            &id,
+            id,
             vec![
                 json!({"type": "files", "files": [{"url": url, "type": "application/pdf", "filename": "brochure.pdf"}]}),
             ],
         );
     } else if lower == "big" || lower.contains("large message") {
-        let key = uuid::Uuid::new_v4().to_string();
+        let key = new_id();
         let big_text = "All work and no play makes a big message. ".repeat(200 * 1024 / 42 + 1);
         shared
             .state
@@ -305,12 +358,12 @@ fn user_message(shared: &Arc<Shared>, conn: u64, p: &Value) {
         let link = format!("{}/messages/{key}", shared.http_url());
         push(
             shared,
-            &id,
+            id,
             "general_error",
             json!({"error_code": 413, "error_desc": "Message too large", "message_link": link}),
         );
     } else {
-        bot(shared, &id, vec![text_item(&format!("You said: {text}"))]);
+        bot_text(shared, id, &format!("You said: {text}"));
     }
 }
 

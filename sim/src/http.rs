@@ -18,11 +18,14 @@ async fn respond(io: &mut Box<dyn Io>, status: &str, content_type: &str, body: &
     let _ = io.shutdown().await;
 }
 
-async fn json_reply(io: &mut Box<dyn Io>, status: &str, v: Value) {
+/// Answers with a JSON body and closes.
+pub(crate) async fn json_reply(io: &mut Box<dyn Io>, status: &str, v: Value) {
     respond(io, status, "application/json", v.to_string().as_bytes()).await;
 }
 
-pub(crate) async fn serve(shared: &Arc<Shared>, mut io: Box<dyn Io>, head: Head, mut body: Vec<u8>) {
+/// Reads the rest of a request's body (as long as its `Content-Length` says, up to 8 MiB), after
+/// the bytes of it already read.
+pub(crate) async fn read_body(io: &mut Box<dyn Io>, head: &Head, mut body: Vec<u8>) -> Vec<u8> {
     let len: usize = head.header("content-length").and_then(|l| l.trim().parse().ok()).unwrap_or(0);
     let mut chunk = [0u8; 8192];
     while body.len() < len.min(8 << 20) {
@@ -31,6 +34,11 @@ pub(crate) async fn serve(shared: &Arc<Shared>, mut io: Box<dyn Io>, head: Head,
             Ok(n) => body.extend_from_slice(&chunk[..n]),
         }
     }
+    body
+}
+
+pub(crate) async fn serve(shared: &Arc<Shared>, mut io: Box<dyn Io>, head: Head, body: Vec<u8>) {
+    let body = read_body(&mut io, &head, body).await;
     let path = head.path.split('?').next().unwrap_or("/").to_owned();
     let reply = route(shared, &head, &path, &body, &mut io).await;
     if let Some((status, v)) = reply {

@@ -4,26 +4,38 @@
 //! One port serves everything: WebSocket upgrades are the hub; plain HTTP requests are the
 //! large-message links (`GET /messages/<id>` with `x-api-key`), files, and the control
 //! endpoints that tests in any language use to inject faults (`/control/...`).
+//!
+//! The hub answers at once: with no reply delay set, a reply is written as soon as the frame
+//! it answers has been handled, with no timer in between. A WebSocket ping is answered with a
+//! pong at once too (unless the hub is told to stall), so a benchmark can measure the hub's own
+//! cost as the difference between a round trip through the flow (a `user_message` and the bot's
+//! echo) and a bare ping/pong on the same socket.
+//!
+//! Faults below the WebSocket layer (latency, a bandwidth limit, TCP resets, frames cut in the
+//! middle, a link that goes silent, a server that goes away and comes back) come from the
+//! [`proxy`]: a TCP proxy put between a client and the hub (or any server), driven from Rust
+//! or over HTTP (`captivate-sim proxy --upstream HOST:PORT`).
 
+mod connection;
 mod flow;
+mod frames;
 mod http;
+pub mod proxy;
+mod transcript;
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use futures_util::{SinkExt, StreamExt};
 use serde_json::{Map, Value, json};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
-use tokio_tungstenite::WebSocketStream;
-use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
-use tokio_tungstenite::tungstenite::protocol::{CloseFrame, Role};
+
+use connection::{Out, Outbox};
 
 /// How to run the hub.
 #[derive(Clone, Debug)]
@@ -109,25 +121,13 @@ impl Faults {
     }
 }
 
-/// What a connection task is told to do.
-#[derive(Debug)]
-enum Out {
-    Text(String),
-    Close(u16, String),
-    Drop,
-}
-
-struct Conn {
-    tx: mpsc::UnboundedSender<Out>,
-}
-
 /// A conversation kept by the hub.
 #[derive(Debug, Default)]
 pub(crate) struct Conv {
     pub(crate) id: String,
     pub(crate) user_id: String,
     pub(crate) metadata: Map<String, Value>,
-    pub(crate) transcript: Vec<Value>,
+    pub(crate) transcript: Vec<transcript::Entry>,
     pub(crate) greeted: bool,
     pub(crate) agent: bool,
     /// The connection that last named this conversation.
@@ -138,8 +138,10 @@ pub(crate) struct Conv {
 pub(crate) struct State {
     pub(crate) convs: Vec<Conv>,
     pub(crate) big: HashMap<String, Value>,
-    received: Vec<Value>,
-    conns: HashMap<u64, Conn>,
+    /// Every JSON frame received, as text (parsed only when asked for, so that the log costs a
+    /// copy of the text per frame, not a copy of its parsed form).
+    received: Vec<Box<str>>,
+    conns: HashMap<u64, Arc<Outbox>>,
 }
 
 pub(crate) struct Shared {
@@ -352,7 +354,8 @@ impl Shared {
     }
 
     pub(crate) fn received(&self) -> Vec<Value> {
-        self.state.lock().unwrap().received.clone()
+        let frames = self.state.lock().unwrap().received.clone();
+        frames.iter().filter_map(|t| serde_json::from_str(t).ok()).collect()
     }
 
     pub(crate) fn connections_accepted(&self) -> usize {
@@ -374,7 +377,7 @@ impl Shared {
     fn to_all(&self, mut out: impl FnMut() -> Out) {
         let st = self.state.lock().unwrap();
         for c in st.conns.values() {
-            let _ = c.tx.send(out());
+            c.send_all([out()]);
         }
     }
 
@@ -408,61 +411,49 @@ impl Shared {
     }
 
     /// Sends a hub event to a connection (honouring the faults), as a reply or a push.
-    pub(crate) fn send_event(&self, conn: u64, event_type: &str, payload: Value, reply: bool) {
-        self.send_event_with_id(conn, event_type, payload, reply, &uuid::Uuid::new_v4().to_string());
-    }
-
-    /// As `send_event`, with the frame's `event_id` given (a transcript entry keeps the same).
-    pub(crate) fn send_event_with_id(
-        &self,
-        conn: u64,
-        event_type: &str,
-        mut payload: Value,
-        reply: bool,
-        event_id: &str,
-    ) {
-        let faults = self.faults();
-        if faults.omit_conversation_id
+    pub(crate) fn send_event(&self, conn: u64, event_type: &str, mut payload: Value, reply: bool) {
+        if self.faults.borrow().omit_conversation_id
             && let Some(o) = payload.as_object_mut()
         {
             o.remove("conversation_id");
         }
-        let frame = json!({
-            "action": "receiveMessage",
-            "event": {
-                "event_type": event_type,
-                "event_payload": payload,
-                "event_id": event_id,
-                "accepts_response_payload": false,
-            }
-        })
-        .to_string();
-        let mut texts = Vec::new();
-        if reply && faults.malformed_before_replies {
+        let texts = self.event_frames(event_type, &payload.to_string(), reply, &frames::new_id());
+        deliver(&self.state.lock().unwrap(), conn, texts);
+    }
+
+    /// The frames that carry a hub event whose payload is the JSON text `payload`, honouring
+    /// the faults: the event itself, preceded or followed by what the faults add.
+    pub(crate) fn event_frames(&self, event_type: &str, payload: &str, reply: bool, event_id: &str) -> Vec<String> {
+        let (malformed, unknown, duplicate) = {
+            let f = self.faults.borrow();
+            (reply && f.malformed_before_replies, reply && f.unknown_event_before_replies, f.duplicate_events)
+        };
+        let frame = frames::event_frame(event_type, payload, event_id);
+        let mut texts = Vec::with_capacity(1);
+        if malformed {
             texts.push("{not json".to_owned());
         }
-        if reply && faults.unknown_event_before_replies {
-            texts.push(
-                json!({"action": "receiveMessage", "event": {"event_type": "mystery_event", "event_payload": {"x": 1}, "event_id": uuid::Uuid::new_v4().to_string()}})
-                    .to_string(),
-            );
+        if unknown {
+            texts.push(frames::event_frame("mystery_event", r#"{"x":1}"#, &frames::new_id()));
         }
-        texts.push(frame.clone());
-        if faults.duplicate_events {
-            texts.push(frame);
+        if duplicate {
+            texts.push(frame.clone());
         }
-        let st = self.state.lock().unwrap();
-        if let Some(c) = st.conns.get(&conn) {
-            for t in texts {
-                let _ = c.tx.send(Out::Text(t));
-            }
-        }
+        texts.push(frame);
+        texts
     }
 
     /// The connection to push a conversation's events to: the one that last named it, else
     /// the newest live one.
     pub(crate) fn route(&self, st: &State, conv_conn: u64) -> Option<u64> {
         if st.conns.contains_key(&conv_conn) { Some(conv_conn) } else { st.conns.keys().max().copied() }
+    }
+}
+
+/// Queues frames on a connection, if it is still there.
+pub(crate) fn deliver(st: &State, conn: u64, texts: Vec<String>) {
+    if let Some(c) = st.conns.get(&conn) {
+        c.send_all(texts.into_iter().map(Out::Text));
     }
 }
 
@@ -529,165 +520,48 @@ async fn handle_tcp(shared: Arc<Shared>, tcp: TcpStream, peer: SocketAddr) {
         },
         None => Box::new(tcp),
     };
-    let mut buf = Vec::new();
-    let mut chunk = [0u8; 4096];
-    let (head, head_len) = loop {
-        let n = match io.read(&mut chunk).await {
-            Ok(0) | Err(_) => return,
-            Ok(n) => n,
-        };
-        buf.extend_from_slice(&chunk[..n]);
-        let mut headers = [httparse::EMPTY_HEADER; 64];
-        let mut req = httparse::Request::new(&mut headers);
-        match req.parse(&buf) {
-            Ok(httparse::Status::Complete(len)) => {
-                let head = Head {
-                    method: req.method.unwrap_or("GET").to_owned(),
-                    path: req.path.unwrap_or("/").to_owned(),
-                    headers: req
-                        .headers
-                        .iter()
-                        .map(|h| (h.name.to_owned(), String::from_utf8_lossy(h.value).into_owned()))
-                        .collect(),
-                };
-                break (head, len);
-            }
-            Ok(httparse::Status::Partial) if buf.len() < 64 * 1024 => continue,
-            _ => {
-                let _ =
-                    io.write_all(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n").await;
-                return;
-            }
-        }
-    };
-    let rest = buf.split_off(head_len);
+    let Some((head, rest)) = read_head(&mut io, Vec::new()).await else { return };
     let upgrade = head.header("upgrade").is_some_and(|u| u.eq_ignore_ascii_case("websocket"));
     if upgrade {
-        websocket(shared, io, head, rest, peer).await;
+        connection::websocket(shared, io, head, rest, peer).await;
     } else {
         http::serve(&shared, io, head, rest).await;
     }
 }
 
-async fn websocket(shared: Arc<Shared>, mut io: Box<dyn Io>, head: Head, rest: Vec<u8>, peer: SocketAddr) {
-    if head.query("apiKey").as_deref() != Some(shared.config.api_key.as_str()) {
-        eprintln!("sim: {peer}: refused a wrong or missing API key");
-        let _ = io
-            .write_all(b"HTTP/1.1 401 Unauthorized\r\nContent-Type: text/plain\r\nContent-Length: 12\r\nConnection: close\r\n\r\nUnauthorized")
-            .await;
-        return;
-    }
-    let Some(key) = head.header("sec-websocket-key") else {
-        let _ = io.write_all(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n").await;
-        return;
-    };
-    let accept = tokio_tungstenite::tungstenite::handshake::derive_accept_key(key.as_bytes());
-    let resp = format!(
-        "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: {accept}\r\n\r\n"
-    );
-    if io.write_all(resp.as_bytes()).await.is_err() {
-        return;
-    }
-    let ws = WebSocketStream::from_partially_read(io, rest, Role::Server, None).await;
-    shared.accepted.fetch_add(1, Ordering::SeqCst);
-    let id = shared.next_conn.fetch_add(1, Ordering::SeqCst);
-    let (tx, rx) = mpsc::unbounded_channel();
-    shared.state.lock().unwrap().conns.insert(id, Conn { tx: tx.clone() });
-    eprintln!("sim: connection {id} from {peer}");
-    if !shared.faults().no_socket_connected {
-        shared.send_event(id, "socket_connected", json!({"socket_id": uuid::Uuid::new_v4().to_string()}), false);
-    }
-    run_connection(&shared, id, ws, rx).await;
-    shared.state.lock().unwrap().conns.remove(&id);
-    eprintln!("sim: connection {id} closed");
-}
-
-async fn run_connection(
-    shared: &Arc<Shared>,
-    id: u64,
-    ws: WebSocketStream<Box<dyn Io>>,
-    rx: mpsc::UnboundedReceiver<Out>,
-) {
-    let (mut sink, mut stream) = ws.split();
-    let mut faults_rx = shared.faults.subscribe();
-    // Outgoing messages pass through a delay line so that a reply delay keeps their order.
-    let (delayed_tx, mut delayed_rx) = mpsc::unbounded_channel::<(tokio::time::Instant, Out)>();
-    let mut rx = rx;
-    let delay_faults = shared.faults.subscribe();
-    let feeder = tokio::spawn(async move {
-        while let Some(o) = rx.recv().await {
-            let at = tokio::time::Instant::now() + delay_faults.borrow().reply_delay;
-            let urgent = matches!(o, Out::Drop | Out::Close(..));
-            let at = if urgent { tokio::time::Instant::now() } else { at };
-            if delayed_tx.send((at, o)).is_err() {
-                return;
-            }
-        }
-    });
-    let mut frames = 0usize;
-    let mut pending: VecDeque<(tokio::time::Instant, Out)> = VecDeque::new();
+/// Reads an HTTP request head from `io`, starting with the bytes already read into `buf`.
+/// Gives the head and the bytes read past it; `None` if the peer left first, or sent something
+/// that is not a request head (answered with 400).
+pub(crate) async fn read_head(io: &mut Box<dyn Io>, mut buf: Vec<u8>) -> Option<(Head, Vec<u8>)> {
+    let mut chunk = [0u8; 4096];
     loop {
-        let stalled = faults_rx.borrow().stall;
-        if stalled {
-            if pending.iter().any(|(_, o)| matches!(o, Out::Drop)) {
-                break;
-            }
-            // Neither read nor write; keep collecting what should go out, and obey drops.
-            tokio::select! {
-                r = faults_rx.changed() => if r.is_err() { break },
-                Some((at, o)) = delayed_rx.recv() => {
-                    if matches!(o, Out::Drop) { break }
-                    pending.push_back((at, o));
+        if !buf.is_empty() {
+            let mut headers = [httparse::EMPTY_HEADER; 64];
+            let mut req = httparse::Request::new(&mut headers);
+            match req.parse(&buf) {
+                Ok(httparse::Status::Complete(len)) => {
+                    let head = Head {
+                        method: req.method.unwrap_or("GET").to_owned(),
+                        path: req.path.unwrap_or("/").to_owned(),
+                        headers: req
+                            .headers
+                            .iter()
+                            .map(|h| (h.name.to_owned(), String::from_utf8_lossy(h.value).into_owned()))
+                            .collect(),
+                    };
+                    return Some((head, buf.split_off(len)));
+                }
+                Ok(httparse::Status::Partial) if buf.len() < 64 * 1024 => {}
+                _ => {
+                    let bad = b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+                    let _ = io.write_all(bad).await;
+                    return None;
                 }
             }
-            continue;
         }
-        if let Some((at, o)) = pending.pop_front() {
-            tokio::time::sleep_until(at).await;
-            match o {
-                Out::Text(t) => {
-                    if sink.send(Message::Text(t.into())).await.is_err() {
-                        break;
-                    }
-                }
-                Out::Close(code, reason) => {
-                    let _ = sink
-                        .send(Message::Close(Some(CloseFrame { code: CloseCode::from(code), reason: reason.into() })))
-                        .await;
-                    break;
-                }
-                Out::Drop => break,
-            }
-            continue;
-        }
-        tokio::select! {
-            r = faults_rx.changed() => if r.is_err() { break },
-            Some(item) = delayed_rx.recv() => {
-                // A drop is at once, whatever waits to go out (and whether or not a stall
-                // begins meanwhile).
-                if matches!(item.1, Out::Drop) { break }
-                pending.push_back(item)
-            }
-            msg = stream.next() => match msg {
-                Some(Ok(Message::Text(t))) => {
-                    frames += 1;
-                    let value: Option<Value> = serde_json::from_str(t.as_str()).ok();
-                    if let Some(v) = &value {
-                        shared.state.lock().unwrap().received.push(v.clone());
-                    }
-                    if shared.faults().drop_after_frames.is_some_and(|n| frames >= n) {
-                        eprintln!("sim: connection {id}: dropping after {frames} frames (fault)");
-                        break;
-                    }
-                    match value {
-                        Some(v) => flow::handle(shared, id, &v),
-                        None => eprintln!("sim: connection {id}: malformed frame ignored"),
-                    }
-                }
-                Some(Ok(Message::Close(_))) | None | Some(Err(_)) => break,
-                Some(Ok(_)) => {}
-            },
+        match io.read(&mut chunk).await {
+            Ok(0) | Err(_) => return None,
+            Ok(n) => buf.extend_from_slice(&chunk[..n]),
         }
     }
-    feeder.abort();
 }

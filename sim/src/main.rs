@@ -1,21 +1,37 @@
-//! `captivate-sim`: the local Captivate hub as a program.
+//! `captivate-sim`: the local Captivate hub as a program, and (`captivate-sim proxy`) the
+//! fault-injecting proxy that tests put between a client and a hub.
 
 use std::io::Write;
 use std::time::Duration;
 
+use captivate_sim::proxy::Proxy;
 use captivate_sim::{Sim, SimConfig};
 
 const USAGE: &str =
     "usage: captivate-sim [--port N] [--host ADDR] [--api-key KEY] [--tls] [--cert-out FILE] [--agent-delay-ms N]
+       captivate-sim proxy --upstream HOST:PORT|URL [--port N] [--host ADDR]
 
 Starts a local Captivate-compatible hub and prints the URL a client connects to as the first
 line of standard output (ws://127.0.0.1:PORT/dev?apiKey=KEY, or wss://localhost:... with --tls).
 Runs until interrupted. Control endpoints on the same port: POST /control/faults, /control/drop,
 /control/close?code=N, /control/restart?down_ms=N, /control/push, /control/push_text,
 /control/say ({conversation_id, text, send}: a bot message, recorded in the transcript and sent
-unless send is false); GET /control/faults, /control/received, /control/stats.";
+unless send is false); GET /control/faults, /control/received, /control/stats.
+
+captivate-sim proxy starts a TCP proxy to the upstream (the hub, or any server; a ws:// URL may
+be given for it) and prints its address, ADDR:PORT, as the first line of standard output. A
+client connects through it by using that address in place of the hub's. Faults and actions, over
+HTTP on the same port (every other request is forwarded): POST /proxy/faults with
+{\"latency_ms\": N, \"bandwidth_bps\": N, \"blackhole\": true|false} (missing fields are off;
+latency and bandwidth apply to each direction), POST /proxy/reset (reset every connection with a
+TCP RST), POST /proxy/truncate (cut every connection inside the next WebSocket frame from the
+server), POST /proxy/restart?ms=N (close every connection, refuse new ones for N ms);
+GET /proxy/faults, /proxy/stats (accepted, live, bytes_up, bytes_down, resets, truncated).";
 
 fn main() {
+    if std::env::args().nth(1).as_deref() == Some("proxy") {
+        return proxy_main();
+    }
     let mut config = SimConfig::default();
     let mut host = "127.0.0.1".to_owned();
     let mut cert_out = None;
@@ -47,8 +63,7 @@ fn main() {
             }
         }
     }
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
-    rt.block_on(async move {
+    runtime().block_on(async move {
         let sim = match Sim::start_on(&host, config).await {
             Ok(s) => s,
             Err(e) => {
@@ -66,13 +81,70 @@ fn main() {
         let _ = writeln!(out, "{}", sim.url());
         let _ = out.flush();
         eprintln!("captivate-sim: listening on port {}", sim.port());
-        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("signal");
-        tokio::select! {
-            _ = tokio::signal::ctrl_c() => {}
-            _ = term.recv() => {}
-        }
+        interrupted().await;
         sim.shutdown().await;
     });
+}
+
+/// `captivate-sim proxy ...`
+fn proxy_main() {
+    let mut host = "127.0.0.1".to_owned();
+    let mut port = 0u16;
+    let mut upstream = None;
+    let mut args = std::env::args().skip(2);
+    while let Some(a) = args.next() {
+        let mut value = |name: &str| {
+            args.next().unwrap_or_else(|| {
+                eprintln!("{name} needs a value\n{USAGE}");
+                std::process::exit(2)
+            })
+        };
+        match a.as_str() {
+            "--port" => port = value("--port").parse().unwrap_or_else(|_| bad("--port")),
+            "--host" => host = value("--host"),
+            "--upstream" => upstream = Some(value("--upstream")),
+            "-h" | "--help" => {
+                println!("{USAGE}");
+                return;
+            }
+            other => {
+                eprintln!("unknown argument {other}\n{USAGE}");
+                std::process::exit(2);
+            }
+        }
+    }
+    let Some(upstream) = upstream else {
+        eprintln!("captivate-sim proxy: --upstream is required\n{USAGE}");
+        std::process::exit(2);
+    };
+    runtime().block_on(async move {
+        let proxy = match Proxy::start_on(&host, port, &upstream).await {
+            Ok(p) => p,
+            Err(e) => {
+                eprintln!("captivate-sim proxy: cannot start: {e}");
+                std::process::exit(1);
+            }
+        };
+        let mut out = std::io::stdout();
+        let _ = writeln!(out, "{}", proxy.addr());
+        let _ = out.flush();
+        eprintln!("captivate-sim proxy: forwarding {} to {}", proxy.addr(), proxy.upstream());
+        interrupted().await;
+        drop(proxy);
+    });
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime")
+}
+
+/// Waits for Ctrl-C or SIGTERM.
+async fn interrupted() {
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("signal");
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
+    }
 }
 
 fn bad(flag: &str) -> ! {

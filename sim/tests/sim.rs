@@ -199,3 +199,96 @@ fn the_binary_prints_the_url_first() {
     let bad = Command::new(env!("CARGO_BIN_EXE_captivate-sim")).arg("--bogus").stderr(Stdio::null()).status().unwrap();
     assert_eq!(bad.code(), Some(2));
 }
+
+#[tokio::test]
+async fn a_ping_is_answered_with_a_pong_unless_the_hub_stalls() {
+    let sim = Sim::start(SimConfig::default()).await.unwrap();
+    let mut ws = open(&sim).await;
+    recv_type(&mut ws, "socket_connected").await;
+    ws.send(Message::Ping(b"p1".to_vec().into())).await.unwrap();
+    let pong = tokio::time::timeout(Duration::from_secs(5), ws.next()).await.expect("a pong").unwrap().unwrap();
+    assert_eq!(pong, Message::Pong(b"p1".to_vec().into()));
+    sim.set_faults(Faults { stall: true, ..Faults::default() });
+    ws.send(Message::Ping(b"p2".to_vec().into())).await.unwrap();
+    assert!(tokio::time::timeout(Duration::from_millis(300), ws.next()).await.is_err(), "no pong while stalled");
+    sim.set_faults(Faults::default());
+    let pong = tokio::time::timeout(Duration::from_secs(5), ws.next()).await.expect("the pong").unwrap().unwrap();
+    assert_eq!(pong, Message::Pong(b"p2".to_vec().into()));
+}
+
+#[tokio::test]
+async fn delayed_replies_keep_their_order_and_a_close_waits_behind_them() {
+    let sim = Sim::start(SimConfig::default()).await.unwrap();
+    let mut ws = open(&sim).await;
+    recv_type(&mut ws, "socket_connected").await;
+    emit(&mut ws, "conversation_start", json!({"userId": "slow"})).await;
+    let id = recv_type(&mut ws, "conversation_start_success").await["event"]["event_payload"]["conversation_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    emit(
+        &mut ws,
+        "user_message",
+        json!({"conversation_id": id, "client_msg_id": "g", "content": {"type": "text", "text": ""}}),
+    )
+    .await;
+    recv_type(&mut ws, "bot_message").await;
+    sim.set_faults(Faults { reply_delay: Duration::from_millis(100), ..Faults::default() });
+    for i in 0..5 {
+        let content = json!({"type": "text", "text": format!("n{i}")});
+        emit(
+            &mut ws,
+            "user_message",
+            json!({"conversation_id": id, "client_msg_id": format!("m{i}"), "content": content}),
+        )
+        .await;
+    }
+    // Wait until the hub has read all five before closing, so that their replies are queued.
+    while sim.received().iter().filter(|f| f["event"]["event_type"] == "user_message").count() < 6 {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    sim.close_connections(4000, "bye");
+    let mut texts = Vec::new();
+    let close = loop {
+        match tokio::time::timeout(Duration::from_secs(5), ws.next()).await.expect("a frame").unwrap().unwrap() {
+            Message::Text(t) => {
+                let v: Value = serde_json::from_str(t.as_str()).unwrap();
+                texts.push(v["event"]["event_payload"]["content"][0]["text"].as_str().unwrap().to_owned());
+            }
+            Message::Close(c) => break c.unwrap(),
+            _ => {}
+        }
+    };
+    assert_eq!(texts, (0..5).map(|i| format!("You said: n{i}")).collect::<Vec<_>>());
+    assert_eq!(u16::from(close.code), 4000);
+}
+
+#[tokio::test]
+async fn the_transcript_keeps_user_and_bot_entries_and_edits() {
+    let sim = Sim::start(SimConfig::default()).await.unwrap();
+    let mut ws = open(&sim).await;
+    emit(&mut ws, "conversation_start", json!({"userId": "t"})).await;
+    let id = recv_type(&mut ws, "conversation_start_success").await["event"]["event_payload"]["conversation_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let content = json!({"type": "text", "text": "hi \"there\""});
+    emit(&mut ws, "user_message", json!({"conversation_id": id, "client_msg_id": "u1", "content": content})).await;
+    recv_type(&mut ws, "bot_message").await; // the greeting
+    let echo = recv_type(&mut ws, "bot_message").await;
+    assert_eq!(echo["event"]["event_payload"]["content"], json!([{"type": "text", "text": "You said: hi \"there\""}]));
+    assert_eq!(echo["event"]["event_payload"]["conversation_id"], id.as_str());
+    let edited = json!({"type": "text", "text": "hello"});
+    emit(&mut ws, "edit_message", json!({"conversation_id": id, "message_id": "u1", "content": edited})).await;
+    recv_type(&mut ws, "message_edited_success").await;
+    emit(&mut ws, "conversation_transcript_request", json!({"conversation_id": id})).await;
+    let t = recv_type(&mut ws, "conversation_transcript").await["event"]["event_payload"]["transcript"].clone();
+    let t = t.as_array().unwrap();
+    assert_eq!(t.len(), 3, "{t:?}");
+    assert_eq!(t[0], json!({"from": "user", "messages": [edited], "message_id": "u1", "edited": true}));
+    assert_eq!(t[1]["from"], "bot");
+    assert_eq!(
+        t[2],
+        json!({"from": "bot", "messages": echo["event"]["event_payload"]["content"], "event_id": echo["event"]["event_id"]})
+    );
+}
