@@ -9,9 +9,11 @@
 //!
 //! It reads every frame that is ready, answers them all, then flushes once, on one thread
 //! (a current-thread runtime on the main thread, so that `/proc/<pid>/schedstat` holds all of
-//! its CPU time). Run as `bench hub`: prints its URL, serves until its standard input closes.
+//! its CPU time). Run as `bench hub`: prints its URL and serves until killed, or until its
+//! standard input closes when that is a pipe (the driver's).
 
 use std::io::Write;
+use std::os::unix::fs::FileTypeExt;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
@@ -43,11 +45,14 @@ pub fn main(spin: Duration) -> std::io::Result<()> {
         let mut out = std::io::stdout();
         writeln!(out, "ws://127.0.0.1:{port}/dev")?;
         out.flush()?;
-        // A blocked read on its own thread: costs no CPU, and ends the hub with its driver.
-        std::thread::spawn(|| {
-            let _ = std::io::copy(&mut std::io::stdin(), &mut std::io::sink());
-            std::process::exit(0);
-        });
+        // Started by the driver (standard input is its pipe): end with it, whatever way it
+        // ends. A blocked read on its own thread costs no CPU.
+        if std::fs::metadata("/proc/self/fd/0").is_ok_and(|m| m.file_type().is_fifo()) {
+            std::thread::spawn(|| {
+                let _ = std::io::copy(&mut std::io::stdin(), &mut std::io::sink());
+                std::process::exit(0);
+            });
+        }
         loop {
             let (tcp, _) = listener.accept().await?;
             let _ = tcp.set_nodelay(true);

@@ -3,7 +3,7 @@
 //!
 //! ```text
 //! bench run [options]          the whole benchmark (see `driver`); `make bench` runs it
-//! bench hub [--spin-us N]      the minimal hub: prints its URL, serves until stdin closes
+//! bench hub [--spin-us N]      the minimal hub: prints its URL, serves until killed
 //! bench client IMPL SCENARIO URL HUB_PID N M
 //!                              one scenario with the library (rust-lib) or by hand (rust-bare)
 //! bench hubcheck URL N WARMUP  a hub's message round trip against ping/pong on one socket

@@ -374,13 +374,16 @@ pub fn render(results: &Results, meta: &Meta, elapsed: Duration) -> (String, Vec
         if let Some(e) = &outcome.error {
             problems.push(format!("{program}/{job}: {e}"));
         }
-        if let Some(load) = median(outcome.runs.iter().filter_map(|r| r.get("hub_load").copied()).collect())
-            && load >= SATURATED
-        {
-            problems.push(format!(
+        match median(outcome.runs.iter().filter_map(|r| r.get("hub_load").copied()).collect()) {
+            Some(load) if load >= SATURATED => problems.push(format!(
                 "{program}/{job}: the hub was {:.0}% busy, so its figures measure the hub: invalid",
                 load * 100.0
-            ));
+            )),
+            // The hub works for every measured stretch: no CPU time means it was not read.
+            Some(load) if load <= 0.0 => {
+                problems.push(format!("{program}/{job}: the hub's CPU time could not be read: its load is unknown"))
+            }
+            _ => {}
         }
     }
     let mut md = String::new();
