@@ -4,7 +4,7 @@ export CARGO_TARGET_DIR ?= $(CURDIR)/target
 SIM := $(CARGO_TARGET_DIR)/debug/captivate-sim
 WITH_SIM := scripts/with-sim.sh
 
-.PHONY: demo test bench build-sim demo-rust test-rust lint docs
+.PHONY: demo test build-sim demo-rust test-rust lint docs
 .DEFAULT_GOAL := demo
 
 demo: demo-rust demo-c demo-python demo-node
@@ -32,7 +32,3 @@ docs:
 	RUSTDOCFLAGS="-D warnings" cargo doc --no-deps -p captivate-ffi
 
 include mk/*.mk
-
-bench:
-	cargo build -q --release -p captivate-bench
-	{ echo "# Benchmark results"; echo; echo "Measured by \`make bench\` on $$(nproc) cores; ratios against baselines of the same run."; echo; $(CARGO_TARGET_DIR)/release/bench; } | tee bench/RESULTS.md

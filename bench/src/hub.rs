@@ -1,0 +1,145 @@
+//! The minimal hub: a small, fast WebSocket server that answers exactly what the benchmark
+//! asks and nothing else, so that the client under test is what gets measured.
+//!
+//! - On connect: `socket_connected` with a fresh `socket_id`.
+//! - `conversation_start` -> `conversation_start_success` with a fresh `conversation_id`
+//!   (the userId, `-`, a UUID-shaped counter).
+//! - `user_message` with text -> `bot_message` `You said: <text>` naming the conversation.
+//! - Pings get pongs (tungstenite queues them; they go out with the next flush).
+//!
+//! It reads every frame that is ready, answers them all, then flushes once, on one thread
+//! (a current-thread runtime on the main thread, so that `/proc/<pid>/schedstat` holds all of
+//! its CPU time). Run as `bench hub`: prints its URL and serves until killed, or until its
+//! standard input closes when that is a pipe (the driver's).
+
+use std::io::Write;
+use std::os::unix::fs::FileTypeExt;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use futures_util::{SinkExt, StreamExt, future::poll_fn};
+use tokio::net::{TcpListener, TcpStream};
+use tokio_tungstenite::WebSocketStream;
+use tokio_tungstenite::tungstenite::Message;
+
+use crate::wire::{self, ClientFrame, ECHO_PREFIX};
+
+/// The most frames read before answering them.
+const MAX_BATCH: usize = 1024;
+
+/// Ids: sockets, conversations, events (one counter; unique within the hub's life).
+static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+
+fn next_id() -> u64 {
+    NEXT_ID.fetch_add(1, Ordering::Relaxed)
+}
+
+/// Serves until standard input closes (the driver holds it open). `spin` is CPU time burnt per
+/// frame answered (zero but to check that the driver catches a saturated hub).
+pub fn main(spin: Duration) -> std::io::Result<()> {
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    rt.block_on(async {
+        let listener = TcpListener::bind("127.0.0.1:0").await?;
+        let port = listener.local_addr()?.port();
+        let mut out = std::io::stdout();
+        writeln!(out, "ws://127.0.0.1:{port}/dev")?;
+        out.flush()?;
+        // Started by the driver (standard input is its pipe): end with it, whatever way it
+        // ends. A blocked read on its own thread costs no CPU.
+        if std::fs::metadata("/proc/self/fd/0").is_ok_and(|m| m.file_type().is_fifo()) {
+            std::thread::spawn(|| {
+                let _ = std::io::copy(&mut std::io::stdin(), &mut std::io::sink());
+                std::process::exit(0);
+            });
+        }
+        loop {
+            let (tcp, _) = listener.accept().await?;
+            let _ = tcp.set_nodelay(true);
+            tokio::spawn(serve(tcp, spin));
+        }
+    })
+}
+
+async fn serve(tcp: TcpStream, spin: Duration) {
+    let Ok(mut ws) = tokio_tungstenite::accept_async(tcp).await else { return };
+    let hello = hub_frame("socket_connected", &format!(r#"{{"socket_id":"bench-socket-{}"}}"#, next_id()));
+    if ws.send(Message::text(hello)).await.is_err() {
+        return;
+    }
+    let mut batch = Vec::with_capacity(64);
+    loop {
+        let closed = poll_fn(|cx| read_ready(&mut ws, cx, &mut batch)).await;
+        for message in batch.drain(..) {
+            if !spin.is_zero() {
+                let until = Instant::now() + spin;
+                while Instant::now() < until {}
+            }
+            if let Message::Text(text) = message
+                && let Some(reply) = answer(text.as_str())
+                && ws.feed(Message::text(reply)).await.is_err()
+            {
+                return;
+            }
+        }
+        if ws.flush().await.is_err() || closed {
+            return;
+        }
+    }
+}
+
+/// Moves every frame that is ready into `batch`; ready once there is at least one (or the
+/// connection ended: `true`).
+fn read_ready(ws: &mut WebSocketStream<TcpStream>, cx: &mut Context<'_>, batch: &mut Vec<Message>) -> Poll<bool> {
+    loop {
+        match ws.poll_next_unpin(cx) {
+            Poll::Ready(Some(Ok(m))) => {
+                batch.push(m);
+                if batch.len() >= MAX_BATCH {
+                    return Poll::Ready(false);
+                }
+            }
+            Poll::Ready(Some(Err(_)) | None) => return Poll::Ready(true),
+            Poll::Pending if batch.is_empty() => return Poll::Pending,
+            Poll::Pending => return Poll::Ready(false),
+        }
+    }
+}
+
+/// The hub's answer to a client frame, if it has one.
+fn answer(text: &str) -> Option<String> {
+    let frame: ClientFrame = serde_json::from_str(text).ok()?;
+    let payload = &frame.event.event_payload;
+    match &*frame.event.event_type {
+        "conversation_start" => {
+            let user = payload.user_id.as_deref().unwrap_or("anon");
+            let id = format!("{user}-{:08x}-0000-4000-8000-000000000000", next_id());
+            Some(hub_frame(
+                "conversation_start_success",
+                &format!(r#"{{"conversation_id":{}}}"#, wire::json_string(&id)),
+            ))
+        }
+        "user_message" => {
+            let conversation = payload.conversation_id.as_deref()?;
+            let said = payload.content.as_ref()?.text.as_deref().filter(|t| !t.is_empty())?;
+            let echo = wire::json_string(&format!("{ECHO_PREFIX}{said}"));
+            Some(hub_frame(
+                "bot_message",
+                &format!(
+                    r#"{{"type":"message_create","ch_msg_id":"m{}","conversation_id":{},"content":[{{"type":"text","text":{echo}}}]}}"#,
+                    next_id(),
+                    wire::json_string(conversation)
+                ),
+            ))
+        }
+        _ => None,
+    }
+}
+
+/// `{"action": "receiveMessage", "event": {...}}` with a fresh `event_id`.
+fn hub_frame(event_type: &str, payload: &str) -> String {
+    format!(
+        r#"{{"action":"receiveMessage","event":{{"event_type":"{event_type}","event_id":"e{}","event_payload":{payload},"accepts_response_payload":false}}}}"#,
+        next_id()
+    )
+}

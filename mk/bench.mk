@@ -1,0 +1,7 @@
+# `make bench`: the client library and its C, Python and Node front ends against the clients
+# their users would otherwise write by hand, measured in one run on release builds; writes
+# bench/RESULTS.md. See bench/run.sh and bench/src/driver.rs.
+.PHONY: bench
+
+bench:
+	bench/run.sh
