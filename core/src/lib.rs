@@ -38,6 +38,7 @@ mod driver;
 pub mod engine;
 pub mod error;
 pub mod event;
+mod hash;
 mod json;
 mod pending;
 pub mod protocol;

@@ -7,11 +7,11 @@
 //! earlier than the one it is set for.
 
 mod http;
+mod readahead;
 mod subscribers;
 pub(crate) mod transport;
 
 use std::borrow::Cow;
-use std::collections::HashMap;
 use std::future::{Future, poll_fn};
 use std::pin::Pin;
 use std::sync::Arc;
@@ -32,6 +32,7 @@ use crate::config::Config;
 use crate::engine::{Action, Completion, Engine, Expect, Output, RequestId, Submit, TransportError};
 use crate::error::{Error, Result, redact};
 use crate::event::{ConnectionState, Event};
+use crate::hash::FastMap;
 use crate::protocol::Inbound;
 use crate::stream::EventStream;
 pub(crate) use subscribers::Scope;
@@ -197,7 +198,7 @@ impl Link {
             tls,
             cmd_rx,
             snapshot: snap_tx,
-            waiters: HashMap::new(),
+            waiters: FastMap::default(),
             close_waiters: Vec::new(),
             subscribers: Subscribers::new(config.timings.max_backlog),
             connecting: None,
@@ -316,7 +317,7 @@ struct Driver {
     tls: Option<Arc<ClientConfig>>,
     cmd_rx: mpsc::UnboundedReceiver<Command>,
     snapshot: watch::Sender<Snapshot>,
-    waiters: HashMap<RequestId, oneshot::Sender<Result<Completion>>>,
+    waiters: FastMap<RequestId, oneshot::Sender<Result<Completion>>>,
     close_waiters: Vec<oneshot::Sender<()>>,
     subscribers: Subscribers,
     connecting: Option<Connecting>,

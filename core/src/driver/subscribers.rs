@@ -1,11 +1,12 @@
 //! Who listens to a connection's events, and what is kept for listeners not there yet.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 
 use tokio::sync::mpsc;
 
 use crate::engine::Route;
 use crate::event::Event;
+use crate::hash::FastMap;
 use crate::protocol::Inbound;
 
 /// Who a subscription listens to.
@@ -32,7 +33,8 @@ struct Slot {
 /// Every listener of a connection.
 pub(super) struct Subscribers {
     max_backlog: usize,
-    slots: HashMap<Scope, Slot>,
+    client: Slot,
+    conversations: FastMap<String, Slot>,
     raw: Vec<Sender>,
 }
 
@@ -48,19 +50,22 @@ fn send_all(subs: &[Sender], event: Event) {
 
 impl Subscribers {
     pub(super) fn new(max_backlog: usize) -> Self {
-        Subscribers { max_backlog, slots: HashMap::new(), raw: Vec::new() }
+        Subscribers { max_backlog, client: Slot::default(), conversations: FastMap::default(), raw: Vec::new() }
     }
 
     /// A new listener gets what was kept for its scope first. When `ended` (the client is
     /// closed) it gets only that, and its stream ends.
     pub(super) fn subscribe(&mut self, scope: Scope, tx: Sender, ended: bool) {
-        if scope == Scope::Raw {
-            if !ended {
-                self.raw.push(tx);
+        let slot = match scope {
+            Scope::Raw => {
+                if !ended {
+                    self.raw.push(tx);
+                }
+                return;
             }
-            return;
-        }
-        let slot = self.slots.entry(scope).or_default();
+            Scope::Client => &mut self.client,
+            Scope::Conversation(id) => self.conversations.entry(id).or_default(),
+        };
         if slot.dropped > 0 {
             let _ = tx.send(Event::Lagged { missed: slot.dropped });
             slot.dropped = 0;
@@ -76,29 +81,28 @@ impl Subscribers {
     /// A state change: to every conversation's listeners, and to the client's (kept for them
     /// when there are none yet).
     pub(super) fn state(&mut self, event: Event) {
-        let max = self.max_backlog;
-        for (scope, slot) in &mut self.slots {
-            if matches!(scope, Scope::Conversation(_)) {
-                slot.subs.retain(|s| !s.is_closed());
-                send_all(&slot.subs, event.clone());
-            }
+        for slot in self.conversations.values_mut() {
+            slot.subs.retain(|s| !s.is_closed());
+            send_all(&slot.subs, event.clone());
         }
-        Self::to_slot(self.slots.entry(Scope::Client).or_default(), event, max);
+        Self::to_slot(&mut self.client, event, self.max_backlog);
     }
 
     /// An event, to the scope its route names.
     pub(super) fn deliver(&mut self, event: Event, route: Route) {
         let max = self.max_backlog;
         match route {
-            Route::Client => Self::to_slot(self.slots.entry(Scope::Client).or_default(), event, max),
-            Route::Conversation(id) => {
-                Self::to_slot(self.slots.entry(Scope::Conversation(id)).or_default(), event, max)
-            }
+            Route::Client => Self::to_slot(&mut self.client, event, max),
+            Route::Conversation(id) => Self::to_slot(self.conversation(id), event, max),
             Route::Both(id) => {
-                Self::to_slot(self.slots.entry(Scope::Conversation(id)).or_default(), event.clone(), max);
-                Self::to_slot(self.slots.entry(Scope::Client).or_default(), event, max);
+                Self::to_slot(self.conversation(id), event.clone(), max);
+                Self::to_slot(&mut self.client, event, max);
             }
         }
+    }
+
+    fn conversation(&mut self, id: String) -> &mut Slot {
+        self.conversations.entry(id).or_default()
     }
 
     fn to_slot(slot: &mut Slot, event: Event, max: usize) {
@@ -125,7 +129,8 @@ impl Subscribers {
 
     /// Ends every stream (the client was closed).
     pub(super) fn end_all(&mut self) {
-        for slot in self.slots.values_mut() {
+        self.client.subs.clear();
+        for slot in self.conversations.values_mut() {
             slot.subs.clear();
         }
         self.raw.clear();

@@ -11,6 +11,7 @@ use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::{self, http::Uri};
 
+use super::readahead::ReadAhead;
 use crate::config::{Config, TlsConfig, TlsRoots};
 use crate::engine::TransportError;
 use crate::error::{Error, Result, redact};
@@ -28,7 +29,7 @@ const READ_BUFFER: usize = 4 * 1024;
 
 /// Frames are buffered up to this size before the socket is written without a flush (the
 /// driver flushes once per batch anyway).
-const WRITE_BUFFER: usize = 16 * 1024;
+const WRITE_BUFFER: usize = 64 * 1024;
 
 /// The TLS configuration of a client: for the built-in root sets, one per process (built on
 /// first use); with an extra CA, one for this configuration.
@@ -124,7 +125,7 @@ pub(crate) async fn open_stream(host: &str, port: u16, tls: Option<&Arc<ClientCo
         TcpStream::connect((host, port)).await.map_err(|e| format!("TCP connect to {host}:{port} failed: {e}"))?;
     let _ = tcp.set_nodelay(true);
     match tls {
-        None => Ok(Box::new(tcp)),
+        None => Ok(Box::new(ReadAhead::new(tcp))),
         Some(cfg) => {
             let name =
                 ServerName::try_from(host.to_owned()).map_err(|e| format!("invalid TLS server name {host}: {e}"))?;
@@ -132,7 +133,7 @@ pub(crate) async fn open_stream(host: &str, port: u16, tls: Option<&Arc<ClientCo
                 .connect(name, tcp)
                 .await
                 .map_err(|e| format!("TLS handshake with {host} failed: {e}"))?;
-            Ok(Box::new(stream))
+            Ok(Box::new(ReadAhead::new(stream)))
         }
     }
 }

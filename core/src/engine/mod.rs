@@ -24,12 +24,13 @@ mod tests;
 mod timers;
 mod types;
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
 use crate::config::{Delivery, Timings};
 use crate::error::Error;
 use crate::event::{ConnectionState, DeliveryReport, Event, MalformedFrame};
+use crate::hash::{FastMap, FastSet};
 use crate::protocol::{HubEvent, Inbound, decode};
 
 pub use backoff::Backoff;
@@ -78,7 +79,7 @@ pub struct Engine {
     outbox: Outbox,
     written: Written,
     start_in_flight: Option<RequestId>,
-    conversations: HashSet<String>,
+    conversations: FastSet<String>,
     /// User ids of starts that timed out or were cancelled, with when to forget them: a late
     /// success naming one of them is not given to the next start.
     abandoned_starts: VecDeque<(String, Instant)>,
@@ -87,12 +88,12 @@ pub struct Engine {
     actions: VecDeque<Action>,
     outputs: VecDeque<Output>,
     /// Conversations whose events are held back to keep them in order.
-    holds: HashMap<String, Hold>,
+    holds: FastMap<String, Hold>,
     next_fetch: u64,
     /// Large messages being fetched, and the conversation holding their place.
-    fetching: HashMap<u64, String>,
+    fetching: FastMap<u64, String>,
     /// Catch-up transcript requests in flight, and their conversation.
-    catch_ups: HashMap<RequestId, String>,
+    catch_ups: FastMap<RequestId, String>,
     /// Conversations whose catch-up waits for its turn.
     catch_ups_waiting: VecDeque<String>,
     /// The time of the latest call, for work started from a completion.
@@ -101,9 +102,9 @@ pub struct Engine {
     raw_frames: bool,
     /// Per conversation, the `event_id` of the last bot or agent message delivered: where its
     /// catch-up starts in the transcript.
-    last_message: HashMap<String, String>,
+    last_message: FastMap<String, String>,
     /// Conversations started by this engine (their transcript begins with what it delivered).
-    started_here: HashSet<String>,
+    started_here: FastSet<String>,
     next_internal: RequestId,
 }
 
@@ -128,20 +129,20 @@ impl Engine {
             outbox: Outbox::default(),
             written: Written::default(),
             start_in_flight: None,
-            conversations: HashSet::new(),
+            conversations: FastSet::default(),
             abandoned_starts: VecDeque::new(),
             backoff,
             actions: VecDeque::new(),
             outputs: VecDeque::new(),
-            holds: HashMap::new(),
+            holds: FastMap::default(),
             next_fetch: 1,
-            fetching: HashMap::new(),
-            catch_ups: HashMap::new(),
+            fetching: FastMap::default(),
+            catch_ups: FastMap::default(),
             catch_ups_waiting: VecDeque::new(),
             now,
             raw_frames: false,
-            last_message: HashMap::new(),
-            started_here: HashSet::new(),
+            last_message: FastMap::default(),
+            started_here: FastSet::default(),
             next_internal: INTERNAL,
         }
     }

@@ -7,13 +7,13 @@
 //! deadlines are kept in order.
 
 use std::borrow::Cow;
-use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
-use std::hash::{BuildHasherDefault, Hasher};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::time::{Duration, Instant};
 
 use super::types::{ReplyMatch, RequestId, Submit};
 use crate::config::Timings;
 use crate::error::Error;
+use crate::hash::FastMap;
 
 /// The write order of written requests: the older, the lower.
 pub(super) type Seq = u64;
@@ -126,39 +126,19 @@ pub(super) struct Written {
     proofs: VecDeque<(Seq, Option<Unproven>)>,
     /// Proofs awaited (the entries of `proofs` that are not holes).
     live_proofs: usize,
-    ids: HashMap<RequestId, Seq, BuildHasherDefault<IdHasher>>,
+    ids: FastMap<RequestId, Seq>,
     deadlines: BTreeSet<(Instant, Seq)>,
     /// Replies awaited, by reply type, oldest first. May hold entries already gone, which are
     /// skipped (and dropped from the front).
-    by_kind: HashMap<String, KindIndex>,
+    by_kind: FastMap<String, KindIndex>,
     /// Replies awaited, by named conversation, oldest first (same caveat).
-    by_conversation: HashMap<String, VecDeque<Seq>>,
-}
-
-/// Hashes request ids (a counter) by multiplication: fast, and well spread.
-#[derive(Default)]
-pub(super) struct IdHasher(u64);
-
-impl Hasher for IdHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        for b in bytes {
-            self.0 = (self.0.rotate_left(8) ^ u64::from(*b)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-        }
-    }
-
-    fn write_u64(&mut self, n: u64) {
-        self.0 = n.wrapping_mul(0x9E37_79B9_7F4A_7C15);
-    }
+    by_conversation: FastMap<String, VecDeque<Seq>>,
 }
 
 /// The replies awaited of one type: by the conversation they name, and those naming none.
 #[derive(Debug, Default)]
 struct KindIndex {
-    named: HashMap<String, VecDeque<Seq>>,
+    named: FastMap<String, VecDeque<Seq>>,
     unnamed: VecDeque<Seq>,
 }
 

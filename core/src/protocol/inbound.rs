@@ -435,61 +435,361 @@ impl Inbound {
     }
 }
 
-/// The fast path of [`decode`]: bot and live-chat messages read without a JSON tree.
+/// The fast path of [`decode`]: bot and live-chat messages read in one pass, without a JSON
+/// tree. Anything it is not sure to read exactly as the lenient path would (another event type,
+/// a key given twice, an unexpected shape) makes it give up, and the lenient path decides.
 mod fast {
-    use std::borrow::Cow;
     use std::fmt;
 
-    use serde::Deserialize;
-    use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
-    use serde_json::value::RawValue;
+    use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+    use serde_json::{Map, Value};
 
     use super::{HubEvent, Inbound, MessageBody, RawFrame};
     use crate::protocol::ContentItem;
 
-    #[derive(Deserialize)]
-    struct Envelope<'a> {
-        #[serde(borrow)]
-        event: &'a RawValue,
+    /// Gives up on the fast path.
+    fn give_up<E: de::Error>() -> E {
+        E::custom("left to the lenient decoder")
     }
 
-    /// Reads a JSON object into `T` (a struct would also accept an array).
-    fn object<'a, T: Deserialize<'a>>(raw: &'a str) -> Option<T> {
-        if !raw.trim_start().starts_with('{') {
-            return None;
+    /// A bot or live-chat message in the usual shape, or `None` (then the lenient path
+    /// decides).
+    pub(super) fn message(text: &str) -> Option<Inbound> {
+        let mut de = serde_json::Deserializer::from_str(text);
+        let event = de.deserialize_map(EnvelopeV).ok()?;
+        de.end().ok()?;
+        let (bot, body, conversation_id) = event.message?;
+        Some(Inbound {
+            event_type: if bot { "bot_message" } else { "livechat_message" }.to_owned(),
+            event_id: event.event_id,
+            conversation_id,
+            body: if bot { HubEvent::BotMessage(body) } else { HubEvent::LivechatMessage(body) },
+            raw: RawFrame::from_text(text),
+        })
+    }
+
+    #[derive(Default)]
+    struct Event {
+        event_id: Option<String>,
+        /// Bot (true) or live chat, the body, and the conversation.
+        message: Option<(bool, MessageBody, Option<String>)>,
+    }
+
+    /// Marks a key seen; a key given twice gives up.
+    fn once<E: de::Error>(seen: &mut bool) -> Result<(), E> {
+        if std::mem::replace(seen, true) { Err(give_up()) } else { Ok(()) }
+    }
+
+    struct EnvelopeV;
+
+    impl<'de> Visitor<'de> for EnvelopeV {
+        type Value = Event;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("an event envelope")
         }
-        serde_json::from_str(raw).ok()
+        fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> Result<Event, A::Error> {
+            let mut event = None;
+            while let Some(key) = m.next_key::<std::borrow::Cow<'de, str>>()? {
+                if key == "event" {
+                    if event.is_some() {
+                        return Err(give_up());
+                    }
+                    event = Some(m.next_value_seed(EventSeed)?);
+                } else {
+                    m.next_value::<IgnoredAny>()?;
+                }
+            }
+            event.ok_or_else(give_up)
+        }
     }
 
-    #[derive(Deserialize)]
-    struct Event<'a> {
-        #[serde(borrow)]
-        event_type: Cow<'a, str>,
-        #[serde(default, borrow)]
-        event_payload: Option<&'a RawValue>,
-        #[serde(default)]
-        event_id: Id,
+    struct EventSeed;
+
+    impl<'de> DeserializeSeed<'de> for EventSeed {
+        type Value = Event;
+        fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Event, D::Error> {
+            d.deserialize_map(EventV)
+        }
     }
 
-    #[derive(Deserialize)]
-    struct Message<'a> {
-        #[serde(default)]
-        ch_msg_id: Id,
-        #[serde(default)]
-        message_id: Id,
-        #[serde(default)]
-        conversation_id: Id,
-        #[serde(default, borrow)]
-        content: Option<&'a RawValue>,
+    struct EventV;
+
+    impl<'de> Visitor<'de> for EventV {
+        type Value = Event;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("an event")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> Result<Event, A::Error> {
+            let (mut kind, mut id_seen, mut payload_seen) = (None::<bool>, false, false);
+            let mut out = Event::default();
+            while let Some(key) = m.next_key::<std::borrow::Cow<'de, str>>()? {
+                match key.as_ref() {
+                    "event_type" => {
+                        if kind.is_some() {
+                            return Err(give_up());
+                        }
+                        // The payload is read by its type: it must come after it.
+                        if payload_seen {
+                            return Err(give_up());
+                        }
+                        kind = Some(match m.next_value::<std::borrow::Cow<'de, str>>()?.as_ref() {
+                            "bot_message" => true,
+                            "livechat_message" => false,
+                            _ => return Err(give_up()),
+                        });
+                    }
+                    "event_payload" => {
+                        once(&mut payload_seen)?;
+                        let Some(bot) = kind else { return Err(give_up()) };
+                        let (body, conversation) = m.next_value_seed(PayloadSeed)?;
+                        out.message = Some((bot, body, conversation));
+                    }
+                    "event_id" => {
+                        once(&mut id_seen)?;
+                        out.event_id = m.next_value::<Id>()?.0;
+                    }
+                    _ => {
+                        m.next_value::<IgnoredAny>()?;
+                    }
+                }
+            }
+            if out.message.is_none() {
+                return Err(give_up());
+            }
+            Ok(out)
+        }
     }
 
-    /// A text item exactly: `{"type": "text", "text": "..."}` (either key order).
-    #[derive(Deserialize)]
-    #[serde(deny_unknown_fields)]
-    struct Text<'a> {
-        #[serde(rename = "type", borrow)]
-        kind: Option<Cow<'a, str>>,
-        text: String,
+    struct PayloadSeed;
+
+    impl<'de> DeserializeSeed<'de> for PayloadSeed {
+        type Value = (MessageBody, Option<String>);
+        fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+            d.deserialize_map(PayloadV)
+        }
+    }
+
+    struct PayloadV;
+
+    impl<'de> Visitor<'de> for PayloadV {
+        type Value = (MessageBody, Option<String>);
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a message payload")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> Result<Self::Value, A::Error> {
+            let (mut ch, mut mid, mut conv, mut content) = (None, None, None, None);
+            while let Some(key) = m.next_key::<std::borrow::Cow<'de, str>>()? {
+                let slot = match key.as_ref() {
+                    "ch_msg_id" => &mut ch,
+                    "message_id" => &mut mid,
+                    "conversation_id" => &mut conv,
+                    "content" => {
+                        if content.is_some() {
+                            return Err(give_up());
+                        }
+                        content = Some(m.next_value::<Content>()?.0);
+                        continue;
+                    }
+                    _ => {
+                        m.next_value::<IgnoredAny>()?;
+                        continue;
+                    }
+                };
+                if slot.is_some() {
+                    return Err(give_up());
+                }
+                *slot = Some(m.next_value::<Id>()?.0);
+            }
+            let body = MessageBody {
+                message_id: ch.flatten().or(mid.flatten()),
+                content: content.unwrap_or_default(),
+                fetched_from_link: false,
+                recovered: false,
+            };
+            Ok((body, conv.flatten()))
+        }
+    }
+
+    /// A `content` value: an array of items (each read alone), or anything else as the lenient
+    /// path reads it.
+    struct Content(Vec<ContentItem>);
+
+    impl<'de> serde::Deserialize<'de> for Content {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Content, D::Error> {
+            struct V;
+            impl<'de> Visitor<'de> for V {
+                type Value = Content;
+                fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                    f.write_str("content")
+                }
+                fn visit_seq<A: SeqAccess<'de>>(self, mut s: A) -> Result<Content, A::Error> {
+                    let mut items = Vec::with_capacity(s.size_hint().unwrap_or(1));
+                    while let Some(item) = s.next_element::<Item>()? {
+                        items.push(item.0);
+                    }
+                    Ok(Content(items))
+                }
+                fn visit_unit<E: de::Error>(self) -> Result<Content, E> {
+                    Ok(Content(Vec::new()))
+                }
+                fn visit_map<A: MapAccess<'de>>(self, m: A) -> Result<Content, A::Error> {
+                    let v = Value::deserialize(de::value::MapAccessDeserializer::new(m))?;
+                    Ok(Content(vec![ContentItem::from_json(&v)]))
+                }
+                fn visit_str<E: de::Error>(self, s: &str) -> Result<Content, E> {
+                    Ok(Content(vec![ContentItem::from_json(&Value::String(s.to_owned()))]))
+                }
+                fn visit_bool<E: de::Error>(self, b: bool) -> Result<Content, E> {
+                    Ok(Content(vec![ContentItem::from_json(&Value::Bool(b))]))
+                }
+                fn visit_u64<E: de::Error>(self, n: u64) -> Result<Content, E> {
+                    Ok(Content(vec![ContentItem::from_json(&Value::from(n))]))
+                }
+                fn visit_i64<E: de::Error>(self, n: i64) -> Result<Content, E> {
+                    Ok(Content(vec![ContentItem::from_json(&Value::from(n))]))
+                }
+                fn visit_f64<E: de::Error>(self, _: f64) -> Result<Content, E> {
+                    Err(give_up())
+                }
+            }
+            d.deserialize_any(V)
+        }
+    }
+
+    use serde::Deserialize;
+
+    /// One content item: a plain text item read directly, anything else through a JSON value
+    /// and [`ContentItem::from_json`].
+    struct Item(ContentItem);
+
+    impl<'de> serde::Deserialize<'de> for Item {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Item, D::Error> {
+            struct V;
+            impl<'de> Visitor<'de> for V {
+                type Value = Item;
+                fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                    f.write_str("a content item")
+                }
+                fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> Result<Item, A::Error> {
+                    // `type` and `text` on their own; any other key means the item is not plain
+                    // text, and it is read whole as JSON.
+                    let (mut kind, mut text, mut rest) = (None::<Field>, None::<Field>, Map::new());
+                    while let Some(key) = m.next_key::<std::borrow::Cow<'de, str>>()? {
+                        match key.as_ref() {
+                            "type" => kind = Some(m.next_value()?),
+                            "text" => text = Some(m.next_value()?),
+                            _ => {
+                                let value: Value = m.next_value()?;
+                                rest.insert(key.into_owned(), value);
+                            }
+                        }
+                    }
+                    let plain_kind = match &kind {
+                        None => true,
+                        Some(Field::Str(t)) => t.trim() == "text",
+                        Some(Field::Other(_)) => false,
+                    };
+                    if rest.is_empty()
+                        && plain_kind
+                        && let Some(Field::Str(text)) = text
+                    {
+                        return Ok(Item(ContentItem::Text { text: text.into_owned() }));
+                    }
+                    if let Some(k) = kind {
+                        rest.insert("type".into(), k.into_value());
+                    }
+                    if let Some(t) = text {
+                        rest.insert("text".into(), t.into_value());
+                    }
+                    Ok(Item(ContentItem::from_json(&Value::Object(rest))))
+                }
+                fn visit_seq<A: SeqAccess<'de>>(self, s: A) -> Result<Item, A::Error> {
+                    let v = Value::deserialize(de::value::SeqAccessDeserializer::new(s))?;
+                    Ok(Item(ContentItem::from_json(&v)))
+                }
+                fn visit_str<E: de::Error>(self, s: &str) -> Result<Item, E> {
+                    Ok(Item(ContentItem::Text { text: s.to_owned() }))
+                }
+                fn visit_string<E: de::Error>(self, s: String) -> Result<Item, E> {
+                    Ok(Item(ContentItem::Text { text: s }))
+                }
+                fn visit_unit<E: de::Error>(self) -> Result<Item, E> {
+                    Ok(Item(ContentItem::from_json(&Value::Null)))
+                }
+                fn visit_bool<E: de::Error>(self, b: bool) -> Result<Item, E> {
+                    Ok(Item(ContentItem::from_json(&Value::Bool(b))))
+                }
+                fn visit_u64<E: de::Error>(self, n: u64) -> Result<Item, E> {
+                    Ok(Item(ContentItem::from_json(&Value::from(n))))
+                }
+                fn visit_i64<E: de::Error>(self, n: i64) -> Result<Item, E> {
+                    Ok(Item(ContentItem::from_json(&Value::from(n))))
+                }
+                fn visit_f64<E: de::Error>(self, _: f64) -> Result<Item, E> {
+                    Err(give_up())
+                }
+            }
+            d.deserialize_any(V)
+        }
+    }
+
+    /// The value of an item's `type` or `text`: a string (borrowed where the text allows), or
+    /// any other JSON.
+    enum Field<'de> {
+        Str(std::borrow::Cow<'de, str>),
+        Other(Value),
+    }
+
+    impl Field<'_> {
+        fn into_value(self) -> Value {
+            match self {
+                Field::Str(s) => Value::String(s.into_owned()),
+                Field::Other(v) => v,
+            }
+        }
+    }
+
+    impl<'de> serde::Deserialize<'de> for Field<'de> {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Field<'de>, D::Error> {
+            struct V;
+            impl<'de> Visitor<'de> for V {
+                type Value = Field<'de>;
+                fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                    f.write_str("a JSON value")
+                }
+                fn visit_borrowed_str<E: de::Error>(self, s: &'de str) -> Result<Field<'de>, E> {
+                    Ok(Field::Str(std::borrow::Cow::Borrowed(s)))
+                }
+                fn visit_str<E: de::Error>(self, s: &str) -> Result<Field<'de>, E> {
+                    Ok(Field::Str(std::borrow::Cow::Owned(s.to_owned())))
+                }
+                fn visit_string<E: de::Error>(self, s: String) -> Result<Field<'de>, E> {
+                    Ok(Field::Str(std::borrow::Cow::Owned(s)))
+                }
+                fn visit_unit<E: de::Error>(self) -> Result<Field<'de>, E> {
+                    Ok(Field::Other(Value::Null))
+                }
+                fn visit_bool<E: de::Error>(self, b: bool) -> Result<Field<'de>, E> {
+                    Ok(Field::Other(Value::Bool(b)))
+                }
+                fn visit_u64<E: de::Error>(self, n: u64) -> Result<Field<'de>, E> {
+                    Ok(Field::Other(Value::from(n)))
+                }
+                fn visit_i64<E: de::Error>(self, n: i64) -> Result<Field<'de>, E> {
+                    Ok(Field::Other(Value::from(n)))
+                }
+                fn visit_f64<E: de::Error>(self, _: f64) -> Result<Field<'de>, E> {
+                    Err(give_up())
+                }
+                fn visit_seq<A: SeqAccess<'de>>(self, s: A) -> Result<Field<'de>, A::Error> {
+                    Ok(Field::Other(Value::deserialize(de::value::SeqAccessDeserializer::new(s))?))
+                }
+                fn visit_map<A: MapAccess<'de>>(self, m: A) -> Result<Field<'de>, A::Error> {
+                    Ok(Field::Other(Value::deserialize(de::value::MapAccessDeserializer::new(m))?))
+                }
+            }
+            d.deserialize_any(V)
+        }
     }
 
     /// An id read as the lenient decoder reads it: a non-empty string, or a number or boolean
@@ -497,7 +797,7 @@ mod fast {
     #[derive(Default)]
     struct Id(Option<String>);
 
-    impl<'de> Deserialize<'de> for Id {
+    impl<'de> serde::Deserialize<'de> for Id {
         fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Id, D::Error> {
             struct V;
             impl<'de> Visitor<'de> for V {
@@ -517,20 +817,15 @@ mod fast {
                 fn visit_i64<E: de::Error>(self, n: i64) -> Result<Id, E> {
                     Ok(Id(Some(n.to_string())))
                 }
-                fn visit_f64<E: de::Error>(self, n: f64) -> Result<Id, E> {
-                    Ok(Id(Some(serde_json::Number::from_f64(n).map_or_else(String::new, |n| n.to_string()))))
+                fn visit_f64<E: de::Error>(self, _: f64) -> Result<Id, E> {
+                    // The lenient path prints numbers as serde_json does; leave floats to it.
+                    Err(give_up())
                 }
                 fn visit_bool<E: de::Error>(self, b: bool) -> Result<Id, E> {
                     Ok(Id(Some(b.to_string())))
                 }
                 fn visit_unit<E: de::Error>(self) -> Result<Id, E> {
                     Ok(Id(None))
-                }
-                fn visit_none<E: de::Error>(self) -> Result<Id, E> {
-                    Ok(Id(None))
-                }
-                fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Id, D::Error> {
-                    d.deserialize_any(V)
                 }
                 fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> Result<Id, A::Error> {
                     while m.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
@@ -543,47 +838,6 @@ mod fast {
             }
             d.deserialize_any(V)
         }
-    }
-
-    fn item(raw: &RawValue) -> ContentItem {
-        match object::<Text>(raw.get()) {
-            Some(t) if t.kind.as_deref().is_none_or(|k| k.trim() == "text") => ContentItem::Text { text: t.text },
-            _ => ContentItem::from_json(&serde_json::from_str(raw.get()).unwrap_or_default()),
-        }
-    }
-
-    fn content(raw: Option<&RawValue>) -> Vec<ContentItem> {
-        let Some(raw) = raw else { return Vec::new() };
-        match serde_json::from_str::<Vec<&RawValue>>(raw.get()) {
-            Ok(items) => items.into_iter().map(item).collect(),
-            Err(_) => ContentItem::list_from_json(serde_json::from_str(raw.get()).ok().as_ref()),
-        }
-    }
-
-    /// A bot or live-chat message in the usual shape, or `None` (then the lenient path
-    /// decides).
-    pub(super) fn message(text: &str) -> Option<Inbound> {
-        let env: Envelope = object(text)?;
-        let event: Event = object(env.event.get())?;
-        let bot = match event.event_type.as_ref() {
-            "bot_message" => true,
-            "livechat_message" => false,
-            _ => return None,
-        };
-        let m: Message = object(event.event_payload?.get())?;
-        let body = MessageBody {
-            message_id: m.ch_msg_id.0.or(m.message_id.0),
-            content: content(m.content),
-            fetched_from_link: false,
-            recovered: false,
-        };
-        Some(Inbound {
-            event_type: event.event_type.into_owned(),
-            event_id: event.event_id.0,
-            conversation_id: m.conversation_id.0,
-            body: if bot { HubEvent::BotMessage(body) } else { HubEvent::LivechatMessage(body) },
-            raw: RawFrame::from_text(text),
-        })
     }
 }
 
@@ -609,6 +863,11 @@ mod tests {
             r#"{"event":{"event_type":"bot_message","event_payload":{"content":[{"type":"text","text":"a","text":"b"}]}}}"#,
             r#"{"event_type":"bot_message","event_payload":{"content":[]}}"#,
             r#"{"event":{"event_type":"bot_message","event_payload":{"ch_msg_id":1.5e3,"content":[{"type":null,"text":"n"}]}}}"#,
+            r#"{"event":{"event_payload":{"content":[]},"event_type":"bot_message"}}"#,
+            r#"{"event":{"event_type":"bot_message","event_payload":{"content":[{"text":"t","files":[{"url":"u"}]},{"type":"text"},{"type":"text","text":"a","extra":1},[1,2],7,true,null]}}}"#,
+            r#"{"event":{"event_type":"bot_message","event_payload":{"content":{"type":"buttons","buttons":[{"label":"a"}]}}}}"#,
+            r#"{"event":{"event_type":"bot_message","event_payload":{"content":"x"},"event_id":""},"event":{"event_type":"x"}}"#,
+            r#"{"action":"receiveMessage","event":{"event_type":"livechat_message","event_payload":{"content":[{"type":"text","text":"a\u0000b"}],"conversation_id":-3}}}"#,
         ];
         for text in frames {
             let lenient = decode_value(serde_json::from_str(text).unwrap()).unwrap();
@@ -620,5 +879,6 @@ mod tests {
             assert_eq!(*decoded.raw, *lenient.raw, "{text}");
         }
         assert!(fast::message(frames[0]).is_some(), "the usual shape takes the fast path");
+        assert!(fast::message(frames[1]).is_some(), "odd ids too");
     }
 }

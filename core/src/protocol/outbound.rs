@@ -206,9 +206,18 @@ struct EnvelopeEvent<'a, P> {
 
 /// Encodes an event in the client envelope, straight to the text that is written.
 fn encode<P: Serialize>(event_type: &str, payload: P) -> String {
+    encode_sized(event_type, payload, 256)
+}
+
+/// As [`encode`], into a buffer of about the size the frame will have.
+fn encode_sized<P: Serialize>(event_type: &str, payload: P, size: usize) -> String {
     let envelope = Envelope { action: "sendMessage", event: EnvelopeEvent { event_type, event_payload: payload } };
-    // Plain structs, strings and JSON values: serialization cannot fail.
-    serde_json::to_string(&envelope).unwrap_or_default()
+    let mut out = Vec::with_capacity(size);
+    // Plain structs, strings and JSON values: serialization cannot fail, and JSON is UTF-8.
+    match serde_json::to_writer(&mut out, &envelope) {
+        Ok(()) => String::from_utf8(out).unwrap_or_default(),
+        Err(_) => String::new(),
+    }
 }
 
 /// Wraps a payload in the client envelope.

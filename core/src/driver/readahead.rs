@@ -1,0 +1,121 @@
+//! [`ReadAhead`]: large reads from the socket while data flows, no buffer while idle.
+//!
+//! The WebSocket codec reads through a small buffer (so that an idle connection costs little
+//! memory), one system call per fill. This adapter reads up to [`CHUNK`] bytes at a time into
+//! its own buffer while the hub is sending, hands them out from memory, and drops that buffer
+//! as soon as the socket has nothing more to read.
+
+use std::io;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+
+/// The most read from the socket at once.
+pub(crate) const CHUNK: usize = 64 * 1024;
+
+/// A stream whose reads are batched while data flows.
+pub(crate) struct ReadAhead<S> {
+    inner: S,
+    /// Bytes read and not handed out yet are `buf[start..end]`; empty (no allocation) while
+    /// idle.
+    buf: Vec<u8>,
+    start: usize,
+    end: usize,
+}
+
+impl<S> ReadAhead<S> {
+    pub(crate) fn new(inner: S) -> Self {
+        ReadAhead { inner, buf: Vec::new(), start: 0, end: 0 }
+    }
+}
+
+impl<S: AsyncRead + Unpin> AsyncRead for ReadAhead<S> {
+    fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, out: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+        let this = &mut *self;
+        if this.start == this.end {
+            // Nothing kept: a read as large as the caller's goes straight to it; a small one
+            // fills a chunk first.
+            if out.remaining() >= CHUNK {
+                return Pin::new(&mut this.inner).poll_read(cx, out);
+            }
+            if this.buf.len() < CHUNK {
+                this.buf.resize(CHUNK, 0);
+            }
+            let mut rb = ReadBuf::new(&mut this.buf);
+            match Pin::new(&mut this.inner).poll_read(cx, &mut rb) {
+                Poll::Ready(Ok(())) => {
+                    this.start = 0;
+                    this.end = rb.filled().len();
+                }
+                Poll::Ready(Err(e)) => {
+                    this.buf = Vec::new();
+                    return Poll::Ready(Err(e));
+                }
+                Poll::Pending => {
+                    // Idle: give the memory back.
+                    this.buf = Vec::new();
+                    return Poll::Pending;
+                }
+            }
+        }
+        let n = out.remaining().min(this.end - this.start);
+        out.put_slice(&this.buf[this.start..this.start + n]);
+        this.start += n;
+        Poll::Ready(Ok(()))
+    }
+}
+
+impl<S: AsyncWrite + Unpin> AsyncWrite for ReadAhead<S> {
+    fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, data: &[u8]) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.inner).poll_write(cx, data)
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.inner).poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.inner.is_write_vectored()
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    use super::*;
+
+    #[tokio::test]
+    async fn hands_out_every_byte_in_order_and_keeps_nothing_while_idle() {
+        let (a, mut b) = tokio::io::duplex(1 << 20);
+        let mut r = ReadAhead::new(a);
+        let data: Vec<u8> = (0..200_000u32).map(|i| (i % 251) as u8).collect();
+        b.write_all(&data).await.unwrap();
+        let mut got = Vec::new();
+        let mut small = [0u8; 1000];
+        while got.len() < data.len() {
+            let n = r.read(&mut small).await.unwrap();
+            got.extend_from_slice(&small[..n]);
+        }
+        assert_eq!(got, data);
+        // Nothing more to read: the next read waits, and the buffer is gone.
+        let waiting = tokio::time::timeout(std::time::Duration::from_millis(20), r.read(&mut small)).await;
+        assert!(waiting.is_err());
+        assert_eq!(r.buf.capacity(), 0);
+        drop(b);
+        assert_eq!(r.read(&mut small).await.unwrap(), 0, "end of stream");
+    }
+}
