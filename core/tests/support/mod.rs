@@ -3,5 +3,6 @@
 //! allowed here.
 #![allow(dead_code)]
 
+pub mod mutate;
 pub mod raw_ws;
 pub mod session;
