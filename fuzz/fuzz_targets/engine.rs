@@ -96,6 +96,8 @@ struct Run {
     /// Requests in submission order, for picking one.
     order: Vec<RequestId>,
     last_ping: u64,
+    /// The current transport's handshake succeeded (reported with `Opened`).
+    opened: bool,
     fetches: Vec<(u64, Inbound)>,
     next_event: u64,
 }
@@ -111,6 +113,7 @@ impl Run {
             requests: HashMap::new(),
             order: Vec::new(),
             last_ping: 0,
+            opened: false,
             fetches: Vec::new(),
             next_event: 0,
         }
@@ -147,7 +150,10 @@ impl Run {
             Op::Connect => self.engine.connect(now),
             Op::NetworkUp => self.engine.network_up(now),
             Op::Close => self.engine.close(now),
-            Op::Opened { stale } => self.engine.transport_opened(self.generation(stale), now),
+            Op::Opened { stale } => {
+                self.opened |= !stale;
+                self.engine.transport_opened(self.generation(stale), now)
+            }
             Op::Failed { stale, rejected } => {
                 let error = if rejected {
                     TransportError::Rejected { status: 401 }
@@ -282,6 +288,7 @@ impl Run {
         while let Some(a) = self.engine.poll_action() {
             match a {
                 Action::Ping(n) => self.last_ping = self.last_ping.max(n),
+                Action::Open { .. } => self.opened = false,
                 Action::FetchLargeMessage { fetch, announcement, .. } => self.fetches.push((fetch, announcement)),
                 _ => {}
             }
