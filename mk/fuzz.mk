@@ -23,3 +23,9 @@ fuzz-%: fuzz-tool
 	@echo "== fuzzing $* for $(FUZZ_SECONDS) s"
 	cd fuzz && $(FUZZ_ENV) cargo fuzz run $* $(FUZZ_CORPUS)/$* $(FUZZ_SEEDS_$*) \
 	  -- -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1
+
+# The Autobahn test suite's client cases against the library, with a summary of its report
+# (needs Python 2.7 for the suite; see fuzz/autobahn/run.sh). Not part of `make test`.
+.PHONY: autobahn
+autobahn:
+	fuzz/autobahn/run.sh

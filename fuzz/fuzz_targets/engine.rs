@@ -155,7 +155,8 @@ impl Run {
                 self.engine.transport_opened(self.generation(stale), now)
             }
             Op::Failed { stale, rejected } => {
-                let error = if rejected {
+                // A refused key is an answer to the handshake: never after the transport opened.
+                let error = if rejected && !self.opened {
                     TransportError::Rejected { status: 401 }
                 } else {
                     TransportError::Other("gone".into())
