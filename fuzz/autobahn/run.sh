@@ -5,7 +5,8 @@
 # (default: python2.7 or python2 on the PATH, or pyenv's 2.7). It is installed under
 # $CARGO_TARGET_DIR/autobahn-run/site on the first run. The fuzzing server listens on a free
 # loopback port; its report is written to $CARGO_TARGET_DIR/autobahn-run/reports/clients/
-# (index.html for a browser, index.json, one JSON file per case).
+# (index.html for a browser, index.json, one JSON file per case), and its summary to RESULTS.md
+# beside this script.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -60,4 +61,4 @@ done
 echo "== running the cases: 1 to 8 and 10 (9 measures echo performance, which the client cannot do; 12 and 13 are compression, which it does not offer)"
 "$target/autobahn/debug/captivate-autobahn" "ws://127.0.0.1:$port"
 
-python3 "$here/summary.py" "$work/reports/clients" | tee "$work/summary.txt"
+python3 "$here/summary.py" "$work/reports/clients" | tee "$here/RESULTS.md"

@@ -14,12 +14,28 @@ for agent, cases in sorted(index.items()):
 
     totals = collections.Counter(c["behavior"] for c in cases.values())
     print(f"# Autobahn client cases for {agent}: {len(cases)} cases")
-    print("overall: " + ", ".join(f"{b} {n}" for b, n in sorted(totals.items())))
+    print()
+    print("Written by `make autobahn` (fuzz/autobahn/run.sh). The client cannot echo messages (see")
+    print("src/main.rs), so a case whose expectation includes an echo fails for that reason alone.")
+    print()
+    print("- overall: " + ", ".join(f"{b} {n}" for b, n in sorted(totals.items())))
+    closes = collections.Counter(c["behaviorClose"] for c in cases.values())
+    print("- closing behaviour: " + ", ".join(f"{b} {n}" for b, n in sorted(closes.items())))
+    echo = 0
+    for c in cases.values():
+        if c["behavior"] == "FAILED":
+            with open(os.path.join(outdir, c["reportfile"])) as f:
+                report = json.load(f)
+            text = report.get("expectation", "") + report.get("description", "")
+            echo += "echo" in text.lower() or "same as case" in text.lower()
+    print(f"- failed cases that expect an echo (or are the same as one that does): {echo}")
     sections = collections.defaultdict(collections.Counter)
     for case_id, c in cases.items():
         sections[case_id.split(".")[0]][c["behavior"]] += 1
     for s in sorted(sections, key=int):
-        print(f"section {s:>2}: " + ", ".join(f"{b} {n}" for b, n in sorted(sections[s].items())))
+        print(f"- section {s}: " + ", ".join(f"{b} {n}" for b, n in sorted(sections[s].items())))
+    print()
+    print("Every case whose behaviour or closing behaviour is not OK:")
     print()
     print("case | behavior | close | expectation | result")
     print("--- | --- | --- | --- | ---")
