@@ -15,8 +15,17 @@ target=${CARGO_TARGET_DIR:-$root/target}
 work=$target/autobahn-run
 mkdir -p "$work"
 
-py2=${PYTHON2:-$(command -v python2.7 || command -v python2 || ls "$HOME"/.pyenv/versions/2.7*/bin/python 2> /dev/null | head -n1 || true)}
-if [ -z "$py2" ] || ! "$py2" -c 'import sys; assert sys.version_info[:2] == (2, 7)' 2> /dev/null; then
+is_py27() { "$1" -c 'import sys; assert sys.version_info[:2] == (2, 7)' > /dev/null 2>&1; }
+py2=${PYTHON2:-}
+if [ -z "$py2" ]; then
+    for candidate in python2.7 python2 "$HOME"/.pyenv/versions/2.7*/bin/python; do
+        if is_py27 "$candidate"; then
+            py2=$candidate
+            break
+        fi
+    done
+fi
+if [ -z "$py2" ] || ! is_py27 "$py2"; then
     echo "the Autobahn test suite needs Python 2.7: set PYTHON2 to its interpreter" >&2
     exit 1
 fi
