@@ -1,0 +1,8 @@
+//! Helpers shared by the integration tests: a raw WebSocket server and a client session on it,
+//! and the mutation of hub frames. Each test binary uses a part of them, so unused items are
+//! allowed here.
+#![allow(dead_code)]
+
+pub mod mutate;
+pub mod raw_ws;
+pub mod session;
