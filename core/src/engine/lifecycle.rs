@@ -32,6 +32,7 @@ impl Engine {
     }
 
     pub(super) fn start_attempt(&mut self, now: Instant) {
+        self.timers.clear(Timer::Close);
         self.timers.clear(Timer::Retry);
         self.timers.clear(Timer::Suspend);
         self.generation += 1;
@@ -188,7 +189,7 @@ impl Engine {
 
     /// No more attempts: calls waiting now fail with `error`, later ones with `failure`.
     pub(super) fn fail_for_good(&mut self, error: Error, failure: Error, reason: String) {
-        for t in [Timer::Retry, Timer::KeepAlive, Timer::Suspend] {
+        for t in [Timer::Retry, Timer::KeepAlive, Timer::Suspend, Timer::Close] {
             self.timers.clear(t);
         }
         self.fail_all(error);

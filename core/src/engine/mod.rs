@@ -341,6 +341,11 @@ impl Engine {
         if generation != self.generation {
             return;
         }
+        if matches!(self.state, ConnectionState::Closing) {
+            // Whatever ended the transport, the close is over.
+            self.lost("the transport ended while closing".into(), now);
+            return;
+        }
         match error {
             TransportError::Rejected { status } => {
                 self.transport_open = false;

@@ -203,6 +203,25 @@ impl RawConn {
         }
     }
 
+    /// Reads what the client writes after the server's close frame, as a server would: once
+    /// the client's own close frame arrives, the server closes TCP first (RFC 6455 7.1.1) and
+    /// reads on until the client's side ends too.
+    pub async fn read_close_reply(&mut self) -> Tail {
+        let mut frames = Vec::new();
+        loop {
+            match self.next_frame().await {
+                Ok(f) => {
+                    let close = f.opcode == op::CLOSE;
+                    frames.push(f);
+                    if close {
+                        let _ = tokio::io::AsyncWriteExt::shutdown(&mut self.stream).await;
+                    }
+                }
+                Err(end) => return Tail { frames, end },
+            }
+        }
+    }
+
     /// Reads everything the client writes until it closes TCP. Panics if TCP stays open for
     /// [`WAIT`].
     pub async fn read_to_end(&mut self) -> Tail {
