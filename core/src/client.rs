@@ -282,7 +282,7 @@ impl Client {
 
 pub(crate) fn reply_of(c: Completion) -> Result<Inbound> {
     match c {
-        Completion::Reply(i) => Ok(i),
+        Completion::Reply(i) => Ok(*i),
         _ => Err(Error::Internal("expected a reply".into())),
     }
 }

@@ -42,6 +42,7 @@ mod hash;
 mod json;
 mod pending;
 pub mod protocol;
+mod queue;
 mod stream;
 
 pub use client::Client;

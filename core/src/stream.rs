@@ -3,9 +3,8 @@
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use tokio::sync::mpsc;
-
 use crate::event::Event;
+use crate::queue;
 
 /// A stream of [`Event`]s from a client or a conversation.
 ///
@@ -16,11 +15,11 @@ use crate::event::Event;
 /// said right after a conversation starts is lost.
 #[derive(Debug)]
 pub struct EventStream {
-    rx: mpsc::UnboundedReceiver<Event>,
+    rx: queue::Receiver<Event>,
 }
 
 impl EventStream {
-    pub(crate) fn new(rx: mpsc::UnboundedReceiver<Event>) -> Self {
+    pub(crate) fn new(rx: queue::Receiver<Event>) -> Self {
         EventStream { rx }
     }
 

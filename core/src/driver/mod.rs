@@ -12,6 +12,7 @@ mod subscribers;
 pub(crate) mod transport;
 
 use std::borrow::Cow;
+use std::collections::VecDeque;
 use std::future::{Future, poll_fn};
 use std::pin::Pin;
 use std::sync::Arc;
@@ -23,7 +24,7 @@ use futures_util::{Sink, Stream, StreamExt};
 use rustls::ClientConfig;
 use serde_json::Value;
 use tokio::runtime::Handle;
-use tokio::sync::{mpsc, oneshot, watch};
+use tokio::sync::{oneshot, watch};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
@@ -34,6 +35,7 @@ use crate::error::{Error, Result, redact};
 use crate::event::{ConnectionState, Event};
 use crate::hash::FastMap;
 use crate::protocol::Inbound;
+use crate::queue;
 use crate::stream::EventStream;
 pub(crate) use subscribers::Scope;
 use subscribers::Subscribers;
@@ -52,7 +54,7 @@ pub(crate) enum Command {
     Submit(Submit, oneshot::Sender<Result<Completion>>),
     Cancel(RequestId),
     Attach(String),
-    Subscribe(Scope, mpsc::UnboundedSender<Event>),
+    Subscribe(Scope, queue::Sender<Event>),
 }
 
 /// What the handles can read without asking the driver.
@@ -68,7 +70,7 @@ pub(crate) struct Snapshot {
 /// A handle to one driver (one connection). Dropping the last one closes the connection.
 #[derive(Debug)]
 pub(crate) struct Link {
-    cmd: mpsc::UnboundedSender<Command>,
+    cmd: queue::Sender<Command>,
     snapshot: watch::Receiver<Snapshot>,
     next_id: AtomicU64,
     /// How many connect commands were sent to the driver.
@@ -89,7 +91,7 @@ struct Initial {
 /// the request.
 pub(crate) struct Submitted {
     rx: oneshot::Receiver<Result<Completion>>,
-    cancel: Option<(mpsc::UnboundedSender<Command>, RequestId)>,
+    cancel: Option<(queue::Sender<Command>, RequestId)>,
 }
 
 impl Future for Submitted {
@@ -187,8 +189,8 @@ impl Link {
         first: Initial,
     ) -> Link {
         let Initial { engine, ws, connects, actions } = first;
-        let (cmd_tx, cmd_rx) = mpsc::unbounded_channel();
-        let (io_tx, io_rx) = mpsc::unbounded_channel();
+        let (cmd_tx, cmd_rx) = queue::channel();
+        let (io_tx, io_rx) = queue::channel();
         let (snap_tx, snap_rx) =
             watch::channel(Snapshot { state: engine.state().clone(), reason: None, error: None, connects });
         let driver = Driver {
@@ -197,6 +199,7 @@ impl Link {
             url,
             tls,
             cmd_rx,
+            batch: VecDeque::new(),
             snapshot: snap_tx,
             waiters: FastMap::default(),
             close_waiters: Vec::new(),
@@ -241,7 +244,7 @@ impl Link {
     }
 
     pub(crate) fn subscribe(&self, scope: Scope) -> EventStream {
-        let (tx, rx) = mpsc::unbounded_channel();
+        let (tx, rx) = queue::channel();
         // If the driver is gone the stream simply ends.
         let _ = self.cmd.send(Command::Subscribe(scope, tx));
         EventStream::new(rx)
@@ -315,7 +318,9 @@ struct Driver {
     config: Arc<Config>,
     url: String,
     tls: Option<Arc<ClientConfig>>,
-    cmd_rx: mpsc::UnboundedReceiver<Command>,
+    cmd_rx: queue::Receiver<Command>,
+    /// Commands taken from the queue in one step, handled one by one.
+    batch: VecDeque<Command>,
     snapshot: watch::Sender<Snapshot>,
     waiters: FastMap<RequestId, oneshot::Sender<Result<Completion>>>,
     close_waiters: Vec<oneshot::Sender<()>>,
@@ -325,8 +330,8 @@ struct Driver {
     ws: Option<(u64, Ws)>,
     /// Frames were written to the socket's buffer since its last flush.
     unflushed: bool,
-    io_tx: mpsc::UnboundedSender<IoEvent>,
-    io_rx: mpsc::UnboundedReceiver<IoEvent>,
+    io_tx: queue::Sender<IoEvent>,
+    io_rx: queue::Receiver<IoEvent>,
     handles_gone: bool,
     connects: u64,
 }
@@ -419,14 +424,20 @@ impl Driver {
     /// Hands the engine every command and frame that is ready now, without waiting, up to a
     /// batch; the socket is flushed once afterwards.
     fn drain_ready(&mut self) {
-        for _ in 0..BATCH {
-            if self.handles_gone {
-                break;
+        if !self.handles_gone {
+            self.cmd_rx.take_all(&mut self.batch);
+            // In slices, each carried out before the next: what the engine asks for does not
+            // pile up behind a burst of calls.
+            let mut n = 0;
+            while let Some(c) = self.batch.pop_front() {
+                self.command(c);
+                n += 1;
+                if n % BATCH == 0 {
+                    self.pump();
+                }
             }
-            match self.cmd_rx.try_recv() {
-                Ok(c) => self.command(c),
-                Err(mpsc::error::TryRecvError::Empty) => break,
-                Err(mpsc::error::TryRecvError::Disconnected) => self.step(Step::Command(None)),
+            if let Err(queue::TryRecvError::Disconnected) = self.cmd_rx.try_recv().map(|c| self.command(c)) {
+                self.step(Step::Command(None));
             }
         }
         let mut cx = Context::from_waker(futures_util::task::noop_waker_ref());

@@ -2,12 +2,11 @@
 
 use std::collections::VecDeque;
 
-use tokio::sync::mpsc;
-
 use crate::engine::Route;
 use crate::event::Event;
 use crate::hash::FastMap;
 use crate::protocol::Inbound;
+use crate::queue;
 
 /// Who a subscription listens to.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -20,7 +19,7 @@ pub(crate) enum Scope {
     Raw,
 }
 
-type Sender = mpsc::UnboundedSender<Event>;
+type Sender = queue::Sender<Event>;
 
 /// The listeners of one scope, and the events kept while it has none.
 #[derive(Default)]

@@ -663,7 +663,7 @@ impl Engine {
         if a.cancelled {
             return Some(inbound);
         }
-        self.complete(a.id, Ok(Completion::Reply(inbound)));
+        self.complete(a.id, Ok(Completion::Reply(Box::new(inbound))));
         None
     }
 
@@ -699,7 +699,7 @@ impl Engine {
         } else {
             self.started_here.insert(new_id.clone());
             self.conversations.insert(new_id);
-            self.complete(a.id, Ok(Completion::Reply(inbound)));
+            self.complete(a.id, Ok(Completion::Reply(Box::new(inbound))));
             None
         };
         self.pump_starts(now);

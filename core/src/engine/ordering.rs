@@ -159,8 +159,11 @@ impl Engine {
             self.holds.insert(id, h);
             return;
         };
-        match result {
-            Ok(Completion::Reply(Inbound { body: HubEvent::Transcript(t), .. })) => {
+        match result.map(|c| match c {
+            Completion::Reply(i) => Some(i.body),
+            _ => None,
+        }) {
+            Ok(Some(HubEvent::Transcript(t))) => {
                 let held_ids: HashSet<&str> = h
                     .queue
                     .iter()

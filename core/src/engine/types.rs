@@ -69,8 +69,9 @@ pub enum Completion {
     Written,
     /// The connection proved alive after the write.
     Delivered,
-    /// The reply arrived.
-    Reply(Inbound),
+    /// The reply arrived (boxed: completions travel through every request's channel, most
+    /// of them without a reply).
+    Reply(Box<Inbound>),
 }
 
 /// What the driver must do on the wire.
