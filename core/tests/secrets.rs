@@ -1,5 +1,7 @@
 //! The API key never appears in a log line, an error message or a `Debug` print, whatever
 //! happens: a good session, drops and reconnects, a rejected key, a TLS failure, bad URLs.
+//! Every record is captured at TRACE, those that dependencies write through the `log` crate
+//! (tungstenite, rustls) included.
 
 use std::io::Write;
 use std::sync::{Arc, Mutex};
@@ -70,6 +72,7 @@ async fn the_api_key_is_never_shown() {
 
     let logs = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
     assert!(logs.contains("connection lost"), "the logs were captured: {logs}");
+    assert!(logs.contains("tungstenite"), "the log crate's records were captured too: {logs}");
     assert!(!logs.contains(KEY), "the key leaked into the logs:\n{logs}");
     assert!(!seen.contains(KEY), "the key leaked into an error or a Debug print:\n{seen}");
 }

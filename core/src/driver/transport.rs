@@ -8,7 +8,7 @@ use rustls_pki_types::{CertificateDer, ServerName};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
 use tokio_tungstenite::WebSocketStream;
-use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
+use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
 use tokio_tungstenite::tungstenite::{self, http::Uri};
 
 use super::readahead::ReadAhead;
@@ -146,7 +146,7 @@ pub(crate) async fn connect(
     max_frame_size: usize,
 ) -> Result<Ws, TransportError> {
     let safe = |s: String| TransportError::Other(redact(&s, api_key));
-    let (host, port, is_tls, _) = target(url).map_err(safe)?;
+    let (host, port, is_tls, uri) = target(url).map_err(safe)?;
     let tls = if is_tls { Some(tls.ok_or_else(|| safe("TLS is not configured".into()))?) } else { None };
     let io = open_stream(&host, port, tls).await.map_err(safe)?;
     let ws_config = WebSocketConfig::default()
@@ -154,16 +154,75 @@ pub(crate) async fn connect(
         .max_frame_size(Some(max_frame_size))
         .read_buffer_size(READ_BUFFER)
         .write_buffer_size(WRITE_BUFFER);
-    match tokio_tungstenite::client_async_with_config(url, io, Some(ws_config)).await {
-        Ok((ws, _response)) => Ok(ws),
-        Err(tungstenite::Error::Http(resp)) => {
-            let status = resp.status().as_u16();
-            if status == 401 || status == 403 {
-                Err(TransportError::Rejected { status })
-            } else {
-                Err(safe(format!("the WebSocket handshake was refused with HTTP {status}")))
-            }
+    handshake(io, &uri, &host, port, is_tls, ws_config).await.map_err(|e| match e {
+        TransportError::Other(m) => safe(m),
+        rejected => rejected,
+    })
+}
+
+/// The WebSocket opening handshake (RFC 6455 4.1), written here rather than by tungstenite,
+/// whose client logs the whole request (the URL, with the API key in its query) at TRACE.
+async fn handshake(
+    mut io: Box<dyn Io>,
+    uri: &Uri,
+    host: &str,
+    port: u16,
+    is_tls: bool,
+    ws_config: WebSocketConfig,
+) -> Result<Ws, TransportError> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let other = |m: String| TransportError::Other(m);
+    let key = tungstenite::handshake::client::generate_key();
+    let path = uri.path_and_query().map_or("/", |p| p.as_str());
+    let name = if host.contains(':') { format!("[{host}]") } else { host.to_owned() };
+    let host_header = if port == if is_tls { 443 } else { 80 } { name } else { format!("{name}:{port}") };
+    let request = format!(
+        "GET {path} HTTP/1.1\r\nHost: {host_header}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\
+         Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: {key}\r\nUser-Agent: captivate-rust/{}\r\n\r\n",
+        env!("CARGO_PKG_VERSION")
+    );
+    io.write_all(request.as_bytes()).await.map_err(|e| other(format!("WebSocket handshake failed: {e}")))?;
+    io.flush().await.map_err(|e| other(format!("WebSocket handshake failed: {e}")))?;
+    let mut buf = Vec::with_capacity(1024);
+    let mut chunk = [0u8; 1024];
+    let (status, head_len) = loop {
+        let n = io.read(&mut chunk).await.map_err(|e| other(format!("WebSocket handshake failed: {e}")))?;
+        if n == 0 {
+            return Err(other("WebSocket handshake failed: the connection closed during the handshake".into()));
         }
-        Err(e) => Err(safe(format!("WebSocket handshake failed: {e}"))),
+        buf.extend_from_slice(&chunk[..n]);
+        let mut headers = [httparse::EMPTY_HEADER; 64];
+        let mut resp = httparse::Response::new(&mut headers);
+        match resp.parse(&buf) {
+            Ok(httparse::Status::Complete(len)) => {
+                let status = resp.code.unwrap_or(0);
+                if status == 101 {
+                    let header =
+                        |name: &str| resp.headers.iter().find(|h| h.name.eq_ignore_ascii_case(name)).map(|h| h.value);
+                    let accept = tungstenite::handshake::derive_accept_key(key.as_bytes());
+                    if header("Sec-WebSocket-Accept") != Some(accept.as_bytes()) {
+                        return Err(other("WebSocket handshake failed: wrong Sec-WebSocket-Accept".into()));
+                    }
+                    let upgrade = header("Upgrade").is_some_and(|v| v.eq_ignore_ascii_case(b"websocket"));
+                    if !upgrade {
+                        return Err(other("WebSocket handshake failed: no Upgrade: websocket".into()));
+                    }
+                }
+                break (status, len);
+            }
+            Ok(httparse::Status::Partial) if buf.len() < 16 * 1024 => continue,
+            Ok(httparse::Status::Partial) => {
+                return Err(other("WebSocket handshake failed: the response head is too large".into()));
+            }
+            Err(e) => return Err(other(format!("WebSocket handshake failed: bad HTTP response: {e}"))),
+        }
+    };
+    match status {
+        101 => {}
+        401 | 403 => return Err(TransportError::Rejected { status }),
+        _ => return Err(other(format!("the WebSocket handshake was refused with HTTP {status}"))),
     }
+    let rest = buf.split_off(head_len);
+    let ws = WebSocketStream::from_partially_read(io, rest, Role::Client, Some(ws_config)).await;
+    Ok(ws)
 }
