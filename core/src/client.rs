@@ -13,11 +13,13 @@ use crate::driver::{Command, Link, Scope, Snapshot, transport};
 use crate::engine::{Completion, Expect, ReplyMatch};
 use crate::error::{Error, Result};
 use crate::event::ConnectionState;
+use crate::event::Routed;
 use crate::pending::Pending;
 use crate::protocol::{
     self, ConversationList, DeleteMode, Dialect, HubEvent, Inbound, ListOptions, StartMode, StartOptions,
 };
-use crate::stream::EventStream;
+use crate::queue;
+use crate::stream::{EventStream, RoutedStream};
 
 /// A client of the Captivate hub: one WebSocket (per API key and endpoint), shared by every
 /// conversation started or attached through it.
@@ -39,6 +41,8 @@ struct Inner {
     tls: Option<Arc<ClientConfig>>,
     /// The sockets of conversations in socket-per-conversation mode.
     extra: Mutex<Vec<Weak<Link>>>,
+    /// The streams of [`Client::all_events`] open now: sockets opened later feed them too.
+    all: Mutex<Vec<queue::Sender<Routed>>>,
 }
 
 impl Client {
@@ -51,7 +55,7 @@ impl Client {
         let config = Arc::new(config);
         let runtime = current_runtime()?;
         let link = Arc::new(Link::connect_now(&runtime, config.clone(), tls.clone()).await?);
-        Ok(Client { inner: Arc::new(Inner { runtime, link, config, tls, extra: Mutex::new(Vec::new()) }) })
+        Ok(Client::from_parts(runtime, link, config, tls))
     }
 
     /// Returns at once and connects in the background, retrying per the reconnect policy from
@@ -66,7 +70,12 @@ impl Client {
         let config = Arc::new(config);
         let runtime = current_runtime()?;
         let link = Arc::new(Link::spawn(&runtime, config.clone(), tls.clone(), connect)?);
-        Ok(Client { inner: Arc::new(Inner { runtime, link, config, tls, extra: Mutex::new(Vec::new()) }) })
+        Ok(Client::from_parts(runtime, link, config, tls))
+    }
+
+    fn from_parts(runtime: Handle, link: Arc<Link>, config: Arc<Config>, tls: Option<Arc<ClientConfig>>) -> Client {
+        let inner = Inner { runtime, link, config, tls, extra: Mutex::new(Vec::new()), all: Mutex::new(Vec::new()) };
+        Client { inner: Arc::new(inner) }
     }
 
     /// The configuration.
@@ -102,6 +111,26 @@ impl Client {
     /// conversation (or no conversation, when several are open).
     pub fn events(&self) -> EventStream {
         self.inner.link.subscribe(Scope::Client)
+    }
+
+    /// Every event of the client and of its conversations, each once, in the order the client
+    /// produced them, with where it was routed ([`Routed`]): for front ends that dispatch
+    /// events to their own listeners. It first gets what was kept for streams not opened yet
+    /// (which then no longer goes to them); while it is open, nothing is kept for streams not
+    /// opened yet. It ends as [`EventStream`]s do.
+    pub fn all_events(&self) -> RoutedStream {
+        let (tx, rx) = queue::channel();
+        for link in self.links() {
+            link.subscribe_all(tx.clone());
+        }
+        // Kept for sockets opened later, unless closed (then the stream just ends).
+        if self.state() != ConnectionState::Closed
+            && let Ok(mut all) = self.inner.all.lock()
+        {
+            all.retain(|s| !s.is_closed());
+            all.push(tx);
+        }
+        RoutedStream::new(rx)
     }
 
     /// Every frame from the hub, decoded, known or not, before deduplication and routing
@@ -252,6 +281,9 @@ impl Client {
     /// [`Error::Closed`], and every event stream ends after its `closed` state change. Waits
     /// until the socket is closed (bounded by the close timeout).
     pub async fn close(&self) {
+        if let Ok(mut all) = self.inner.all.lock() {
+            all.clear();
+        }
         for link in self.links() {
             link.close().await;
         }
@@ -271,6 +303,11 @@ impl Client {
             Arc::new(Link::spawn(&self.inner.runtime, self.inner.config.clone(), self.inner.tls.clone(), connect)?);
         if let Ok(mut extra) = self.inner.extra.lock() {
             extra.push(Arc::downgrade(&link));
+        }
+        if let Ok(all) = self.inner.all.lock() {
+            for tx in all.iter() {
+                link.subscribe_all(tx.clone());
+            }
         }
         Ok(link)
     }

@@ -135,6 +135,20 @@ pub enum Event {
     },
 }
 
+/// An event with where it was routed, from [`crate::Client::all_events`]: one stream with
+/// every event of a client and its conversations, for front ends that dispatch events
+/// themselves.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Routed {
+    /// The event.
+    pub event: Event,
+    /// The conversation whose listeners get it, if any.
+    pub conversation_id: Option<String>,
+    /// True when the client's own listeners get it: state changes, events naming no open
+    /// conversation, and (when exactly one conversation is open) events naming none.
+    pub to_client: bool,
+}
+
 impl Event {
     /// The hub event, if this is one.
     pub fn hub(&self) -> Option<&Inbound> {

@@ -49,11 +49,11 @@ pub use client::Client;
 pub use config::{ApiKey, Config, Delivery, Endpoint, ReconnectPolicy, Timings, TlsConfig, TlsRoots};
 pub use conversation::{Conversation, TIME_TO_LIVE_DAYS};
 pub use error::{Error, ErrorKind, Result};
-pub use event::{ConnectionState, DeliveryReport, Event, MalformedFrame, StateChange};
+pub use event::{ConnectionState, DeliveryReport, Event, MalformedFrame, Routed, StateChange};
 pub use pending::Pending;
 pub use protocol::{
     Action, ButtonOption, Buttons, ContentItem, ConversationList, ConversationSummary, ConversationUpdate, DeleteMode,
     Dialect, ErrorCode, FileRef, HubError, HubEvent, Inbound, ListOptions, MessageBody, MetadataTarget,
     OutgoingMessage, Pagination, RawFrame, Sender, StartMode, StartOptions, Transcript, TranscriptEntry, UpdateKind,
 };
-pub use stream::EventStream;
+pub use stream::{EventStream, RoutedStream};

@@ -159,6 +159,12 @@ impl<T> Receiver<T> {
         std::mem::swap(&mut self.0.lock().items, into);
     }
 
+    /// True once the queue is empty and every sender is gone: nothing more will come.
+    pub(crate) fn is_finished(&self) -> bool {
+        let st = self.0.lock();
+        st.items.is_empty() && st.senders == 0
+    }
+
     /// Blocks the thread until the next item; `None` once the queue is empty and every sender
     /// is gone. Not for async contexts.
     pub(crate) fn blocking_recv(&mut self) -> Option<T> {

@@ -3,7 +3,9 @@
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use crate::event::Event;
+use std::collections::VecDeque;
+
+use crate::event::{Event, Routed};
 use crate::queue;
 
 /// A stream of [`Event`]s from a client or a conversation.
@@ -49,6 +51,62 @@ impl futures_util::Stream for EventStream {
     type Item = Event;
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Event>> {
+        self.rx.poll_recv(cx)
+    }
+}
+
+/// The stream of [`crate::Client::all_events`]: every event of a client and its conversations,
+/// each once, in the order the client produced them, with where it was routed. It ends as an
+/// [`EventStream`] does.
+#[derive(Debug)]
+pub struct RoutedStream {
+    rx: queue::Receiver<Routed>,
+}
+
+impl RoutedStream {
+    pub(crate) fn new(rx: queue::Receiver<Routed>) -> Self {
+        RoutedStream { rx }
+    }
+
+    /// The next event; `None` once the stream has ended.
+    pub async fn next(&mut self) -> Option<Routed> {
+        self.rx.recv().await
+    }
+
+    /// The next event if one is ready, without waiting.
+    pub fn try_next(&mut self) -> Option<Routed> {
+        self.rx.try_recv().ok()
+    }
+
+    /// Every event ready now, appended to `into` in order (for delivery in batches); false
+    /// once the stream has ended (nothing more will come after these).
+    pub fn take_ready(&mut self, into: &mut VecDeque<Routed>) -> bool {
+        let mut batch = VecDeque::new();
+        self.rx.take_all(&mut batch);
+        into.append(&mut batch);
+        !self.rx.is_finished()
+    }
+
+    /// The next event, waiting at most `timeout`; `None` on timeout or end.
+    pub async fn next_timeout(&mut self, timeout: std::time::Duration) -> Option<Routed> {
+        tokio::time::timeout(timeout, self.rx.recv()).await.ok().flatten()
+    }
+
+    /// A blocking wait for the next event, for code outside async contexts.
+    pub fn blocking_next(&mut self) -> Option<Routed> {
+        self.rx.blocking_recv()
+    }
+
+    /// Polls for the next event.
+    pub fn poll_next_event(&mut self, cx: &mut Context<'_>) -> Poll<Option<Routed>> {
+        self.rx.poll_recv(cx)
+    }
+}
+
+impl futures_util::Stream for RoutedStream {
+    type Item = Routed;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Routed>> {
         self.rx.poll_recv(cx)
     }
 }

@@ -697,3 +697,48 @@ async fn thirty_drops_in_a_row_leave_one_socket_and_working_listeners() {
     until("old sockets closed", || sim.live_connections() == 1).await;
     assert_eq!(sim.connections_accepted(), 31);
 }
+
+/// One stream of every event, each once, in order, with its route: an event naming no
+/// conversation while exactly one is open goes to the client and to that conversation, and
+/// appears once; state changes appear once; the stream ends at close, and one opened after
+/// close ends at once.
+#[tokio::test]
+async fn all_events_carries_each_event_once_in_order_with_its_route() {
+    let sim = sim().await;
+    let client = client(&sim).await;
+    let mut all = client.all_events();
+    let conv = user_first(&client, "all-events").await;
+    conv.send_message("one").await.unwrap();
+    conv.send_message("two").await.unwrap();
+    sim.push(serde_json::json!({"action": "receiveMessage", "event": {"event_type": "mystery_event", "event_payload": {"x": 1}, "event_id": "m-1"}}));
+    conv.send_message("three").await.unwrap();
+    let mut seen = Vec::new();
+    let echo = |r: &captivate::Routed| r.event.text().is_some_and(|t| t.starts_with("You said"));
+    while seen.iter().filter(|r| echo(r)).count() < 3 {
+        let r = tokio::time::timeout(WAIT, all.next()).await.expect("events").expect("open");
+        seen.push(r);
+    }
+    let texts: Vec<String> = seen.iter().filter(|r| echo(r)).filter_map(|r| r.event.text()).collect();
+    assert_eq!(texts, ["You said: one", "You said: two", "You said: three"]);
+    for r in seen.iter().filter(|r| r.event.text().is_some()) {
+        assert_eq!(r.conversation_id.as_deref(), Some(conv.id()));
+        assert!(!r.to_client);
+    }
+    let mystery: Vec<&captivate::Routed> =
+        seen.iter().filter(|r| r.event.hub().is_some_and(|h| h.event_type == "mystery_event")).collect();
+    assert_eq!(mystery.len(), 1, "delivered once: {seen:#?}");
+    assert_eq!(mystery[0].conversation_id.as_deref(), Some(conv.id()));
+    assert!(mystery[0].to_client);
+
+    client.close().await;
+    let mut states = Vec::new();
+    while let Some(r) = tokio::time::timeout(WAIT, all.next()).await.expect("the stream ends") {
+        if let Event::State(s) = &r.event {
+            states.push(s.current.name());
+            assert!(r.to_client && r.conversation_id.is_none());
+        }
+    }
+    assert_eq!(states, ["closing", "closed"], "each state change once");
+    let mut after = client.all_events();
+    assert!(tokio::time::timeout(WAIT, after.next()).await.expect("ends at once").is_none());
+}

@@ -32,7 +32,7 @@ use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use crate::config::Config;
 use crate::engine::{Action, Completion, Engine, Expect, Output, RequestId, Submit, TransportError};
 use crate::error::{Error, Result, redact};
-use crate::event::{ConnectionState, Event};
+use crate::event::{ConnectionState, Event, Routed};
 use crate::hash::FastMap;
 use crate::protocol::Inbound;
 use crate::queue;
@@ -55,6 +55,7 @@ pub(crate) enum Command {
     Cancel(RequestId),
     Attach(String),
     Subscribe(Scope, queue::Sender<Event>),
+    SubscribeAll(queue::Sender<Routed>),
 }
 
 /// What the handles can read without asking the driver.
@@ -248,6 +249,11 @@ impl Link {
         // If the driver is gone the stream simply ends.
         let _ = self.cmd.send(Command::Subscribe(scope, tx));
         EventStream::new(rx)
+    }
+
+    /// Adds a listener of every event (see [`crate::Client::all_events`]).
+    pub(crate) fn subscribe_all(&self, tx: queue::Sender<Routed>) {
+        let _ = self.cmd.send(Command::SubscribeAll(tx));
     }
 
     /// Submits an encoded frame now (so that requests reach the driver in call order); the
@@ -550,6 +556,10 @@ impl Driver {
                 self.engine.cancel(id);
             }
             Command::Attach(id) => self.engine.attach(&id),
+            Command::SubscribeAll(tx) => {
+                let ended = *self.engine.state() == ConnectionState::Closed;
+                self.subscribers.subscribe_all(tx, ended);
+            }
             Command::Subscribe(scope, tx) => {
                 let raw = scope == Scope::Raw;
                 // After a close, a new stream gets what was kept for it and then ends.

@@ -3,7 +3,7 @@
 use std::collections::VecDeque;
 
 use crate::engine::Route;
-use crate::event::Event;
+use crate::event::{Event, Routed};
 use crate::hash::FastMap;
 use crate::protocol::Inbound;
 use crate::queue;
@@ -17,6 +17,16 @@ pub(crate) enum Scope {
     Conversation(String),
     /// Every frame from the hub, as decoded, before deduplication and routing.
     Raw,
+}
+
+/// Where a routed event goes, as [`Routed`] says it.
+fn routed(event: Event, route: &Route) -> Routed {
+    let (conversation_id, to_client) = match route {
+        Route::Client => (None, true),
+        Route::Conversation(c) => (Some(c.clone()), false),
+        Route::Both(c) => (Some(c.clone()), true),
+    };
+    Routed { event, conversation_id, to_client }
 }
 
 type Sender = queue::Sender<Event>;
@@ -35,6 +45,9 @@ pub(super) struct Subscribers {
     client: Slot,
     conversations: FastMap<String, Slot>,
     raw: Vec<Sender>,
+    /// Listeners of every event (`Client::all_events`); while there is one, nothing is kept
+    /// for scopes nobody listens to.
+    all: Vec<queue::Sender<Routed>>,
 }
 
 /// Sends to every listener, the last one getting the event itself (no copy when there is one).
@@ -49,7 +62,13 @@ fn send_all(subs: &[Sender], event: Event) {
 
 impl Subscribers {
     pub(super) fn new(max_backlog: usize) -> Self {
-        Subscribers { max_backlog, client: Slot::default(), conversations: FastMap::default(), raw: Vec::new() }
+        Subscribers {
+            max_backlog,
+            client: Slot::default(),
+            conversations: FastMap::default(),
+            raw: Vec::new(),
+            all: Vec::new(),
+        }
     }
 
     /// A new listener gets what was kept for its scope first. When `ended` (the client is
@@ -77,19 +96,64 @@ impl Subscribers {
         }
     }
 
-    /// A state change: to every conversation's listeners, and to the client's (kept for them
-    /// when there are none yet).
+    /// A listener of every event. It gets what was kept for every scope first (the client's,
+    /// then each conversation's), which is then no longer kept for a later stream of that
+    /// scope. When `ended` it gets only that, and its stream ends.
+    pub(super) fn subscribe_all(&mut self, tx: queue::Sender<Routed>, ended: bool) {
+        let mut ids: Vec<&String> = self.conversations.keys().collect();
+        ids.sort();
+        let ids: Vec<String> = ids.into_iter().cloned().collect();
+        let client = &mut self.client;
+        let mut backlog =
+            vec![(Route::Client, std::mem::take(&mut client.backlog), std::mem::take(&mut client.dropped))];
+        for id in ids {
+            if let Some(slot) = self.conversations.get_mut(&id) {
+                backlog.push((
+                    Route::Conversation(id),
+                    std::mem::take(&mut slot.backlog),
+                    std::mem::take(&mut slot.dropped),
+                ));
+            }
+        }
+        for (route, events, dropped) in backlog {
+            if dropped > 0 {
+                let _ = tx.send(routed(Event::Lagged { missed: dropped }, &route));
+            }
+            for e in events {
+                let _ = tx.send(routed(e, &route));
+            }
+        }
+        if !ended {
+            self.all.push(tx);
+        }
+    }
+
+    /// Sends to the listeners of every event; false when there are none.
+    fn send_to_all(&mut self, event: &Event, route: &Route) -> bool {
+        self.all.retain(|s| !s.is_closed());
+        for s in &self.all {
+            let _ = s.send(routed(event.clone(), route));
+        }
+        !self.all.is_empty()
+    }
+
+    /// A state change: to the listeners of every event, to every conversation's listeners, and
+    /// to the client's (kept for them when nobody at all listens).
     pub(super) fn state(&mut self, event: Event) {
+        let heard = self.send_to_all(&event, &Route::Client);
         for slot in self.conversations.values_mut() {
             slot.subs.retain(|s| !s.is_closed());
             send_all(&slot.subs, event.clone());
         }
-        Self::to_slot(&mut self.client, event, self.max_backlog);
+        let max = if heard { 0 } else { self.max_backlog };
+        Self::to_slot(&mut self.client, event, max);
     }
 
-    /// An event, to the scope its route names.
+    /// An event, to the listeners of every event and to the scope its route names (kept for
+    /// that scope when nobody at all listens).
     pub(super) fn deliver(&mut self, event: Event, route: Route) {
-        let max = self.max_backlog;
+        let heard = !self.all.is_empty() && self.send_to_all(&event, &route);
+        let max = if heard { 0 } else { self.max_backlog };
         match route {
             Route::Client => Self::to_slot(&mut self.client, event, max),
             Route::Conversation(id) => Self::to_slot(self.conversation(id), event, max),
@@ -133,5 +197,6 @@ impl Subscribers {
             slot.subs.clear();
         }
         self.raw.clear();
+        self.all.clear();
     }
 }
