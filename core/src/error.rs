@@ -41,6 +41,24 @@ pub enum ErrorKind {
 }
 
 impl ErrorKind {
+    /// Every kind, in the order of their C result codes.
+    pub const ALL: [ErrorKind; 14] = [
+        ErrorKind::InvalidArgument,
+        ErrorKind::Rejected,
+        ErrorKind::Connect,
+        ErrorKind::Timeout,
+        ErrorKind::ConnectionLost,
+        ErrorKind::PossiblyNotDelivered,
+        ErrorKind::Hub,
+        ErrorKind::QueueFull,
+        ErrorKind::Closed,
+        ErrorKind::Failed,
+        ErrorKind::FrameTooLarge,
+        ErrorKind::Protocol,
+        ErrorKind::Http,
+        ErrorKind::Internal,
+    ];
+
     /// A stable snake_case name, e.g. `timeout`.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -208,7 +226,7 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// Removes the value of an `apiKey` query parameter (and anything that looks like the given
 /// key) from a text, so that URLs and transport errors can be shown safely.
-pub(crate) fn redact(text: &str, api_key: &str) -> String {
+pub fn redact(text: &str, api_key: &str) -> String {
     let mut out = text.to_owned();
     if !api_key.is_empty() {
         out = out.replace(api_key, "[redacted]");

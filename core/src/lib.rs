@@ -40,6 +40,7 @@ pub mod error;
 pub mod event;
 mod hash;
 mod json;
+pub mod options;
 mod pending;
 pub mod protocol;
 mod queue;

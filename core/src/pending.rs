@@ -39,6 +39,12 @@ impl<T: Send + 'static> Pending<T> {
 }
 
 impl<T: Send + 'static> Pending<T> {
+    /// A call that failed before anything was sent (for front ends that check their own
+    /// arguments first).
+    pub fn failed(error: crate::Error) -> Self {
+        Pending::ready(Err(error))
+    }
+
     /// The same call, its successful outcome mapped by `f` (the request is not submitted
     /// again).
     pub fn map<U: Send + 'static>(self, f: impl FnOnce(T) -> U + Send + 'static) -> Pending<U> {

@@ -159,6 +159,27 @@ impl<T> Receiver<T> {
         std::mem::swap(&mut self.0.lock().items, into);
     }
 
+    /// Moves every item waiting into `into` (empty); when none waits, registers the task to
+    /// be woken by the next one. Ready(false) once the queue is empty and every sender is gone.
+    pub(crate) fn poll_take_all(&mut self, cx: &mut Context<'_>, into: &mut VecDeque<T>) -> Poll<bool> {
+        self.take_all(into);
+        if !into.is_empty() {
+            return Poll::Ready(true);
+        }
+        if self.is_finished() {
+            return Poll::Ready(false);
+        }
+        self.0.waker.register(cx.waker());
+        self.take_all(into);
+        if !into.is_empty() {
+            Poll::Ready(true)
+        } else if self.is_finished() {
+            Poll::Ready(false)
+        } else {
+            Poll::Pending
+        }
+    }
+
     /// True once the queue is empty and every sender is gone: nothing more will come.
     pub(crate) fn is_finished(&self) -> bool {
         let st = self.0.lock();

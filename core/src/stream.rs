@@ -87,6 +87,14 @@ impl RoutedStream {
         !self.rx.is_finished()
     }
 
+    /// Takes every event ready now into `into` (which must be empty), or, when none is,
+    /// arranges for the task (or any waker, such as one that signals another event loop) to be
+    /// woken when one comes: delivery in batches with one wake-up per batch. Ready(false) once
+    /// the stream has ended.
+    pub fn poll_take_ready(&mut self, cx: &mut Context<'_>, into: &mut VecDeque<Routed>) -> Poll<bool> {
+        self.rx.poll_take_all(cx, into)
+    }
+
     /// The next event, waiting at most `timeout`; `None` on timeout or end.
     pub async fn next_timeout(&mut self, timeout: std::time::Duration) -> Option<Routed> {
         tokio::time::timeout(timeout, self.rx.recv()).await.ok().flatten()
