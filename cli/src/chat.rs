@@ -62,7 +62,9 @@ struct Chat<'a> {
     /// Show the lines sent as `you: ...` (when the input is not a terminal, where they would
     /// already be visible).
     echo: bool,
-    /// Messages from the bot or agents since the user last spoke or waited.
+    /// Messages from the bot or agents since the user last spoke, not yet waited for: each
+    /// `/wait` accounts for one, so that a script's waits do not depend on how fast the replies
+    /// come.
     unseen: usize,
 }
 
@@ -76,6 +78,8 @@ pub(crate) async fn run(client: &Client, out: &Output, user: &str, mode: StartMo
         conversation.id()
     )));
     let mut events = conversation.events();
+    let mut client_events = client.events();
+    let mut client_open = true;
     let mut chat = Chat {
         conversation,
         out,
@@ -98,9 +102,14 @@ pub(crate) async fn run(client: &Client, out: &Output, user: &str, mode: StartMo
                 chat.show(&event)?;
                 if waiting.is_some() && chat.unseen > 0 {
                     waiting = None;
-                    chat.unseen = 0;
+                    chat.unseen -= 1;
                 }
             }
+            event = client_events.next(), if client_open => match event {
+                Some(event) if only_on_the_client(&event, chat.conversation.id()) => chat.show_elsewhere(&event),
+                Some(_) => {}
+                None => client_open = false,
+            },
             done = finish(&mut running) => {
                 running = None;
                 match done {
@@ -125,7 +134,7 @@ pub(crate) async fn run(client: &Client, out: &Output, user: &str, mode: StartMo
                 match chat.handle(&line) {
                     Step::Nothing => {}
                     Step::Run(request) => running = Some(request),
-                    Step::Wait(_) if chat.unseen > 0 => chat.unseen = 0,
+                    Step::Wait(_) if chat.unseen > 0 => chat.unseen -= 1,
                     Step::Wait(d) => waiting = Some((Instant::now() + d, d)),
                     Step::Quit => return Ok(()),
                 }
@@ -147,6 +156,17 @@ impl Chat<'_> {
             }
             _ => Ok(()),
         }
+    }
+
+    /// Shows an event that is not about this conversation (its buttons are not choices here).
+    fn show_elsewhere(&self, event: &Event) {
+        let mut lines = render::event(event, &mut Choices::default());
+        if let Some(id) = event.conversation_id() {
+            for line in &mut lines {
+                line.text = format!("(conversation {id}) {}", line.text);
+            }
+        }
+        self.out.show(&lines);
     }
 
     /// Acts on a line of input.
@@ -241,6 +261,17 @@ impl Chat<'_> {
         self.unseen = 0;
         let request = self.conversation.send_message(message);
         step(async move { request.await.map(|id| Effect { sent: Some(id), ..Effect::default() }) })
+    }
+}
+
+/// True for the client's events that do not reach the conversation's stream too: frames that
+/// could not be read, and hub events naming another conversation. (State changes, and hub
+/// events naming none, reach both while one conversation is open.)
+fn only_on_the_client(event: &Event, ours: &str) -> bool {
+    match event {
+        Event::Malformed(_) => true,
+        Event::Hub(inbound) => inbound.conversation_id.as_deref().is_some_and(|id| id != ours),
+        _ => false,
     }
 }
 

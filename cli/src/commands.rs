@@ -19,7 +19,8 @@ Commands:
   /edit MESSAGE_ID TEXT   edit a message you sent (MESSAGE_ID `last`: the last one)
   /upload PATH            send a file (not available yet)
   /say TEXT               send TEXT as it is (a number, or text starting with /)
-  /wait [SECONDS]         wait until the bot or an agent says something new (default 30 s)
+  /wait [SECONDS]         wait for the next message of the bot or an agent (one per /wait,
+                          counted from your last message; at most 30 s unless told)
   /delete [hard]          delete the conversation and end the chat
   /help                   show this help
   /quit                   end the chat (so does the end of the input)";

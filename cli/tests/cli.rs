@@ -478,13 +478,23 @@ fn a_dropped_connection_is_shown_and_missed_messages_recovered() {
 fn a_piped_script_runs_to_its_end() {
     let hub = Hub::start();
     let mut chat = hub.chat(&["--user", "script"]);
-    for line in ["/wait", "hello", "/wait", "2"] {
+    // Each /wait waits for one message: the greeting, the echo, then the two of the hand-over.
+    for line in ["/wait", "hello", "/wait", "2", "/wait", "/wait"] {
         chat.send(line);
     }
-    // The end of the input ends the chat once the last request is done.
+    // The end of the input ends the chat once the last line is done.
     let done = chat.finish();
     assert_eq!(done.code(), 0, "{}", done.all());
-    for needle in [GREETING, BUTTONS, "you: hello", "bot: You said: hello", "you: Chat to Agent"] {
+    assert_eq!(done.stderr, "", "no wait ran out");
+    for needle in [
+        GREETING,
+        BUTTONS,
+        "you: hello",
+        "bot: You said: hello",
+        "you: Chat to Agent",
+        "bot: Please wait while I connect you to the support team.",
+        "agent: Hi, this is Sam from support. How can I help?",
+    ] {
         assert!(done.stdout.contains(needle), "{needle:?} missing:\n{}", done.stdout);
     }
     let said: Vec<String> = hub
@@ -598,4 +608,46 @@ fn logs_go_to_stderr_only_when_asked_and_never_hold_the_key() {
 
     let quiet = hub.run(&["conversations", "ada"]);
     assert_eq!(quiet.stderr, "", "no logs unless asked for");
+}
+
+#[test]
+fn hub_errors_unknown_events_and_unreadable_frames_are_shown() {
+    let hub = Hub::start();
+    let mut chat = hub.chat(&[]);
+    let id = chat.conversation_id();
+    chat.expect(BUTTONS);
+    let push = |event_type: &str, payload: Value| {
+        hub.sim.push(serde_json::json!({"event": {"event_type": event_type, "event_payload": payload}}));
+    };
+    push("general_error", serde_json::json!({"conversation_id": id, "error_code": 500, "error_desc": "flow crashed"}));
+    chat.expect("!! hub error 500: flow crashed");
+    push("conversation_update", serde_json::json!({"conversation_id": id, "type": "failedAgentAssignment"}));
+    chat.expect("!! no agent could take the conversation (failed assignment)");
+    push("mystery_event", serde_json::json!({"conversation_id": id, "shape": [1, 2]}));
+    chat.expect(r#"-- event mystery_event: {"conversation_id":""#);
+    hub.sim.push_text("{not json");
+    chat.expect("!! the hub sent a frame that could not be read");
+    push(
+        "bot_message",
+        serde_json::json!({"conversation_id": "someone-else", "content": [{"type": "text", "text": "psst"}]}),
+    );
+    chat.expect("(conversation someone-else) bot: psst");
+    chat.send("still fine?");
+    chat.expect("bot: You said: still fine?");
+    chat.send("/quit");
+    assert_eq!(chat.finish().code(), 0);
+}
+
+#[test]
+fn a_hub_with_its_own_certificate_is_trusted_with_ca_file() {
+    let hub = Hub::with(SimConfig { tls: true, ..SimConfig::default() });
+    let ca = std::env::temp_dir().join(format!("captivate-cli-test-{}-{}.pem", std::process::id(), hub.sim.port()));
+    std::fs::write(&ca, hub.sim.ca_pem().expect("a certificate")).unwrap();
+    let trusted = hub.run(&["conversations", "ada", "--ca-file", ca.to_str().unwrap()]);
+    let untrusted = hub.run(&["conversations", "ada"]);
+    std::fs::remove_file(&ca).unwrap();
+    assert!(hub.sim.base_url().starts_with("wss://"));
+    assert_eq!(trusted.code(), 0, "{}", trusted.all());
+    assert!(trusted.stdout.contains("conversations of ada: 0"), "{}", trusted.stdout);
+    assert_eq!(untrusted.code(), 4, "an unknown certificate is refused: {}", untrusted.all());
 }
