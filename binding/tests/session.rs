@@ -1,0 +1,195 @@
+//! The binding layer against a running local hub: the semantics every front end inherits.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use captivate::{ConnectionState, ErrorKind, Event, Routed};
+use captivate_binding::logs::{self, Level, Record};
+use captivate_binding::{Filter, Session, runtime};
+use captivate_sim::{Sim, SimConfig};
+use serde_json::json;
+
+const WAIT: Duration = Duration::from_secs(10);
+const KEY: &str = "binding-key-7Hq2";
+
+fn sim() -> Sim {
+    runtime::handle()
+        .block_on(Sim::start(SimConfig { api_key: KEY.into(), ..SimConfig::default() }))
+        .expect("the hub starts")
+}
+
+fn options(sim: &Sim) -> serde_json::Value {
+    json!({"apiKey": KEY, "url": sim.base_url(), "requestTimeoutMs": 3000, "reconnect": {"initialDelayMs": 50}})
+}
+
+fn block<T, E: std::fmt::Debug>(f: impl std::future::Future<Output = Result<T, E>>) -> T {
+    match runtime::block_on(f, Some(WAIT)) {
+        Ok(v) => v,
+        Err(runtime::Blocked::Failed(e)) => panic!("failed: {e:?}"),
+        Err(runtime::Blocked::TimedOut(_)) => panic!("timed out"),
+        Err(runtime::Blocked::InsideRuntime) => panic!("inside the runtime"),
+    }
+}
+
+/// The next routed event that `filter` lets through and `want` accepts.
+fn next_matching(feed: &mut captivate::RoutedStream, filter: &Filter, want: impl Fn(&Routed) -> bool) -> Routed {
+    loop {
+        let r = block(async { feed.next_timeout(WAIT).await.ok_or("no event") });
+        if filter.matches(&r) && want(&r) {
+            return r;
+        }
+    }
+}
+
+#[test]
+fn every_operation_with_loose_arguments_and_checked_values() {
+    let sim = sim();
+    let s = block(Session::connect_json(&options(&sim)));
+    let mut feed = s.all_events();
+    let conv = block(s.start_conversation(&json!({"userId": "u1", "start": "user-first", "metadata": {"a": 1}})));
+    let id = conv.id().to_owned();
+    let msg_id = block(s.send_message(&id, Some("hello".into()), None));
+    assert_eq!(msg_id.len(), 36);
+    let conv_filter = Filter::Conversation(id.clone());
+    next_matching(&mut feed, &conv_filter, |r| r.event.text().as_deref() == Some("You said: hello"));
+    block(s.set_metadata(&id, &json!({"plan": "gold"}), Some("bot")));
+    block(s.set_private_metadata(&id, &json!({"crm": 7})));
+    block(s.set_time_to_live(&id, 7));
+    let meta = block(s.get_metadata(&id));
+    assert_eq!(meta["plan"], "gold");
+    assert_eq!(meta["private"]["crm"], 7);
+    block(s.send_action(&id, "noop", None, None));
+    let list = block(s.list_conversations(&json!({"userId": "u1"})));
+    assert!(list.conversations.iter().any(|c| c.conversation_id == id));
+    let transcript = block(s.get_transcript(&id));
+    assert!(!transcript.entries.is_empty());
+    let reply = block(s.request(
+        "metadata_request",
+        Some(&json!({"conversation_id": id})),
+        Some("conversation_metadata"),
+        Some(&id),
+    ));
+    assert_eq!(reply.expect("a reply").event_type, "conversation_metadata");
+
+    // Value checks, once for every front end.
+    let kind = |r: Result<(), captivate::Error>| r.unwrap_err().kind();
+    assert_eq!(kind(block_err(s.set_time_to_live(&id, 5))), ErrorKind::InvalidArgument);
+    assert_eq!(kind(block_err(s.set_time_to_live(&id, -1))), ErrorKind::InvalidArgument);
+    assert_eq!(kind(block_err(s.set_metadata(&id, &json!({}), Some("everyone")))), ErrorKind::InvalidArgument);
+    assert_eq!(kind(block_err(s.set_metadata(&id, &json!([1]), None))), ErrorKind::InvalidArgument);
+    assert_eq!(kind(block_err(s.send_message(&id, None, None).map(|_| ()))), ErrorKind::InvalidArgument);
+    assert_eq!(
+        kind(block_err(s.send_message(&id, None, Some(&json!([{"type": "x"}]))).map(|_| ()))),
+        ErrorKind::InvalidArgument
+    );
+    assert_eq!(
+        kind(block_err(s.start_conversation(&json!({"start": "sideways"})).map(|_| ()))),
+        ErrorKind::InvalidArgument
+    );
+    assert_eq!(kind(block_err(s.list_conversations(&json!({"page": "two"})).map(|_| ()))), ErrorKind::InvalidArgument);
+    assert_eq!(kind(block_err(s.send_message("", Some("x".into()), None).map(|_| ()))), ErrorKind::InvalidArgument);
+
+    block(s.delete_conversation(&id, false));
+    block(async {
+        s.close().await;
+        Ok::<(), ()>(())
+    });
+}
+
+fn block_err<T>(f: captivate::Pending<T>) -> Result<(), captivate::Error> {
+    match runtime::block_on(f, Some(WAIT)) {
+        Ok(_) => Ok(()),
+        Err(runtime::Blocked::Failed(e)) => Err(e),
+        Err(_) => panic!("no outcome"),
+    }
+}
+
+#[test]
+fn close_ends_the_feed_calls_fail_at_once_and_reconnect_waits_for_the_connection() {
+    let sim = sim();
+    let s = block(Session::connect_json(&options(&sim)));
+    let conv = block(s.start_conversation(&json!({"user_id": "u2", "start": "user-first"})));
+    let id = conv.id().to_owned();
+    let mut feed = s.all_events();
+    block(async {
+        s.close().await;
+        Ok::<(), ()>(())
+    });
+    assert_eq!(s.state(), ConnectionState::Closed);
+    // The feed ends after its `closed` state change.
+    let mut last = None;
+    while let Some(r) = block(async { Ok::<_, ()>(feed.next_timeout(WAIT).await) }) {
+        last = Some(r);
+    }
+    assert!(matches!(last.map(|r| r.event), Some(Event::State(c)) if c.current == ConnectionState::Closed));
+    // A call after close fails with `closed`, blocking or not, without waiting.
+    let e = block_err(s.send_message(&id, Some("late".into()), None).map(|_| ())).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Closed);
+    // A feed opened after close ends at once.
+    let mut after = s.all_events();
+    assert!(block(async { Ok::<_, ()>(after.next_timeout(WAIT).await) }).is_none());
+    // Reconnect waits until connected.
+    block(s.reconnect());
+    assert!(s.state().is_connected());
+    let mut feed = s.all_events();
+    block(s.send_message(&id, Some("back".into()), None));
+    next_matching(&mut feed, &Filter::Conversation(id.clone()), |r| {
+        r.event.text().as_deref() == Some("You said: back")
+    });
+    // Reconnect to a hub that is gone fails with the reason, in bounded time.
+    drop(sim);
+    block(async {
+        s.close().await;
+        Ok::<(), ()>(())
+    });
+    let e = runtime::block_on(s.reconnect(), Some(WAIT * 2)).expect_err("fails");
+    assert!(matches!(e, runtime::Blocked::Failed(_)), "{e:?}");
+}
+
+#[test]
+fn filters_give_each_listener_its_events_once() {
+    let sim = sim();
+    let s = block(Session::connect_json(&options(&sim)));
+    let mut feed = s.all_events();
+    let a = block(s.start_conversation(&json!({"user_id": "fa", "start": "user-first"})));
+    let (all, client, conv) = (Filter::All, Filter::Client, Filter::Conversation(a.id().to_owned()));
+    sim.push(json!({"action": "receiveMessage", "event": {"event_type": "mystery_event", "event_payload": {}, "event_id": "x1"}}));
+    let r = next_matching(&mut feed, &all, |r| r.event.hub().is_some_and(|h| h.event_type == "mystery_event"));
+    assert!(client.matches(&r) && conv.matches(&r), "one open conversation: both hear an event naming none");
+    let b = block(s.start_conversation(&json!({"user_id": "fb", "start": "user-first"})));
+    block(s.send_message(b.id(), Some("to b".into()), None));
+    let r = next_matching(&mut feed, &all, |r| r.event.text().as_deref() == Some("You said: to b"));
+    assert!(!client.matches(&r) && !conv.matches(&r) && Filter::Conversation(b.id().to_owned()).matches(&r));
+    block(async {
+        s.close().await;
+        Ok::<(), ()>(())
+    });
+}
+
+#[test]
+fn logs_reach_the_host_at_every_level_without_the_key() {
+    let records: Arc<Mutex<Vec<Record>>> = Arc::default();
+    let sink = records.clone();
+    assert!(logs::set_sink(Level::Trace, Some(Arc::new(move |r| sink.lock().unwrap().push(r)))));
+    let sim = sim();
+    let s = block(Session::connect_json(&options(&sim)));
+    let conv = block(s.start_conversation(&json!({"user_id": "lg", "start": "user-first"})));
+    block(s.send_message(conv.id(), Some(format!("the key is {KEY}")), None));
+    sim.drop_connections();
+    block(s.send_message(conv.id(), Some("after the drop".into()), None));
+    let mut wrong = options(&sim);
+    wrong["apiKey"] = json!(format!("{KEY}-wrong"));
+    assert!(runtime::block_on(Session::connect_json(&wrong), Some(WAIT)).is_err());
+    block(async {
+        s.close().await;
+        Ok::<(), ()>(())
+    });
+    logs::set_sink(Level::Off, None);
+    let records = records.lock().unwrap();
+    assert!(records.iter().any(|r| r.target.starts_with("captivate") && r.message.contains("connection lost")));
+    assert!(records.iter().any(|r| r.target.starts_with("tungstenite")), "records of the log crate arrive too");
+    assert!(records.iter().any(|r| r.level == Level::Trace));
+    for r in records.iter() {
+        assert!(!r.message.contains(KEY) && !r.target.contains(KEY), "the key leaked: {r:?}");
+    }
+}
