@@ -39,6 +39,50 @@ impl Endpoint {
     }
 }
 
+impl Endpoint {
+    /// The HTTP base of the hub's services (HTTP sends, the REST transcript): the official
+    /// hosts for prod and dev, and for a URL the same host and port over `http`/`https`.
+    pub fn http_base(&self) -> String {
+        match self {
+            Endpoint::Prod => "https://channel.prod.captivat.io".into(),
+            Endpoint::Dev => "https://channel.dev.captivat.io".into(),
+            Endpoint::Url(u) => origin_of(u),
+        }
+    }
+
+    /// The base of the file-to-text service (uploads and presigned URLs): the official host
+    /// for prod and dev, and for a URL the same host and port over `http`/`https`.
+    pub fn files_base(&self) -> String {
+        match self {
+            Endpoint::Prod | Endpoint::Dev => "https://file-to-text.prod.captivat.io".into(),
+            Endpoint::Url(u) => origin_of(u),
+        }
+    }
+}
+
+/// `wss://host:port/path?q` as `https://host:port` (`ws` as `http`).
+fn origin_of(url: &str) -> String {
+    let (scheme, rest) = match url.split_once("://") {
+        Some(("wss", rest)) => ("https", rest),
+        Some((_, rest)) => ("http", rest),
+        None => ("http", url),
+    };
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or(rest);
+    format!("{scheme}://{authority}")
+}
+
+/// How requests travel to the hub. Events always arrive on the WebSocket.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Transport {
+    /// Every request is written on the WebSocket (the published Socket API).
+    #[default]
+    Socket,
+    /// Every request is POSTed to the hub's HTTP send endpoint with the socket's id, as the
+    /// official client does since 5.0; each 2xx answer acknowledges that one request.
+    /// Requests go one at a time, in call order.
+    Http,
+}
+
 impl std::fmt::Debug for Endpoint {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
@@ -229,6 +273,19 @@ pub struct Config {
     /// Fetch 413 large messages from their `message_link` and deliver them as bot messages
     /// (default true).
     pub fetch_large_messages: bool,
+    /// How requests travel (default [`Transport::Socket`]).
+    pub transport: Transport,
+    /// The HTTP base of the hub's services; `None`: [`Endpoint::http_base`].
+    pub http_url: Option<String>,
+    /// The base of the file-to-text service; `None`: [`Endpoint::files_base`].
+    pub files_url: Option<String>,
+    /// Hosts, besides the hub's own (its WebSocket host, its HTTP base, and the official
+    /// hosts), that may receive the API key: a large message's link on another host is
+    /// fetched without it.
+    pub trusted_hosts: Vec<String>,
+    /// Refresh the links of files about to expire when reading a transcript, and push them
+    /// back with `edit_message`, as the official client does (default true).
+    pub refresh_file_links: bool,
 }
 
 impl Config {
@@ -243,6 +300,11 @@ impl Config {
             dialect: Dialect::Current,
             socket_per_conversation: false,
             fetch_large_messages: true,
+            transport: Transport::Socket,
+            http_url: None,
+            files_url: None,
+            trusted_hosts: Vec::new(),
+            refresh_file_links: true,
         }
     }
 
@@ -275,9 +337,53 @@ impl Config {
         Ok(format!("{base}{sep}apiKey={}", percent_encode(self.api_key.expose())))
     }
 
+    /// The HTTP base of the hub's services, without a trailing slash.
+    pub fn http_base(&self) -> String {
+        self.http_url.clone().unwrap_or_else(|| self.endpoint.http_base()).trim_end_matches('/').to_owned()
+    }
+
+    /// The base of the file-to-text service, without a trailing slash.
+    pub fn files_base(&self) -> String {
+        self.files_url.clone().unwrap_or_else(|| self.endpoint.files_base()).trim_end_matches('/').to_owned()
+    }
+
+    /// Whether `host` may receive the API key: the hub's WebSocket host, the host of its HTTP
+    /// base, the official hosts, and [`Config::trusted_hosts`].
+    pub fn trusts_host(&self, host: &str) -> bool {
+        let host = host.trim_start_matches('[').trim_end_matches(']').to_ascii_lowercase();
+        let host_of = |url: &str| {
+            let rest = url.split_once("://").map_or(url, |(_, r)| r);
+            let authority = rest.split(['/', '?', '#']).next().unwrap_or(rest);
+            let authority = authority.rsplit_once('@').map_or(authority, |(_, a)| a);
+            let name = if let Some(v6) = authority.strip_prefix('[') {
+                v6.split(']').next().unwrap_or(v6)
+            } else {
+                authority.split(':').next().unwrap_or(authority)
+            };
+            name.to_ascii_lowercase()
+        };
+        let official = [
+            "channel.wss.captivatechat.ai",
+            "channel-dev.wss.captivatechat.ai",
+            "channel.prod.captivat.io",
+            "channel.dev.captivat.io",
+        ];
+        host == host_of(self.endpoint.base_url())
+            || host == host_of(&self.http_base())
+            || official.contains(&host.as_str())
+            || self.trusted_hosts.iter().any(|t| t.trim().eq_ignore_ascii_case(&host))
+    }
+
     /// Checks the configuration for values that cannot work.
     pub fn validate(&self) -> Result<()> {
         self.connect_url()?;
+        for (name, url) in [("http_url", &self.http_url), ("files_url", &self.files_url)] {
+            if let Some(u) = url
+                && !(u.starts_with("http://") || u.starts_with("https://"))
+            {
+                return Err(Error::InvalidArgument(format!("{name} must start with http:// or https://")));
+            }
+        }
         let t = &self.timings;
         let positive = [
             ("connect_timeout", t.connect_timeout),

@@ -47,7 +47,7 @@ mod queue;
 mod stream;
 
 pub use client::Client;
-pub use config::{ApiKey, Config, Delivery, Endpoint, ReconnectPolicy, Timings, TlsConfig, TlsRoots};
+pub use config::{ApiKey, Config, Delivery, Endpoint, ReconnectPolicy, Timings, TlsConfig, TlsRoots, Transport};
 pub use conversation::{Conversation, TIME_TO_LIVE_DAYS};
 pub use error::{Error, ErrorKind, Result};
 pub use event::{ConnectionState, DeliveryReport, Event, MalformedFrame, Routed, StateChange};

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use serde_json::{Map, Value};
 
-use crate::config::{Config, Delivery, Endpoint, TlsRoots};
+use crate::config::{Config, Delivery, Endpoint, TlsRoots, Transport};
 use crate::error::{Error, Result};
 use crate::protocol::Dialect;
 
@@ -27,6 +27,8 @@ pub enum OptionType {
     Flag,
     /// A non-negative integer.
     Count,
+    /// A list of strings.
+    TextList,
 }
 
 type Setter = fn(&mut Config, &Value, &str) -> Result<()>;
@@ -94,6 +96,7 @@ const DELIVERY: &[&str] = &["at-most-once", "at-least-once"];
 const ROOTS: &[&str] = &["webpki", "system", "both", "none"];
 const DIALECTS: &[&str] = &["current", "legacy"];
 const MODES: &[&str] = &["prod", "dev"];
+const TRANSPORTS: &[&str] = &["socket", "http"];
 
 /// Every option, with its type and meaning.
 pub const OPTIONS: &[OptionSpec] = &[
@@ -247,7 +250,40 @@ pub const OPTIONS: &[OptionSpec] = &[
     opt!("fetch_large_messages", OptionType::Flag, "Fetch 413 large messages from their link (true).", |c, v, n| c
         .fetch_large_messages =
         flag(v, n)?),
+    opt!(
+        "transport",
+        OptionType::OneOf(TRANSPORTS),
+        "How requests travel: `socket` (default) or `http` (POSTed with the socket's id, as the official client).",
+        |c, v, n| c.transport = if one_of(v, n, TRANSPORTS)? == "http" { Transport::Http } else { Transport::Socket }
+    ),
+    opt!(
+        "http_url",
+        OptionType::Text,
+        "The HTTP base of the hub's services (default: by mode, or the hub's own host).",
+        |c, v, n| c.http_url = Some(text(v, n)?)
+    ),
+    opt!(
+        "files_url",
+        OptionType::Text,
+        "The base of the file-to-text service (default: the official one, or the hub's own host).",
+        |c, v, n| c.files_url = Some(text(v, n)?)
+    ),
+    opt!("trusted_hosts", OptionType::TextList, "More hosts that may receive the API key.", |c, v, n| c
+        .trusted_hosts =
+        texts(v, n)?),
+    opt!(
+        "refresh_file_links",
+        OptionType::Flag,
+        "Refresh file links about to expire when reading a transcript (true).",
+        |c, v, n| c.refresh_file_links = flag(v, n)?
+    ),
 ];
+
+fn texts(v: &Value, name: &str) -> Result<Vec<String>> {
+    v.as_array()
+        .and_then(|a| a.iter().map(|x| x.as_str().map(str::to_owned)).collect::<Option<Vec<_>>>())
+        .ok_or_else(|| bad(format!("{name} must be an array of strings")))
+}
 
 /// `request_timeout_ms` from `requestTimeoutMs` (and any snake_case name from itself).
 fn snake(name: &str) -> String {
@@ -322,17 +358,23 @@ mod tests {
             ("mode", _) => json!("dev"),
             ("ca_file", _) => json!("/nonexistent.pem"),
             ("ca_pem", _) => json!("-----BEGIN CERTIFICATE-----"),
+            ("http_url", _) | ("files_url", _) => json!("http://127.0.0.1:9"),
             (_, OptionType::OneOf(v)) => json!(v[v.len() - 1]),
             (_, OptionType::Millis) => json!(1234),
             // The opposite of the default.
             (_, OptionType::Flag) => {
                 json!(!matches!(
                     s.name,
-                    "reconnect.enabled" | "catch_up" | "fetch_large_messages" | "queue_while_offline"
+                    "reconnect.enabled"
+                        | "catch_up"
+                        | "fetch_large_messages"
+                        | "queue_while_offline"
+                        | "refresh_file_links"
                 ))
             }
             (_, OptionType::Count) => json!(4096),
             (_, OptionType::Text) => json!("x"),
+            (_, OptionType::TextList) => json!(["h.example"]),
         }
     }
 
