@@ -2,8 +2,85 @@
 //! for demos, tests and benchmarks, with reproducible faults.
 //!
 //! One port serves everything: WebSocket upgrades are the hub; plain HTTP requests are the
-//! large-message links (`GET /messages/<id>` with `x-api-key`), files, and the control
-//! endpoints that tests in any language use to inject faults (`/control/...`).
+//! channel API (sends over HTTP, the transcript over REST), the file-to-text service and its
+//! presigned files, the large-message links, and the control endpoints that tests in any
+//! language use to inject faults (`/control/...`). A client configured like the official one
+//! uses [`Sim::url`] as its WebSocket URL and [`Sim::http_url`] as both its HTTP base and its
+//! file service base.
+//!
+//! # HTTP endpoints
+//!
+//! Every answer is JSON unless said otherwise, and closes its connection. Request bodies come
+//! with a `Content-Length` or chunked, up to 20 MiB (413 over that).
+//!
+//! ## Channel API (header `x-api-key`: 401 `{"error"}` when wrong or missing)
+//! - `POST /api/custom-channel/sockets/message`, body: the envelope of a socket emit,
+//!   `{"action": "sendMessage", "event": {"event_type", "event_payload", "socket_id"}}`, where
+//!   `socket_id` is the one a socket's `socket_connected` gave. The event is handled exactly as
+//!   if it had come on that socket: its replies go out on that socket (and no other), and
+//!   [`Sim::received`] logs the body with `"via": "http"` added. Answers 200
+//!   `{"status": "success"}`; for `metadata_request`, 200 `{"status": "success", "metadata":
+//!   {...}}` (and `conversation_metadata` goes out on the socket as usual), or 404
+//!   `{"error": "Invalid conversation_id"}` for an unknown conversation. For other event types
+//!   an unknown conversation is reported as over the socket: 200, then `general_error` on the
+//!   socket. Errors: 400 `{"error"}` for a body that is not a JSON object, has no `event`
+//!   object, no `event.event_type`, or no `event.socket_id`; 404 `{"error"}` for a socket id
+//!   that names no open socket.
+//! - `GET /api/transcript?conversation_id=ID`: 200 `{"conversation_id", "transcript":
+//!   [entry...]}`, the entries the socket's `conversation_transcript` carries; 400 without
+//!   `conversation_id`, 404 `{"error"}` for an unknown conversation. A user's entry has
+//!   `message_id` (its `client_msg_id`, or an id the hub made up), `messages: [content]`,
+//!   `content` (as sent) and, when the content has files, `files` (the file objects as sent,
+//!   `storage` included); `edit_message` replaces the content, files included, and marks the
+//!   entry `edited`.
+//!
+//! ## File service (no API key)
+//! - `POST /api/file-to-text`, `multipart/form-data` with `file` (the bytes, with a file name
+//!   and a content type), `includeMetadata` (`"true"` adds `metadata: {fileName, fileType,
+//!   fileSize, textExtracted}`), `storage` (`"true"` keeps the file; `"false"` or absent keeps
+//!   nothing), `path` (the key prefix, `<apiKey>/<conversationId>`; `uploads` when absent),
+//!   `ttlDays` (1, 7, 30 or 90; recorded, echoed as `ttlDays`, not enforced). Answers 200
+//!   `{success: true, text, fileSize, processingTime}`, plus with storage `fileKey`
+//!   (`<path>/<uuid>-<file name>`), `presignedUrl` and `expiresIn` (unix seconds, now + 7200).
+//!   `text` is the file's content (UTF-8, lossy) for a text type (`text/*`, JSON, XML, ...), a
+//!   text file name (`.txt`, `.md`, `.csv`, `.json`, ...), or a generic or missing type
+//!   (`application/octet-stream`) whose bytes are UTF-8 without NUL; for anything else (a PDF,
+//!   an image, ...) `text` is `""` and `note` says that no text was extracted. Errors:
+//!   `{success: false, error}` with 400 (not multipart, no boundary, a malformed body, no
+//!   `file` field, a bad `storage` or `ttlDays`) or 413 (over 20 MiB).
+//! - `POST /api/presigned-url`, JSON `{fileKey, expiresIn?}` (seconds, default 7200, at most
+//!   seven days): 200 `{success: true, presignedUrl, expiresAt}` (unix seconds); 404 `{success:
+//!   false, error}` for an unknown key, 400 for a bad body.
+//! - `GET /files/<file key>?expires=<unix seconds>&sig=<token>` (a presigned URL): the bytes
+//!   with their content type; 403 `{"error"}` once expired, with a signature the hub did not
+//!   make, or without one for a stored file. Any other unsigned `/files/...` path serves a
+//!   small sample PDF (the flow's `files` reply links to `/files/brochure.pdf`).
+//!
+//! ## Large messages
+//! - `GET /messages/<id>` with `x-api-key`: `{"botMessage": {"content": [...]}}` (the link of
+//!   a `general_error` 413); 401, 404.
+//!
+//! ## Control (no key; never affected by the HTTP faults)
+//! - `POST /control/faults` with the JSON of [`Faults::from_json`] (answers the faults now in
+//!   force); `GET /control/faults`.
+//! - `POST /control/drop`, `/control/close?code=N&reason=R`, `/control/restart?down_ms=N`,
+//!   `/control/push` (a JSON frame to every socket), `/control/push_text`, `/control/say`
+//!   (`{conversation_id, text, send}`).
+//! - `POST /control/expire-file` with `{"fileKey": KEY}`, or no key for every stored file:
+//!   see [`Sim::expire_files`]; answers `{"ok": true, "expired": N}`, 404 for an unknown key.
+//! - `GET /control/files`: the stored files, `[{fileKey, filename, contentType, fileSize,
+//!   ttlDays}]`; `GET /control/received`: [`Sim::received`]; `GET /control/stats`.
+//!
+//! ## Faults on the HTTP side
+//! [`Faults::http_status`] (with [`Faults::http_status_count`]) makes the HTTP services answer
+//! an error status, without handling the request, for the next N requests; [`Faults::http_delay`]
+//! holds their answers (the request is handled at once: a send's replies reach the socket
+//! before its answer); [`Faults::http_paths`] narrows both to some paths. The socket faults
+//! apply to the replies of HTTP sends as to any reply (delays, duplicates, a stall, ...).
+//! `never_answer` drops the handling of an HTTP send as it does for a socket frame; the send
+//! is still logged and answered 200, except a `metadata_request`, whose answer is its reply:
+//! it is never answered (the request is held until the client gives up). `drop_after_frames`
+//! counts socket frames only.
 //!
 //! The hub answers at once: with no reply delay set, a reply is written as soon as the frame
 //! it answers has been handled, with no timer in between. A WebSocket ping is answered with a
