@@ -263,7 +263,11 @@ pub(crate) async fn serve(shared: &Arc<Shared>, mut io: Box<dyn Io>, head: Head,
         Answer::Reply(reply) => {
             let delay = if faulty { shared.faults().http_delay } else { Duration::ZERO };
             if !delay.is_zero() {
-                tokio::time::sleep(delay).await;
+                let mut stopping = shared.stopping.subscribe();
+                tokio::select! {
+                    () = tokio::time::sleep(delay) => {}
+                    _ = stopping.wait_for(|s| *s) => return,
+                }
             }
             reply.write(&mut io).await;
         }
