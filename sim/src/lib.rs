@@ -80,7 +80,8 @@
 //! `never_answer` drops the handling of an HTTP send as it does for a socket frame; the send
 //! is still logged and answered 200, except a `metadata_request`, whose answer is its reply:
 //! it is never answered (the request is held until the client gives up). `drop_after_frames`
-//! counts socket frames only.
+//! counts socket frames only, and `transcript_as_messages` concerns the socket's
+//! `conversation_transcript` only (the REST transcript always has `transcript`).
 //!
 //! The hub answers at once: with no reply delay set, a reply is written as soon as the frame
 //! it answers has been handled, with no timer in between. A WebSocket ping is answered with a

@@ -600,3 +600,18 @@ async fn never_answer_drops_the_handling_of_http_sends() {
     assert!((&mut held).now_or_never().is_none());
     drop(held);
 }
+
+#[test]
+fn http_faults_travel_as_json() {
+    let f = Faults {
+        http_status: Some(503),
+        http_status_count: Some(3),
+        http_delay: Duration::from_millis(250),
+        http_paths: vec!["/api/transcript".into(), "/files/".into()],
+        ..Faults::default()
+    };
+    assert_eq!(Faults::from_json(&f.to_json()), f);
+    let v = json!({"http_status": 503, "http_status_count": 3, "http_delay_ms": 250, "http_paths": ["/api/transcript", "/files/"]});
+    assert_eq!(Faults::from_json(&v), f);
+    assert_eq!(Faults::from_json(&json!({"http_status": 42})).http_status, None, "not a status");
+}
