@@ -73,13 +73,23 @@ pub(crate) async fn websocket(shared: Arc<Shared>, mut io: Box<dyn Io>, head: He
     shared.accepted.fetch_add(1, Ordering::SeqCst);
     let id = shared.next_conn.fetch_add(1, Ordering::SeqCst);
     let outbox = Arc::new(Outbox::default());
-    shared.state.lock().unwrap().conns.insert(id, outbox.clone());
+    // The socket id names this connection to HTTP sends, even if the client is never told it.
+    let socket_id = crate::frames::new_id();
+    {
+        let mut st = shared.state.lock().unwrap();
+        st.conns.insert(id, outbox.clone());
+        st.sockets.insert(socket_id.clone(), id);
+    }
     eprintln!("sim: connection {id} from {peer}");
     if !shared.faults().no_socket_connected {
-        shared.send_event(id, "socket_connected", json!({"socket_id": crate::frames::new_id()}), false);
+        shared.send_event(id, "socket_connected", json!({"socket_id": socket_id}), false);
     }
     run_connection(&shared, id, ws, &outbox).await;
-    shared.state.lock().unwrap().conns.remove(&id);
+    {
+        let mut st = shared.state.lock().unwrap();
+        st.conns.remove(&id);
+        st.sockets.remove(&socket_id);
+    }
     eprintln!("sim: connection {id} closed");
 }
 
@@ -151,7 +161,7 @@ async fn run_connection(shared: &Arc<Shared>, id: u64, ws: WebSocketStream<Box<d
                             }
                             // Logged once handled, so that whoever sees the log entry knows the
                             // replies to it are queued (they go out on the next turn).
-                            shared.state.lock().unwrap().received.push(t.as_str().into());
+                            shared.log_received(t.as_str().into());
                         }
                         Err(_) => eprintln!("sim: connection {id}: malformed frame ignored"),
                     }

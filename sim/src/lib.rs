@@ -2,8 +2,86 @@
 //! for demos, tests and benchmarks, with reproducible faults.
 //!
 //! One port serves everything: WebSocket upgrades are the hub; plain HTTP requests are the
-//! large-message links (`GET /messages/<id>` with `x-api-key`), files, and the control
-//! endpoints that tests in any language use to inject faults (`/control/...`).
+//! channel API (sends over HTTP, the transcript over REST), the file-to-text service and its
+//! presigned files, the large-message links, and the control endpoints that tests in any
+//! language use to inject faults (`/control/...`). A client configured like the official one
+//! uses [`Sim::url`] as its WebSocket URL and [`Sim::http_url`] as both its HTTP base and its
+//! file service base.
+//!
+//! # HTTP endpoints
+//!
+//! Every answer is JSON unless said otherwise, and closes its connection. Request bodies come
+//! with a `Content-Length` or chunked, up to 20 MiB (413 over that).
+//!
+//! ## Channel API (header `x-api-key`: 401 `{"error"}` when wrong or missing)
+//! - `POST /api/custom-channel/sockets/message`, body: the envelope of a socket emit,
+//!   `{"action": "sendMessage", "event": {"event_type", "event_payload", "socket_id"}}`, where
+//!   `socket_id` is the one a socket's `socket_connected` gave. The event is handled exactly as
+//!   if it had come on that socket: its replies go out on that socket (and no other), and
+//!   [`Sim::received`] logs the body with `"via": "http"` added. Answers 200
+//!   `{"status": "success"}`; for `metadata_request`, 200 `{"status": "success", "metadata":
+//!   {...}}` (and `conversation_metadata` goes out on the socket as usual), or 404
+//!   `{"error": "Invalid conversation_id"}` for an unknown conversation. For other event types
+//!   an unknown conversation is reported as over the socket: 200, then `general_error` on the
+//!   socket. Errors: 400 `{"error"}` for a body that is not a JSON object, has no `event`
+//!   object, no `event.event_type`, or no `event.socket_id`; 404 `{"error"}` for a socket id
+//!   that names no open socket.
+//! - `GET /api/transcript?conversation_id=ID`: 200 `{"conversation_id", "transcript":
+//!   [entry...]}`, the entries the socket's `conversation_transcript` carries; 400 without
+//!   `conversation_id`, 404 `{"error"}` for an unknown conversation. A user's entry has
+//!   `message_id` (its `client_msg_id`, or an id the hub made up), `messages: [content]`,
+//!   `content` (as sent) and, when the content has files, `files` (the file objects as sent,
+//!   `storage` included); `edit_message` replaces the content, files included, and marks the
+//!   entry `edited`.
+//!
+//! ## File service (no API key)
+//! - `POST /api/file-to-text`, `multipart/form-data` with `file` (the bytes, with a file name
+//!   and a content type), `includeMetadata` (`"true"` adds `metadata: {fileName, fileType,
+//!   fileSize, textExtracted}`), `storage` (`"true"` keeps the file; `"false"` or absent keeps
+//!   nothing), `path` (the key prefix, `<apiKey>/<conversationId>`; `uploads` when absent),
+//!   `ttlDays` (1, 7, 30 or 90; recorded, echoed as `ttlDays`, not enforced). Answers 200
+//!   `{success: true, text, fileSize, processingTime}`, plus with storage `fileKey`
+//!   (`<path>/<uuid>-<file name>`), `presignedUrl` and `expiresIn` (unix seconds, now + 7200).
+//!   `text` is the file's content (UTF-8, lossy) for a text type (`text/*`, JSON, XML, ...), a
+//!   text file name (`.txt`, `.md`, `.csv`, `.json`, ...), or a generic or missing type
+//!   (`application/octet-stream`) whose bytes are UTF-8 without NUL; for anything else (a PDF,
+//!   an image, ...) `text` is `""` and `note` says that no text was extracted. Errors:
+//!   `{success: false, error}` with 400 (not multipart, no boundary, a malformed body, no
+//!   `file` field, a bad `storage` or `ttlDays`) or 413 (over 20 MiB).
+//! - `POST /api/presigned-url`, JSON `{fileKey, expiresIn?}` (seconds, default 7200, at most
+//!   seven days): 200 `{success: true, presignedUrl, expiresAt}` (unix seconds); 404 `{success:
+//!   false, error}` for an unknown key, 400 for a bad body.
+//! - `GET /files/<file key>?expires=<unix seconds>&sig=<token>` (a presigned URL): the bytes
+//!   with their content type; 403 `{"error"}` once expired, with a signature the hub did not
+//!   make, or without one for a stored file. Any other unsigned `/files/...` path serves a
+//!   small sample PDF (the flow's `files` reply links to `/files/brochure.pdf`).
+//!
+//! ## Large messages
+//! - `GET /messages/<id>` with `x-api-key`: `{"botMessage": {"content": [...]}}` (the link of
+//!   a `general_error` 413); 401, 404.
+//!
+//! ## Control (no key; never affected by the HTTP faults)
+//! - `POST /control/faults` with the JSON of [`Faults::from_json`] (answers the faults now in
+//!   force); `GET /control/faults`.
+//! - `POST /control/drop`, `/control/close?code=N&reason=R`, `/control/restart?down_ms=N`,
+//!   `/control/push` (a JSON frame to every socket), `/control/push_text`, `/control/say`
+//!   (`{conversation_id, text, send}`).
+//! - `POST /control/expire-file` with `{"fileKey": KEY}`, or no key for every stored file:
+//!   see [`Sim::expire_files`]; answers `{"ok": true, "expired": N}`, 404 for an unknown key.
+//! - `GET /control/files`: the stored files, `[{fileKey, filename, contentType, fileSize,
+//!   ttlDays}]`; `GET /control/received`: [`Sim::received`]; `GET /control/stats`.
+//!
+//! ## Faults on the HTTP side
+//! [`Faults::http_status`] (with [`Faults::http_status_count`]) makes the HTTP services answer
+//! an error status, without handling the request, for the next N requests; [`Faults::http_delay`]
+//! holds their answers (the request is handled at once: a send's replies reach the socket
+//! before its answer); [`Faults::http_paths`] narrows both to some paths. The socket faults
+//! apply to the replies of HTTP sends as to any reply (delays, duplicates, a stall, ...).
+//! `never_answer` drops the handling of an HTTP send as it does for a socket frame; the send
+//! is still logged and answered 200, except a `metadata_request`, whose answer is its reply:
+//! it is never answered (the request is held until the client gives up). `drop_after_frames`
+//! counts socket frames only, and `transcript_as_messages` concerns the socket's
+//! `conversation_transcript` only (the REST transcript always has `transcript`).
 //!
 //! The hub answers at once: with no reply delay set, a reply is written as soon as the frame
 //! it answers has been handled, with no timer in between. A WebSocket ping is answered with a
@@ -16,12 +94,17 @@
 //! [`proxy`]: a TCP proxy put between a client and the hub (or any server), driven from Rust
 //! or over HTTP (`captivate-sim proxy --upstream HOST:PORT`).
 
+mod channel;
 mod connection;
+mod files;
 mod flow;
 mod frames;
 mod http;
+mod multipart;
 pub mod proxy;
 mod transcript;
+
+pub use files::StoredFile;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -79,20 +162,35 @@ pub struct Faults {
     pub transcript_as_messages: bool,
     /// Never send `socket_connected` after the handshake.
     pub no_socket_connected: bool,
+    /// The HTTP services answer this status (200 to 599), with a JSON `error`, without doing
+    /// anything else: for the next `http_status_count` requests, after which the fault clears
+    /// itself, or for every request while it is set (count `None`).
+    pub http_status: Option<u16>,
+    /// How many requests `http_status` applies to (`None`: all, until cleared).
+    pub http_status_count: Option<u32>,
+    /// Hold every answer of the HTTP services this long. The request itself is handled at once
+    /// (a send's replies go out on the socket meanwhile); only its answer waits.
+    pub http_delay: Duration,
+    /// Path prefixes the HTTP faults apply to (e.g. `/api/file-to-text`, `/files/`); empty:
+    /// every path under `/api/`. Control endpoints are never affected.
+    pub http_paths: Vec<String>,
 }
 
 impl Faults {
-    /// Reads faults from the JSON of the control endpoint (`reply_delay_ms` for the delay;
-    /// missing fields are off).
+    /// Reads faults from the JSON of the control endpoint (`reply_delay_ms` and
+    /// `http_delay_ms` for the delays; missing fields, and an `http_status` out of 200..=599,
+    /// are off).
     pub fn from_json(v: &Value) -> Faults {
         let b = |k: &str| v.get(k).and_then(Value::as_bool).unwrap_or(false);
-        Faults {
-            reply_delay: Duration::from_millis(v.get("reply_delay_ms").and_then(Value::as_u64).unwrap_or(0)),
-            never_answer: v
-                .get("never_answer")
+        let strings = |k: &str| -> Vec<String> {
+            v.get(k)
                 .and_then(Value::as_array)
                 .map(|a| a.iter().filter_map(|s| s.as_str().map(str::to_owned)).collect())
-                .unwrap_or_default(),
+                .unwrap_or_default()
+        };
+        Faults {
+            reply_delay: Duration::from_millis(v.get("reply_delay_ms").and_then(Value::as_u64).unwrap_or(0)),
+            never_answer: strings("never_answer"),
             omit_conversation_id: b("omit_conversation_id"),
             stall: b("stall"),
             drop_after_frames: v.get("drop_after_frames").and_then(Value::as_u64).map(|n| n as usize),
@@ -101,6 +199,17 @@ impl Faults {
             duplicate_events: b("duplicate_events"),
             transcript_as_messages: b("transcript_as_messages"),
             no_socket_connected: b("no_socket_connected"),
+            http_status: v
+                .get("http_status")
+                .and_then(Value::as_u64)
+                .filter(|s| (200..=599).contains(s))
+                .map(|s| s as u16),
+            http_status_count: v
+                .get("http_status_count")
+                .and_then(Value::as_u64)
+                .map(|n| n.min(u32::MAX.into()) as u32),
+            http_delay: Duration::from_millis(v.get("http_delay_ms").and_then(Value::as_u64).unwrap_or(0)),
+            http_paths: strings("http_paths"),
         }
     }
 
@@ -117,7 +226,23 @@ impl Faults {
             "duplicate_events": self.duplicate_events,
             "transcript_as_messages": self.transcript_as_messages,
             "no_socket_connected": self.no_socket_connected,
+            "http_status": self.http_status,
+            "http_status_count": self.http_status_count,
+            "http_delay_ms": self.http_delay.as_millis() as u64,
+            "http_paths": self.http_paths,
         })
+    }
+
+    /// Whether the HTTP faults apply to a request for `path` (without its query).
+    pub(crate) fn http_applies(&self, path: &str) -> bool {
+        if path.starts_with("/control/") {
+            return false;
+        }
+        if self.http_paths.is_empty() {
+            path.starts_with("/api/")
+        } else {
+            self.http_paths.iter().any(|p| path.starts_with(p.as_str()))
+        }
     }
 }
 
@@ -142,6 +267,10 @@ pub(crate) struct State {
     /// copy of the text per frame, not a copy of its parsed form).
     received: Vec<Box<str>>,
     conns: HashMap<u64, Arc<Outbox>>,
+    /// The connection of each socket id given in `socket_connected`, while it is open.
+    pub(crate) sockets: HashMap<String, u64>,
+    /// The file service's files and presigned URLs.
+    pub(crate) files: files::Store,
 }
 
 pub(crate) struct Shared {
@@ -156,6 +285,8 @@ pub(crate) struct Shared {
     listener_task: Mutex<Option<JoinHandle<()>>>,
     /// Restarts asked for over HTTP, carried out by a supervisor task.
     pub(crate) restarts: mpsc::UnboundedSender<Duration>,
+    /// Becomes true when the hub stops (ends the HTTP requests it holds unanswered).
+    pub(crate) stopping: watch::Sender<bool>,
 }
 
 /// A running hub. Stops when dropped.
@@ -168,6 +299,7 @@ impl Drop for Sim {
         if let Some(t) = self.shared.listener_task.lock().unwrap().take() {
             t.abort();
         }
+        self.shared.stopping.send_replace(true);
         self.drop_connections();
     }
 }
@@ -216,6 +348,7 @@ impl Sim {
             ca_pem,
             listener_task: Mutex::new(None),
             restarts,
+            stopping: watch::channel(false).0,
         });
         let weak = Arc::downgrade(&shared);
         tokio::spawn(async move {
@@ -245,7 +378,9 @@ impl Sim {
         }
     }
 
-    /// The HTTP base of the same port (large messages, files, control).
+    /// The HTTP base of the same port: `http://127.0.0.1:PORT` (`https://localhost:PORT` with
+    /// TLS). It is both the channel API's base and the file service's base, and serves large
+    /// messages, presigned files and the control endpoints.
     pub fn http_url(&self) -> String {
         self.shared.http_url()
     }
@@ -309,9 +444,24 @@ impl Sim {
         flow::say(&self.shared, conversation_id, text, send)
     }
 
-    /// Every frame received from clients, in arrival order.
+    /// Every frame received from clients, in arrival order: those that came on a socket as
+    /// they were, and the bodies of HTTP sends with `"via": "http"` added at the top level.
     pub fn received(&self) -> Vec<Value> {
         self.shared.received()
+    }
+
+    /// Makes the presigned URLs of the stored file `file_key` (of every stored file, when
+    /// `None`) expire now: fetching them answers 403 from now on, and the file objects naming
+    /// that key in transcripts get a `storage.expiresIn` in the past, so a client sees them as
+    /// due for a refresh. New presigned URLs work as usual. Gives how many stored files it
+    /// touched (0 for an unknown key).
+    pub fn expire_files(&self, file_key: Option<&str>) -> usize {
+        files::expire(&self.shared, file_key)
+    }
+
+    /// The files the file service keeps, sorted by key.
+    pub fn files(&self) -> Vec<StoredFile> {
+        files::list(&self.shared)
     }
 
     /// Successful WebSocket handshakes so far.
@@ -351,6 +501,38 @@ impl Shared {
     pub(crate) fn push_text(&self, text: &str) {
         let t = text.to_owned();
         self.to_all(|| Out::Text(t.clone()));
+    }
+
+    /// Logs a frame received (as JSON text), once it is handled.
+    pub(crate) fn log_received(&self, text: Box<str>) {
+        self.state.lock().unwrap().received.push(text);
+    }
+
+    /// The status the `http_status` fault gives a request for `path`, if it applies; counts
+    /// the request against `http_status_count`.
+    pub(crate) fn take_http_status(&self, path: &str) -> Option<u16> {
+        let mut status = None;
+        self.faults.send_if_modified(|f| {
+            let Some(s) = f.http_status.filter(|_| f.http_applies(path)) else { return false };
+            match &mut f.http_status_count {
+                None => {
+                    status = Some(s);
+                    false
+                }
+                Some(n) => {
+                    if *n > 0 {
+                        status = Some(s);
+                        *n -= 1;
+                    }
+                    if *n == 0 {
+                        f.http_status = None;
+                        f.http_status_count = None;
+                    }
+                    true
+                }
+            }
+        });
+        status
     }
 
     pub(crate) fn received(&self) -> Vec<Value> {
@@ -490,7 +672,7 @@ impl Head {
     }
 }
 
-fn percent_decode(s: &str) -> String {
+pub(crate) fn percent_decode(s: &str) -> String {
     let b = s.as_bytes();
     let mut out = Vec::with_capacity(b.len());
     let mut i = 0;

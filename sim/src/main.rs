@@ -13,10 +13,25 @@ const USAGE: &str =
 
 Starts a local Captivate-compatible hub and prints the URL a client connects to as the first
 line of standard output (ws://127.0.0.1:PORT/dev?apiKey=KEY, or wss://localhost:... with --tls).
-Runs until interrupted. Control endpoints on the same port: POST /control/faults, /control/drop,
+Runs until interrupted. HTTP on the same port (http://127.0.0.1:PORT, the HTTP base and the
+file service base of a client):
+  POST /api/custom-channel/sockets/message  header x-api-key; body {\"action\": \"sendMessage\",
+       \"event\": {\"event_type\", \"event_payload\", \"socket_id\"}}: handled as if sent on the socket
+       socket_connected named; 200 {\"status\": \"success\"} (metadata_request: {\"metadata\": {...}}),
+       400 bad body or no socket_id, 401 bad key, 404 unknown socket (or conversation, for
+       metadata_request)
+  GET  /api/transcript?conversation_id=ID  header x-api-key; {\"transcript\": [...]}; 401, 404
+  POST /api/file-to-text  multipart: file, includeMetadata, storage, path, ttlDays (1|7|30|90);
+       {success, text, fileSize, processingTime[, fileKey, presignedUrl, expiresIn]}; 400, 413
+  POST /api/presigned-url  {fileKey, expiresIn?}: {success, presignedUrl, expiresAt}; 404
+  GET  /files/KEY?expires=T&sig=S  a stored file through a presigned URL; 403 when expired
+  GET  /messages/ID  header x-api-key; a large message's content
+Control endpoints: POST /control/faults (JSON: reply_delay_ms, never_answer, stall, ...,
+http_status, http_status_count, http_delay_ms, http_paths), /control/drop,
 /control/close?code=N, /control/restart?down_ms=N, /control/push, /control/push_text,
 /control/say ({conversation_id, text, send}: a bot message, recorded in the transcript and sent
-unless send is false); GET /control/faults, /control/received, /control/stats.
+unless send is false), /control/expire-file ({fileKey} or {} for all: presigned URLs expire
+now); GET /control/faults, /control/received, /control/files, /control/stats.
 
 captivate-sim proxy starts a TCP proxy to the upstream (the hub, or any server; a ws:// URL may
 be given for it) and prints its address, ADDR:PORT, as the first line of standard output. A

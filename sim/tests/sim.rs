@@ -285,7 +285,10 @@ async fn the_transcript_keeps_user_and_bot_entries_and_edits() {
     let t = recv_type(&mut ws, "conversation_transcript").await["event"]["event_payload"]["transcript"].clone();
     let t = t.as_array().unwrap();
     assert_eq!(t.len(), 3, "{t:?}");
-    assert_eq!(t[0], json!({"from": "user", "messages": [edited], "message_id": "u1", "edited": true}));
+    assert_eq!(
+        t[0],
+        json!({"from": "user", "messages": [edited], "content": edited, "message_id": "u1", "edited": true})
+    );
     assert_eq!(t[1]["from"], "bot");
     assert_eq!(
         t[2],
