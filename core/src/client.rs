@@ -1,6 +1,6 @@
 //! [`Client`]: one connection to the hub, shared by its conversations.
 
-use std::sync::{Arc, Mutex, Weak};
+use std::sync::{Arc, Mutex, OnceLock, Weak};
 use std::time::Duration;
 
 use rustls::ClientConfig;
@@ -14,9 +14,10 @@ use crate::engine::{Completion, Expect, ReplyMatch};
 use crate::error::{Error, Result};
 use crate::event::ConnectionState;
 use crate::event::Routed;
+use crate::http::{self, Http, Upload};
 use crate::pending::Pending;
 use crate::protocol::{
-    self, ConversationList, DeleteMode, Dialect, HubEvent, Inbound, ListOptions, StartMode, StartOptions,
+    self, ConversationList, DeleteMode, Dialect, FileRef, HubEvent, Inbound, ListOptions, StartMode, StartOptions,
 };
 use crate::queue;
 use crate::stream::{EventStream, RoutedStream};
@@ -43,6 +44,8 @@ struct Inner {
     extra: Mutex<Vec<Weak<Link>>>,
     /// The streams of [`Client::all_events`] open now: sockets opened later feed them too.
     all: Mutex<Vec<queue::Sender<Routed>>>,
+    /// The hub's HTTP services, made on first use.
+    http: OnceLock<Http>,
 }
 
 impl Client {
@@ -74,7 +77,15 @@ impl Client {
     }
 
     fn from_parts(runtime: Handle, link: Arc<Link>, config: Arc<Config>, tls: Option<Arc<ClientConfig>>) -> Client {
-        let inner = Inner { runtime, link, config, tls, extra: Mutex::new(Vec::new()), all: Mutex::new(Vec::new()) };
+        let inner = Inner {
+            runtime,
+            link,
+            config,
+            tls,
+            extra: Mutex::new(Vec::new()),
+            all: Mutex::new(Vec::new()),
+            http: OnceLock::new(),
+        };
         Client { inner: Arc::new(inner) }
     }
 
@@ -258,6 +269,55 @@ impl Client {
         let frame = protocol::outbound::envelope(event_type, payload);
         let submitted = self.inner.link.submit(event_type.to_owned(), frame, Expect::Reply(matcher), self.timeout());
         Pending::after(submitted, reply_of)
+    }
+
+    /// Uploads a file to the file-to-text service (its text extracted, the file stored behind a
+    /// presigned link unless [`Upload::storage`] is off) and returns the file object a message
+    /// carries: `conversation.send_message(OutgoingMessage::files(vec![file]))`.
+    /// [`Conversation::upload_file`] also files it under the conversation.
+    pub fn upload_file(&self, upload: Upload) -> Pending<FileRef> {
+        self.upload_under(upload, None)
+    }
+
+    /// Uploads several files at once; their objects come back in the same order.
+    pub fn upload_files(&self, uploads: Vec<Upload>) -> Pending<Vec<FileRef>> {
+        let each: Vec<Pending<FileRef>> = uploads.into_iter().map(|u| self.upload_file(u)).collect();
+        Pending::new(futures_util::future::try_join_all(each))
+    }
+
+    pub(crate) fn upload_under(&self, upload: Upload, path: Option<String>) -> Pending<FileRef> {
+        if let Err(e) = upload.check() {
+            return Pending::failed(e);
+        }
+        let http = match self.http() {
+            Ok(h) => h,
+            Err(e) => return Pending::failed(e),
+        };
+        // The service files uploads under `<apiKey>/<conversationId>`, as the official client
+        // asks; the key goes there only when the service's host is trusted.
+        let files_host =
+            reqwest::Url::parse(&self.inner.config.files_base()).ok().and_then(|u| u.host_str().map(str::to_owned));
+        let path = path.filter(|_| files_host.is_some_and(|h| self.inner.config.trusts_host(&h)));
+        Pending::new(async move { http::upload(&http, upload, path).await })
+    }
+
+    /// A new presigned link to a stored file, valid for `expires_in`.
+    pub fn presigned_url(&self, file_key: &str, expires_in: Duration) -> Pending<String> {
+        let http = match self.http() {
+            Ok(h) => h,
+            Err(e) => return Pending::failed(e),
+        };
+        let key = file_key.to_owned();
+        Pending::new(async move { http::presigned_url(&http, &key, expires_in).await })
+    }
+
+    /// The client's HTTP side, made on first use.
+    pub(crate) fn http(&self) -> Result<Http> {
+        if let Some(h) = self.inner.http.get() {
+            return Ok(h.clone());
+        }
+        let h = Http::new(self.inner.config.clone())?;
+        Ok(self.inner.http.get_or_init(|| h).clone())
     }
 
     /// Connects again after `close` or a failure, or retries now when waiting to reconnect.

@@ -228,6 +228,8 @@ pub struct Timings {
     pub max_backlog: usize,
     /// Seed of the backoff jitter; `None` seeds from the OS.
     pub jitter_seed: Option<u64>,
+    /// How requests travel (default [`Transport::Socket`]).
+    pub transport: Transport,
 }
 
 impl Default for Timings {
@@ -248,6 +250,7 @@ impl Default for Timings {
             catch_up: true,
             max_backlog: 10_000,
             jitter_seed: None,
+            transport: Transport::Socket,
         }
     }
 }
@@ -273,8 +276,6 @@ pub struct Config {
     /// Fetch 413 large messages from their `message_link` and deliver them as bot messages
     /// (default true).
     pub fetch_large_messages: bool,
-    /// How requests travel (default [`Transport::Socket`]).
-    pub transport: Transport,
     /// The HTTP base of the hub's services; `None`: [`Endpoint::http_base`].
     pub http_url: Option<String>,
     /// The base of the file-to-text service; `None`: [`Endpoint::files_base`].
@@ -300,7 +301,6 @@ impl Config {
             dialect: Dialect::Current,
             socket_per_conversation: false,
             fetch_large_messages: true,
-            transport: Transport::Socket,
             http_url: None,
             files_url: None,
             trusted_hosts: Vec::new(),
@@ -348,7 +348,8 @@ impl Config {
     }
 
     /// Whether `host` may receive the API key: the hub's WebSocket host, the host of its HTTP
-    /// base, the official hosts, and [`Config::trusted_hosts`].
+    /// base, the official hosts (the hub's and the file service's), and
+    /// [`Config::trusted_hosts`].
     pub fn trusts_host(&self, host: &str) -> bool {
         let host = host.trim_start_matches('[').trim_end_matches(']').to_ascii_lowercase();
         let host_of = |url: &str| {
@@ -367,6 +368,7 @@ impl Config {
             "channel-dev.wss.captivatechat.ai",
             "channel.prod.captivat.io",
             "channel.dev.captivat.io",
+            "file-to-text.prod.captivat.io",
         ];
         host == host_of(self.endpoint.base_url())
             || host == host_of(&self.http_base())

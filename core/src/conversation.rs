@@ -1,16 +1,19 @@
 //! [`Conversation`]: one conversation with the hub.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
 
 use serde_json::{Value, json};
 use uuid::Uuid;
 
 use crate::client::{Client, reply_of};
+use crate::config::Transport;
 use crate::driver::{Link, Scope};
 use crate::engine::{Expect, ReplyMatch};
 use crate::error::Error;
+use crate::http::Upload;
 use crate::pending::Pending;
-use crate::protocol::{self, DeleteMode, HubEvent, MetadataTarget, OutgoingMessage, Transcript};
+use crate::protocol::{self, DeleteMode, FileRef, HubEvent, MetadataTarget, OutgoingMessage, Transcript};
 use crate::stream::EventStream;
 
 /// A new `client_msg_id`: a random (version 4) UUID, made once per message.
@@ -19,13 +22,13 @@ pub(crate) fn new_client_msg_id() -> String {
 }
 
 /// Refuses a message the hub could not take: one with neither text nor files, or with a file
-/// that has no url.
+/// that has neither a url nor the storage of an upload.
 fn check_message(message: &OutgoingMessage) -> Result<(), Error> {
     if message.text.is_none() && message.files.is_empty() {
         return Err(Error::InvalidArgument("a message needs text or files".into()));
     }
-    if message.files.iter().any(|f| f.url.trim().is_empty()) {
-        return Err(Error::InvalidArgument("every file needs a url".into()));
+    if message.files.iter().any(|f| !f.is_reachable()) {
+        return Err(Error::InvalidArgument("every file needs a url or the storage of an upload".into()));
     }
     Ok(())
 }
@@ -39,11 +42,13 @@ pub struct Conversation {
     client: Client,
     link: Arc<Link>,
     id: Arc<str>,
+    /// The last time-to-live set through this handle (or its clones), for uploads.
+    ttl: Arc<AtomicU32>,
 }
 
 impl Conversation {
     pub(crate) fn new(client: Client, link: Arc<Link>, id: String) -> Conversation {
-        Conversation { client, link, id: id.into() }
+        Conversation { client, link, id: id.into(), ttl: Arc::new(AtomicU32::new(0)) }
     }
 
     /// The conversation's id.
@@ -103,14 +108,33 @@ impl Conversation {
         self.set_metadata(json!({ "private": private }), None)
     }
 
-    /// Sets the time-to-live of the conversation's files: 1, 7, 30 or 90 days.
+    /// Sets the time-to-live of the conversation's files: 1, 7, 30 or 90 days. Later uploads
+    /// through this conversation ask the file service for the same.
     pub fn set_time_to_live(&self, days: u32) -> Pending<()> {
         if !TIME_TO_LIVE_DAYS.contains(&days) {
             return Pending::ready(Err(Error::InvalidArgument(format!(
                 "time to live must be 1, 7, 30 or 90 days, not {days}"
             ))));
         }
-        self.set_metadata(json!({ "timeToLive": days }), None)
+        let ttl = self.ttl.clone();
+        self.set_metadata(json!({ "timeToLive": days }), None).map(move |()| ttl.store(days, Ordering::Relaxed))
+    }
+
+    /// Uploads a file through the file-to-text service, filed under this conversation (and
+    /// kept as long as its last time-to-live, unless the upload says otherwise); returns the
+    /// file object to send: `conversation.send_message(OutgoingMessage::files(vec![file]))`.
+    pub fn upload_file(&self, mut upload: Upload) -> Pending<FileRef> {
+        if upload.ttl_days.is_none() {
+            upload.ttl_days = Some(self.ttl.load(Ordering::Relaxed)).filter(|d| *d > 0);
+        }
+        let path = format!("{}/{}", self.client.config().api_key.expose(), self.id);
+        self.client.upload_under(upload, Some(path))
+    }
+
+    /// Uploads several files at once, filed under this conversation.
+    pub fn upload_files(&self, uploads: Vec<Upload>) -> Pending<Vec<FileRef>> {
+        let each: Vec<Pending<FileRef>> = uploads.into_iter().map(|u| self.upload_file(u)).collect();
+        Pending::new(futures_util::future::try_join_all(each))
     }
 
     /// The conversation's metadata (private metadata under `private`).
@@ -156,15 +180,46 @@ impl Conversation {
         })
     }
 
-    /// The conversation's transcript.
+    /// The conversation's transcript: over the socket, or over REST with the HTTP transport
+    /// (as the official client). Links of stored files about to expire (less than five minutes
+    /// left) are refreshed and pushed back to the hub with `edit_message`, unless
+    /// [`crate::Config::refresh_file_links`] is off; a refresh that fails keeps the old link.
     pub fn get_transcript(&self) -> Pending<Transcript> {
-        let frame = protocol::outbound::transcript_request(&self.id);
-        let expect = Expect::Reply(self.matcher("conversation_transcript"));
-        Pending::after(self.link.submit("conversation_transcript_request", frame, expect, self.client.timeout()), |c| {
-            match reply_of(c)?.body {
-                HubEvent::Transcript(t) => Ok(t),
-                _ => Err(Error::Protocol("unexpected reply to conversation_transcript_request".into())),
+        let fetched = match self.client.config().timings.transport {
+            Transport::Http => match self.client.http() {
+                Ok(http) => {
+                    let id = self.id.clone();
+                    Pending::new(async move { crate::http::rest_transcript(&http, &id).await })
+                }
+                Err(e) => return Pending::failed(e),
+            },
+            Transport::Socket => {
+                let frame = protocol::outbound::transcript_request(&self.id);
+                let expect = Expect::Reply(self.matcher("conversation_transcript"));
+                let op = "conversation_transcript_request";
+                Pending::after(self.link.submit(op, frame, expect, self.client.timeout()), |c| {
+                    match reply_of(c)?.body {
+                        HubEvent::Transcript(t) => Ok(t),
+                        _ => Err(Error::Protocol("unexpected reply to conversation_transcript_request".into())),
+                    }
+                })
             }
+        };
+        if !self.client.config().refresh_file_links {
+            return fetched;
+        }
+        let me = self.clone();
+        Pending::new(async move {
+            let mut t = fetched.await?;
+            if t.entries.iter().any(|e| e.files.iter().any(|f| f.storage.is_some())) {
+                let http = me.client.http()?;
+                for (message_id, message) in crate::http::refresh_links(&http, &mut t).await {
+                    if let Err(e) = me.edit_message(&message_id, message).await {
+                        tracing::info!(error = %e, "refreshed file links could not be pushed back");
+                    }
+                }
+            }
+            Ok(t)
         })
     }
 

@@ -39,7 +39,9 @@ pub mod engine;
 pub mod error;
 pub mod event;
 mod hash;
+mod http;
 mod json;
+mod manager;
 pub mod options;
 mod pending;
 pub mod protocol;
@@ -51,10 +53,12 @@ pub use config::{ApiKey, Config, Delivery, Endpoint, ReconnectPolicy, Timings, T
 pub use conversation::{Conversation, TIME_TO_LIVE_DAYS};
 pub use error::{Error, ErrorKind, Result};
 pub use event::{ConnectionState, DeliveryReport, Event, MalformedFrame, Routed, StateChange};
+pub use http::Upload;
+pub use manager::{ManagedList, Manager};
 pub use pending::Pending;
 pub use protocol::{
     Action, ButtonOption, Buttons, ContentItem, ConversationList, ConversationSummary, ConversationUpdate, DeleteMode,
-    Dialect, ErrorCode, FileRef, HubError, HubEvent, Inbound, ListOptions, MessageBody, MetadataTarget,
+    Dialect, ErrorCode, FileRef, FileStorage, HubError, HubEvent, Inbound, ListOptions, MessageBody, MetadataTarget,
     OutgoingMessage, Pagination, RawFrame, Sender, StartMode, StartOptions, Transcript, TranscriptEntry, UpdateKind,
 };
 pub use stream::{EventStream, RoutedStream};

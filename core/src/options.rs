@@ -254,7 +254,8 @@ pub const OPTIONS: &[OptionSpec] = &[
         "transport",
         OptionType::OneOf(TRANSPORTS),
         "How requests travel: `socket` (default) or `http` (POSTed with the socket's id, as the official client).",
-        |c, v, n| c.transport = if one_of(v, n, TRANSPORTS)? == "http" { Transport::Http } else { Transport::Socket }
+        |c, v, n| c.timings.transport =
+            if one_of(v, n, TRANSPORTS)? == "http" { Transport::Http } else { Transport::Socket }
     ),
     opt!(
         "http_url",

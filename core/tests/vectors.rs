@@ -193,7 +193,7 @@ fn same(ours: String, name: &str) {
 #[test]
 fn every_emit_vector_matches_the_encoder() {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/emit");
-    assert_eq!(std::fs::read_dir(dir).unwrap().count(), 13, "an emit vector was added or removed: cover it below");
+    assert_eq!(std::fs::read_dir(dir).unwrap().count(), 16, "an emit vector was added or removed: cover it below");
     same(outbound::action("temp123-aaaaa-aaaa", "escalateToHuman", &json!({}), "normal"), "action_escalate.json");
     let basic = json!({"firstName": "John", "lastName": "Doe", "email": "john@sample.io"});
     same(
@@ -259,6 +259,29 @@ fn every_emit_vector_matches_the_encoder() {
         "user_message_files.json",
     );
     same(outbound::user_message("temp123-aaaaa-aaaa", "id", &OutgoingMessage::text("hello")), "user_message_text.json");
+    // As the official client sends them: text with files carries no `type`; a plain listing
+    // is `get_user_conversations`; an uploaded file has no url.
+    same(
+        outbound::user_message(
+            "6f61b997-6e2c-471e-8481-27a584c5dcdc",
+            "id",
+            &OutgoingMessage {
+                text: Some("Here is the file".into()),
+                files: vec![FileRef::new("https://sample.pdf", "application/pdf", "sample.pdf")],
+            },
+        ),
+        "user_message_text_and_files.json",
+    );
+    same(outbound::list_conversations(&ListOptions::new("aidan"), Dialect::Current), "get_user_conversations.json");
+    let uploaded = FileRef::from_json(
+        &emitted("user_message_uploaded_file.json")["event"]["event_payload"]["content"]["files"][0],
+    )
+    .expect("a file object");
+    assert!(uploaded.url.is_empty() && uploaded.storage.is_some() && uploaded.text_content.is_some());
+    same(
+        outbound::user_message("c-1", "id", &OutgoingMessage::files(vec![uploaded])),
+        "user_message_uploaded_file.json",
+    );
 }
 
 #[test]

@@ -12,7 +12,7 @@ use crate::{Head, Shared, flow};
 
 /// Whether the request carries the hub's API key in `x-api-key`.
 pub(crate) fn key_ok(shared: &Shared, head: &Head) -> bool {
-    head.header("x-api-key") == Some(shared.config.api_key.as_str())
+    head.header("x-api-key").is_some_and(|k| shared.config.accepts(k))
 }
 
 /// `POST /api/custom-channel/sockets/message`: the envelope of a socket emit, with

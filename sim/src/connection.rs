@@ -51,7 +51,8 @@ impl Outbox {
 }
 
 pub(crate) async fn websocket(shared: Arc<Shared>, mut io: Box<dyn Io>, head: Head, rest: Vec<u8>, peer: SocketAddr) {
-    if head.query("apiKey").as_deref() != Some(shared.config.api_key.as_str()) {
+    let api_key = head.query("apiKey").unwrap_or_default();
+    if !shared.config.accepts(&api_key) {
         eprintln!("sim: {peer}: refused a wrong or missing API key");
         let _ = io
             .write_all(b"HTTP/1.1 401 Unauthorized\r\nContent-Type: text/plain\r\nContent-Length: 12\r\nConnection: close\r\n\r\nUnauthorized")
@@ -79,6 +80,7 @@ pub(crate) async fn websocket(shared: Arc<Shared>, mut io: Box<dyn Io>, head: He
         let mut st = shared.state.lock().unwrap();
         st.conns.insert(id, outbox.clone());
         st.sockets.insert(socket_id.clone(), id);
+        st.keys.insert(id, api_key);
     }
     eprintln!("sim: connection {id} from {peer}");
     if !shared.faults().no_socket_connected {
@@ -89,6 +91,7 @@ pub(crate) async fn websocket(shared: Arc<Shared>, mut io: Box<dyn Io>, head: He
         let mut st = shared.state.lock().unwrap();
         st.conns.remove(&id);
         st.sockets.remove(&socket_id);
+        st.keys.remove(&id);
     }
     eprintln!("sim: connection {id} closed");
 }

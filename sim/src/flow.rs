@@ -114,7 +114,11 @@ fn start(shared: &Arc<Shared>, conn: u64, p: &Value) {
     let user = s(p, "userId").unwrap_or("anon").to_owned();
     let id = format!("{user}_{}", new_id());
     let metadata = p.get("metadata").and_then(Value::as_object).cloned().unwrap_or_default();
-    shared.state.lock().unwrap().convs.push(Conv { id: id.clone(), user_id: user, metadata, conn, ..Conv::default() });
+    {
+        let mut st = shared.state.lock().unwrap();
+        let api_key = st.keys.get(&conn).cloned().unwrap_or_default();
+        st.convs.push(Conv { id: id.clone(), user_id: user, metadata, conn, api_key, ..Conv::default() });
+    }
     shared.send_event(conn, "conversation_start_success", json!({"conversation_id": id}), true);
 }
 
@@ -430,10 +434,20 @@ fn list(shared: &Arc<Shared>, conn: u64, et: &str, p: &Value) {
     let user = s(p, "userId").unwrap_or_default();
     let all: Vec<Value> = {
         let st = shared.state.lock().unwrap();
+        // The keys listed: those asked for (`apiKeys`, keys the hub accepts), else the
+        // asking client's own.
+        let own = st.keys.get(&conn).cloned().unwrap_or_default();
+        let keys: Vec<String> = match p.get("apiKeys").and_then(Value::as_array) {
+            Some(a) => {
+                a.iter().filter_map(Value::as_str).filter(|k| shared.config.accepts(k)).map(str::to_owned).collect()
+            }
+            None => vec![own],
+        };
         st.convs
             .iter()
-            .filter(|c| c.user_id == user && matches(&c.metadata, p.get("filter"), p.get("search")))
-            .map(|c| json!({"conversation_id": c.id, "metadata": c.metadata}))
+            .filter(|c| c.user_id == user && keys.contains(&c.api_key))
+            .filter(|c| matches(&c.metadata, p.get("filter"), p.get("search")))
+            .map(|c| json!({"conversation_id": c.id, "metadata": c.metadata, "apiKey": c.api_key}))
             .collect()
     };
     let pg = p.get("pagination");

@@ -131,11 +131,27 @@ pub struct SimConfig {
     pub tls: bool,
     /// How long the simulated live agent takes to answer (default 50 ms).
     pub agent_delay: Duration,
+    /// More API keys the hub accepts (each client's conversations belong to its key, and a
+    /// listing with `apiKeys` spans several).
+    pub extra_api_keys: Vec<String>,
 }
 
 impl Default for SimConfig {
     fn default() -> Self {
-        SimConfig { api_key: "test-key".into(), port: 0, tls: false, agent_delay: Duration::from_millis(50) }
+        SimConfig {
+            api_key: "test-key".into(),
+            port: 0,
+            tls: false,
+            agent_delay: Duration::from_millis(50),
+            extra_api_keys: Vec::new(),
+        }
+    }
+}
+
+impl SimConfig {
+    /// Whether the hub accepts this API key.
+    pub fn accepts(&self, key: &str) -> bool {
+        !key.is_empty() && (key == self.api_key || self.extra_api_keys.iter().any(|k| k == key))
     }
 }
 
@@ -257,6 +273,8 @@ pub(crate) struct Conv {
     pub(crate) agent: bool,
     /// The connection that last named this conversation.
     pub(crate) conn: u64,
+    /// The API key of the client that started it.
+    pub(crate) api_key: String,
 }
 
 #[derive(Default)]
@@ -269,6 +287,8 @@ pub(crate) struct State {
     conns: HashMap<u64, Arc<Outbox>>,
     /// The connection of each socket id given in `socket_connected`, while it is open.
     pub(crate) sockets: HashMap<String, u64>,
+    /// The API key each open connection presented.
+    pub(crate) keys: HashMap<u64, String>,
     /// The file service's files and presigned URLs.
     pub(crate) files: files::Store,
 }

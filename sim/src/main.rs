@@ -8,7 +8,7 @@ use captivate_sim::proxy::Proxy;
 use captivate_sim::{Sim, SimConfig};
 
 const USAGE: &str =
-    "usage: captivate-sim [--port N] [--host ADDR] [--api-key KEY] [--tls] [--cert-out FILE] [--agent-delay-ms N]
+    "usage: captivate-sim [--port N] [--host ADDR] [--api-key KEY] [--extra-api-key KEY]... [--tls] [--cert-out FILE] [--agent-delay-ms N]
        captivate-sim proxy --upstream HOST:PORT|URL [--port N] [--host ADDR]
 
 Starts a local Captivate-compatible hub and prints the URL a client connects to as the first
@@ -62,6 +62,7 @@ fn main() {
             "--port" => config.port = value("--port").parse().unwrap_or_else(|_| bad("--port")),
             "--host" => host = value("--host"),
             "--api-key" => config.api_key = value("--api-key"),
+            "--extra-api-key" => config.extra_api_keys.push(value("--extra-api-key")),
             "--tls" => config.tls = true,
             "--cert-out" => cert_out = Some(value("--cert-out")),
             "--agent-delay-ms" => {

@@ -6,7 +6,6 @@
 //! no writer task of its own, and the one timer is moved only when the next deadline comes
 //! earlier than the one it is set for.
 
-mod http;
 mod readahead;
 mod subscribers;
 pub(crate) mod transport;
@@ -30,10 +29,11 @@ use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 
 use crate::config::Config;
-use crate::engine::{Action, Completion, Engine, Expect, Output, RequestId, Submit, TransportError};
+use crate::engine::{Action, Completion, Engine, Expect, Output, PostOutcome, RequestId, Submit, TransportError};
 use crate::error::{Error, Result, redact};
 use crate::event::{ConnectionState, Event, Routed};
 use crate::hash::FastMap;
+use crate::http::{Http, send};
 use crate::protocol::Inbound;
 use crate::queue;
 use crate::stream::EventStream;
@@ -210,6 +210,7 @@ impl Link {
             unflushed: false,
             io_tx,
             io_rx,
+            http: None,
             handles_gone: false,
             connects,
         };
@@ -314,7 +315,8 @@ fn now() -> std::time::Instant {
 }
 
 enum IoEvent {
-    Fetched(u64, Inbound, std::result::Result<Value, String>),
+    Fetched(u64, Box<Inbound>, std::result::Result<Value, String>),
+    Posted(u64, PostOutcome),
 }
 
 type Connecting = Pin<Box<dyn Future<Output = (u64, std::result::Result<Ws, TransportError>)> + Send>>;
@@ -338,6 +340,8 @@ struct Driver {
     unflushed: bool,
     io_tx: queue::Sender<IoEvent>,
     io_rx: queue::Receiver<IoEvent>,
+    /// The hub's HTTP services, made on first use.
+    http: Option<Http>,
     handles_gone: bool,
     connects: u64,
 }
@@ -514,8 +518,9 @@ impl Driver {
                 self.engine.transport_failed(g, TransportError::Other(format!("write failed: {msg}")), t);
             }
             Step::Io(IoEvent::Fetched(fetch, announcement, result)) => {
-                self.engine.large_message_fetched(fetch, announcement, result)
+                self.engine.large_message_fetched(fetch, *announcement, result)
             }
+            Step::Io(IoEvent::Posted(post, outcome)) => self.engine.post_result(post, outcome, t),
             Step::Timer => self.engine.handle_timeout(t),
         }
     }
@@ -612,23 +617,49 @@ impl Driver {
             Action::FetchLargeMessage { fetch, url, announcement } => {
                 let io_tx = self.io_tx.clone();
                 if !self.config.fetch_large_messages {
-                    let _ = io_tx.send(IoEvent::Fetched(
-                        fetch,
-                        announcement,
-                        Err("fetching large messages is disabled".into()),
-                    ));
+                    let why = Err("fetching large messages is disabled".into());
+                    let _ = io_tx.send(IoEvent::Fetched(fetch, Box::new(announcement), why));
                     return;
                 }
-                let key = self.config.api_key.expose().to_owned();
-                let tls = self.tls.clone().or_else(|| transport::tls_config(&self.config).ok());
-                let allow_plain = self.url.starts_with("ws://");
-                let timeout = self.config.timings.request_timeout;
+                let http = match self.http() {
+                    Ok(h) => h.clone(),
+                    Err(e) => {
+                        let _ = io_tx.send(IoEvent::Fetched(fetch, Box::new(announcement), Err(e.to_string())));
+                        return;
+                    }
+                };
                 tokio::spawn(async move {
-                    let r = http::fetch_large_message(&url, &key, tls.as_ref(), allow_plain, timeout).await;
-                    let _ = io_tx.send(IoEvent::Fetched(fetch, announcement, r));
+                    let r = crate::http::fetch_large_message(&http, &url).await;
+                    let _ = io_tx.send(IoEvent::Fetched(fetch, Box::new(announcement), r));
+                });
+            }
+            Action::Post { post, frame } => {
+                let io_tx = self.io_tx.clone();
+                let socket_id = match self.engine.state() {
+                    ConnectionState::Connected { socket_id } => socket_id.clone(),
+                    _ => String::new(),
+                };
+                let http = match self.http() {
+                    Ok(h) => h.clone(),
+                    Err(e) => {
+                        let _ = io_tx.send(IoEvent::Posted(post, PostOutcome::NotSent(e.to_string())));
+                        return;
+                    }
+                };
+                tokio::spawn(async move {
+                    let outcome = send::post(&http, &frame, &socket_id).await;
+                    let _ = io_tx.send(IoEvent::Posted(post, outcome));
                 });
             }
         }
+    }
+
+    /// The client's HTTP side, made on first use.
+    fn http(&mut self) -> crate::Result<&Http> {
+        if self.http.is_none() {
+            self.http = Some(Http::new(self.config.clone())?);
+        }
+        Ok(self.http.as_ref().expect("set above"))
     }
 
     /// Buffers a frame on the current socket; the loop flushes it.

@@ -28,7 +28,7 @@ impl Engine {
 
     /// Sends waiting to be written: the offline queue and messages waiting for a resend.
     pub(super) fn queued(&self) -> usize {
-        self.outbox.len() + self.written.awaiting_resend()
+        self.outbox.len() + self.written.awaiting_resend() + self.posts_waiting()
     }
 
     pub(super) fn start_attempt(&mut self, now: Instant) {
@@ -101,6 +101,7 @@ impl Engine {
             self.write(s, now);
         }
         self.pump_starts(now);
+        self.pump_posts(now);
     }
 
     /// The transport is gone (or given up on); decide what comes next.
@@ -199,6 +200,7 @@ impl Engine {
 
     /// Fails what waits to be written: the queue, and messages waiting for a resend.
     fn fail_queued(&mut self, error: Error) {
+        self.fail_posts(&error);
         for s in self.outbox.drain() {
             self.complete(s.id, Err(error.clone()));
         }

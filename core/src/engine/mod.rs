@@ -18,6 +18,7 @@ mod backoff;
 mod dedupe;
 mod lifecycle;
 mod ordering;
+mod posts;
 mod requests;
 #[cfg(test)]
 mod tests;
@@ -27,7 +28,7 @@ mod types;
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
-use crate::config::{Delivery, Timings};
+use crate::config::{Delivery, Timings, Transport};
 use crate::error::Error;
 use crate::event::{ConnectionState, DeliveryReport, Event, MalformedFrame};
 use crate::hash::{FastMap, FastSet};
@@ -38,7 +39,9 @@ use dedupe::Dedupe;
 use ordering::Hold;
 use requests::{Awaiting, Outbox, Unproven, Written};
 use timers::Timers;
-pub use types::{Action, Completion, Expect, Output, ReplyMatch, RequestId, Route, Submit, TransportError};
+pub use types::{
+    Action, Completion, Expect, Output, PostOutcome, ReplyMatch, RequestId, Route, Submit, TransportError,
+};
 
 /// The first id of the engine's own requests.
 const INTERNAL: RequestId = 1 << 63;
@@ -106,6 +109,11 @@ pub struct Engine {
     /// Conversations started by this engine (their transcript begins with what it delivered).
     started_here: FastSet<String>,
     next_internal: RequestId,
+    /// Requests of the HTTP transport waiting to be posted, in order.
+    posts: VecDeque<posts::PostItem>,
+    /// The one being posted.
+    post_in_flight: Option<posts::PostItem>,
+    next_post: u64,
 }
 
 impl Engine {
@@ -144,6 +152,9 @@ impl Engine {
             last_message: FastMap::default(),
             started_here: FastSet::default(),
             next_internal: INTERNAL,
+            posts: VecDeque::new(),
+            post_in_flight: None,
+            next_post: 1,
         }
     }
 
@@ -176,7 +187,7 @@ impl Engine {
     /// period), messages waiting for a proof of delivery, and sends queued (for leak checks).
     pub fn in_flight(&self) -> (usize, usize, usize) {
         let (replies, proofs) = self.written.counts();
-        (replies, proofs, self.outbox.len())
+        (replies, proofs, self.outbox.len() + self.posts_waiting())
     }
 
     /// The next action for the driver.
@@ -309,7 +320,7 @@ impl Engine {
     /// written one stops waiting, and its reply, if it comes, is delivered as an unsolicited
     /// event.
     pub fn cancel(&mut self, id: RequestId) {
-        if self.outbox.remove(id) {
+        if self.outbox.remove(id) || self.cancel_post(id) {
             return;
         }
         let Some(seq) = self.written.seq_of(id) else { return };
@@ -565,6 +576,10 @@ impl Engine {
     }
 
     fn write(&mut self, s: Submit, now: Instant) {
+        if self.t.transport == Transport::Http && s.id < INTERNAL {
+            self.post_later(s, now);
+            return;
+        }
         let Submit { id, operation, frame, expect, timeout } = s;
         match expect {
             Expect::Written => {

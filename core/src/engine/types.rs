@@ -84,6 +84,15 @@ pub enum Action {
     },
     /// Write a text frame on the current transport.
     Send(String),
+    /// POST a frame to the hub's HTTP send endpoint with the socket's id (the HTTP
+    /// transport), then call [`crate::engine::Engine::post_result`] with `post`. One is in
+    /// flight at a time.
+    Post {
+        /// Identifies this request in `post_result`.
+        post: u64,
+        /// The frame.
+        frame: String,
+    },
     /// Write a WebSocket ping with this number as its payload (8 bytes, big-endian).
     Ping(u64),
     /// Close the current transport gracefully (close frame with code 1000).
@@ -145,6 +154,26 @@ pub enum Output {
         /// How.
         result: Result<Completion, Error>,
     },
+}
+
+/// How a POST of the HTTP transport ended.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PostOutcome {
+    /// A 2xx answer: the hub took the request.
+    Accepted,
+    /// Another answer (or, with status 0, refused before sending: an untrusted host).
+    Rejected {
+        /// The HTTP status.
+        status: u16,
+        /// What the answer said.
+        message: String,
+    },
+    /// The connection failed before the request was sent: it never reached the hub.
+    NotSent(String),
+    /// Sent, and no answer came (the connection broke): the hub may or may not have it.
+    Failed(String),
+    /// No answer within the request timeout.
+    TimedOut,
 }
 
 /// A transport failure reported by the driver.

@@ -56,41 +56,134 @@ pub struct ButtonOption {
 }
 
 /// A file attached to a message.
+///
+/// Files from live agents carry a `url`; files uploaded through the file-to-text service
+/// carry `storage` (a presigned link that expires) and `text_content` (the text extracted from
+/// them), and no `url` unless one was given. Any other field is kept in `extra`, so that a
+/// file object passed back to the hub loses nothing.
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct FileRef {
-    /// Where the file can be downloaded.
+    /// Where the file can be downloaded; empty when it has no plain URL (a stored upload).
     pub url: String,
     /// Its MIME type (from `type`, or `mimetype` in live-chat messages), when given.
     pub mime_type: Option<String>,
     /// Its file name, when given (live-chat files may carry `null`).
     pub filename: Option<String>,
+    /// Where the file-to-text service stores it, when it does.
+    pub storage: Option<FileStorage>,
+    /// The text extracted from it (`{"type": "file_content", "text", "metadata"}`), when given.
+    pub text_content: Option<Value>,
+    /// Any other field, as given.
+    pub extra: Map<String, Value>,
+}
+
+/// Where the file-to-text service keeps an uploaded file.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct FileStorage {
+    /// The file's key in the store.
+    pub file_key: String,
+    /// A link to the file that works until `expires_in`.
+    pub presigned_url: Option<String>,
+    /// When the link expires, in unix seconds.
+    pub expires_in: Option<i64>,
+    /// The file's size in bytes.
+    pub file_size: Option<u64>,
+    /// How long the service took, as it reports it.
+    pub processing_time: Option<Value>,
+}
+
+impl FileStorage {
+    fn from_json(v: &Value) -> Option<FileStorage> {
+        let o = v.as_object()?;
+        Some(FileStorage {
+            file_key: str_field(o, "fileKey")?,
+            presigned_url: str_field(o, "presignedUrl"),
+            expires_in: o.get("expiresIn").and_then(|e| e.as_i64().or_else(|| e.as_str()?.trim().parse().ok())),
+            file_size: o.get("fileSize").and_then(Value::as_u64),
+            processing_time: o.get("processingTime").cloned(),
+        })
+    }
+
+    /// The JSON form the hub and the official client use.
+    pub fn to_json(&self) -> Value {
+        let mut o = Map::new();
+        o.insert("fileKey".into(), json!(self.file_key));
+        if let Some(u) = &self.presigned_url {
+            o.insert("presignedUrl".into(), json!(u));
+        }
+        if let Some(e) = self.expires_in {
+            o.insert("expiresIn".into(), json!(e));
+        }
+        if let Some(s) = self.file_size {
+            o.insert("fileSize".into(), json!(s));
+        }
+        if let Some(p) = &self.processing_time {
+            o.insert("processingTime".into(), p.clone());
+        }
+        Value::Object(o)
+    }
 }
 
 impl FileRef {
     /// A file with a URL, a MIME type and a file name.
     pub fn new(url: impl Into<String>, mime_type: impl Into<String>, filename: impl Into<String>) -> Self {
-        FileRef { url: url.into(), mime_type: Some(mime_type.into()), filename: Some(filename.into()) }
+        FileRef {
+            url: url.into(),
+            mime_type: Some(mime_type.into()),
+            filename: Some(filename.into()),
+            ..Default::default()
+        }
     }
 
     /// Decodes a file object leniently.
     pub fn from_json(v: &Value) -> Option<FileRef> {
         let o = v.as_object()?;
+        let known = ["url", "type", "mimetype", "filename", "name", "storage", "textContent"];
         Some(FileRef {
             url: str_field(o, "url").unwrap_or_default(),
             mime_type: str_field(o, "type").or_else(|| str_field(o, "mimetype")),
             filename: str_field(o, "filename").or_else(|| str_field(o, "name")),
+            storage: o.get("storage").and_then(FileStorage::from_json),
+            text_content: o.get("textContent").filter(|t| !t.is_null()).cloned(),
+            extra: o
+                .iter()
+                .filter(|(k, _)| !known.contains(&k.as_str()))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
         })
     }
 
-    /// The JSON object the hub expects in a user message: `{url, type, filename}`.
+    /// True when the hub can reach the file: it has a URL or is stored by the file service.
+    pub fn is_reachable(&self) -> bool {
+        !self.url.trim().is_empty() || self.storage.is_some()
+    }
+
+    /// The link to download the file: its URL, or its presigned storage link.
+    pub fn link(&self) -> Option<&str> {
+        if !self.url.is_empty() {
+            return Some(&self.url);
+        }
+        self.storage.as_ref().and_then(|s| s.presigned_url.as_deref())
+    }
+
+    /// The JSON object a message carries: `{filename, type, url?, storage?, textContent?}`
+    /// (and any other field it came with).
     pub fn to_json(&self) -> Value {
-        let mut o = Map::new();
-        o.insert("url".into(), json!(self.url));
+        let mut o = self.extra.clone();
+        if let Some(f) = &self.filename {
+            o.insert("filename".into(), json!(f));
+        }
         if let Some(t) = &self.mime_type {
             o.insert("type".into(), json!(t));
         }
-        if let Some(f) = &self.filename {
-            o.insert("filename".into(), json!(f));
+        if !self.url.is_empty() {
+            o.insert("url".into(), json!(self.url));
+        }
+        if let Some(s) = &self.storage {
+            o.insert("storage".into(), s.to_json());
+        }
+        if let Some(t) = &self.text_content {
+            o.insert("textContent".into(), t.clone());
         }
         Value::Object(o)
     }

@@ -10,7 +10,7 @@ pub mod outbound;
 mod raw;
 pub mod transcript;
 
-pub use content::{ButtonOption, Buttons, ContentItem, FileRef};
+pub use content::{ButtonOption, Buttons, ContentItem, FileRef, FileStorage};
 pub use inbound::{
     Action, ConversationList, ConversationSummary, ConversationUpdate, DecodeError, ErrorCode, HubError, HubEvent,
     Inbound, MessageBody, Pagination, UpdateKind, decode,

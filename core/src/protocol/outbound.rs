@@ -11,8 +11,9 @@ use super::content::FileRef;
 /// Which names the client uses for operations the hub has renamed over time.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum Dialect {
-    /// The names of the current official client: `get_user_conversations_v2`,
-    /// `delete_user_conversations`, and an explicit `softdelete` flag on deletes.
+    /// The names of the current official client: `get_user_conversations` (and its `_v2` with
+    /// filters, search, paging or API keys), `delete_user_conversations`, and an explicit
+    /// `softdelete` flag on deletes.
     #[default]
     Current,
     /// The names of the published Socket API reference: `get_conversations`, and
@@ -423,15 +424,17 @@ struct List<'a> {
     api_keys: Option<&'a [String]>,
 }
 
-/// Lists a user's conversations (`get_user_conversations_v2`, or `get_conversations` in the
-/// Legacy dialect, which knows no filters). Page and limit travel as strings, as the official
-/// client sends them.
+/// Lists a user's conversations as the official client does: `get_user_conversations` for a
+/// plain user id, `get_user_conversations_v2` with a filter, search, paging or API keys (or
+/// `get_conversations` in the Legacy dialect, which knows no filters). Page and limit travel
+/// as strings, as the official client sends them.
 pub fn list_conversations(o: &ListOptions, dialect: Dialect) -> String {
+    let plain = List { user_id: &o.user_id, filter: None, search: None, pagination: None, api_keys: None };
     if dialect == Dialect::Legacy {
-        return encode(
-            "get_conversations",
-            List { user_id: &o.user_id, filter: None, search: None, pagination: None, api_keys: None },
-        );
+        return encode("get_conversations", plain);
+    }
+    if o.is_plain() {
+        return encode("get_user_conversations", plain);
     }
     let pagination = (o.page.is_some() || o.limit.is_some())
         .then(|| Page { page: o.page.unwrap_or(1).to_string(), limit: o.limit.map(|l| l.to_string()) });
@@ -525,16 +528,19 @@ impl ListOptions {
 }
 
 impl OutgoingMessage {
-    /// A message from a text and a JSON array of files `[{"url", "type", "filename"}]`.
+    /// A message from a text and a JSON array of file objects (`{"url", "type", "filename"}`,
+    /// or the objects an upload returns, with `storage` and `textContent`).
     pub fn from_parts(text: Option<String>, files: Option<&Value>) -> Result<OutgoingMessage, crate::Error> {
         let files = match files {
             None | Some(Value::Null) => Vec::new(),
             Some(Value::Array(a)) => a
                 .iter()
                 .map(|f| {
-                    FileRef::from_json(f)
-                        .filter(|f| !f.url.is_empty())
-                        .ok_or_else(|| crate::Error::InvalidArgument("each file must be an object with a url".into()))
+                    FileRef::from_json(f).filter(FileRef::is_reachable).ok_or_else(|| {
+                        crate::Error::InvalidArgument(
+                            "each file must be an object with a url or the storage of an upload".into(),
+                        )
+                    })
                 })
                 .collect::<Result<Vec<_>, _>>()?,
             Some(_) => return Err(crate::Error::InvalidArgument("files must be a JSON array".into())),

@@ -105,7 +105,7 @@ fn entry_from(o: &Map<String, Value>, inherited_event_id: Option<&String>) -> Tr
         actions,
         files,
         event_id: str_field(o, "event_id").or_else(|| inherited_event_id.cloned()),
-        message_id: str_field(o, "message_id").or_else(|| str_field(o, "client_msg_id")),
+        message_id: str_field(o, "message_id").or_else(|| str_field(o, "id")).or_else(|| str_field(o, "client_msg_id")),
         channel_name: str_field(o, "channelName"),
         chatbot_name: str_field(o, "chatbotName"),
         livechat_name: str_field(o, "livechatName"),

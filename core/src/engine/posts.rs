@@ -1,0 +1,162 @@
+//! The HTTP transport: requests POSTed one at a time, in order, each acknowledged by its
+//! answer. Replies still arrive on the socket, so a request is posted only while connected
+//! (with the socket's id), and its reply is awaited from the moment it is posted.
+
+use std::time::Instant;
+
+use super::Engine;
+use super::requests::Awaiting;
+use super::types::{Action, Completion, Expect, PostOutcome, RequestId, Submit};
+use crate::config::Delivery;
+use crate::error::Error;
+
+/// A request of the HTTP transport.
+#[derive(Debug)]
+pub(super) struct PostItem {
+    post: u64,
+    submit: Submit,
+    /// Posts that could not be made so far (one more is tried).
+    not_sent: u8,
+    /// Posted again after an answer was lost (at-least-once, once).
+    resent: bool,
+    /// The caller went away, or the call was failed already: the outcome changes nothing.
+    settled: bool,
+}
+
+impl Engine {
+    /// Queues a request for the HTTP transport.
+    pub(super) fn post_later(&mut self, submit: Submit, now: Instant) {
+        let post = self.next_post;
+        self.next_post += 1;
+        self.posts.push_back(PostItem { post, submit, not_sent: 0, resent: false, settled: false });
+        self.pump_posts(now);
+    }
+
+    /// Posts the next request when none is in flight and the socket is up.
+    pub(super) fn pump_posts(&mut self, now: Instant) {
+        if self.post_in_flight.is_some() || !self.transport_open || !self.state.is_connected() {
+            return;
+        }
+        let Some(item) = self.posts.pop_front() else { return };
+        if let Expect::Reply(matcher) = &item.submit.expect {
+            if matcher.start {
+                self.start_in_flight = Some(item.submit.id);
+            }
+            self.written.insert_reply(Awaiting {
+                id: item.submit.id,
+                operation: item.submit.operation.clone(),
+                matcher: matcher.clone(),
+                deadline: now + item.submit.timeout,
+                timeout: item.submit.timeout,
+                cancelled: false,
+            });
+        }
+        self.actions.push_back(Action::Post { post: item.post, frame: item.submit.frame.clone() });
+        self.post_in_flight = Some(item);
+    }
+
+    /// How POST `post` ended.
+    pub fn post_result(&mut self, post: u64, outcome: PostOutcome, now: Instant) {
+        self.tick(now);
+        let Some(mut item) = self.post_in_flight.take_if(|i| i.post == post) else { return };
+        let id = item.submit.id;
+        let is_reply = matches!(item.submit.expect, Expect::Reply(_));
+        let error = match outcome {
+            PostOutcome::Accepted => {
+                if !item.settled {
+                    match &item.submit.expect {
+                        Expect::Written => self.complete(id, Ok(Completion::Written)),
+                        Expect::Delivered { .. } => self.complete(id, Ok(Completion::Delivered)),
+                        // The reply comes on the socket.
+                        Expect::Reply(_) => {}
+                    }
+                }
+                None
+            }
+            PostOutcome::Rejected { status: 0, message } => Some(Error::Http(message)),
+            PostOutcome::Rejected { status, message } => {
+                Some(Error::Http(format!("the hub answered HTTP {status}: {message}")))
+            }
+            PostOutcome::NotSent(reason) if item.not_sent == 0 => {
+                // It never reached the hub: post it again, first in line.
+                tracing::info!(reason = %reason, "an HTTP send could not be made; trying once more");
+                item.not_sent += 1;
+                self.forget_reply(id, is_reply);
+                self.posts.push_front(item);
+                self.pump_posts(now);
+                return;
+            }
+            PostOutcome::NotSent(reason) => Some(Error::Http(reason)),
+            PostOutcome::Failed(reason) if self.t.delivery == Delivery::AtLeastOnce && !item.resent => {
+                tracing::info!(reason = %reason, "an HTTP send got no answer; posting it once more");
+                item.resent = true;
+                self.forget_reply(id, is_reply);
+                self.posts.push_front(item);
+                self.pump_posts(now);
+                return;
+            }
+            PostOutcome::Failed(reason) => Some(match &item.submit.expect {
+                Expect::Delivered { client_msg_id } => {
+                    Error::PossiblyNotDelivered { client_msg_id: client_msg_id.clone() }
+                }
+                _ => Error::Http(reason),
+            }),
+            PostOutcome::TimedOut => Some(Error::timeout(&item.submit.operation, item.submit.timeout)),
+        };
+        if let Some(e) = error {
+            let waiting = self.forget_reply(id, is_reply);
+            if !item.settled && (!is_reply || waiting) {
+                self.complete(id, Err(e));
+            }
+        }
+        self.pump_posts(now);
+    }
+
+    /// Stops waiting for the reply of a request whose post failed; true when it was waiting.
+    fn forget_reply(&mut self, id: RequestId, is_reply: bool) -> bool {
+        if !is_reply {
+            return false;
+        }
+        if self.start_in_flight == Some(id) {
+            self.start_in_flight = None;
+        }
+        match self.written.seq_of(id) {
+            Some(seq) => self.written.remove_reply(seq).is_some_and(|a| !a.cancelled),
+            None => false,
+        }
+    }
+
+    /// A request of the HTTP transport is cancelled: never posted, or its outcome ignored.
+    pub(super) fn cancel_post(&mut self, id: RequestId) -> bool {
+        if let Some(pos) = self.posts.iter().position(|i| i.submit.id == id) {
+            self.posts.remove(pos);
+            return true;
+        }
+        if let Some(item) = self.post_in_flight.as_mut().filter(|i| i.submit.id == id) {
+            item.settled = true;
+            return !matches!(item.submit.expect, Expect::Reply(_));
+        }
+        false
+    }
+
+    /// Fails every request waiting to be posted, and the one in flight.
+    pub(super) fn fail_posts(&mut self, error: &Error) {
+        for item in std::mem::take(&mut self.posts) {
+            self.complete(item.submit.id, Err(error.clone()));
+        }
+        if let Some(item) = self.post_in_flight.as_mut()
+            && !item.settled
+        {
+            item.settled = true;
+            let id = item.submit.id;
+            if !matches!(item.submit.expect, Expect::Reply(_)) {
+                self.complete(id, Err(error.clone()));
+            }
+        }
+    }
+
+    /// Requests of the HTTP transport not answered yet.
+    pub(super) fn posts_waiting(&self) -> usize {
+        self.posts.len() + usize::from(self.post_in_flight.is_some())
+    }
+}
