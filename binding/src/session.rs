@@ -4,14 +4,18 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use captivate::{
-    Client, Config, ConnectionState, Conversation, ConversationList, DeleteMode, Error, EventStream, Inbound,
-    ListOptions, MetadataTarget, OutgoingMessage, Pending, RoutedStream, StartOptions, Transcript,
+    Client, Config, ConnectionState, Conversation, ConversationList, DeleteMode, Error, EventStream, FileRef, Inbound,
+    ListOptions, MetadataTarget, OutgoingMessage, Pending, RoutedStream, StartOptions, Transcript, Upload,
 };
 use serde_json::Value;
 
 use crate::errors::BindingError;
 use crate::logs;
 use crate::runtime;
+
+/// Conversations listed across several sessions' keys, each with the session of its own key,
+/// and the paging information.
+pub type Across = (Vec<(Arc<Session>, Conversation)>, Option<captivate::Pagination>);
 
 /// A client, its conversations by id, and every operation with the arguments a host language
 /// passes (strings, JSON values, flags), checked here once for every front end.
@@ -270,6 +274,78 @@ impl Session {
     pub async fn close(&self) {
         let client = self.client.clone();
         let _ = runtime::handle().spawn(async move { client.close().await }).await;
+    }
+
+    /// Uploads a file through the file-to-text service: `options` are `{"file_name",
+    /// "content_type", "storage" (default true), "url" (needed without storage), "ttl_days"}`
+    /// (camelCase names too). With a conversation id, the file is filed under it and kept as
+    /// long as its last time-to-live. Completes with the file object to send in a message
+    /// (`FileRef::to_json`).
+    pub fn upload_file(&self, conversation_id: Option<&str>, bytes: Vec<u8>, options: &Value) -> Pending<FileRef> {
+        let o = snake_keys(options);
+        let text = |k: &str| o.get(k).and_then(Value::as_str).map(str::to_owned);
+        let Some(name) = text("file_name").filter(|n| !n.trim().is_empty()) else {
+            return invalid("file_name must be a non-empty string");
+        };
+        let mut upload = Upload::new(bytes, name);
+        upload.content_type = text("content_type");
+        match o.get("storage") {
+            None | Some(Value::Null) => {}
+            Some(Value::Bool(b)) => upload.storage = *b,
+            Some(_) => return invalid("storage must be a boolean"),
+        }
+        upload.url = text("url");
+        match o.get("ttl_days") {
+            None | Some(Value::Null) => {}
+            Some(v) => match v
+                .as_u64()
+                .and_then(|d| u32::try_from(d).ok())
+                .filter(|d| captivate::TIME_TO_LIVE_DAYS.contains(d))
+            {
+                Some(d) => upload.ttl_days = Some(d),
+                None => return invalid(format!("ttl_days must be 1, 7, 30 or 90, not {v}")),
+            },
+        }
+        match conversation_id {
+            Some(id) => self.with_conversation(id, |c| c.upload_file(upload)),
+            None => self.client.upload_file(upload),
+        }
+    }
+
+    /// A new presigned link to a stored file (default lifetime two hours).
+    pub fn presigned_url(&self, file_key: &str, expires_in_secs: Option<u64>) -> Pending<String> {
+        let lifetime = std::time::Duration::from_secs(expires_in_secs.unwrap_or(7200));
+        self.client.presigned_url(file_key, lifetime)
+    }
+
+    /// Lists a user's conversations across the keys of several sessions (`options` as for
+    /// [`Session::list_conversations`]; `api_keys` defaults to every session's key), asking
+    /// through the first; each conversation comes back with the session of its own key.
+    pub fn list_across(sessions: &[Arc<Session>], options: &Value) -> Pending<Across> {
+        let options = match ListOptions::from_json(&snake_keys(options)) {
+            Ok(o) => o,
+            Err(e) => return Pending::failed(e),
+        };
+        if sessions.is_empty() {
+            return invalid("at least one client is needed");
+        }
+        let manager = captivate::Manager::from_clients(sessions.iter().map(|s| s.client.clone()));
+        let sessions = sessions.to_vec();
+        Pending::new(async move {
+            let list = manager.list_conversations(options).await?;
+            let mut out = Vec::with_capacity(list.conversations.len());
+            for c in list.conversations {
+                let key = c.client().config().api_key.clone();
+                let s = sessions
+                    .iter()
+                    .find(|s| s.client.config().api_key == key)
+                    .cloned()
+                    .ok_or_else(|| Error::Internal("a conversation of no session".into()))?;
+                s.cache().insert(c.id().to_owned(), c.clone());
+                out.push((s, c));
+            }
+            Ok((out, list.pagination))
+        })
     }
 
     /// Validates a JSON object argument (`null` is none).

@@ -193,3 +193,39 @@ fn logs_reach_the_host_at_every_level_without_the_key() {
         assert!(!r.message.contains(KEY) && !r.target.contains(KEY), "the key leaked: {r:?}");
     }
 }
+
+#[test]
+fn uploads_and_listings_across_keys() {
+    let sim = runtime::handle()
+        .block_on(Sim::start(SimConfig {
+            api_key: KEY.into(),
+            extra_api_keys: vec!["other-key".into()],
+            ..SimConfig::default()
+        }))
+        .expect("the hub starts");
+    let a = block(Session::connect_json(&options(&sim)));
+    let mut other = options(&sim);
+    other["apiKey"] = json!("other-key");
+    let b = block(Session::connect_json(&other));
+    let ca = block(a.start_conversation(&json!({"user_id": "x", "start": "user-first"})));
+    let cb = block(b.start_conversation(&json!({"user_id": "x", "start": "user-first"})));
+    let file = block(a.upload_file(Some(ca.id()), b"notes".to_vec(), &json!({"fileName": "n.txt"})));
+    assert_eq!(file.to_json()["textContent"]["text"], "notes");
+    let key = file.storage.as_ref().expect("stored").file_key.clone();
+    assert!(block(a.presigned_url(&key, Some(60))).starts_with("http://"));
+    assert!(
+        runtime::block_on(a.upload_file(None, vec![], &json!({"file_name": "x", "ttl_days": 5})), Some(WAIT)).is_err()
+    );
+    let (found, _) = block(Session::list_across(&[a.clone(), b.clone()], &json!({"user_id": "x"})));
+    assert_eq!(found.len(), 2);
+    for (s, c) in &found {
+        let want = if c.id() == ca.id() { &a } else { &b };
+        assert!(Arc::ptr_eq(s, want), "{} on the session of its key", c.id());
+    }
+    assert!(found.iter().any(|(_, c)| c.id() == cb.id()));
+    block(async {
+        a.close().await;
+        b.close().await;
+        Ok::<(), ()>(())
+    });
+}

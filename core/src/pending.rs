@@ -32,8 +32,8 @@ impl<T: Send + 'static> Pending<T> {
         Pending { inner: Box::pin(std::future::ready(result)) }
     }
 
-    /// A call whose outcome `fut` produces.
-    pub(crate) fn new(fut: impl Future<Output = Result<T>> + Send + 'static) -> Self {
+    /// A call whose outcome `fut` produces (for front ends that compose calls).
+    pub fn new(fut: impl Future<Output = Result<T>> + Send + 'static) -> Self {
         Pending { inner: Box::pin(fut) }
     }
 }
