@@ -233,8 +233,16 @@ impl Chat<'_> {
                 let request = c.edit_message(&id, text);
                 step(async move { request.await.map(|()| Effect::note(format!("message {id} edited"))) })
             }
-            Input::Upload(path) => match upload::message_for(&path) {
-                Ok(message) => self.send(message),
+            Input::Upload(path) => match upload::read(&path) {
+                Ok(file) => {
+                    let (uploading, conv) = (c.upload_file(file), c.clone());
+                    step(async move {
+                        let file = uploading.await?;
+                        let line = upload::sent_line(&file);
+                        conv.send_message(OutgoingMessage::files(vec![file])).await?;
+                        Ok(Effect::note(line))
+                    })
+                }
                 Err(e) => {
                     self.out.error(&e);
                     Step::Nothing

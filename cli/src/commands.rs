@@ -17,7 +17,7 @@ Commands:
   /action ID [{json}]     send an action, e.g. /action escalateToHuman
   /ttl DAYS               keep the conversation's files 1, 7, 30 or 90 days
   /edit MESSAGE_ID TEXT   edit a message you sent (MESSAGE_ID `last`: the last one)
-  /upload PATH            send a file (not available yet)
+  /upload PATH            upload a file and send it
   /say TEXT               send TEXT as it is (a number, or text starting with /)
   /wait [SECONDS]         wait for the next message of the bot or an agent (one per /wait,
                           counted from your last message; at most 30 s unless told)

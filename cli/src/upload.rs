@@ -1,21 +1,25 @@
-//! `/upload PATH`: a local file, sent in a message.
-//!
-//! The library cannot upload files yet. When it can, [`message_for`] uploads the file (given the
-//! conversation) and returns a message carrying the resulting file reference
-//! (`OutgoingMessage::files(vec![file])`); the chat sends it like any other message.
+//! `/upload PATH`: a local file, uploaded through the file-to-text service (filed under the
+//! conversation) and sent in a message.
 
 use std::path::Path;
 
-use captivate::OutgoingMessage;
+use captivate::{FileRef, Upload};
 
-/// The message that carries the file at `path`. Fails for a file that cannot be read, and, in
-/// this version, for every file: uploading is not available yet.
-pub(crate) fn message_for(path: &Path) -> Result<OutgoingMessage, String> {
+/// The file at `path`, ready to upload; fails for a path that is not a readable file.
+pub(crate) fn read(path: &Path) -> Result<Upload, String> {
     let meta = std::fs::metadata(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     if !meta.is_file() {
         return Err(format!("{} is not a file", path.display()));
     }
-    Err("file upload is not available yet: this version of the library cannot upload files \
-         (to share one now, send a link to it as a message)"
-        .to_owned())
+    Upload::from_path(path).map_err(|e| e.to_string())
+}
+
+/// What the chat says once an uploaded file is sent.
+pub(crate) fn sent_line(file: &FileRef) -> String {
+    let name = file.filename.as_deref().unwrap_or("the file");
+    let text = file.text_content.as_ref().and_then(|t| t["text"].as_str()).unwrap_or("");
+    match file.link() {
+        Some(link) => format!("sent {name} ({} characters of text extracted): {link}", text.chars().count()),
+        None => format!("sent {name} ({} characters of text extracted)", text.chars().count()),
+    }
 }

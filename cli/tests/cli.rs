@@ -400,14 +400,12 @@ fn mistakes_are_reported_and_the_chat_goes_on() {
     let hub = Hub::start();
     let mut chat = hub.chat(&[]);
     chat.expect(BUTTONS);
-    let manifest = concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml");
     for line in [
         r#"/meta {"plan": "#,
         "/meta [1, 2]",
         "/ttl 5",
         "/edit last too early",
         "/frobnicate",
-        &format!("/upload {manifest}"),
         "/upload /no/such/file.pdf",
     ] {
         chat.send(line);
@@ -425,7 +423,6 @@ fn mistakes_are_reported_and_the_chat_goes_on() {
         "error: invalid argument: time to live must be 1, 7, 30 or 90 days, not 5",
         "error: no message was sent in this chat yet",
         "error: unknown command /frobnicate",
-        "error: file upload is not available yet",
         "error: cannot read /no/such/file.pdf",
     ] {
         assert!(done.stderr.contains(needle), "{needle:?} missing:\n{}", done.stderr);
@@ -650,4 +647,25 @@ fn a_hub_with_its_own_certificate_is_trusted_with_ca_file() {
     assert_eq!(trusted.code(), 0, "{}", trusted.all());
     assert!(trusted.stdout.contains("conversations of ada: 0"), "{}", trusted.stdout);
     assert_eq!(untrusted.code(), 4, "an unknown certificate is refused: {}", untrusted.all());
+}
+
+#[test]
+fn upload_sends_a_file_with_its_text() {
+    let hub = Hub::start();
+    let mut chat = hub.chat(&[]);
+    chat.expect(BUTTONS);
+    let manifest = concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml");
+    chat.send(&format!("/upload {manifest}"));
+    chat.expect("sent Cargo.toml");
+    chat.send("/quit");
+    let done = chat.finish();
+    assert_eq!(done.code(), 0, "{}", done.all());
+    let sent = hub.received("user_message");
+    let file = sent
+        .iter()
+        .find_map(|f| f["event"]["event_payload"]["content"]["files"].get(0).cloned())
+        .expect("a message with the file");
+    assert_eq!(file["filename"], "Cargo.toml");
+    assert!(file["storage"]["fileKey"].as_str().is_some_and(|k| !k.is_empty()));
+    assert!(file["textContent"]["text"].as_str().is_some_and(|t| t.contains("captivate-cli")));
 }
