@@ -25,11 +25,51 @@
 //! [`Conversation`].
 //!
 //! Reliability: connected means `socket_connected` arrived; drops are retried with jittered
-//! exponential backoff; sends made while offline are queued (bounded) and flushed in order;
-//! every request completes exactly once (reply, hub error, timeout counted from the write,
-//! connection lost); duplicate events are dropped by `event_id`; a reconnect emits a
-//! [`Event::Discontinuity`] per conversation. The API key never appears in logs, errors or
-//! `Debug` output.
+//! exponential backoff; a close from the hub, whatever its code, is a drop (the application
+//! ends a session with [`Client::close`]); a link is declared dead when nothing arrives within
+//! [`Timings::liveness_grace`] after a ping; every request completes exactly once (reply, hub
+//! error, timeout counted from the write, connection lost); duplicate events are dropped by
+//! `event_id`; a reconnect emits a [`Event::Discontinuity`] per conversation and recovers the
+//! messages missed from the transcript. The API key never appears in logs, errors or `Debug`
+//! output.
+//!
+//! ## Sends while the hub is unreachable
+//!
+//! They are queued (at most [`Timings::max_queued_events`] and [`Timings::max_queued_bytes`];
+//! beyond, the call fails at once with `queue_full`) and written in order once the connection is
+//! back. Every state change says how many wait ([`StateChange::queued`]). A queued send waits
+//! until the connection is back or the client is suspended, after
+//! [`ReconnectPolicy::suspend_after`] without a connection (120 s by default), when it fails
+//! with `connection_lost`. To wait less: lower `suspend_after`, turn
+//! [`Timings::queue_while_offline`] off (sends fail at once while disconnected), or drop the
+//! call's [`Pending`] (a queued request is then never sent).
+//!
+//! ## Delivery
+//!
+//! A message's call completes when the hub proved it read it (the pong of a ping written after
+//! it, or with [`Transport::Http`] the answer to its POST). With [`Delivery::AtMostOnce`]
+//! (default) a message written to a connection that dies first fails with
+//! `possibly_not_delivered`. With [`Delivery::AtLeastOnce`] it is written again once after the
+//! reconnect (same `client_msg_id`); if it is not confirmed within the request timeout the call
+//! fails with [`Error::Unconfirmed`] (kind `timeout`) but the message stays in the resend set,
+//! and an [`Event::Delivery`] on its conversation tells later whether the hub read it.
+//!
+//! ## Logs
+//!
+//! The library logs through [`tracing`](https://docs.rs/tracing): connections, drops and
+//! reconnects at `info`, detail at `debug` and `trace`. Install any subscriber to see them, e.g.
+//! with `tracing-subscriber`:
+//!
+//! ```no_run
+//! # fn setup() {
+//! // RUST_LOG=captivate=debug
+//! // tracing_subscriber::fmt().with_env_filter(tracing_subscriber::EnvFilter::from_default_env()).init();
+//! # }
+//! ```
+//!
+//! The dependencies (tungstenite, rustls) write through the `log` crate; bridge it with
+//! `tracing-log` (the `tracing-log` feature of `tracing-subscriber`) to see their records too.
+//! No record, at any level, contains the API key.
 
 mod client;
 pub mod config;
