@@ -135,7 +135,11 @@ impl Calls {
         F: Future<Output = Result<T, E>> + Send + 'static,
         E: Into<Fail> + 'static,
     {
-        let mut call: CallFuture = Box::pin(async move { call.await.map(json).map_err(Into::into) });
+        // Unconstrained: the dispatch thread polls a call only when it was woken, so the
+        // cooperative budget of tokio's tasks does not apply; under it, a call polled after the
+        // budget of the thread's loop ran out would wait for a wake-up that never comes.
+        let mut call: CallFuture =
+            Box::pin(tokio::task::unconstrained(async move { call.await.map(json).map_err(Into::into) }));
         let mut t = lock(&self.inner.table);
         if t.closed {
             return Err(Fail::new(captivate_result::InvalidHandle, "the client is being freed"));

@@ -88,7 +88,7 @@ typedef struct {
     char first_button_label[64], first_button_value[64];
     int agent_connected, events_without_type, bad_accessors;
     /* the order of events: one token per event ("echo:m3", "state:connected", "mystery", ...) */
-    char order[8192];
+    char order[16384];
     int mysteries, after_echoes, malformed;
     char mystery_conversation[128];
     captivate_result reconnect_rc;
@@ -790,6 +790,9 @@ static void test_options_by_name(void) {
 
 /* ----- one feed: each event once, in one order ----- */
 
+#define SENDS 300
+#define LAST_SEND "299"
+
 static void test_each_event_once_in_one_order(void) {
     recorder r;
     rec_init(&r);
@@ -812,19 +815,21 @@ static void test_each_event_once_in_one_order(void) {
     CHECK(m && strstr(m, "echo:after"), "in the order the hub sent them: %s", r.order);
     pthread_mutex_unlock(&r.lock);
 
-    /* Events of two conversations, in the order the hub sent them. */
+    /* Events of two conversations, in the order the hub sent them; many calls in flight, each
+     * completing once. */
     CHECK_RC(captivate_client_start_conversation(c, "order-b", "{\"start\": \"user-first\"}", 0, &b), CAPTIVATE_RESULT_OK);
     completion k = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0, ""};
-    char expected[1024] = "";
-    for (int i = 0; i < 40; i++) {
+    static char expected[4096];
+    expected[0] = '\0';
+    for (int i = 0; i < SENDS; i++) {
         char text[16], token[24];
         snprintf(text, sizeof text, "m%d", i);
         CHECK_RC(captivate_conversation_send_message_async(c, i % 2 ? b : a, text, NULL, on_complete, &k), CAPTIVATE_RESULT_OK);
         snprintf(token, sizeof token, "echo:%s ", text);
         strcat(expected, token);
     }
-    CHECK(wait_completion(&k, 40), "40 sends complete");
-    CHECK(wait_text(&r, "You said: m39"), "the last echo arrives");
+    CHECK(wait_completion(&k, SENDS) && k.calls == SENDS, "every send completes once (%d)", k.calls);
+    CHECK(wait_text(&r, "You said: m" LAST_SEND), "the last echo arrives");
     pthread_mutex_lock(&r.lock);
     CHECK(strstr(r.order, expected) != NULL, "the echoes of both conversations in order: %s", r.order);
     pthread_mutex_unlock(&r.lock);
@@ -835,7 +840,7 @@ static void test_each_event_once_in_one_order(void) {
     CHECK_RC(captivate_conversation_send_message(c, b, "after", NULL, 0, NULL), CAPTIVATE_RESULT_OK);
     CHECK(wait_count(&r, &r.after_echoes, 2), "the echo after the reconnect");
     pthread_mutex_lock(&r.lock);
-    const char *last = strstr(r.order, "echo:m39");
+    const char *last = strstr(r.order, "echo:m" LAST_SEND);
     const char *down = last ? strstr(last, "state:disconnected") : NULL;
     const char *up = down ? strstr(down, "state:connected") : NULL;
     CHECK(up && strstr(up, "echo:after"), "echoes, the drop, the reconnect, the next echo, in order: %s", r.order);
