@@ -12,9 +12,11 @@
  * - JSON objects travel as UTF-8 JSON strings in both directions.
  * - Handles (captivate_options, captivate_client) are opaque ids, never dereferenced: a freed
  *   handle is detected (CAPTIVATE_RESULT_INVALID_HANDLE), and freeing twice is harmless.
- * - Callbacks run on the client's own dispatch thread, one at a time, in order; they must not
- *   unwind (C++ exceptions, longjmp) into the library. A blocking call made from inside any
- *   callback fails with CAPTIVATE_RESULT_WOULD_DEADLOCK; the non-blocking forms may be used.
+ * - Event and completion callbacks run on the client's own dispatch thread, one at a time, in
+ *   order; they must not unwind (C++ exceptions, longjmp) into the library. A blocking call
+ *   made from inside any callback fails with CAPTIVATE_RESULT_WOULD_DEADLOCK; the non-blocking
+ *   forms may be used. The log callback (captivate_set_log_callback) is the exception: it runs
+ *   on any of the library's threads and must not call the library at all.
  * - The library never panics across this boundary and never aborts the process.
  */
 
@@ -437,7 +439,8 @@ captivate_result captivate_client_close_async(struct captivate_client *client);
  * and waits until connected, at most the connect timeout (captivate_options_set_
  * connect_timeout_ms). Fails with the reason (CAPTIVATE_RESULT_CONNECT, _REJECTED, _TIMEOUT,
  * ...); the client then goes on retrying per its reconnect policy, unless it failed for
- * good. The state events of the new connection reach the event callback. Blocking.
+ * good. The state events of the new connection reach the event callback. Blocking: inside a
+ * callback it fails with CAPTIVATE_RESULT_WOULD_DEADLOCK (use captivate_client_reconnect_async).
  */
 captivate_result captivate_client_reconnect(struct captivate_client *client);
 

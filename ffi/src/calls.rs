@@ -34,7 +34,7 @@ where
     E: Into<Fail>,
 {
     if in_callback() || tokio::runtime::Handle::try_current().is_ok() {
-        return Err(Fail::would_deadlock("a blocking call"));
+        return Err(Fail::would_deadlock("the _async form"));
     }
     let call = make()?;
     let timeout = (timeout_ms > 0).then(|| Duration::from_millis(timeout_ms));

@@ -140,7 +140,7 @@ pub unsafe extern "C" fn captivate_client_connect(
             return Err(Fail::new(captivate_result::NullPointer, "out is NULL"));
         }
         if in_callback() {
-            return Err(Fail::would_deadlock("connecting (use captivate_client_new)"));
+            return Err(Fail::would_deadlock("captivate_client_new"));
         }
         let config = config_of(options)?;
         let session = wait(0, || Ok(Session::connect(config)))?;
@@ -237,7 +237,8 @@ fn reconnect(e: &Entry) -> R<impl Future<Output = Result<(), captivate::Error>> 
 /// and waits until connected, at most the connect timeout (captivate_options_set_
 /// connect_timeout_ms). Fails with the reason (CAPTIVATE_RESULT_CONNECT, _REJECTED, _TIMEOUT,
 /// ...); the client then goes on retrying per its reconnect policy, unless it failed for
-/// good. The state events of the new connection reach the event callback. Blocking.
+/// good. The state events of the new connection reach the event callback. Blocking: inside a
+/// callback it fails with CAPTIVATE_RESULT_WOULD_DEADLOCK (use captivate_client_reconnect_async).
 #[unsafe(no_mangle)]
 pub extern "C" fn captivate_client_reconnect(client: *mut captivate_client) -> captivate_result {
     guard(|| {

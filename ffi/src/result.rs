@@ -192,11 +192,11 @@ impl Fail {
         Fail { code, message: message.into(), source: None }
     }
 
-    /// A blocking call made where waiting would deadlock.
-    pub(crate) fn would_deadlock(what: &str) -> Fail {
+    /// A blocking call made where waiting would deadlock; `instead` says what to use.
+    pub(crate) fn would_deadlock(instead: &str) -> Fail {
         Fail::new(
             captivate_result::WouldDeadlock,
-            format!("{what} inside a callback would deadlock; use the _async form"),
+            format!("a blocking call inside a callback would deadlock; use {instead}"),
         )
     }
 
