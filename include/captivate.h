@@ -12,9 +12,11 @@
  * - JSON objects travel as UTF-8 JSON strings in both directions.
  * - Handles (captivate_options, captivate_client) are opaque ids, never dereferenced: a freed
  *   handle is detected (CAPTIVATE_RESULT_INVALID_HANDLE), and freeing twice is harmless.
- * - Callbacks run on the client's own dispatch thread, one at a time, in order; they must not
- *   unwind (C++ exceptions, longjmp) into the library. A blocking call made from inside any
- *   callback fails with CAPTIVATE_RESULT_WOULD_DEADLOCK; the non-blocking forms may be used.
+ * - Event and completion callbacks run on the client's own dispatch thread, one at a time, in
+ *   order; they must not unwind (C++ exceptions, longjmp) into the library. A blocking call
+ *   made from inside any callback fails with CAPTIVATE_RESULT_WOULD_DEADLOCK; the non-blocking
+ *   forms may be used. The log callback (captivate_set_log_callback) is the exception: it runs
+ *   on any of the library's threads and must not call the library at all.
  * - The library never panics across this boundary and never aborts the process.
  */
 
@@ -246,44 +248,89 @@ typedef int32_t captivate_delivery;
 #endif // __cplusplus
 
 /**
+ * How much to log, from least to most: each level includes those before it.
+ */
+enum captivate_log_level
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : int32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  /**
+   * Nothing.
+   */
+  CAPTIVATE_LOG_LEVEL_OFF = 0,
+  /**
+   * Errors.
+   */
+  CAPTIVATE_LOG_LEVEL_ERROR = 1,
+  /**
+   * Warnings.
+   */
+  CAPTIVATE_LOG_LEVEL_WARN = 2,
+  /**
+   * Connections, drops, reconnects.
+   */
+  CAPTIVATE_LOG_LEVEL_INFO = 3,
+  /**
+   * Debugging detail.
+   */
+  CAPTIVATE_LOG_LEVEL_DEBUG = 4,
+  /**
+   * Everything, the dependencies' traces (WebSocket, TLS) included.
+   */
+  CAPTIVATE_LOG_LEVEL_TRACE = 5,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum captivate_log_level captivate_log_level;
+#else
+typedef int32_t captivate_log_level;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
  * A client: one connection to the hub shared by its conversations, with one event callback
  * and one dispatch thread.
  *
  * Methods: captivate_client_connect, captivate_client_new, captivate_client_free,
- * captivate_client_close(_async), captivate_client_reconnect, captivate_client_state,
+ * captivate_client_close(_async), captivate_client_reconnect(_async), captivate_client_state,
  * captivate_client_socket_id, captivate_client_start_conversation(_async),
  * captivate_client_attach, captivate_client_list_conversations(_async),
  * captivate_client_delete_user_conversations(_async), captivate_client_send_raw(_async),
- * captivate_client_request_raw(_async), and the captivate_conversation_* functions.
+ * and the captivate_conversation_* functions.
  */
 typedef struct captivate_client captivate_client;
 
 /**
- * An event, valid only during the callback that receives it; read it with the accessors.
- *
- * Methods: captivate_event_kind, captivate_event_conversation_id, captivate_event_text,
- * captivate_event_json.
+ * An event, valid only during the callback that receives it; read it with the accessors
+ * (captivate_event_kind, captivate_event_conversation_id, captivate_event_text,
+ * captivate_event_type, captivate_event_id, captivate_event_state_name,
+ * captivate_event_update, captivate_event_buttons_count, captivate_event_button_label,
+ * captivate_event_button_value, captivate_event_raw, captivate_event_json). The strings they
+ * return are valid as long as the event; do not free them.
  */
 typedef struct captivate_event captivate_event;
 
 /**
- * Options of a client: endpoint, API key, timeouts, reconnect policy, TLS, limits.
+ * Options of a client: endpoint, API key, timeouts, reconnect policy, TLS, limits. Every
+ * option of the schema (captivate_options_schema_json) can be set by name with
+ * captivate_options_set_json; the typed setters set some of them the same way.
  *
- * Methods: captivate_options_new, captivate_options_set_endpoint,
+ * Methods: captivate_options_new, captivate_options_set_json, captivate_options_set_endpoint,
  * captivate_options_set_connect_timeout_ms, captivate_options_set_request_timeout_ms,
  * captivate_options_set_metadata_timeout_ms, captivate_options_set_ping_interval_ms,
  * captivate_options_set_reconnect, captivate_options_set_tls_roots,
  * captivate_options_set_ca_file, captivate_options_set_max_frame_size,
  * captivate_options_set_delivery, captivate_options_set_offline_queue,
  * captivate_options_set_socket_per_conversation, captivate_options_set_legacy_dialect,
- * captivate_options_free.
+ * captivate_options_set_catch_up, captivate_options_free.
  */
 typedef struct captivate_options captivate_options;
 
 /**
  * Receives the client's events: bot and live-chat messages, actions, updates, hub errors,
- * connection state changes, and more (see captivate_event_kind). `event` is valid only during
- * the call.
+ * connection state changes, and more (see captivate_event_kind), each exactly once, in the
+ * order the client received them. `event` is valid only during the call.
  */
 typedef void (*captivate_event_callback)(void *userdata, const struct captivate_event *event);
 
@@ -294,12 +341,23 @@ typedef void (*captivate_userdata_free)(void *userdata);
 
 /**
  * Receives the outcome of a non-blocking call: its result code, and a JSON string (the
- * reply on success, `{"error": NAME, "message": TEXT}` on failure; NULL when there is
- * nothing to say). `json` is valid only during the call.
+ * reply on success; on failure `{"error": NAME, "message": TEXT}`, with `kind` and `details`
+ * for errors of the library; NULL when there is nothing to say). `json` is valid only during
+ * the call.
  */
 typedef void (*captivate_completion_callback)(void *userdata,
                                               captivate_result result,
                                               const char *json);
+
+/**
+ * Receives one log record: its level (a captivate_log_level), where it comes from (a module
+ * path such as `captivate::driver` or `tungstenite::handshake`), and the message with its
+ * fields. Both strings are valid only during the call.
+ */
+typedef void (*captivate_log_callback)(void *userdata,
+                                       int32_t level,
+                                       const char *target,
+                                       const char *message);
 
 #ifdef __cplusplus
 extern "C" {
@@ -318,11 +376,12 @@ const char *captivate_version(void);
  * CAPTIVATE_RESULT_CONNECT, or CAPTIVATE_RESULT_TIMEOUT. After that first success, drops are
  * retried per the reconnect policy.
  *
- * `on_event` (may be NULL) receives every event of the client and its conversations, with
- * `userdata`, on the client's dispatch thread. `userdata_free` (may be NULL) is called
- * exactly once with `userdata` after the last callback, when the client is freed. On failure
- * nothing is registered and `userdata_free` is not called. `options` is copied and may be
- * freed at once. On success `*out` receives the client, freed with captivate_client_free.
+ * `on_event` (may be NULL) receives every event of the client and its conversations, each
+ * exactly once and in order, with `userdata`, on the client's dispatch thread.
+ * `userdata_free` (may be NULL) is called exactly once with `userdata` after the last
+ * callback, when the client is freed. On failure nothing is registered and `userdata_free`
+ * is not called. `options` is copied and may be freed at once. On success `*out` receives
+ * the client, freed with captivate_client_free.
  *
  * Blocking: fails with CAPTIVATE_RESULT_WOULD_DEADLOCK inside a callback.
  *
@@ -361,8 +420,9 @@ captivate_result captivate_client_free(struct captivate_client *client);
 
 /**
  * Closes the connection gracefully (close code 1000) and waits for it; queued sends and
- * waiting calls fail with CAPTIVATE_RESULT_CLOSED. The handle stays valid:
- * captivate_client_reconnect connects again. Blocking.
+ * waiting calls fail with CAPTIVATE_RESULT_CLOSED, and so do calls made afterwards, at once.
+ * The `closed` state event is the last event until captivate_client_reconnect connects
+ * again; the handle stays valid. Blocking.
  */
 captivate_result captivate_client_close(struct captivate_client *client);
 
@@ -375,10 +435,22 @@ captivate_result captivate_client_close(struct captivate_client *client);
 captivate_result captivate_client_close_async(struct captivate_client *client);
 
 /**
- * Connects again after a close or a failure, or retries at once while waiting to reconnect.
- * Non-blocking.
+ * Connects again after a close or a failure, or retries at once while waiting to reconnect,
+ * and waits until connected, at most the connect timeout (captivate_options_set_
+ * connect_timeout_ms). Fails with the reason (CAPTIVATE_RESULT_CONNECT, _REJECTED, _TIMEOUT,
+ * ...); the client then goes on retrying per its reconnect policy, unless it failed for
+ * good. The state events of the new connection reach the event callback. Blocking: inside a
+ * callback it fails with CAPTIVATE_RESULT_WOULD_DEADLOCK (use captivate_client_reconnect_async).
  */
 captivate_result captivate_client_reconnect(struct captivate_client *client);
+
+/**
+ * The non-blocking form of captivate_client_reconnect: `done` is called once connected
+ * (CAPTIVATE_RESULT_OK, NULL) or when the attempt failed.
+ */
+captivate_result captivate_client_reconnect_async(struct captivate_client *client,
+                                                  captivate_completion_callback done,
+                                                  void *userdata);
 
 /**
  * Writes the connection's current state to `*out`.
@@ -411,9 +483,10 @@ captivate_result captivate_client_attach(struct captivate_client *client,
  * Starts a conversation and writes its id to `*conversation_id_out` (free it with
  * captivate_string_free). `user_id` may be NULL (the hub then uses `anon`). `options_json`
  * may be NULL or an object with any of: `user_basic_info` (`{firstName, lastName, email,
- * phone}`), `metadata` (object), `private_metadata`, `start` (`"bot-first"`, the default:
- * the flow greets the user; or `"user-first"`). Concurrent starts each get their own id.
- * Blocking, at most `timeout_ms` (0: the request timeout).
+ * phone}`), `metadata` (object), `private_metadata`, `user_metadata`, `user_data`, `start`
+ * (`"bot-first"`, the default: the flow greets the user; or `"user-first"`); camelCase names
+ * are accepted too. Concurrent starts each get their own id. Blocking, at most `timeout_ms`
+ * (0: the request timeout).
  *
  * # Safety
  * String arguments are NULL or NUL-terminated; `conversation_id_out` is NULL or writable.
@@ -758,30 +831,95 @@ captivate_result captivate_conversation_delete_async(struct captivate_client *cl
  * The event's kind: `bot_message`, `livechat_message`, `action`, `conversation_update`,
  * `error` (a hub error), `state` (a connection state change), `discontinuity` (reconnected:
  * events may be missing; fetch the transcript), `malformed` (an undecodable frame),
- * `unknown` (an event type this library does not know, with its payload), `lagged`, or the
+ * `delivery` (the late outcome of a message not confirmed in time), `unknown` (an event type
+ * this library does not know, with its payload; see captivate_event_type), `lagged`, or the
  * kind of a reply nobody waited for (`metadata`, `transcript`, ...). `""` for NULL.
- * Valid as long as the event.
  */
 const char *captivate_event_kind(const struct captivate_event *event);
 
 /**
- * The conversation the event is about, or NULL. Valid as long as the event.
+ * The conversation the event belongs to: the one it names, or, for an event that names none
+ * while exactly one conversation is open on the client, that one. NULL for the client's own
+ * events (state changes, events naming no conversation).
  */
 const char *captivate_event_conversation_id(const struct captivate_event *event);
 
 /**
  * The text of a bot or live-chat message (its text items joined with newlines), or NULL.
- * Valid as long as the event.
  */
 const char *captivate_event_text(const struct captivate_event *event);
+
+/**
+ * The hub's event type as it sent it (`bot_message`, `conversation_update`, or an event type
+ * this library does not know), or NULL for an event that does not come from the hub (a state
+ * change, a discontinuity, ...).
+ */
+const char *captivate_event_type(const struct captivate_event *event);
+
+/**
+ * The hub's id of the event, or NULL when it sent none.
+ */
+const char *captivate_event_id(const struct captivate_event *event);
+
+/**
+ * For a `state` event, the new state: `connecting`, `connected`, `disconnected`, `suspended`,
+ * `closing`, `closed`, `failed` (the names of captivate_state); NULL for other events.
+ */
+const char *captivate_event_state_name(const struct captivate_event *event);
+
+/**
+ * For a `conversation_update` event, what happened: `agent_connected`, `agent_disconnected`,
+ * `failed_agent_assignment`, or `other` (the hub's own name is in the JSON's `update_type`);
+ * NULL for other events.
+ */
+const char *captivate_event_update(const struct captivate_event *event);
+
+/**
+ * The number of buttons a bot or live-chat message offers (over all its button items, in
+ * order); 0 for other events and NULL.
+ */
+size_t captivate_event_buttons_count(const struct captivate_event *event);
+
+/**
+ * What button `index` (from 0) shows, or NULL when there is no such button.
+ */
+const char *captivate_event_button_label(const struct captivate_event *event, size_t index);
+
+/**
+ * What to send as the user's message when button `index` is chosen, or NULL when there is no
+ * such button.
+ */
+const char *captivate_event_button_value(const struct captivate_event *event, size_t index);
+
+/**
+ * The frame exactly as the hub sent it (JSON text), or NULL for an event that does not come
+ * from the hub.
+ */
+const char *captivate_event_raw(const struct captivate_event *event);
 
 /**
  * The whole event as JSON: `kind`, the typed fields of that kind (message `content` items,
  * `actions`, `update`, error `code` and `description`, state `previous` / `current` /
  * `reason`, ...), and for hub events `event_type`, `event_id`, `conversation_id` and `raw`
- * (the frame as received). `""` for NULL. Valid as long as the event.
+ * (the frame as received). `""` for NULL.
  */
 const char *captivate_event_json(const struct captivate_event *event);
+
+/**
+ * Sends the library's log records of `level` and above (a captivate_log_level: 0 off .. 5
+ * trace) to `cb` with `userdata`; level 0 or a NULL `cb` turns logging off. Records come from
+ * the library and from its WebSocket and TLS dependencies; every API key in use is removed
+ * from them. Nothing is logged until this is called.
+ *
+ * `cb` may be called from any thread of the library, several at once: it must be thread-safe
+ * and quick, and must not call any captivate_ function. When this returns, the previous
+ * callback is not running and will not be called again (its userdata may be released).
+ * Fails with CAPTIVATE_RESULT_INVALID_ARGUMENT for a level outside 0..5, and with
+ * CAPTIVATE_RESULT_INTERNAL when the process already routes Rust log records elsewhere.
+ */
+captivate_result captivate_set_log_callback(int32_t level,
+                                            captivate_log_callback cb,
+                                            void *userdata);
 
 /**
  * Creates options for an API key, with the defaults: the production hub, 10 s connect and
@@ -802,6 +940,28 @@ captivate_result captivate_options_new(const char *api_key, struct captivate_opt
  * their own copy.
  */
 captivate_result captivate_options_free(struct captivate_options *options);
+
+/**
+ * Sets the options a JSON object names, all or none: for example `{"request_timeout_ms":
+ * 3000, "reconnect": {"max_attempts": 5}, "tls_roots": "system"}`. Every option of
+ * captivate_options_schema_json is accepted, by its snake_case name or its camelCase
+ * spelling; the `reconnect.*` options are nested under `reconnect`; durations are
+ * milliseconds; `null` leaves an option as it is. A JSON that does not parse or is not an
+ * object is CAPTIVATE_RESULT_INVALID_JSON; an unknown name or a value of the wrong type or
+ * range is CAPTIVATE_RESULT_INVALID_ARGUMENT, and then nothing changes.
+ *
+ * # Safety
+ * `json` is NULL or a NUL-terminated string.
+ */
+captivate_result captivate_options_set_json(struct captivate_options *options, const char *json);
+
+/**
+ * Every option captivate_options_set_json takes, as a JSON array of `{"name", "type", "doc"}`
+ * (and `"values"` for a choice): `type` is `text`, `choice` (one of `values`), `millis` (a
+ * non-negative number of milliseconds), `flag` (a boolean) or `count` (a non-negative
+ * integer); a name `reconnect.x` is set as `{"reconnect": {"x": ...}}`. Static: do not free.
+ */
+const char *captivate_options_schema_json(void);
 
 /**
  * Sets the hub: `"prod"` (default), `"dev"`, or a `ws://` / `wss://` URL given without the

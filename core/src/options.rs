@@ -306,8 +306,17 @@ fn spec(name: &str) -> Option<&'static OptionSpec> {
 
 /// Reads options from JSON (see the module docs); the result is validated.
 pub fn parse(v: &Value) -> Result<Config> {
-    let o = v.as_object().ok_or_else(|| bad("the options must be an object".into()))?;
     let mut c = Config::new("");
+    apply(&mut c, v)?;
+    Ok(c)
+}
+
+/// Sets the options `v` names (an object, as for [`parse`]) on an existing configuration and
+/// leaves the others as they are (`null` leaves one unchanged); the result is validated. On
+/// error `config` is unchanged. For front ends that build a configuration step by step.
+pub fn apply(config: &mut Config, v: &Value) -> Result<()> {
+    let o = v.as_object().ok_or_else(|| bad("the options must be an object".into()))?;
+    let mut c = config.clone();
     let mut url = None;
     set_all(&mut c, o, "", &mut url)?;
     if let Some(u) = url {
@@ -317,7 +326,8 @@ pub fn parse(v: &Value) -> Result<Config> {
         return Err(bad("api_key must be a non-empty string".into()));
     }
     c.validate()?;
-    Ok(c)
+    *config = c;
+    Ok(())
 }
 
 fn set_all(c: &mut Config, o: &Map<String, Value>, prefix: &str, url: &mut Option<String>) -> Result<()> {
@@ -414,5 +424,19 @@ mod tests {
         let url = parse(&json!({"api_key": "k", "url": "ws://h:1/dev", "mode": "dev"})).unwrap();
         assert_eq!(url.endpoint, Endpoint::Url("ws://h:1/dev".into()), "url wins over mode");
         assert!(!format!("{url:?}").contains("\"k\""));
+    }
+
+    #[test]
+    fn apply_changes_only_what_it_names_and_nothing_on_error() {
+        let mut c = parse(&json!({"api_key": "k", "request_timeout_ms": 1500})).unwrap();
+        apply(&mut c, &json!({"reconnect": {"maxAttempts": 2}, "endpoint": "dev"})).unwrap();
+        assert_eq!(c.timings.request_timeout, Duration::from_millis(1500), "kept");
+        assert_eq!(c.timings.reconnect.max_attempts, Some(2));
+        assert_eq!(c.endpoint, Endpoint::Dev);
+        let before = format!("{c:?}");
+        assert!(apply(&mut c, &json!({"connect_timeout_ms": 5, "request_timeout_ms": 0})).is_err());
+        assert!(apply(&mut c, &json!({"api_key": ""})).is_err());
+        assert!(apply(&mut c, &json!([1])).is_err());
+        assert_eq!(format!("{c:?}"), before, "unchanged on error");
     }
 }

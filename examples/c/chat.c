@@ -30,7 +30,6 @@ static void on_event(void *userdata, const captivate_event *event) {
     (void)userdata;
     const char *kind = captivate_event_kind(event);
     const char *text = captivate_event_text(event);
-    const char *json = captivate_event_json(event);
     if (strcmp(kind, "bot_message") == 0 || strcmp(kind, "livechat_message") == 0) {
         const char *who = kind[0] == 'b' ? "bot  " : "agent";
         if (text) {
@@ -43,30 +42,23 @@ static void on_event(void *userdata, const captivate_event *event) {
                 p = nl ? nl + 1 : p + n;
             }
         }
-        /* Button labels, from the typed content (not from the raw frame that follows it). */
-        const char *raw = strstr(json, "\"raw\":");
-        const char *b = strstr(json, "\"options\":[");
-        if (b && (!raw || b < raw)) {
+        /* The buttons the message offers: what they show (and send back when chosen). */
+        size_t buttons = captivate_event_buttons_count(event);
+        if (buttons > 0) {
             printf("          ");
-            const char *l = b;
-            while ((l = strstr(l, "\"label\":\"")) != NULL && (!raw || l < raw)) {
-                l += 9;
-                const char *end = strchr(l, '"');
-                printf("[%.*s] ", (int)(end - l), l);
-            }
+            for (size_t i = 0; i < buttons; i++) printf("[%s] ", captivate_event_button_label(event, i));
             printf("\n");
         }
     } else if (strcmp(kind, "conversation_update") == 0) {
-        if (strstr(json, "\"update\":\"agent_connected\""))
+        const char *update = captivate_event_update(event);
+        if (strcmp(update, "agent_connected") == 0)
             printf("  .... Sam joined the conversation\n");
-        else if (strstr(json, "\"update\":\"agent_disconnected\""))
+        else if (strcmp(update, "agent_disconnected") == 0)
             printf("  .... the agent left the conversation\n");
     } else if (strcmp(kind, "state") == 0) {
-        const char *cur = strstr(json, "\"current\":{");
-        const char *st = cur ? strstr(cur, "\"state\":\"") : NULL;
-        if (st) printf("  .... connection: %.*s\n", (int)(strchr(st + 9, '"') - (st + 9)), st + 9);
+        printf("  .... connection: %s\n", captivate_event_state_name(event));
     } else if (strcmp(kind, "error") == 0) {
-        printf("  .... hub error: %s\n", json);
+        printf("  .... hub error: %s\n", captivate_event_json(event));
     }
     fflush(stdout);
     pthread_mutex_lock(&lock);
@@ -125,6 +117,12 @@ static int say(captivate_client *client, const char *conversation, const char *t
     return 1;
 }
 
+/* The library's warnings and errors, on stderr. Called from the library's threads. */
+static void on_log(void *userdata, int level, const char *target, const char *message) {
+    (void)userdata;
+    fprintf(stderr, "  [%s] %s: %s\n", level == CAPTIVATE_LOG_LEVEL_ERROR ? "error" : "warn", target, message);
+}
+
 int main(void) {
     const char *url = getenv("CAPTIVATE_URL");
     const char *key = getenv("CAPTIVATE_API_KEY");
@@ -132,11 +130,15 @@ int main(void) {
     if (!key) key = "test-key";
 
     printf("== C (libcaptivate %s): connecting to %s\n", captivate_version(), url);
+    captivate_set_log_callback(CAPTIVATE_LOG_LEVEL_WARN, on_log, NULL);
     captivate_options *options = NULL;
     captivate_client *client = NULL;
     char *conversation = NULL, *json = NULL;
     int ok = check(captivate_options_new(key, &options), "options") &&
-             check(captivate_options_set_endpoint(options, url), "endpoint");
+             check(captivate_options_set_endpoint(options, url), "endpoint") &&
+             /* Any option of the schema by name (captivate_options_schema_json lists them). */
+             check(captivate_options_set_json(options, "{\"request_timeout_ms\": 5000, \"reconnect\": {\"max_delay_ms\": 10000}}"),
+                   "options by name");
     const char *ca = getenv("CAPTIVATE_CA_FILE");
     if (ok && ca) ok = check(captivate_options_set_ca_file(options, ca), "ca file");
     if (ok) ok = check(captivate_client_connect(options, on_event, NULL, NULL, &client), "connect");

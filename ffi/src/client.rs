@@ -1,22 +1,18 @@
 //! `captivate_client`: a connection to the hub, its callbacks, and the client-level calls.
 
-use std::collections::HashMap;
 use std::ffi::{c_char, c_void};
 use std::future::Future;
-use std::pin::Pin;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, LazyLock, Mutex, PoisonError};
-use std::time::Duration;
+use std::sync::{Arc, LazyLock};
 
-use captivate::{Client, ConnectionState, Conversation, DeleteMode, EventStream, ListOptions, StartOptions};
-use serde_json::{Value, json};
+use captivate::ConnectionState;
+use captivate_binding::{Session, runtime};
+use serde_json::{Map, Value, json};
 
-use crate::RT;
+use crate::calls::{Done, Json, wait};
 use crate::dispatch::{
-    Dispatch, Job, UserData, captivate_completion_callback, captivate_event_callback, captivate_userdata_free,
-    in_callback,
+    Dispatch, UserData, captivate_completion_callback, captivate_event_callback, captivate_userdata_free, in_callback,
 };
-use crate::options::{OPTIONS, captivate_options};
+use crate::options::{captivate_options, config_of};
 use crate::registry::Registry;
 use crate::result::{Fail, R, captivate_result, guard};
 use crate::strings::{arg_str, opt_json, opt_object, opt_str, put_str};
@@ -25,11 +21,11 @@ use crate::strings::{arg_str, opt_json, opt_object, opt_str, put_str};
 /// and one dispatch thread.
 ///
 /// Methods: captivate_client_connect, captivate_client_new, captivate_client_free,
-/// captivate_client_close(_async), captivate_client_reconnect, captivate_client_state,
+/// captivate_client_close(_async), captivate_client_reconnect(_async), captivate_client_state,
 /// captivate_client_socket_id, captivate_client_start_conversation(_async),
 /// captivate_client_attach, captivate_client_list_conversations(_async),
 /// captivate_client_delete_user_conversations(_async), captivate_client_send_raw(_async),
-/// captivate_client_request_raw(_async), and the captivate_conversation_* functions.
+/// and the captivate_conversation_* functions.
 pub struct captivate_client {
     _private: [u8; 0],
 }
@@ -56,155 +52,63 @@ pub enum captivate_state {
     Failed = 7,
 }
 
+/// A live client: its session and its dispatch thread.
 pub(crate) struct Entry {
-    pub(crate) client: Client,
-    conversations: Mutex<HashMap<String, Conversation>>,
-    forwarders: Mutex<Vec<tokio::task::JoinHandle<()>>>,
+    pub(crate) session: Arc<Session>,
     dispatch: Dispatch,
-    pending: Mutex<HashMap<u64, (captivate_completion_callback, UserData)>>,
-    next_call: AtomicU64,
-}
-
-pub(crate) static CLIENTS: LazyLock<Registry<Entry>> = LazyLock::new(|| Registry::new("client"));
-
-static DISPATCH_THREADS: AtomicU64 = AtomicU64::new(1);
-
-/// A call's outcome as JSON.
-pub(crate) type Op = Pin<Box<dyn Future<Output = R<Value>> + Send>>;
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 impl Entry {
-    /// Forwards a stream to the dispatch thread. Conversation streams skip state changes,
-    /// which the client's own stream already carries.
-    fn forward(&self, stream: EventStream, with_state: bool) {
-        self.forward_after(Vec::new(), stream, with_state);
+    /// Waits on this thread for the call `make` starts on the session (see [`wait`]).
+    pub(crate) fn wait<T, E, F>(&self, timeout_ms: u64, make: impl FnOnce(&Arc<Session>) -> R<F>) -> R<T>
+    where
+        F: Future<Output = Result<T, E>>,
+        E: Into<Fail>,
+    {
+        wait(timeout_ms, || make(&self.session))
     }
 
-    /// As `forward`, once the tasks `before` have finished (so that events keep their order).
-    fn forward_after(&self, before: Vec<tokio::task::JoinHandle<()>>, stream: EventStream, with_state: bool) {
-        let tx = self.dispatch.tx.clone();
-        let task = RT.spawn(async move {
-            for t in before {
-                let _ = t.await;
-            }
-            let mut stream = stream;
-            while let Some(e) = stream.next().await {
-                if !with_state && matches!(e, captivate::Event::State(_)) {
-                    continue;
-                }
-                if tx.send(Job::Event(Box::new(e))).is_err() {
-                    break;
-                }
-            }
-        });
-        lock(&self.forwarders).push(task);
-    }
-
-    /// The core ends every event stream once the client is closed; before connecting again,
-    /// listen anew to the client and each of its conversations.
-    fn resubscribe(&self) {
-        let old: Vec<_> = lock(&self.forwarders).drain(..).collect();
-        self.forward_after(old, self.client.events(), true);
-        let convs: Vec<Conversation> = lock(&self.conversations).values().cloned().collect();
-        for c in convs {
-            self.forward(c.events(), false);
-        }
-    }
-
-    fn adopt(&self, conversation: Conversation) {
-        let mut convs = lock(&self.conversations);
-        if !convs.contains_key(conversation.id()) {
-            self.forward(conversation.events(), false);
-            convs.insert(conversation.id().to_owned(), conversation);
-        }
-    }
-
-    /// The conversation with this id, attached on first use.
-    pub(crate) fn conversation(&self, id: &str) -> R<Conversation> {
-        if let Some(c) = lock(&self.conversations).get(id) {
-            return Ok(c.clone());
-        }
-        let c = self.client.conversation(id)?;
-        self.adopt(c.clone());
-        Ok(c)
+    /// Hands a call already on its way to the dispatch thread, which gives its outcome, as
+    /// `json` renders it, to `done` (see [`crate::calls::Calls::submit`]).
+    pub(crate) fn submit<T: 'static, E, F>(
+        &self,
+        call: F,
+        json: fn(T) -> Json,
+        done: captivate_completion_callback,
+        userdata: *mut c_void,
+    ) -> R<()>
+    where
+        F: Future<Output = Result<T, E>> + Send + 'static,
+        E: Into<Fail> + 'static,
+    {
+        self.dispatch.calls.submit(call, json, Done::new(done, userdata))
     }
 }
+
+pub(crate) static CLIENTS: LazyLock<Registry<Entry>> = LazyLock::new(|| Registry::new("client"));
 
 pub(crate) fn entry(client: *mut captivate_client) -> R<Arc<Entry>> {
     CLIENTS.get(client as usize as u64)
 }
 
-/// Runs the call that `make` starts to completion on this thread, at most `timeout_ms` (0:
-/// the library's own timeouts only). Inside a callback nothing is started (the core submits a
-/// request as soon as it is made) and the call fails with CAPTIVATE_RESULT_WOULD_DEADLOCK.
-pub(crate) fn block(timeout_ms: u64, make: impl FnOnce() -> R<Op>) -> R<Value> {
-    if in_callback() {
-        return Err(Fail::new(
-            captivate_result::WouldDeadlock,
-            "a blocking call inside a callback would deadlock; use the _async form",
-        ));
-    }
-    let op = make()?;
-    RT.block_on(async move {
-        if timeout_ms == 0 {
-            return op.await;
-        }
-        match tokio::time::timeout(Duration::from_millis(timeout_ms), op).await {
-            Ok(r) => r,
-            Err(_) => Err(Fail::new(captivate_result::Timeout, format!("no outcome within {timeout_ms} ms"))),
-        }
-    })
-}
-
-/// Starts a call whose outcome goes to `cb` on the client's dispatch thread, exactly once
-/// (with CAPTIVATE_RESULT_CLOSED if the client is freed first).
-pub(crate) fn spawn(entry: &Arc<Entry>, cb: captivate_completion_callback, userdata: *mut c_void, op: Op) -> R<()> {
-    let id = entry.next_call.fetch_add(1, Ordering::Relaxed);
-    lock(&entry.pending).insert(id, (cb, UserData(userdata)));
-    let weak = Arc::downgrade(entry);
-    RT.spawn(async move {
-        let r = op.await;
-        let Some(e) = weak.upgrade() else { return };
-        let Some((cb, userdata)) = lock(&e.pending).remove(&id) else { return };
-        let (result, json) = match r {
-            Ok(Value::Null) => (captivate_result::Ok, None),
-            Ok(v) => (captivate_result::Ok, Some(v.to_string())),
-            Err(f) => (f.code, Some(f.to_json())),
-        };
-        let _ = e.dispatch.tx.send(Job::Complete { cb, userdata, result, json });
-    });
-    Ok(())
+/// No JSON for the completion callback.
+pub(crate) fn nothing<T>(_: T) -> Json {
+    None
 }
 
 fn register(
-    client: Client,
+    session: Arc<Session>,
     on_event: captivate_event_callback,
     userdata: *mut c_void,
     userdata_free: captivate_userdata_free,
-) -> R<u64> {
-    let n = DISPATCH_THREADS.fetch_add(1, Ordering::Relaxed);
-    let dispatch = Dispatch::start(format!("captivate-cb-{n}"), on_event, UserData(userdata), userdata_free)
+    out: *mut *mut captivate_client,
+) -> R<()> {
+    let dispatch = Dispatch::start(session.clone(), on_event, UserData(userdata), userdata_free)
         .map_err(|e| Fail::new(captivate_result::Internal, format!("cannot start the dispatch thread: {e}")))?;
-    let events = client.events();
-    let entry = Arc::new(Entry {
-        client,
-        conversations: Mutex::new(HashMap::new()),
-        forwarders: Mutex::new(Vec::new()),
-        dispatch,
-        pending: Mutex::new(HashMap::new()),
-        next_call: AtomicU64::new(1),
-    });
-    entry.forward(events, true);
-    Ok(CLIENTS.insert(entry))
-}
-
-fn options_of(options: *const captivate_options) -> R<captivate::Config> {
-    let o = OPTIONS.get(options as usize as u64)?;
-    let c = lock(&o).clone();
-    Ok(c)
+    let id = CLIENTS.insert(Arc::new(Entry { session, dispatch }));
+    // SAFETY: checked non-NULL by the callers; they promise it is writable.
+    unsafe { *out = id as usize as *mut captivate_client };
+    Ok(())
 }
 
 /// Connects and waits until the hub says `socket_connected` (at most the connect timeout).
@@ -212,11 +116,12 @@ fn options_of(options: *const captivate_options) -> R<captivate::Config> {
 /// CAPTIVATE_RESULT_CONNECT, or CAPTIVATE_RESULT_TIMEOUT. After that first success, drops are
 /// retried per the reconnect policy.
 ///
-/// `on_event` (may be NULL) receives every event of the client and its conversations, with
-/// `userdata`, on the client's dispatch thread. `userdata_free` (may be NULL) is called
-/// exactly once with `userdata` after the last callback, when the client is freed. On failure
-/// nothing is registered and `userdata_free` is not called. `options` is copied and may be
-/// freed at once. On success `*out` receives the client, freed with captivate_client_free.
+/// `on_event` (may be NULL) receives every event of the client and its conversations, each
+/// exactly once and in order, with `userdata`, on the client's dispatch thread.
+/// `userdata_free` (may be NULL) is called exactly once with `userdata` after the last
+/// callback, when the client is freed. On failure nothing is registered and `userdata_free`
+/// is not called. `options` is copied and may be freed at once. On success `*out` receives
+/// the client, freed with captivate_client_free.
 ///
 /// Blocking: fails with CAPTIVATE_RESULT_WOULD_DEADLOCK inside a callback.
 ///
@@ -235,17 +140,11 @@ pub unsafe extern "C" fn captivate_client_connect(
             return Err(Fail::new(captivate_result::NullPointer, "out is NULL"));
         }
         if in_callback() {
-            return Err(Fail::new(
-                captivate_result::WouldDeadlock,
-                "connecting blocks; use captivate_client_new in a callback",
-            ));
+            return Err(Fail::would_deadlock("captivate_client_new"));
         }
-        let config = options_of(options)?;
-        let client = RT.block_on(Client::connect(config))?;
-        let id = register(client, on_event, userdata, userdata_free)?;
-        // SAFETY: checked non-NULL; the caller promises it is writable.
-        unsafe { *out = id as usize as *mut captivate_client };
-        Ok(())
+        let config = config_of(options)?;
+        let session = wait(0, || Ok(Session::connect(config)))?;
+        register(session, on_event, userdata, userdata_free, out)
     })
 }
 
@@ -267,15 +166,8 @@ pub unsafe extern "C" fn captivate_client_new(
         if out.is_null() {
             return Err(Fail::new(captivate_result::NullPointer, "out is NULL"));
         }
-        let config = options_of(options)?;
-        let client = {
-            let _rt = RT.enter();
-            Client::connect_lazy(config)?
-        };
-        let id = register(client, on_event, userdata, userdata_free)?;
-        // SAFETY: checked non-NULL; the caller promises it is writable.
-        unsafe { *out = id as usize as *mut captivate_client };
-        Ok(())
+        let session = Session::connect_lazy(config_of(options)?)?;
+        register(session, on_event, userdata, userdata_free, out)
     })
 }
 
@@ -292,36 +184,28 @@ pub extern "C" fn captivate_client_free(client: *mut captivate_client) -> captiv
             return Ok(());
         }
         let e = CLIENTS.remove(client as usize as u64)?;
-        for task in lock(&e.forwarders).drain(..) {
-            task.abort();
-        }
-        let c = e.client.clone();
-        RT.spawn(async move { c.close().await });
-        let pending: Vec<_> = lock(&e.pending).drain().map(|(_, v)| v).collect();
-        for (cb, userdata) in pending {
-            let json = Some(Fail::new(captivate_result::Closed, "the client was freed").to_json());
-            let _ = e.dispatch.tx.send(Job::Complete { cb, userdata, result: captivate_result::Closed, json });
-        }
+        let session = e.session.clone();
+        runtime::handle().spawn(async move { session.close().await });
         e.dispatch.stop();
         Ok(())
     })
 }
 
 /// Closes the connection gracefully (close code 1000) and waits for it; queued sends and
-/// waiting calls fail with CAPTIVATE_RESULT_CLOSED. The handle stays valid:
-/// captivate_client_reconnect connects again. Blocking.
+/// waiting calls fail with CAPTIVATE_RESULT_CLOSED, and so do calls made afterwards, at once.
+/// The `closed` state event is the last event until captivate_client_reconnect connects
+/// again; the handle stays valid. Blocking.
 #[unsafe(no_mangle)]
 pub extern "C" fn captivate_client_close(client: *mut captivate_client) -> captivate_result {
     guard(|| {
         let e = entry(client)?;
-        if in_callback() {
-            return Err(Fail::new(
-                captivate_result::WouldDeadlock,
-                "closing waits for the hub; call it outside callbacks, or use captivate_client_close_async",
-            ));
-        }
-        RT.block_on(e.client.close());
-        Ok(())
+        e.wait(0, |s| {
+            let s = s.clone();
+            Ok(async move {
+                s.close().await;
+                Ok::<(), Fail>(())
+            })
+        })
     })
 }
 
@@ -332,23 +216,48 @@ pub extern "C" fn captivate_client_close(client: *mut captivate_client) -> capti
 #[unsafe(no_mangle)]
 pub extern "C" fn captivate_client_close_async(client: *mut captivate_client) -> captivate_result {
     guard(|| {
-        let e = entry(client)?;
-        let c = e.client.clone();
-        RT.spawn(async move { c.close().await });
+        let s = entry(client)?.session.clone();
+        runtime::handle().spawn(async move { s.close().await });
         Ok(())
     })
 }
 
-/// Connects again after a close or a failure, or retries at once while waiting to reconnect.
-/// Non-blocking.
+/// Asks for a connection now (after a close or a failure, or while waiting to retry) and
+/// returns the wait for it: at most the connect timeout, failing with the reason.
+fn reconnect(e: &Entry) -> R<impl Future<Output = Result<(), captivate::Error>> + Send + 'static> {
+    let client = e.session.client().clone();
+    client.reconnect()?;
+    // A close ended the feed; the events from here on go to a new one.
+    e.dispatch.resubscribe();
+    let limit = client.config().timings.connect_timeout;
+    Ok(async move { client.wait_connected(limit).await })
+}
+
+/// Connects again after a close or a failure, or retries at once while waiting to reconnect,
+/// and waits until connected, at most the connect timeout (captivate_options_set_
+/// connect_timeout_ms). Fails with the reason (CAPTIVATE_RESULT_CONNECT, _REJECTED, _TIMEOUT,
+/// ...); the client then goes on retrying per its reconnect policy, unless it failed for
+/// good. The state events of the new connection reach the event callback. Blocking: inside a
+/// callback it fails with CAPTIVATE_RESULT_WOULD_DEADLOCK (use captivate_client_reconnect_async).
 #[unsafe(no_mangle)]
 pub extern "C" fn captivate_client_reconnect(client: *mut captivate_client) -> captivate_result {
     guard(|| {
         let e = entry(client)?;
-        if e.client.state() == captivate::ConnectionState::Closed {
-            e.resubscribe();
-        }
-        e.client.reconnect().map_err(Fail::from)
+        e.wait(0, |_| reconnect(&e))
+    })
+}
+
+/// The non-blocking form of captivate_client_reconnect: `done` is called once connected
+/// (CAPTIVATE_RESULT_OK, NULL) or when the attempt failed.
+#[unsafe(no_mangle)]
+pub extern "C" fn captivate_client_reconnect_async(
+    client: *mut captivate_client,
+    done: captivate_completion_callback,
+    userdata: *mut c_void,
+) -> captivate_result {
+    guard(|| {
+        let e = entry(client)?;
+        e.submit(reconnect(&e)?, nothing, done, userdata)
     })
 }
 
@@ -366,7 +275,7 @@ pub unsafe extern "C" fn captivate_client_state(
         if out.is_null() {
             return Err(Fail::new(captivate_result::NullPointer, "out is NULL"));
         }
-        let s = match e.client.state() {
+        let s = match e.session.state() {
             ConnectionState::Initialized => captivate_state::Initialized,
             ConnectionState::Connecting { .. } => captivate_state::Connecting,
             ConnectionState::Connected { .. } => captivate_state::Connected,
@@ -397,7 +306,7 @@ pub unsafe extern "C" fn captivate_client_socket_id(
         if out.is_null() {
             return Err(Fail::new(captivate_result::NullPointer, "out is NULL"));
         }
-        match e.client.socket_id() {
+        match e.session.client().socket_id() {
             // SAFETY: checked non-NULL.
             Some(id) => unsafe { put_str(out, id) },
             // SAFETY: checked non-NULL; the caller promises it is writable.
@@ -421,35 +330,44 @@ pub unsafe extern "C" fn captivate_client_attach(
         let e = entry(client)?;
         // SAFETY: per the function's contract.
         let id = unsafe { arg_str(conversation_id, "conversation_id") }?;
-        e.conversation(id).map(drop)
+        e.session.conversation(id).map(drop).map_err(Fail::from)
     })
 }
 
+/// Options as a JSON object (NULL: `{}`), with `user_id` set when given.
+///
+/// # Safety
+/// Both are NULL or NUL-terminated.
+unsafe fn with_user(user_id: Option<&str>, options_json: *const c_char) -> R<Value> {
+    // SAFETY: forwarded from the caller.
+    let mut o = unsafe { opt_object(options_json, "options_json") }?.unwrap_or_else(|| Value::Object(Map::new()));
+    if let (Some(user), Some(map)) = (user_id, o.as_object_mut()) {
+        map.insert("user_id".into(), json!(user));
+    }
+    Ok(o)
+}
+
+type StartCall = captivate::Pending<captivate::Conversation>;
+
 /// # Safety
 /// Pointers as in the exported functions.
-unsafe fn start_op(e: &Arc<Entry>, user_id: *const c_char, options_json: *const c_char) -> R<Op> {
+unsafe fn start_call(e: &Entry, user_id: *const c_char, options_json: *const c_char) -> R<StartCall> {
     // SAFETY: forwarded from the caller.
-    let user = unsafe { opt_str(user_id, "user_id") }?.map(str::to_owned);
-    // SAFETY: forwarded from the caller.
-    let o = unsafe { opt_object(options_json, "options_json") }?.unwrap_or(json!({}));
-    let mut opts = StartOptions::from_json(&o).map_err(Fail::from)?;
-    opts.user_id = user;
-    let e = e.clone();
-    let pending = e.client.start_conversation(opts);
-    Ok(Box::pin(async move {
-        let conv = pending.await?;
-        let id = conv.id().to_owned();
-        e.adopt(conv);
-        Ok(json!({ "conversation_id": id }))
-    }))
+    let o = unsafe { with_user(opt_str(user_id, "user_id")?, options_json) }?;
+    Ok(e.session.start_conversation(&o))
+}
+
+fn started(c: captivate::Conversation) -> Json {
+    Some(json!({ "conversation_id": c.id() }).to_string())
 }
 
 /// Starts a conversation and writes its id to `*conversation_id_out` (free it with
 /// captivate_string_free). `user_id` may be NULL (the hub then uses `anon`). `options_json`
 /// may be NULL or an object with any of: `user_basic_info` (`{firstName, lastName, email,
-/// phone}`), `metadata` (object), `private_metadata`, `start` (`"bot-first"`, the default:
-/// the flow greets the user; or `"user-first"`). Concurrent starts each get their own id.
-/// Blocking, at most `timeout_ms` (0: the request timeout).
+/// phone}`), `metadata` (object), `private_metadata`, `user_metadata`, `user_data`, `start`
+/// (`"bot-first"`, the default: the flow greets the user; or `"user-first"`); camelCase names
+/// are accepted too. Concurrent starts each get their own id. Blocking, at most `timeout_ms`
+/// (0: the request timeout).
 ///
 /// # Safety
 /// String arguments are NULL or NUL-terminated; `conversation_id_out` is NULL or writable.
@@ -464,9 +382,9 @@ pub unsafe extern "C" fn captivate_client_start_conversation(
     guard(|| {
         let e = entry(client)?;
         // SAFETY: forwarded from the caller.
-        let v = block(timeout_ms, || unsafe { start_op(&e, user_id, options_json) })?;
+        let c = e.wait(timeout_ms, |_| unsafe { start_call(&e, user_id, options_json) })?;
         // SAFETY: per the function's contract.
-        unsafe { put_str(conversation_id_out, v["conversation_id"].as_str().unwrap_or_default().to_owned()) };
+        unsafe { put_str(conversation_id_out, c.id().to_owned()) };
         Ok(())
     })
 }
@@ -488,22 +406,25 @@ pub unsafe extern "C" fn captivate_client_start_conversation_async(
     guard(|| {
         let e = entry(client)?;
         // SAFETY: forwarded from the caller.
-        let op = unsafe { start_op(&e, user_id, options_json) }?;
-        spawn(&e, done, userdata, op)
+        let call = unsafe { start_call(&e, user_id, options_json) }?;
+        e.submit(call, started, done, userdata)
     })
 }
 
 /// # Safety
 /// Pointers as in the exported functions.
-unsafe fn list_op(e: &Arc<Entry>, user_id: *const c_char, options_json: *const c_char) -> R<Op> {
+unsafe fn list_call(
+    e: &Entry,
+    user_id: *const c_char,
+    options_json: *const c_char,
+) -> R<captivate::Pending<captivate::ConversationList>> {
     // SAFETY: forwarded from the caller.
-    let user = unsafe { arg_str(user_id, "user_id") }?.to_owned();
-    // SAFETY: forwarded from the caller.
-    let o = unsafe { opt_object(options_json, "options_json") }?.unwrap_or(json!({}));
-    let mut opts = ListOptions::from_json(&o).map_err(|e| Fail::new(captivate_result::InvalidJson, e.to_string()))?;
-    opts.user_id = user;
-    let pending = e.client.list_conversations(opts);
-    Ok(Box::pin(async move { Ok(pending.await?.to_json()) }))
+    let o = unsafe { with_user(Some(arg_str(user_id, "user_id")?), options_json) }?;
+    Ok(e.session.list_conversations(&o))
+}
+
+fn listed(l: captivate::ConversationList) -> Json {
+    Some(l.to_json().to_string())
 }
 
 /// Lists a user's conversations and writes `{"conversations": [{"conversation_id", "metadata",
@@ -525,9 +446,9 @@ pub unsafe extern "C" fn captivate_client_list_conversations(
     guard(|| {
         let e = entry(client)?;
         // SAFETY: forwarded from the caller.
-        let v = block(timeout_ms, || unsafe { list_op(&e, user_id, options_json) })?;
+        let l = e.wait(timeout_ms, |_| unsafe { list_call(&e, user_id, options_json) })?;
         // SAFETY: per the function's contract.
-        unsafe { put_str(json_out, v.to_string()) };
+        unsafe { put_str(json_out, l.to_json().to_string()) };
         Ok(())
     })
 }
@@ -547,22 +468,17 @@ pub unsafe extern "C" fn captivate_client_list_conversations_async(
     guard(|| {
         let e = entry(client)?;
         // SAFETY: forwarded from the caller.
-        let op = unsafe { list_op(&e, user_id, options_json) }?;
-        spawn(&e, done, userdata, op)
+        let call = unsafe { list_call(&e, user_id, options_json) }?;
+        e.submit(call, listed, done, userdata)
     })
 }
 
 /// # Safety
 /// Pointers as in the exported functions.
-unsafe fn delete_user_op(e: &Arc<Entry>, user_id: *const c_char, hard: bool) -> R<Op> {
+unsafe fn delete_user_call(e: &Entry, user_id: *const c_char, hard: bool) -> R<captivate::Pending<()>> {
     // SAFETY: forwarded from the caller.
     let user = unsafe { arg_str(user_id, "user_id") }?;
-    let mode = if hard { DeleteMode::Hard } else { DeleteMode::Soft };
-    let pending = e.client.delete_user_conversations(user, mode);
-    Ok(Box::pin(async move {
-        pending.await?;
-        Ok(Value::Null)
-    }))
+    Ok(e.session.delete_user_conversations(user, hard))
 }
 
 /// Deletes all of a user's conversations, soft (`hard` false, the default of the hub) or
@@ -580,7 +496,7 @@ pub unsafe extern "C" fn captivate_client_delete_user_conversations(
     guard(|| {
         let e = entry(client)?;
         // SAFETY: forwarded from the caller.
-        block(timeout_ms, || unsafe { delete_user_op(&e, user_id, hard) }).map(drop)
+        e.wait(timeout_ms, |_| unsafe { delete_user_call(&e, user_id, hard) })
     })
 }
 
@@ -599,33 +515,33 @@ pub unsafe extern "C" fn captivate_client_delete_user_conversations_async(
     guard(|| {
         let e = entry(client)?;
         // SAFETY: forwarded from the caller.
-        let op = unsafe { delete_user_op(&e, user_id, hard) }?;
-        spawn(&e, done, userdata, op)
+        let call = unsafe { delete_user_call(&e, user_id, hard) }?;
+        e.submit(call, nothing, done, userdata)
     })
 }
 
 /// # Safety
 /// Pointers as in the exported functions.
-unsafe fn raw_op(
-    e: &Arc<Entry>,
+unsafe fn raw_call(
+    e: &Entry,
     event_type: *const c_char,
     payload_json: *const c_char,
     reply_event_type: *const c_char,
     conversation_id: *const c_char,
-) -> R<Op> {
+) -> R<captivate::Pending<Option<captivate::Inbound>>> {
     // SAFETY: forwarded from the caller.
     let et = unsafe { arg_str(event_type, "event_type") }?;
     // SAFETY: forwarded from the caller.
-    let payload = unsafe { opt_json(payload_json, "payload_json") }?.unwrap_or(json!({}));
+    let payload = unsafe { opt_json(payload_json, "payload_json") }?;
     // SAFETY: forwarded from the caller.
     let reply = unsafe { opt_str(reply_event_type, "reply_event_type") }?;
     // SAFETY: forwarded from the caller.
     let conv = unsafe { opt_str(conversation_id, "conversation_id") }?;
-    let pending = match reply {
-        None => e.client.send_raw(et, payload).map(|()| Value::Null),
-        Some(r) => e.client.request_raw(et, payload, r, conv).map(|reply| reply.to_json()),
-    };
-    Ok(Box::pin(async move { Ok(pending.await?) }))
+    Ok(e.session.request(et, payload.as_ref(), reply, conv))
+}
+
+fn replied(reply: Option<captivate::Inbound>) -> Json {
+    reply.map(|r| r.to_json().to_string())
 }
 
 /// The escape hatch: sends any event type with any JSON payload (NULL: `{}`). With
@@ -648,16 +564,16 @@ pub unsafe extern "C" fn captivate_client_send_raw(
 ) -> captivate_result {
     guard(|| {
         let e = entry(client)?;
-        // SAFETY: forwarded from the caller.
-        let v =
-            block(timeout_ms, || unsafe { raw_op(&e, event_type, payload_json, reply_event_type, conversation_id) })?;
+        let reply = e.wait(timeout_ms, |_| {
+            // SAFETY: forwarded from the caller.
+            unsafe { raw_call(&e, event_type, payload_json, reply_event_type, conversation_id) }
+        })?;
         if !json_out.is_null() {
-            if v.is_null() {
-                // SAFETY: checked non-NULL; the caller promises it is writable.
-                unsafe { *json_out = std::ptr::null_mut() };
-            } else {
+            match replied(reply) {
                 // SAFETY: checked non-NULL.
-                unsafe { put_str(json_out, v.to_string()) };
+                Some(j) => unsafe { put_str(json_out, j) },
+                // SAFETY: checked non-NULL; the caller promises it is writable.
+                None => unsafe { *json_out = std::ptr::null_mut() },
             }
         }
         Ok(())
@@ -682,7 +598,7 @@ pub unsafe extern "C" fn captivate_client_send_raw_async(
     guard(|| {
         let e = entry(client)?;
         // SAFETY: forwarded from the caller.
-        let op = unsafe { raw_op(&e, event_type, payload_json, reply_event_type, conversation_id) }?;
-        spawn(&e, done, userdata, op)
+        let call = unsafe { raw_call(&e, event_type, payload_json, reply_event_type, conversation_id) }?;
+        e.submit(call, replied, done, userdata)
     })
 }

@@ -5,40 +5,52 @@
 //! called).
 
 use std::ffi::{c_char, c_void};
-use std::sync::Arc;
 
-use captivate::{Conversation, DeleteMode, MetadataTarget, OutgoingMessage};
+use captivate::Pending;
 use serde_json::{Value, json};
 
-use crate::client::{Entry, Op, block, captivate_client, entry, spawn};
+use crate::calls::Json;
+use crate::client::{Entry, captivate_client, entry, nothing};
 use crate::dispatch::captivate_completion_callback;
 use crate::result::{Fail, R, captivate_result, guard};
 use crate::strings::{arg_str, opt_json, opt_object, opt_str, put_str};
 
 /// # Safety
 /// `id` is NULL or NUL-terminated.
-unsafe fn conv(e: &Arc<Entry>, id: *const c_char) -> R<Conversation> {
+unsafe fn conv<'a>(id: *const c_char) -> R<&'a str> {
     // SAFETY: forwarded from the caller.
-    let id = unsafe { arg_str(id, "conversation_id") }?;
-    e.conversation(id)
+    unsafe { arg_str(id, "conversation_id") }
 }
 
+/// A message's text and files (a JSON array), as the calls take them.
+///
 /// # Safety
 /// Both are NULL or NUL-terminated.
-unsafe fn message(text: *const c_char, files_json: *const c_char) -> R<OutgoingMessage> {
+unsafe fn message(text: *const c_char, files_json: *const c_char) -> R<(Option<String>, Option<Value>)> {
     // SAFETY: forwarded from the caller.
     let text = unsafe { opt_str(text, "text") }?.map(str::to_owned);
     // SAFETY: forwarded from the caller.
     let files = unsafe { opt_json(files_json, "files_json") }?;
-    OutgoingMessage::from_parts(text, files.as_ref())
-        .map_err(|e| Fail::new(captivate_result::InvalidJson, e.to_string().replace("invalid argument: ", "")))
+    if files.as_ref().is_some_and(|f| !f.is_array()) {
+        return Err(Fail::new(captivate_result::InvalidJson, "files_json must be a JSON array"));
+    }
+    Ok((text, files))
+}
+
+/// A JSON argument that must be given.
+///
+/// # Safety
+/// `p` is NULL or NUL-terminated.
+unsafe fn required_json(p: *const c_char, name: &str) -> R<Value> {
+    // SAFETY: forwarded from the caller.
+    unsafe { opt_json(p, name) }?.ok_or_else(|| Fail::new(captivate_result::NullPointer, format!("{name} is NULL")))
 }
 
 macro_rules! blocking {
-    ($client:expr, $timeout:expr, $op:expr, |$v:ident| $out:block) => {
+    ($client:expr, $timeout:expr, $call:expr, |$v:ident| $out:block) => {
         guard(|| {
             let e = entry($client)?;
-            let $v = block($timeout, || -> R<Op> { $op(&e) })?;
+            let $v = e.wait($timeout, |_| $call(&e))?;
             $out
             Ok(())
         })
@@ -46,24 +58,25 @@ macro_rules! blocking {
 }
 
 macro_rules! nonblocking {
-    ($client:expr, $done:expr, $userdata:expr, $op:expr) => {
+    ($client:expr, $done:expr, $userdata:expr, $call:expr, $json:expr) => {
         guard(|| {
             let e = entry($client)?;
-            let op: Op = $op(&e)?;
-            spawn(&e, $done, $userdata, op)
+            let call = $call(&e)?;
+            e.submit(call, $json, $done, $userdata)
         })
     };
 }
 
 // ----- send_message -----
 
-unsafe fn send_op(e: &Arc<Entry>, id: *const c_char, text: *const c_char, files_json: *const c_char) -> R<Op> {
+unsafe fn send_op(e: &Entry, id: *const c_char, text: *const c_char, files_json: *const c_char) -> R<Pending<String>> {
     // SAFETY: forwarded from the caller.
-    let c = unsafe { conv(e, id) }?;
-    // SAFETY: forwarded from the caller.
-    let m = unsafe { message(text, files_json) }?;
-    let pending = c.send_message(m);
-    Ok(Box::pin(async move { Ok(json!({ "client_msg_id": pending.await? })) }))
+    let (id, (text, files)) = unsafe { (conv(id)?, message(text, files_json)?) };
+    Ok(e.session.send_message(id, text, files.as_ref()))
+}
+
+fn sent(client_msg_id: String) -> Json {
+    Some(json!({ "client_msg_id": client_msg_id }).to_string())
 }
 
 /// Sends a message: `text` (may be NULL), `files_json` (NULL or a JSON array of
@@ -85,7 +98,7 @@ pub unsafe extern "C" fn captivate_conversation_send_message(
     // SAFETY: forwarded from the caller.
     blocking!(client, timeout_ms, |e| unsafe { send_op(e, conversation_id, text, files_json) }, |v| {
         // SAFETY: per the function's contract.
-        unsafe { put_str(client_msg_id_out, v["client_msg_id"].as_str().unwrap_or_default().to_owned()) };
+        unsafe { put_str(client_msg_id_out, v) };
     })
 }
 
@@ -104,29 +117,25 @@ pub unsafe extern "C" fn captivate_conversation_send_message_async(
     userdata: *mut c_void,
 ) -> captivate_result {
     // SAFETY: forwarded from the caller.
-    nonblocking!(client, done, userdata, |e| unsafe { send_op(e, conversation_id, text, files_json) })
+    nonblocking!(client, done, userdata, |e| unsafe { send_op(e, conversation_id, text, files_json) }, sent)
 }
 
 // ----- set_metadata -----
 
-unsafe fn metadata_op(e: &Arc<Entry>, id: *const c_char, metadata_json: *const c_char, target: *const c_char) -> R<Op> {
+unsafe fn metadata_op(
+    e: &Entry,
+    id: *const c_char,
+    metadata_json: *const c_char,
+    target: *const c_char,
+) -> R<Pending<()>> {
     // SAFETY: forwarded from the caller.
-    let c = unsafe { conv(e, id) }?;
+    let id = unsafe { conv(id) }?;
     // SAFETY: forwarded from the caller.
     let md = unsafe { opt_object(metadata_json, "metadata_json") }?
         .ok_or_else(|| Fail::new(captivate_result::NullPointer, "metadata_json is NULL"))?;
     // SAFETY: forwarded from the caller.
-    let target = match unsafe { opt_str(target, "target") }? {
-        None => None,
-        Some(t) => Some(MetadataTarget::parse(t).ok_or_else(|| {
-            Fail::new(captivate_result::InvalidArgument, "target must be default, bot, live or bot_live")
-        })?),
-    };
-    let pending = c.set_metadata(md, target);
-    Ok(Box::pin(async move {
-        pending.await?;
-        Ok(Value::Null)
-    }))
+    let target = unsafe { opt_str(target, "target") }?;
+    Ok(e.session.set_metadata(id, &md, target))
 }
 
 /// Sets metadata (a JSON object) for `target` (NULL, or `"default"`, `"bot"`, `"live"`,
@@ -160,22 +169,15 @@ pub unsafe extern "C" fn captivate_conversation_set_metadata_async(
     userdata: *mut c_void,
 ) -> captivate_result {
     // SAFETY: forwarded from the caller.
-    nonblocking!(client, done, userdata, |e| unsafe { metadata_op(e, conversation_id, metadata_json, target) })
+    nonblocking!(client, done, userdata, |e| unsafe { metadata_op(e, conversation_id, metadata_json, target) }, nothing)
 }
 
 // ----- set_private_metadata -----
 
-unsafe fn private_op(e: &Arc<Entry>, id: *const c_char, json_: *const c_char) -> R<Op> {
+unsafe fn private_op(e: &Entry, id: *const c_char, private_json: *const c_char) -> R<Pending<()>> {
     // SAFETY: forwarded from the caller.
-    let c = unsafe { conv(e, id) }?;
-    // SAFETY: forwarded from the caller.
-    let v = unsafe { opt_json(json_, "private_json") }?
-        .ok_or_else(|| Fail::new(captivate_result::NullPointer, "private_json is NULL"))?;
-    let pending = c.set_private_metadata(v);
-    Ok(Box::pin(async move {
-        pending.await?;
-        Ok(Value::Null)
-    }))
+    let (id, v) = unsafe { (conv(id)?, required_json(private_json, "private_json")?) };
+    Ok(e.session.set_private_metadata(id, &v))
 }
 
 /// Sets private metadata (any JSON value; stored under the metadata key `private`, for
@@ -207,25 +209,15 @@ pub unsafe extern "C" fn captivate_conversation_set_private_metadata_async(
     userdata: *mut c_void,
 ) -> captivate_result {
     // SAFETY: forwarded from the caller.
-    nonblocking!(client, done, userdata, |e| unsafe { private_op(e, conversation_id, private_json) })
+    nonblocking!(client, done, userdata, |e| unsafe { private_op(e, conversation_id, private_json) }, nothing)
 }
 
 // ----- set_time_to_live -----
 
-unsafe fn ttl_op(e: &Arc<Entry>, id: *const c_char, days: u32) -> R<Op> {
+unsafe fn ttl_op(e: &Entry, id: *const c_char, days: u32) -> R<Pending<()>> {
     // SAFETY: forwarded from the caller.
-    let c = unsafe { conv(e, id) }?;
-    if !captivate::TIME_TO_LIVE_DAYS.contains(&days) {
-        return Err(Fail::new(
-            captivate_result::InvalidArgument,
-            format!("time to live must be 1, 7, 30 or 90 days, not {days}"),
-        ));
-    }
-    let pending = c.set_time_to_live(days);
-    Ok(Box::pin(async move {
-        pending.await?;
-        Ok(Value::Null)
-    }))
+    let id = unsafe { conv(id) }?;
+    Ok(e.session.set_time_to_live(id, i64::from(days)))
 }
 
 /// Sets the time-to-live of the conversation's files: 1, 7, 30 or 90 days (anything else is
@@ -257,16 +249,19 @@ pub unsafe extern "C" fn captivate_conversation_set_time_to_live_async(
     userdata: *mut c_void,
 ) -> captivate_result {
     // SAFETY: forwarded from the caller.
-    nonblocking!(client, done, userdata, |e| unsafe { ttl_op(e, conversation_id, days) })
+    nonblocking!(client, done, userdata, |e| unsafe { ttl_op(e, conversation_id, days) }, nothing)
 }
 
 // ----- get_metadata -----
 
-unsafe fn get_metadata_op(e: &Arc<Entry>, id: *const c_char) -> R<Op> {
+unsafe fn get_metadata_op(e: &Entry, id: *const c_char) -> R<Pending<Value>> {
     // SAFETY: forwarded from the caller.
-    let c = unsafe { conv(e, id) }?;
-    let pending = c.get_metadata();
-    Ok(Box::pin(async move { Ok(pending.await?) }))
+    let id = unsafe { conv(id) }?;
+    Ok(e.session.get_metadata(id))
+}
+
+fn metadata(v: Value) -> Json {
+    Some(v.to_string())
 }
 
 /// Writes the conversation's metadata (a JSON object; private metadata under `private`) to
@@ -301,31 +296,25 @@ pub unsafe extern "C" fn captivate_conversation_get_metadata_async(
     userdata: *mut c_void,
 ) -> captivate_result {
     // SAFETY: forwarded from the caller.
-    nonblocking!(client, done, userdata, |e| unsafe { get_metadata_op(e, conversation_id) })
+    nonblocking!(client, done, userdata, |e| unsafe { get_metadata_op(e, conversation_id) }, metadata)
 }
 
 // ----- send_action -----
 
 unsafe fn action_op(
-    e: &Arc<Entry>,
+    e: &Entry,
     id: *const c_char,
     action_id: *const c_char,
     data_json: *const c_char,
     action_type: *const c_char,
-) -> R<Op> {
+) -> R<Pending<()>> {
     // SAFETY: forwarded from the caller.
-    let c = unsafe { conv(e, id) }?;
+    let (id, action) = unsafe { (conv(id)?, arg_str(action_id, "action_id")?) };
     // SAFETY: forwarded from the caller.
-    let a = unsafe { arg_str(action_id, "action_id") }?.to_owned();
+    let data = unsafe { opt_json(data_json, "data_json") }?;
     // SAFETY: forwarded from the caller.
-    let data = unsafe { opt_json(data_json, "data_json") }?.unwrap_or(json!({}));
-    // SAFETY: forwarded from the caller.
-    let t = unsafe { opt_str(action_type, "action_type") }?.map(str::to_owned);
-    let pending = c.send_action(&a, data, t.as_deref());
-    Ok(Box::pin(async move {
-        pending.await?;
-        Ok(Value::Null)
-    }))
+    let action_type = unsafe { opt_str(action_type, "action_type") }?;
+    Ok(e.session.send_action(id, action, data.as_ref(), action_type))
 }
 
 /// Sends an action, e.g. `"escalateToHuman"`, with `data_json` (NULL: `{}`) and
@@ -366,31 +355,29 @@ pub unsafe extern "C" fn captivate_conversation_send_action_async(
     userdata: *mut c_void,
 ) -> captivate_result {
     // SAFETY: forwarded from the caller.
-    nonblocking!(client, done, userdata, |e| unsafe {
-        action_op(e, conversation_id, action_id, data_json, action_type)
-    })
+    nonblocking!(
+        client,
+        done,
+        userdata,
+        |e| unsafe { action_op(e, conversation_id, action_id, data_json, action_type) },
+        nothing
+    )
 }
 
 // ----- edit_message -----
 
 unsafe fn edit_op(
-    e: &Arc<Entry>,
+    e: &Entry,
     id: *const c_char,
     message_id: *const c_char,
     text: *const c_char,
     files_json: *const c_char,
-) -> R<Op> {
+) -> R<Pending<()>> {
     // SAFETY: forwarded from the caller.
-    let c = unsafe { conv(e, id) }?;
+    let (id, message_id) = unsafe { (conv(id)?, arg_str(message_id, "message_id")?) };
     // SAFETY: forwarded from the caller.
-    let mid = unsafe { arg_str(message_id, "message_id") }?.to_owned();
-    // SAFETY: forwarded from the caller.
-    let m = unsafe { message(text, files_json) }?;
-    let pending = c.edit_message(&mid, m);
-    Ok(Box::pin(async move {
-        pending.await?;
-        Ok(Value::Null)
-    }))
+    let (text, files) = unsafe { message(text, files_json) }?;
+    Ok(e.session.edit_message(id, message_id, text, files.as_ref()))
 }
 
 /// Replaces the content of a message sent earlier (`message_id`: its client_msg_id).
@@ -426,16 +413,25 @@ pub unsafe extern "C" fn captivate_conversation_edit_message_async(
     userdata: *mut c_void,
 ) -> captivate_result {
     // SAFETY: forwarded from the caller.
-    nonblocking!(client, done, userdata, |e| unsafe { edit_op(e, conversation_id, message_id, text, files_json) })
+    nonblocking!(
+        client,
+        done,
+        userdata,
+        |e| unsafe { edit_op(e, conversation_id, message_id, text, files_json) },
+        nothing
+    )
 }
 
 // ----- get_transcript -----
 
-unsafe fn transcript_op(e: &Arc<Entry>, id: *const c_char) -> R<Op> {
+unsafe fn transcript_op(e: &Entry, id: *const c_char) -> R<Pending<captivate::Transcript>> {
     // SAFETY: forwarded from the caller.
-    let c = unsafe { conv(e, id) }?;
-    let pending = c.get_transcript();
-    Ok(Box::pin(async move { Ok(pending.await?.to_json()) }))
+    let id = unsafe { conv(id) }?;
+    Ok(e.session.get_transcript(id))
+}
+
+fn transcript(t: captivate::Transcript) -> Json {
+    Some(t.to_json().to_string())
 }
 
 /// Writes the transcript, `{"entries": [{"from": "user"|"bot"|"agent"|..., "text",
@@ -454,7 +450,7 @@ pub unsafe extern "C" fn captivate_conversation_get_transcript(
     // SAFETY: forwarded from the caller.
     blocking!(client, timeout_ms, |e| unsafe { transcript_op(e, conversation_id) }, |v| {
         // SAFETY: per the function's contract.
-        unsafe { put_str(json_out, v.to_string()) };
+        unsafe { put_str(json_out, v.to_json().to_string()) };
     })
 }
 
@@ -470,20 +466,15 @@ pub unsafe extern "C" fn captivate_conversation_get_transcript_async(
     userdata: *mut c_void,
 ) -> captivate_result {
     // SAFETY: forwarded from the caller.
-    nonblocking!(client, done, userdata, |e| unsafe { transcript_op(e, conversation_id) })
+    nonblocking!(client, done, userdata, |e| unsafe { transcript_op(e, conversation_id) }, transcript)
 }
 
 // ----- delete -----
 
-unsafe fn delete_op(e: &Arc<Entry>, id: *const c_char, hard: bool) -> R<Op> {
+unsafe fn delete_op(e: &Entry, id: *const c_char, hard: bool) -> R<Pending<()>> {
     // SAFETY: forwarded from the caller.
-    let c = unsafe { conv(e, id) }?;
-    let mode = if hard { DeleteMode::Hard } else { DeleteMode::Soft };
-    let pending = c.delete(mode);
-    Ok(Box::pin(async move {
-        pending.await?;
-        Ok(Value::Null)
-    }))
+    let id = unsafe { conv(id) }?;
+    Ok(e.session.delete_conversation(id, hard))
 }
 
 /// Deletes the conversation, soft (`hard` false) or hard. Blocking.
@@ -514,5 +505,5 @@ pub unsafe extern "C" fn captivate_conversation_delete_async(
     userdata: *mut c_void,
 ) -> captivate_result {
     // SAFETY: forwarded from the caller.
-    nonblocking!(client, done, userdata, |e| unsafe { delete_op(e, conversation_id, hard) })
+    nonblocking!(client, done, userdata, |e| unsafe { delete_op(e, conversation_id, hard) }, nothing)
 }

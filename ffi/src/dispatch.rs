@@ -1,25 +1,38 @@
 //! The dispatch thread of a client: every callback of that client runs there, one at a time,
-//! in order, never on the caller's thread and never on a runtime worker.
+//! never on the caller's thread and never on a runtime worker.
+//!
+//! The thread waits on two things at once: the client's one ordered feed of events
+//! ([`Session::all_events`]: every event of the client and its conversations, each once, in
+//! order, state changes included) and the outcomes of its `_async` calls ([`Calls`]). Events
+//! ready together are delivered first, then the completions ready by then, so a call's
+//! completion comes after the events its reply caused.
 
 use std::cell::Cell;
-use std::ffi::{CString, c_char, c_void};
-use std::sync::mpsc;
-use std::sync::{Mutex, PoisonError};
+use std::collections::VecDeque;
+use std::ffi::{c_char, c_void};
+use std::future::poll_fn;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::task::{Context, Poll};
 use std::thread::{JoinHandle, ThreadId};
 
-use captivate::Event;
+use captivate::{Routed, RoutedStream};
+use captivate_binding::{Session, runtime};
+use futures_util::task::AtomicWaker;
 
+use crate::calls::{Calls, Finished};
 use crate::event::captivate_event;
 use crate::result::captivate_result;
 
 /// Receives the client's events: bot and live-chat messages, actions, updates, hub errors,
-/// connection state changes, and more (see captivate_event_kind). `event` is valid only during
-/// the call.
+/// connection state changes, and more (see captivate_event_kind), each exactly once, in the
+/// order the client received them. `event` is valid only during the call.
 pub type captivate_event_callback = Option<unsafe extern "C" fn(userdata: *mut c_void, event: *const captivate_event)>;
 
 /// Receives the outcome of a non-blocking call: its result code, and a JSON string (the
-/// reply on success, `{"error": NAME, "message": TEXT}` on failure; NULL when there is
-/// nothing to say). `json` is valid only during the call.
+/// reply on success; on failure `{"error": NAME, "message": TEXT}`, with `kind` and `details`
+/// for errors of the library; NULL when there is nothing to say). `json` is valid only during
+/// the call.
 pub type captivate_completion_callback =
     Option<unsafe extern "C" fn(userdata: *mut c_void, result: captivate_result, json: *const c_char)>;
 
@@ -43,77 +56,175 @@ pub(crate) fn in_callback() -> bool {
     IN_CALLBACK.with(Cell::get)
 }
 
-pub(crate) enum Job {
-    Event(Box<Event>),
-    Complete { cb: captivate_completion_callback, userdata: UserData, result: captivate_result, json: Option<String> },
-    Stop,
+/// Runs a C callback, marked as such for the blocking calls it might make.
+pub(crate) fn call_back(f: impl FnOnce()) {
+    let outer = IN_CALLBACK.with(|c| c.replace(true));
+    // A C callback cannot unwind into us; this only keeps a Rust panic in the conversion from
+    // ending the thread.
+    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
+    IN_CALLBACK.with(|c| c.set(outer));
 }
 
+/// Wakes the dispatch thread: a call's outcome is ready, a reconnect asks for a new feed, or
+/// the client is being freed.
+#[derive(Default)]
+pub(crate) struct Signal {
+    waker: AtomicWaker,
+    raised: AtomicBool,
+}
+
+impl Signal {
+    pub(crate) fn raise(&self) {
+        self.raised.store(true, Ordering::SeqCst);
+        self.waker.wake();
+    }
+
+    /// Whether it was raised since the last look; if not, the task is woken when it is.
+    fn take(&self, cx: &Context<'_>) -> bool {
+        self.waker.register(cx.waker());
+        self.raised.swap(false, Ordering::SeqCst)
+    }
+}
+
+#[derive(Default)]
+struct Control {
+    signal: Arc<Signal>,
+    stop: AtomicBool,
+    resubscribe: AtomicBool,
+}
+
+/// A client's dispatch thread and what its callers share with it.
 pub(crate) struct Dispatch {
-    pub(crate) tx: mpsc::Sender<Job>,
+    /// The `_async` calls waiting for their outcome.
+    pub(crate) calls: Calls,
+    control: Arc<Control>,
     thread: Mutex<Option<JoinHandle<()>>>,
     thread_id: ThreadId,
 }
 
-fn call_guarded(f: impl FnOnce()) {
-    IN_CALLBACK.with(|c| c.set(true));
-    // A C callback cannot unwind into us; this only keeps a Rust panic in the conversion from
-    // ending the thread.
-    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
-    IN_CALLBACK.with(|c| c.set(false));
-}
+static THREADS: AtomicU64 = AtomicU64::new(1);
 
 impl Dispatch {
+    /// Listens to the session's feed from now on, and starts the thread.
     pub(crate) fn start(
-        name: String,
+        session: Arc<Session>,
         on_event: captivate_event_callback,
         userdata: UserData,
         userdata_free: captivate_userdata_free,
     ) -> std::io::Result<Dispatch> {
-        let (tx, rx) = mpsc::channel::<Job>();
-        let thread = std::thread::Builder::new().name(name).spawn(move || {
-            let ud = userdata;
-            for job in rx {
-                match job {
-                    Job::Event(e) => {
-                        if let Some(cb) = on_event {
-                            let ev = captivate_event::new(&e);
-                            // SAFETY: the application registered `cb` with this userdata; `ev`
-                            // lives until the call returns.
-                            call_guarded(|| unsafe { cb(ud.0, &ev) });
-                        }
-                    }
-                    Job::Complete { cb, userdata, result, json } => {
-                        if let Some(cb) = cb {
-                            let json = json.map(|j| CString::new(j.replace('\0', " ")).unwrap_or_default());
-                            let p = json.as_ref().map_or(std::ptr::null(), |j| j.as_ptr());
-                            // SAFETY: the application passed `cb` and `userdata` with the call;
-                            // `p` lives until the call returns.
-                            call_guarded(|| unsafe { cb(userdata.0, result, p) });
-                        }
-                    }
-                    Job::Stop => break,
-                }
-            }
-            if let Some(f) = userdata_free {
-                // SAFETY: called once, after the last callback of this client.
-                call_guarded(|| unsafe { f(ud.0) });
-            }
-        })?;
+        let control = Arc::new(Control::default());
+        let calls = Calls::new(control.signal.clone());
+        let feed = Some(session.all_events());
+        let worker =
+            Worker { session, feed, on_event, userdata, userdata_free, control: control.clone(), calls: calls.clone() };
+        let n = THREADS.fetch_add(1, Ordering::Relaxed);
+        let thread = std::thread::Builder::new().name(format!("captivate-cb-{n}")).spawn(move || worker.run())?;
         let thread_id = thread.thread().id();
-        Ok(Dispatch { tx, thread: Mutex::new(Some(thread)), thread_id })
+        Ok(Dispatch { calls, control, thread: Mutex::new(Some(thread)), thread_id })
     }
 
-    /// Stops the thread after the jobs already queued. Joins it, unless called from the thread
-    /// itself (a free inside a callback), which then ends after the current callback.
+    /// After a reconnect: once the feed ended by a close has delivered its last event, listen
+    /// to a new one (a feed that did not end is kept).
+    pub(crate) fn resubscribe(&self) {
+        self.control.resubscribe.store(true, Ordering::SeqCst);
+        self.control.signal.raise();
+    }
+
+    /// Stops the thread: no more events; calls still waiting complete with
+    /// CAPTIVATE_RESULT_CLOSED, then the userdata is released. Joins the thread, unless called
+    /// from it (a free inside a callback), which then ends after the current callback.
     pub(crate) fn stop(&self) {
-        let _ = self.tx.send(Job::Stop);
+        self.control.stop.store(true, Ordering::SeqCst);
+        self.control.signal.raise();
         if std::thread::current().id() == self.thread_id {
             return;
         }
         let handle = self.thread.lock().unwrap_or_else(PoisonError::into_inner).take();
         if let Some(h) = handle {
             let _ = h.join();
+        }
+    }
+}
+
+/// What runs on the dispatch thread.
+struct Worker {
+    session: Arc<Session>,
+    /// None once a close ended it, until a reconnect asks for a new one.
+    feed: Option<RoutedStream>,
+    on_event: captivate_event_callback,
+    userdata: UserData,
+    userdata_free: captivate_userdata_free,
+    control: Arc<Control>,
+    calls: Calls,
+}
+
+impl Worker {
+    fn run(mut self) {
+        let mut events = VecDeque::new();
+        let mut finished = Vec::new();
+        runtime::handle().block_on(poll_fn(|cx| self.poll(cx, &mut events, &mut finished)));
+        for (done, outcome) in self.calls.close() {
+            done.complete(outcome);
+        }
+        if let Some(f) = self.userdata_free {
+            let ud = self.userdata;
+            // SAFETY: called once, after the last callback of this client.
+            call_back(|| unsafe { f(ud.0) });
+        }
+    }
+
+    fn stopping(&self) -> bool {
+        self.control.stop.load(Ordering::SeqCst)
+    }
+
+    /// Delivers what is ready; Ready once the client is being freed.
+    fn poll(&mut self, cx: &mut Context<'_>, events: &mut VecDeque<Routed>, finished: &mut Vec<Finished>) -> Poll<()> {
+        loop {
+            if self.stopping() {
+                return Poll::Ready(());
+            }
+            let mut busy = false;
+            match &mut self.feed {
+                Some(feed) => {
+                    if let Poll::Ready(alive) = feed.poll_take_ready(cx, events) {
+                        busy = true;
+                        if !alive {
+                            self.feed = None;
+                        }
+                        while let Some(r) = events.pop_front() {
+                            self.deliver(r);
+                            if self.stopping() {
+                                events.clear();
+                                return Poll::Ready(());
+                            }
+                        }
+                    }
+                }
+                None => {
+                    if self.control.resubscribe.swap(false, Ordering::SeqCst) {
+                        self.feed = Some(self.session.all_events());
+                        busy = true;
+                    }
+                }
+            }
+            self.calls.take_finished(finished);
+            for (done, outcome) in finished.drain(..) {
+                busy = true;
+                done.complete(outcome);
+            }
+            if !busy && !self.control.signal.take(cx) {
+                return Poll::Pending;
+            }
+        }
+    }
+
+    fn deliver(&self, routed: Routed) {
+        if let Some(cb) = self.on_event {
+            let ev = captivate_event::new(routed);
+            let ud = self.userdata;
+            // SAFETY: the application registered `cb` with this userdata; `ev` lives until the
+            // call returns.
+            call_back(|| unsafe { cb(ud.0, &ev) });
         }
     }
 }

@@ -2,16 +2,21 @@
 //!
 //! The C ABI of the captivate client: opaque handles, result codes, a thread-local last error,
 //! callbacks on a dispatch thread per client, blocking calls with a timeout and non-blocking
-//! calls with a completion callback. Every function is a few lines over the Rust core; the
-//! header `include/captivate.h` is generated from this crate by cbindgen.
+//! calls with a completion callback, a log callback. Every function is a few lines over the
+//! binding layer (`captivate-binding`: sessions, option schema, value checks, errors, the one
+//! ordered event feed, logs), which the Python and Node front ends share; this crate only
+//! converts types and threads. The header `include/captivate.h` is generated from this crate
+//! by cbindgen.
 #![allow(non_camel_case_types)]
 #![deny(unsafe_op_in_unsafe_fn)]
 #![warn(missing_docs)]
 
+mod calls;
 mod client;
 mod conversation;
 mod dispatch;
 mod event;
+mod logs;
 mod options;
 mod registry;
 mod result;
@@ -21,21 +26,10 @@ pub use client::*;
 pub use conversation::*;
 pub use dispatch::{captivate_completion_callback, captivate_event_callback, captivate_userdata_free};
 pub use event::*;
+pub use logs::*;
 pub use options::*;
 pub use result::*;
 pub use strings::*;
-
-use std::sync::LazyLock;
-
-/// The one tokio runtime of the library; it runs every client's connection task.
-pub(crate) static RT: LazyLock<tokio::runtime::Runtime> = LazyLock::new(|| {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .thread_name("captivate-rt")
-        .enable_all()
-        .build()
-        .expect("the tokio runtime starts")
-});
 
 /// The library's version as `MAJOR.MINOR.PATCH`, the same as `CAPTIVATE_VERSION`.
 ///

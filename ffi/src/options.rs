@@ -1,25 +1,28 @@
 //! `captivate_options`: the builder of a client's configuration.
 
-use std::ffi::c_char;
-use std::sync::{Arc, LazyLock, Mutex};
-use std::time::Duration;
+use std::ffi::{CString, c_char};
+use std::sync::{Arc, LazyLock, Mutex, PoisonError};
 
-use captivate::{Config, Delivery, Dialect, Endpoint, TlsRoots};
+use captivate::Config;
+use captivate::options::{OPTIONS as SCHEMA, OptionType};
+use serde_json::{Value, json};
 
 use crate::registry::Registry;
-use crate::result::{Fail, R, captivate_result, guard};
-use crate::strings::arg_str;
+use crate::result::{Fail, R, captivate_result, guard, guard_or};
+use crate::strings::{arg_str, to_c};
 
-/// Options of a client: endpoint, API key, timeouts, reconnect policy, TLS, limits.
+/// Options of a client: endpoint, API key, timeouts, reconnect policy, TLS, limits. Every
+/// option of the schema (captivate_options_schema_json) can be set by name with
+/// captivate_options_set_json; the typed setters set some of them the same way.
 ///
-/// Methods: captivate_options_new, captivate_options_set_endpoint,
+/// Methods: captivate_options_new, captivate_options_set_json, captivate_options_set_endpoint,
 /// captivate_options_set_connect_timeout_ms, captivate_options_set_request_timeout_ms,
 /// captivate_options_set_metadata_timeout_ms, captivate_options_set_ping_interval_ms,
 /// captivate_options_set_reconnect, captivate_options_set_tls_roots,
 /// captivate_options_set_ca_file, captivate_options_set_max_frame_size,
 /// captivate_options_set_delivery, captivate_options_set_offline_queue,
 /// captivate_options_set_socket_per_conversation, captivate_options_set_legacy_dialect,
-/// captivate_options_free.
+/// captivate_options_set_catch_up, captivate_options_free.
 pub struct captivate_options {
     _private: [u8; 0],
 }
@@ -50,19 +53,30 @@ pub enum captivate_delivery {
 
 pub(crate) static OPTIONS: LazyLock<Registry<Mutex<Config>>> = LazyLock::new(|| Registry::new("options"));
 
-fn with(options: *mut captivate_options, f: impl FnOnce(&mut Config) -> R<()>) -> captivate_result {
-    guard(|| {
-        let o = OPTIONS.get(options as usize as u64)?;
-        let mut c = o.lock().unwrap_or_else(|e| e.into_inner());
-        f(&mut c)
-    })
+/// Sets the options `v` names through the schema, all or none.
+fn set(options: *mut captivate_options, v: Value) -> captivate_result {
+    guard(|| apply(options, &v))
 }
 
-fn millis(ms: u64, name: &str) -> R<Duration> {
-    if ms == 0 {
-        return Err(Fail::new(captivate_result::InvalidArgument, format!("{name} must be greater than zero")));
-    }
-    Ok(Duration::from_millis(ms))
+fn apply(options: *mut captivate_options, v: &Value) -> R<()> {
+    let o = OPTIONS.get(options as usize as u64)?;
+    let mut c = o.lock().unwrap_or_else(PoisonError::into_inner);
+    captivate::options::apply(&mut c, v).map_err(Fail::from)
+}
+
+/// The configuration the options hold now.
+pub(crate) fn config_of(options: *const captivate_options) -> R<Config> {
+    let o = OPTIONS.get(options as usize as u64)?;
+    let c = o.lock().unwrap_or_else(PoisonError::into_inner).clone();
+    Ok(c)
+}
+
+fn one_of(n: i32, names: &[&str], what: &str) -> R<Value> {
+    usize::try_from(n)
+        .ok()
+        .and_then(|i| names.get(i))
+        .map(|s| json!(s))
+        .ok_or_else(|| Fail::new(captivate_result::InvalidArgument, format!("{n} is not a {what}")))
 }
 
 /// Creates options for an API key, with the defaults: the production hub, 10 s connect and
@@ -108,6 +122,58 @@ pub extern "C" fn captivate_options_free(options: *mut captivate_options) -> cap
     })
 }
 
+/// Sets the options a JSON object names, all or none: for example `{"request_timeout_ms":
+/// 3000, "reconnect": {"max_attempts": 5}, "tls_roots": "system"}`. Every option of
+/// captivate_options_schema_json is accepted, by its snake_case name or its camelCase
+/// spelling; the `reconnect.*` options are nested under `reconnect`; durations are
+/// milliseconds; `null` leaves an option as it is. A JSON that does not parse or is not an
+/// object is CAPTIVATE_RESULT_INVALID_JSON; an unknown name or a value of the wrong type or
+/// range is CAPTIVATE_RESULT_INVALID_ARGUMENT, and then nothing changes.
+///
+/// # Safety
+/// `json` is NULL or a NUL-terminated string.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn captivate_options_set_json(
+    options: *mut captivate_options,
+    json: *const c_char,
+) -> captivate_result {
+    guard(|| {
+        // SAFETY: per the function's contract.
+        let v = unsafe { crate::strings::opt_object(json, "json") }?
+            .ok_or_else(|| Fail::new(captivate_result::NullPointer, "json is NULL"))?;
+        apply(options, &v)
+    })
+}
+
+/// Every option captivate_options_set_json takes, as a JSON array of `{"name", "type", "doc"}`
+/// (and `"values"` for a choice): `type` is `text`, `choice` (one of `values`), `millis` (a
+/// non-negative number of milliseconds), `flag` (a boolean) or `count` (a non-negative
+/// integer); a name `reconnect.x` is set as `{"reconnect": {"x": ...}}`. Static: do not free.
+#[unsafe(no_mangle)]
+pub extern "C" fn captivate_options_schema_json() -> *const c_char {
+    static SCHEMA_JSON: LazyLock<CString> = LazyLock::new(|| {
+        let all: Vec<Value> = SCHEMA
+            .iter()
+            .map(|o| {
+                let (kind, values) = match o.kind {
+                    OptionType::Text => ("text", None),
+                    OptionType::OneOf(v) => ("choice", Some(v)),
+                    OptionType::Millis => ("millis", None),
+                    OptionType::Flag => ("flag", None),
+                    OptionType::Count => ("count", None),
+                };
+                let mut j = json!({"name": o.name, "type": kind, "doc": o.doc});
+                if let Some(v) = values {
+                    j["values"] = json!(v);
+                }
+                j
+            })
+            .collect();
+        to_c(Value::Array(all).to_string())
+    });
+    guard_or(c"[]".as_ptr(), || Some(SCHEMA_JSON.as_ptr()))
+}
+
 /// Sets the hub: `"prod"` (default), `"dev"`, or a `ws://` / `wss://` URL given without the
 /// `apiKey` query (the library appends the key).
 ///
@@ -118,11 +184,10 @@ pub unsafe extern "C" fn captivate_options_set_endpoint(
     options: *mut captivate_options,
     endpoint: *const c_char,
 ) -> captivate_result {
-    with(options, |c| {
+    guard(|| {
         // SAFETY: per the function's contract.
         let e = unsafe { arg_str(endpoint, "endpoint") }?;
-        c.endpoint = Endpoint::parse(e).map_err(Fail::from)?;
-        Ok(())
+        apply(options, &json!({ "endpoint": e }))
     })
 }
 
@@ -132,10 +197,7 @@ pub extern "C" fn captivate_options_set_connect_timeout_ms(
     options: *mut captivate_options,
     ms: u64,
 ) -> captivate_result {
-    with(options, |c| {
-        c.timings.connect_timeout = millis(ms, "the connect timeout")?;
-        Ok(())
-    })
+    set(options, json!({ "connect_timeout_ms": ms }))
 }
 
 /// Sets the wait for a reply, counted from the write (default 10 000).
@@ -144,10 +206,7 @@ pub extern "C" fn captivate_options_set_request_timeout_ms(
     options: *mut captivate_options,
     ms: u64,
 ) -> captivate_result {
-    with(options, |c| {
-        c.timings.request_timeout = millis(ms, "the request timeout")?;
-        Ok(())
-    })
+    set(options, json!({ "request_timeout_ms": ms }))
 }
 
 /// Sets the wait for a metadata update's confirmation (default 15 000).
@@ -156,20 +215,14 @@ pub extern "C" fn captivate_options_set_metadata_timeout_ms(
     options: *mut captivate_options,
     ms: u64,
 ) -> captivate_result {
-    with(options, |c| {
-        c.timings.metadata_timeout = millis(ms, "the metadata timeout")?;
-        Ok(())
-    })
+    set(options, json!({ "metadata_timeout_ms": ms }))
 }
 
 /// Sets the keep-alive ping interval (default 25 000); the link is declared dead after this
 /// plus 10 s without any inbound traffic.
 #[unsafe(no_mangle)]
 pub extern "C" fn captivate_options_set_ping_interval_ms(options: *mut captivate_options, ms: u64) -> captivate_result {
-    with(options, |c| {
-        c.timings.ping_interval = millis(ms, "the ping interval")?;
-        Ok(())
-    })
+    set(options, json!({ "ping_interval_ms": ms }))
 }
 
 /// Sets the reconnect policy: whether to reconnect at all, the backoff's first step and cap
@@ -183,33 +236,25 @@ pub extern "C" fn captivate_options_set_reconnect(
     max_delay_ms: u64,
     max_attempts: u32,
 ) -> captivate_result {
-    with(options, |c| {
-        let r = &mut c.timings.reconnect;
-        r.enabled = enabled;
-        r.initial_delay = millis(initial_delay_ms, "the initial delay")?;
-        r.max_delay = millis(max_delay_ms, "the maximum delay")?;
-        r.max_attempts = (max_attempts > 0).then_some(max_attempts);
-        Ok(())
-    })
+    set(
+        options,
+        json!({"reconnect": {
+            "enabled": enabled,
+            "initial_delay_ms": initial_delay_ms,
+            "max_delay_ms": max_delay_ms,
+            "max_attempts": max_attempts,
+        }}),
+    )
 }
 
 /// Sets which root certificates to trust for `wss://` (default CAPTIVATE_TLS_ROOTS_WEBPKI).
 #[unsafe(no_mangle)]
 pub extern "C" fn captivate_options_set_tls_roots(options: *mut captivate_options, roots: i32) -> captivate_result {
-    with(options, |c| {
-        c.tls.roots = match roots {
-            0 => TlsRoots::Webpki,
-            1 => TlsRoots::System,
-            2 => TlsRoots::Both,
-            3 => TlsRoots::None,
-            _ => {
-                return Err(Fail::new(
-                    captivate_result::InvalidArgument,
-                    format!("{roots} is not a captivate_tls_roots"),
-                ));
-            }
-        };
-        Ok(())
+    guard(|| {
+        apply(
+            options,
+            &json!({ "tls_roots": one_of(roots, &["webpki", "system", "both", "none"], "captivate_tls_roots")? }),
+        )
     })
 }
 
@@ -223,11 +268,10 @@ pub unsafe extern "C" fn captivate_options_set_ca_file(
     options: *mut captivate_options,
     path: *const c_char,
 ) -> captivate_result {
-    with(options, |c| {
+    guard(|| {
         // SAFETY: per the function's contract.
         let p = unsafe { arg_str(path, "path") }?;
-        c.tls.extra_ca_file = Some(p.into());
-        Ok(())
+        apply(options, &json!({ "ca_file": p }))
     })
 }
 
@@ -237,30 +281,15 @@ pub extern "C" fn captivate_options_set_max_frame_size(
     options: *mut captivate_options,
     bytes: usize,
 ) -> captivate_result {
-    with(options, |c| {
-        if bytes < 1024 {
-            return Err(Fail::new(captivate_result::InvalidArgument, "the maximum frame size must be at least 1024"));
-        }
-        c.max_frame_size = bytes;
-        Ok(())
-    })
+    set(options, json!({ "max_frame_size": bytes }))
 }
 
 /// Sets the delivery policy of messages (a captivate_delivery value).
 #[unsafe(no_mangle)]
 pub extern "C" fn captivate_options_set_delivery(options: *mut captivate_options, delivery: i32) -> captivate_result {
-    with(options, |c| {
-        c.timings.delivery = match delivery {
-            0 => Delivery::AtMostOnce,
-            1 => Delivery::AtLeastOnce,
-            _ => {
-                return Err(Fail::new(
-                    captivate_result::InvalidArgument,
-                    format!("{delivery} is not a captivate_delivery"),
-                ));
-            }
-        };
-        Ok(())
+    guard(|| {
+        let d = one_of(delivery, &["at-most-once", "at-least-once"], "captivate_delivery")?;
+        apply(options, &json!({ "delivery": d }))
     })
 }
 
@@ -273,12 +302,10 @@ pub extern "C" fn captivate_options_set_offline_queue(
     max_events: usize,
     max_bytes: usize,
 ) -> captivate_result {
-    with(options, |c| {
-        c.timings.queue_while_offline = enabled;
-        c.timings.max_queued_events = max_events;
-        c.timings.max_queued_bytes = max_bytes;
-        Ok(())
-    })
+    set(
+        options,
+        json!({"queue_while_offline": enabled, "max_queued_events": max_events, "max_queued_bytes": max_bytes}),
+    )
 }
 
 /// Gives every conversation its own socket (default false: one socket per client).
@@ -287,10 +314,7 @@ pub extern "C" fn captivate_options_set_socket_per_conversation(
     options: *mut captivate_options,
     enabled: bool,
 ) -> captivate_result {
-    with(options, |c| {
-        c.socket_per_conversation = enabled;
-        Ok(())
-    })
+    set(options, json!({ "socket_per_conversation": enabled }))
 }
 
 /// Uses the operation names of the published Socket API reference (`get_conversations`,
@@ -300,10 +324,7 @@ pub extern "C" fn captivate_options_set_legacy_dialect(
     options: *mut captivate_options,
     legacy: bool,
 ) -> captivate_result {
-    with(options, |c| {
-        c.dialect = if legacy { Dialect::Legacy } else { Dialect::Current };
-        Ok(())
-    })
+    set(options, json!({ "dialect": if legacy { "legacy" } else { "current" } }))
 }
 
 /// After a reconnect, fetches each conversation's transcript and delivers the bot and agent
@@ -311,8 +332,5 @@ pub extern "C" fn captivate_options_set_legacy_dialect(
 /// order, before newer events (default true).
 #[unsafe(no_mangle)]
 pub extern "C" fn captivate_options_set_catch_up(options: *mut captivate_options, enabled: bool) -> captivate_result {
-    with(options, |c| {
-        c.timings.catch_up = enabled;
-        Ok(())
-    })
+    set(options, json!({ "catch_up": enabled }))
 }

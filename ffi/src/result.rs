@@ -5,6 +5,9 @@ use std::ffi::{CString, c_char};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use captivate::{Error, ErrorKind};
+use captivate_binding::BindingError;
+use captivate_binding::runtime::Blocked;
+use serde_json::{Value, json};
 
 /// The outcome of a call. Numbers are stable and never reused: 1xx misuse, 2xx connection,
 /// 3xx the hub, 4xx time and threading, 9xx internal.
@@ -167,32 +170,49 @@ pub extern "C" fn captivate_last_error_message() -> *const c_char {
 }
 
 pub(crate) fn set_last_error(message: &str) {
-    let c = CString::new(message.replace('\0', " ")).unwrap_or_default();
-    LAST_ERROR.with(|e| *e.borrow_mut() = c);
+    LAST_ERROR.with(|e| {
+        if message.is_empty() && e.borrow().is_empty() {
+            return;
+        }
+        *e.borrow_mut() = CString::new(message.replace('\0', " ")).unwrap_or_default();
+    });
 }
 
-/// A failure: its code and message.
+/// A failure: its code, message, and (for the library's own errors) kind and details.
 #[derive(Debug)]
 pub(crate) struct Fail {
     pub(crate) code: captivate_result,
     pub(crate) message: String,
+    /// The error kind's stable name and its details, when the error comes from the library.
+    source: Option<(&'static str, Value)>,
 }
 
 impl Fail {
     pub(crate) fn new(code: captivate_result, message: impl Into<String>) -> Fail {
-        Fail { code, message: message.into() }
+        Fail { code, message: message.into(), source: None }
     }
 
-    /// The JSON a completion callback receives on failure.
+    /// A blocking call made where waiting would deadlock; `instead` says what to use.
+    pub(crate) fn would_deadlock(instead: &str) -> Fail {
+        Fail::new(
+            captivate_result::WouldDeadlock,
+            format!("a blocking call inside a callback would deadlock; use {instead}"),
+        )
+    }
+
+    /// The JSON a completion callback receives on failure: `{"error": NAME, "message": TEXT}`,
+    /// with `kind` and `details` for the library's own errors.
     pub(crate) fn to_json(&self) -> String {
-        serde_json::json!({"error": unsafe_free_name(self.code), "message": self.message}).to_string()
+        let mut o = json!({"error": self.code.name().to_string_lossy(), "message": self.message});
+        if let Some((kind, details)) = &self.source {
+            o["kind"] = json!(kind);
+            o["details"] = details.clone();
+        }
+        o.to_string()
     }
 }
 
-fn unsafe_free_name(code: captivate_result) -> String {
-    code.name().to_string_lossy().into_owned()
-}
-
+/// The result code of an error kind (the order of [`captivate_binding::errors::kinds`]).
 pub(crate) fn code_of(kind: ErrorKind) -> captivate_result {
     use captivate_result as R;
     match kind {
@@ -213,9 +233,27 @@ pub(crate) fn code_of(kind: ErrorKind) -> captivate_result {
     }
 }
 
+impl From<BindingError> for Fail {
+    fn from(e: BindingError) -> Fail {
+        Fail { code: code_of(e.kind), source: Some((e.code(), e.details)), message: e.message }
+    }
+}
+
 impl From<Error> for Fail {
     fn from(e: Error) -> Fail {
-        Fail::new(code_of(e.kind()), e.to_string())
+        Fail::from(BindingError::from(e))
+    }
+}
+
+/// Why a blocking wait gave no outcome, as a failure.
+pub(crate) fn blocked<E: Into<Fail>>(b: Blocked<E>) -> Fail {
+    match b {
+        Blocked::Failed(e) => e.into(),
+        Blocked::TimedOut(t) => Fail::new(captivate_result::Timeout, format!("no outcome within {} ms", t.as_millis())),
+        Blocked::InsideRuntime => Fail::new(
+            captivate_result::WouldDeadlock,
+            "a blocking call was made on one of the library's own threads, where it would deadlock",
+        ),
     }
 }
 
@@ -243,5 +281,36 @@ pub(crate) fn guard_or<T>(default: T, body: impl FnOnce() -> Option<T>) -> T {
     match catch_unwind(AssertUnwindSafe(body)) {
         Ok(Some(v)) => v,
         _ => default,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_error_kind_has_its_own_code() {
+        let kinds = captivate_binding::errors::kinds();
+        let mut codes: Vec<i32> = kinds.iter().map(|k| code_of(k.kind) as i32).collect();
+        for k in &kinds {
+            let internal = code_of(k.kind) == captivate_result::Internal;
+            assert_eq!(internal, k.kind == ErrorKind::Internal, "{}", k.code);
+            assert!(captivate_result::from_i32(code_of(k.kind) as i32).is_some());
+        }
+        codes.sort();
+        codes.dedup();
+        assert_eq!(codes.len(), kinds.len());
+    }
+
+    #[test]
+    fn a_failure_renders_its_code_kind_and_details() {
+        let f = Fail::from(Error::Timeout { operation: "x".into(), millis: 5 });
+        assert_eq!(f.code, captivate_result::Timeout);
+        let v: Value = serde_json::from_str(&f.to_json()).unwrap();
+        assert_eq!(v["error"], "CAPTIVATE_RESULT_TIMEOUT");
+        assert_eq!(v["kind"], "timeout");
+        assert_eq!(v["details"]["millis"], 5);
+        let n: Value = serde_json::from_str(&Fail::new(captivate_result::NullPointer, "x is NULL").to_json()).unwrap();
+        assert_eq!(n, json!({"error": "CAPTIVATE_RESULT_NULL_POINTER", "message": "x is NULL"}));
     }
 }

@@ -61,9 +61,19 @@ pub(crate) unsafe fn opt_object(p: *const c_char, name: &str) -> R<Option<Value>
     }
 }
 
+/// A C string of `s`; a NUL inside becomes U+FFFD.
+pub(crate) fn to_c(s: impl Into<String>) -> CString {
+    let s = s.into();
+    if s.contains('\0') {
+        CString::new(s.replace('\0', "\u{FFFD}")).unwrap_or_default()
+    } else {
+        CString::new(s).unwrap_or_default()
+    }
+}
+
 /// An owned C string for the caller (freed with `captivate_string_free`).
 pub(crate) fn into_c(s: String) -> *mut c_char {
-    CString::new(s.replace('\0', "\u{FFFD}")).unwrap_or_default().into_raw()
+    to_c(s).into_raw()
 }
 
 /// Writes an owned string to an out-parameter, if it is not NULL.

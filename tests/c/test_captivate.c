@@ -83,6 +83,15 @@ typedef struct {
     captivate_result async_result;
     int free_inside;
     int close_async_inside;
+    /* what the accessors read */
+    int buttons; /* the buttons of the last message that had any */
+    char first_button_label[64], first_button_value[64];
+    int agent_connected, events_without_type, bad_accessors;
+    /* the order of events: one token per event ("echo:m3", "state:connected", "mystery", ...) */
+    char order[16384];
+    int mysteries, after_echoes, malformed;
+    char mystery_conversation[128];
+    captivate_result reconnect_rc;
 } recorder;
 
 static void rec_init(recorder *r) {
@@ -114,12 +123,20 @@ static void on_async_done(void *userdata, captivate_result result, const char *j
     pthread_mutex_unlock(&r->lock);
 }
 
+/* Appends a token to the recorded order of events (under the lock). */
+static void rec_order(recorder *r, const char *token) {
+    size_t used = strlen(r->order);
+    if (used + strlen(token) + 2 < sizeof r->order) snprintf(r->order + used, sizeof r->order - used, "%s ", token);
+}
+
 static void on_event(void *userdata, const captivate_event *event) {
     recorder *r = userdata;
     const char *kind = captivate_event_kind(event);
     const char *text = captivate_event_text(event);
     const char *conv = captivate_event_conversation_id(event);
-    const char *json = captivate_event_json(event);
+    const char *type = captivate_event_type(event);
+    const char *state = captivate_event_state_name(event);
+    const char *update = captivate_event_update(event);
     int is_bot = strcmp(kind, "bot_message") == 0;
 
     if (is_bot && r->self && !r->reentered) {
@@ -129,6 +146,7 @@ static void on_event(void *userdata, const captivate_event *event) {
         /* Refused before anything is sent: the message must never reach the hub. */
         r->blocking_rc = captivate_conversation_send_message(r->self, conv, "refused in a callback", NULL, 0, &out);
         r->close_rc = captivate_client_close(r->self);
+        r->reconnect_rc = captivate_client_reconnect(r->self);
         r->async_rc = captivate_conversation_send_message_async(r->self, conv, "from a callback", NULL, on_async_done, r);
     }
     if (is_bot && r->close_async_inside == 1 && r->self) {
@@ -144,11 +162,41 @@ static void on_event(void *userdata, const captivate_event *event) {
     r->events++;
     if (is_bot) r->bot_messages++;
     if (strcmp(kind, "livechat_message") == 0) r->livechat_messages++;
-    if (strcmp(kind, "state") == 0) {
+    /* Hub events have a type, the library's own events (state changes, ...) none. */
+    if (!type && strcmp(kind, "state") != 0 && strcmp(kind, "discontinuity") != 0) r->events_without_type++;
+    if ((state != NULL) != (strcmp(kind, "state") == 0)) r->bad_accessors++;
+    if ((type != NULL) != (captivate_event_raw(event) != NULL)) r->bad_accessors++;
+    if (state) {
         r->states++;
-        const char *cur = strstr(json, "\"current\":{");
-        if (cur && strstr(cur, "\"state\":\"connected\"")) r->connected_states++;
-        if (cur && strstr(cur, "\"state\":\"closed\"")) r->closed_states++;
+        if (strcmp(state, "connected") == 0) r->connected_states++;
+        if (strcmp(state, "closed") == 0) r->closed_states++;
+        char token[64];
+        snprintf(token, sizeof token, "state:%s", state);
+        rec_order(r, token);
+        if (!strstr(captivate_event_json(event), "\"kind\":\"state\"")) r->bad_accessors++;
+    }
+    if (update && strcmp(update, "agent_connected") == 0) r->agent_connected++;
+    size_t n = captivate_event_buttons_count(event);
+    if (n > 0) {
+        r->buttons = (int)n;
+        snprintf(r->first_button_label, sizeof r->first_button_label, "%s", captivate_event_button_label(event, 0));
+        snprintf(r->first_button_value, sizeof r->first_button_value, "%s", captivate_event_button_value(event, 0));
+        if (captivate_event_button_label(event, n) != NULL) r->bad_accessors++;
+    }
+    if (type && strcmp(type, "mystery_event") == 0) {
+        r->mysteries++;
+        rec_order(r, "mystery");
+        snprintf(r->mystery_conversation, sizeof r->mystery_conversation, "%s", conv ? conv : "(none)");
+    }
+    if (strcmp(kind, "malformed") == 0) r->malformed++;
+    if (text && strncmp(text, "You said: m", 11) == 0) {
+        char token[64];
+        snprintf(token, sizeof token, "echo:%.40s", text + 10);
+        rec_order(r, token);
+    }
+    if (text && strcmp(text, "You said: after") == 0) {
+        r->after_echoes++;
+        rec_order(r, "echo:after");
     }
     size_t used = strlen(r->all_text);
     if (text && used + 300 < sizeof r->all_text) {
@@ -271,7 +319,11 @@ static void test_options_misuse(void) {
     CHECK_RC(captivate_client_connect(NULL, NULL, NULL, NULL, &c), CAPTIVATE_RESULT_NULL_POINTER);
     CHECK_RC(captivate_client_connect(o, NULL, NULL, NULL, &c), CAPTIVATE_RESULT_INVALID_HANDLE);
     CHECK(captivate_event_kind(NULL)[0] == '\0' && captivate_event_text(NULL) == NULL &&
-              captivate_event_conversation_id(NULL) == NULL && captivate_event_json(NULL)[0] == '\0',
+              captivate_event_conversation_id(NULL) == NULL && captivate_event_json(NULL)[0] == '\0' &&
+              captivate_event_type(NULL) == NULL && captivate_event_id(NULL) == NULL &&
+              captivate_event_state_name(NULL) == NULL && captivate_event_update(NULL) == NULL &&
+              captivate_event_buttons_count(NULL) == 0 && captivate_event_button_label(NULL, 0) == NULL &&
+              captivate_event_button_value(NULL, 0) == NULL && captivate_event_raw(NULL) == NULL,
           "event accessors accept NULL");
 }
 
@@ -310,6 +362,11 @@ static void test_whole_conversation(void) {
     CHECK(conv && strncmp(conv, "c-user", 6) == 0, "conversation id %s", conv ? conv : "(null)");
     CHECK(wait_text(&r, "Captivate Bot"), "the greeting arrives");
     CHECK(strcmp(r.last_conversation, conv) == 0, "the greeting names the conversation");
+    pthread_mutex_lock(&r.lock);
+    CHECK(r.buttons == 2 && strcmp(r.first_button_label, "Leave Contact Details") == 0 &&
+              strcmp(r.first_button_value, "Leave Contact Details") == 0,
+          "the greeting's buttons: %d, %s", r.buttons, r.first_button_label);
+    pthread_mutex_unlock(&r.lock);
 
     char *msg_id = NULL;
     CHECK_RC(captivate_conversation_send_message(c, conv, "hello from C", NULL, 0, &msg_id), CAPTIVATE_RESULT_OK);
@@ -337,6 +394,7 @@ static void test_whole_conversation(void) {
 
     CHECK_RC(captivate_conversation_send_action(c, conv, "escalateToHuman", NULL, NULL, 0), CAPTIVATE_RESULT_OK);
     CHECK(wait_count(&r, &r.livechat_messages, 1), "a live agent answers");
+    CHECK(r.agent_connected == 1, "the agent joined first (%d)", r.agent_connected);
     CHECK_RC(captivate_conversation_edit_message(c, conv, msg_id, "hello, edited", NULL, 0), CAPTIVATE_RESULT_OK);
     CHECK_RC(captivate_conversation_get_transcript(c, conv, 0, &json), CAPTIVATE_RESULT_OK);
     CHECK(json && strstr(json, "hello, edited") && strstr(json, "\"entries\""), "transcript");
@@ -347,7 +405,9 @@ static void test_whole_conversation(void) {
              CAPTIVATE_RESULT_OK);
     CHECK(json && strstr(json, conv) && strstr(json, "\"pagination\""), "the listing has the conversation");
     captivate_string_free(json);
-    CHECK_RC(captivate_client_list_conversations(c, "c-user", "{\"page\": \"one\"}", 0, &json), CAPTIVATE_RESULT_INVALID_JSON);
+    /* A JSON that parses, with a value of the wrong type: an invalid argument. */
+    CHECK_RC(captivate_client_list_conversations(c, "c-user", "{\"page\": \"one\"}", 0, &json), CAPTIVATE_RESULT_INVALID_ARGUMENT);
+    CHECK_RC(captivate_client_list_conversations(c, "c-user", "[1]", 0, &json), CAPTIVATE_RESULT_INVALID_JSON);
 
     /* The escape hatch, and a reply that never comes. */
     CHECK_RC(captivate_client_send_raw(c, "metadata_request", "{\"conversation_id\": \"x\"}", NULL, NULL, 0, &json), CAPTIVATE_RESULT_OK);
@@ -371,8 +431,13 @@ static void test_whole_conversation(void) {
     CHECK_RC(captivate_client_state(c, &state), CAPTIVATE_RESULT_OK);
     CHECK(state == CAPTIVATE_STATE_CLOSED, "closed");
     CHECK_RC(captivate_client_start_conversation(c, "u", NULL, 0, NULL), CAPTIVATE_RESULT_CLOSED);
+    /* Reconnecting waits for the connection. */
     CHECK_RC(captivate_client_reconnect(c), CAPTIVATE_RESULT_OK);
+    CHECK_RC(captivate_client_state(c, &state), CAPTIVATE_RESULT_OK);
+    CHECK(state == CAPTIVATE_STATE_CONNECTED, "connected when reconnect returns (%d)", (int)state);
     CHECK(wait_count(&r, &r.connected_states, 2), "connected again");
+    CHECK(r.events_without_type == 0 && r.bad_accessors == 0, "accessors agree with the kinds (%d, %d)",
+          r.events_without_type, r.bad_accessors);
     CHECK_RC(captivate_client_free(c), CAPTIVATE_RESULT_OK);
     CHECK(r.frees == 1, "userdata freed once");
     CHECK_RC(captivate_client_free(c), CAPTIVATE_RESULT_INVALID_HANDLE);
@@ -476,6 +541,8 @@ static void test_reentrancy(void) {
     CHECK(wait_count(&r, &r.async_done, 1), "the async call made inside the callback completes");
     CHECK(r.blocking_rc == CAPTIVATE_RESULT_WOULD_DEADLOCK, "blocking inside a callback: %s", captivate_result_name(r.blocking_rc));
     CHECK(r.close_rc == CAPTIVATE_RESULT_WOULD_DEADLOCK, "close inside a callback: %s", captivate_result_name(r.close_rc));
+    CHECK(r.reconnect_rc == CAPTIVATE_RESULT_WOULD_DEADLOCK, "reconnect inside a callback: %s",
+          captivate_result_name(r.reconnect_rc));
     CHECK(r.async_rc == CAPTIVATE_RESULT_OK && r.async_result == CAPTIVATE_RESULT_OK, "async inside a callback");
     CHECK(wait_text(&r, "You said: from a callback"), "the message sent from the callback is answered");
     char *transcript = NULL;
@@ -626,6 +693,300 @@ static void test_error_codes_provoked(void) {
     rec_destroy(&r);
 }
 
+
+/* ----- options by name ----- */
+
+/* Copies the JSON string that starts at `at` (after its opening quote) to `out`. */
+static void copy_string(const char *at, char *out, size_t size) {
+    const char *end = strchr(at, '"');
+    snprintf(out, size, "%.*s", end ? (int)(end - at) : 0, at);
+}
+
+/* Every option of the schema is set by name; a value of the wrong type is refused. */
+static void test_options_by_name(void) {
+    const char *schema = captivate_options_schema_json();
+    CHECK(schema[0] == '[' && strstr(schema, "\"name\":\"request_timeout_ms\""), "the schema lists the options");
+    captivate_options *o = NULL;
+    CHECK_RC(captivate_options_new(KEY, &o), CAPTIVATE_RESULT_OK);
+    int names = 0;
+    const char *p = schema;
+    while ((p = strstr(p, "\"name\":\"")) != NULL) {
+        char name[64], type[16] = "", first[64] = "";
+        p += 8;
+        copy_string(p, name, sizeof name);
+        const char *next = strstr(p, "\"name\":\"");
+        const char *t = strstr(p, "\"type\":\"");
+        if (t && (!next || t < next)) copy_string(t + 8, type, sizeof type);
+        const char *v = strstr(p, "\"values\":[\"");
+        if (v && (!next || v < next)) copy_string(v + 11, first, sizeof first);
+        names++;
+
+        char good[512], bad[160], value[300];
+        const char *wrong = "5";
+        if (strcmp(type, "text") == 0) {
+            const char *text = strcmp(name, "api_key") == 0                                 ? KEY
+                               : strcmp(name, "url") == 0 || strcmp(name, "endpoint") == 0 ? URL
+                                                                                           : "/nonexistent/ca.pem";
+            snprintf(value, sizeof value, "\"%s\"", text);
+            wrong = "5";
+        } else if (strcmp(type, "choice") == 0) {
+            snprintf(value, sizeof value, "\"%s\"", first);
+            wrong = "\"no-such-choice\"";
+        } else if (strcmp(type, "millis") == 0) {
+            snprintf(value, sizeof value, "1234");
+            wrong = "\"soon\"";
+        } else if (strcmp(type, "flag") == 0) {
+            snprintf(value, sizeof value, "true");
+            wrong = "\"yes\"";
+        } else {
+            CHECK(strcmp(type, "count") == 0, "%s: a known type, not \"%s\"", name, type);
+            snprintf(value, sizeof value, "4096");
+            wrong = "-1";
+        }
+        if (strncmp(name, "reconnect.", 10) == 0) {
+            snprintf(good, sizeof good, "{\"reconnect\": {\"%s\": %s}}", name + 10, value);
+            snprintf(bad, sizeof bad, "{\"reconnect\": {\"%s\": %s}}", name + 10, wrong);
+        } else {
+            snprintf(good, sizeof good, "{\"%s\": %s}", name, value);
+            snprintf(bad, sizeof bad, "{\"%s\": %s}", name, wrong);
+        }
+        captivate_result rc = captivate_options_set_json(o, good);
+        CHECK(rc == CAPTIVATE_RESULT_OK, "%s: %s (%s)", good, captivate_result_name(rc), captivate_last_error_message());
+        rc = captivate_options_set_json(o, bad);
+        CHECK(rc == CAPTIVATE_RESULT_INVALID_ARGUMENT, "%s: %s", bad, captivate_result_name(rc));
+    }
+    CHECK(names >= 30, "every option is listed (%d)", names);
+    CHECK_RC(captivate_options_set_json(o, "{\"no_such_option\": 1}"), CAPTIVATE_RESULT_INVALID_ARGUMENT);
+    CHECK(strstr(captivate_last_error_message(), "no_such_option") != NULL, "the message names it: %s",
+          captivate_last_error_message());
+    CHECK_RC(captivate_options_set_json(o, "{not json"), CAPTIVATE_RESULT_INVALID_JSON);
+    CHECK_RC(captivate_options_set_json(o, "[1]"), CAPTIVATE_RESULT_INVALID_JSON);
+    CHECK_RC(captivate_options_set_json(o, NULL), CAPTIVATE_RESULT_NULL_POINTER);
+    CHECK_RC(captivate_options_set_json(NULL, "{}"), CAPTIVATE_RESULT_NULL_POINTER);
+    CHECK_RC(captivate_options_free(o), CAPTIVATE_RESULT_OK);
+
+    /* Options set by name (camelCase too) take effect, and a refused call changes nothing. */
+    o = NULL;
+    CHECK_RC(captivate_options_new(KEY, &o), CAPTIVATE_RESULT_OK);
+    char json[512];
+    snprintf(json, sizeof json,
+             "{\"url\": \"%s\", \"requestTimeoutMs\": 3000, \"reconnect\": {\"initialDelayMs\": 50}, \"max_frame_size\": 2048}",
+             URL);
+    CHECK_RC(captivate_options_set_json(o, json), CAPTIVATE_RESULT_OK);
+    CHECK_RC(captivate_options_set_json(o, "{\"max_frame_size\": 65536, \"request_timeout_ms\": \"soon\"}"),
+             CAPTIVATE_RESULT_INVALID_ARGUMENT);
+    captivate_client *c = NULL;
+    CHECK_RC(captivate_client_connect(o, NULL, NULL, NULL, &c), CAPTIVATE_RESULT_OK);
+    char *conv = NULL;
+    CHECK_RC(captivate_client_start_conversation(c, "by-name", "{\"start\": \"user-first\"}", 0, &conv), CAPTIVATE_RESULT_OK);
+    char big[4096];
+    memset(big, 'x', sizeof big - 1);
+    big[sizeof big - 1] = 0;
+    CHECK_RC(captivate_conversation_send_message(c, conv, big, NULL, 0, NULL), CAPTIVATE_RESULT_FRAME_TOO_LARGE);
+    captivate_string_free(conv);
+    CHECK_RC(captivate_client_free(c), CAPTIVATE_RESULT_OK);
+    CHECK_RC(captivate_options_free(o), CAPTIVATE_RESULT_OK);
+}
+
+/* ----- one feed: each event once, in one order ----- */
+
+#define SENDS 300
+#define LAST_SEND "299"
+
+static void test_each_event_once_in_one_order(void) {
+    recorder r;
+    rec_init(&r);
+    captivate_client *c = connect_client(&r);
+    char *a = NULL, *b = NULL;
+    CHECK_RC(captivate_client_start_conversation(c, "order-a", "{\"start\": \"user-first\"}", 0, &a), CAPTIVATE_RESULT_OK);
+
+    /* With exactly one conversation open, an event that names none belongs to it and to the
+     * client: the callback still gets it once. Everything the hub sends afterwards comes after
+     * it, so once the echo of a later message is here, any second copy would be too. */
+    CHECK(hub_control("/control/push", "{\"action\": \"receiveMessage\", \"event\": {\"event_type\": \"mystery_event\", "
+                                       "\"event_payload\": {\"n\": 1}, \"event_id\": \"mystery-1\"}}"),
+          "the hub pushes an unknown event");
+    CHECK_RC(captivate_conversation_send_message(c, a, "after", NULL, 0, NULL), CAPTIVATE_RESULT_OK);
+    CHECK(wait_count(&r, &r.after_echoes, 1), "the echo of the message sent after it");
+    pthread_mutex_lock(&r.lock);
+    CHECK(r.mysteries == 1, "the unknown event reached the callback %d times, not once", r.mysteries);
+    CHECK(strcmp(r.mystery_conversation, a) == 0, "it belongs to the one open conversation: %s", r.mystery_conversation);
+    const char *m = strstr(r.order, "mystery");
+    CHECK(m && strstr(m, "echo:after"), "in the order the hub sent them: %s", r.order);
+    pthread_mutex_unlock(&r.lock);
+
+    /* Events of two conversations, in the order the hub sent them; many calls in flight, each
+     * completing once. */
+    CHECK_RC(captivate_client_start_conversation(c, "order-b", "{\"start\": \"user-first\"}", 0, &b), CAPTIVATE_RESULT_OK);
+    completion k = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0, ""};
+    static char expected[4096];
+    expected[0] = '\0';
+    for (int i = 0; i < SENDS; i++) {
+        char text[16], token[24];
+        snprintf(text, sizeof text, "m%d", i);
+        CHECK_RC(captivate_conversation_send_message_async(c, i % 2 ? b : a, text, NULL, on_complete, &k), CAPTIVATE_RESULT_OK);
+        snprintf(token, sizeof token, "echo:%s ", text);
+        strcat(expected, token);
+    }
+    CHECK(wait_completion(&k, SENDS) && k.calls == SENDS, "every send completes once (%d)", k.calls);
+    CHECK(wait_text(&r, "You said: m" LAST_SEND), "the last echo arrives");
+    pthread_mutex_lock(&r.lock);
+    CHECK(strstr(r.order, expected) != NULL, "the echoes of both conversations in order: %s", r.order);
+    pthread_mutex_unlock(&r.lock);
+
+    /* State changes take their place among the events. */
+    CHECK(hub_control("/control/drop", "{}"), "the hub drops the connection");
+    CHECK(wait_count(&r, &r.connected_states, 2), "connected again");
+    CHECK_RC(captivate_conversation_send_message(c, b, "after", NULL, 0, NULL), CAPTIVATE_RESULT_OK);
+    CHECK(wait_count(&r, &r.after_echoes, 2), "the echo after the reconnect");
+    pthread_mutex_lock(&r.lock);
+    const char *last = strstr(r.order, "echo:m" LAST_SEND);
+    const char *down = last ? strstr(last, "state:disconnected") : NULL;
+    const char *up = down ? strstr(down, "state:connected") : NULL;
+    CHECK(up && strstr(up, "echo:after"), "echoes, the drop, the reconnect, the next echo, in order: %s", r.order);
+    CHECK(down && !strstr(down + 1, "state:disconnected"), "one state change, delivered once: %s", r.order);
+    pthread_mutex_unlock(&r.lock);
+    captivate_string_free(a);
+    captivate_string_free(b);
+    CHECK_RC(captivate_client_free(c), CAPTIVATE_RESULT_OK);
+    rec_destroy(&r);
+}
+
+/* ----- reconnecting ----- */
+
+typedef struct {
+    completion k;
+    captivate_client *client;
+    captivate_state state; /* read inside the completion callback */
+} reconnection;
+
+static void on_reconnected(void *userdata, captivate_result result, const char *json) {
+    reconnection *x = userdata;
+    captivate_client_state(x->client, &x->state);
+    on_complete(&x->k, result, json);
+}
+
+static void test_reconnect_waits(void) {
+    recorder r;
+    rec_init(&r);
+    captivate_client *c = connect_client(&r);
+    char *conv = NULL;
+    CHECK_RC(captivate_client_start_conversation(c, "again", "{\"start\": \"user-first\"}", 0, &conv), CAPTIVATE_RESULT_OK);
+    CHECK_RC(captivate_client_close(c), CAPTIVATE_RESULT_OK);
+
+    /* After close, calls fail at once with CLOSED, blocking or not. */
+    CHECK_RC(captivate_conversation_send_message(c, conv, "late", NULL, 0, NULL), CAPTIVATE_RESULT_CLOSED);
+    completion k = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0, ""};
+    CHECK_RC(captivate_conversation_send_message_async(c, conv, "late", NULL, on_complete, &k), CAPTIVATE_RESULT_OK);
+    CHECK(wait_completion(&k, 1) && k.result == CAPTIVATE_RESULT_CLOSED, "closed: %s", captivate_result_name(k.result));
+
+    /* The non-blocking form completes once connected. */
+    reconnection x = {{PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0, ""}, c, CAPTIVATE_STATE_INITIALIZED};
+    CHECK_RC(captivate_client_reconnect_async(c, on_reconnected, &x), CAPTIVATE_RESULT_OK);
+    CHECK(wait_completion(&x.k, 1) && x.k.result == CAPTIVATE_RESULT_OK, "reconnected: %s", captivate_result_name(x.k.result));
+    CHECK(x.state == CAPTIVATE_STATE_CONNECTED, "connected when the completion runs (%d)", (int)x.state);
+    CHECK_RC(captivate_conversation_send_message(c, conv, "back", NULL, 0, NULL), CAPTIVATE_RESULT_OK);
+    CHECK(wait_text(&r, "You said: back"), "events flow again");
+    CHECK_RC(captivate_client_free(c), CAPTIVATE_RESULT_OK);
+    CHECK_RC(captivate_client_reconnect(c), CAPTIVATE_RESULT_INVALID_HANDLE);
+    CHECK_RC(captivate_client_reconnect_async(c, on_complete, &k), CAPTIVATE_RESULT_INVALID_HANDLE);
+    captivate_string_free(conv);
+
+    /* Without a hub, reconnecting fails with the reason, blocking or not. */
+    captivate_options *o = NULL;
+    CHECK_RC(captivate_options_new(KEY, &o), CAPTIVATE_RESULT_OK);
+    CHECK_RC(captivate_options_set_json(o, "{\"url\": \"ws://127.0.0.1:1/dev\", \"reconnect\": {\"enabled\": false}}"),
+             CAPTIVATE_RESULT_OK);
+    CHECK_RC(captivate_client_new(o, NULL, NULL, NULL, &c), CAPTIVATE_RESULT_OK);
+    CHECK_RC(captivate_client_reconnect(c), CAPTIVATE_RESULT_CONNECT);
+    x.client = c;
+    CHECK_RC(captivate_client_reconnect_async(c, on_reconnected, &x), CAPTIVATE_RESULT_OK);
+    CHECK(wait_completion(&x.k, 2) && x.k.result == CAPTIVATE_RESULT_CONNECT && strstr(x.k.json, "\"kind\":\"connect\""),
+          "failed: %s %s", captivate_result_name(x.k.result), x.k.json);
+    CHECK_RC(captivate_client_free(c), CAPTIVATE_RESULT_OK);
+    CHECK_RC(captivate_options_free(o), CAPTIVATE_RESULT_OK);
+    rec_destroy(&r);
+}
+
+/* ----- logs ----- */
+
+#define WRONG_KEY "sk-c-wrong-7Hq2Zx"
+
+typedef struct {
+    pthread_mutex_t lock;
+    int records, max_level, bad_level, key_seen, redacted, connection_lost, from_log_crate, trace;
+    char leak[256];
+} log_recorder;
+
+static void on_log(void *userdata, int level, const char *target, const char *message) {
+    log_recorder *l = userdata;
+    pthread_mutex_lock(&l->lock);
+    l->records++;
+    if (level < CAPTIVATE_LOG_LEVEL_ERROR || level > CAPTIVATE_LOG_LEVEL_TRACE) l->bad_level++;
+    if (level > l->max_level) l->max_level = level;
+    if (level == CAPTIVATE_LOG_LEVEL_TRACE) l->trace++;
+    if (strstr(message, KEY) || strstr(target, KEY) || strstr(message, WRONG_KEY)) {
+        if (!l->key_seen++) snprintf(l->leak, sizeof l->leak, "%s: %.200s", target, message);
+    }
+    if (strstr(message, "[redacted]")) l->redacted++;
+    if (strncmp(target, "captivate", 9) == 0 && strstr(message, "connection lost")) l->connection_lost++;
+    if (strncmp(target, "tungstenite", 11) == 0) l->from_log_crate++;
+    pthread_mutex_unlock(&l->lock);
+}
+
+static void test_logs(void) {
+    log_recorder l = {PTHREAD_MUTEX_INITIALIZER, 0, 0, 0, 0, 0, 0, 0, 0, ""};
+    CHECK_RC(captivate_set_log_callback(6, on_log, &l), CAPTIVATE_RESULT_INVALID_ARGUMENT);
+    CHECK_RC(captivate_set_log_callback(-1, on_log, &l), CAPTIVATE_RESULT_INVALID_ARGUMENT);
+    CHECK_RC(captivate_set_log_callback(CAPTIVATE_LOG_LEVEL_TRACE, on_log, &l), CAPTIVATE_RESULT_OK);
+
+    /* A session: connect, start, a message that quotes the key, a drop, a wrong key. */
+    recorder r;
+    rec_init(&r);
+    captivate_client *c = connect_client(&r);
+    char *conv = NULL;
+    CHECK_RC(captivate_client_start_conversation(c, "logged", "{\"start\": \"user-first\"}", 0, &conv), CAPTIVATE_RESULT_OK);
+    char text[128];
+    snprintf(text, sizeof text, "the key is %s", KEY);
+    CHECK_RC(captivate_conversation_send_message(c, conv, text, NULL, 0, NULL), CAPTIVATE_RESULT_OK);
+    CHECK(hub_control("/control/drop", "{}"), "the hub drops the connection");
+    CHECK(wait_count(&r, &r.connected_states, 2), "connected again");
+    CHECK_RC(captivate_conversation_send_message(c, conv, "after the drop", NULL, 0, NULL), CAPTIVATE_RESULT_OK);
+    captivate_options *o = options(WRONG_KEY);
+    captivate_client *wrong = NULL;
+    CHECK_RC(captivate_client_connect(o, NULL, NULL, NULL, &wrong), CAPTIVATE_RESULT_REJECTED);
+    CHECK_RC(captivate_options_free(o), CAPTIVATE_RESULT_OK);
+
+    /* At warn, only warnings and errors: a malformed frame is one. */
+    log_recorder w = {PTHREAD_MUTEX_INITIALIZER, 0, 0, 0, 0, 0, 0, 0, 0, ""};
+    CHECK_RC(captivate_set_log_callback(CAPTIVATE_LOG_LEVEL_WARN, on_log, &w), CAPTIVATE_RESULT_OK);
+    int seen = l.records;
+    CHECK(hub_control("/control/push_text", "{not json"), "the hub sends a malformed frame");
+    CHECK(wait_count(&r, &r.malformed, 1), "the malformed frame is reported");
+    CHECK_RC(captivate_client_close(c), CAPTIVATE_RESULT_OK);
+    CHECK(l.records == seen, "the replaced callback is not called any more (%d, %d)", l.records, seen);
+    CHECK(w.records >= 1 && w.max_level <= CAPTIVATE_LOG_LEVEL_WARN, "warnings only: %d records, level %d", w.records,
+          w.max_level);
+
+    /* Off: nothing more. */
+    CHECK_RC(captivate_set_log_callback(CAPTIVATE_LOG_LEVEL_OFF, NULL, NULL), CAPTIVATE_RESULT_OK);
+    int warned = w.records;
+    CHECK_RC(captivate_client_reconnect(c), CAPTIVATE_RESULT_OK);
+    CHECK(hub_control("/control/push_text", "{not json"), "another malformed frame");
+    CHECK(wait_count(&r, &r.malformed, 2), "reported");
+    CHECK(w.records == warned, "no record once off");
+    captivate_string_free(conv);
+    CHECK_RC(captivate_client_free(c), CAPTIVATE_RESULT_OK);
+
+    CHECK(l.records > 0 && l.bad_level == 0, "records at trace: %d (%d with a bad level)", l.records, l.bad_level);
+    CHECK(l.trace > 0, "trace records arrive");
+    CHECK(l.connection_lost >= 1, "the drop is logged");
+    CHECK(l.from_log_crate > 0, "records of the WebSocket library arrive too");
+    CHECK(l.key_seen == 0 && w.key_seen == 0, "the API key is in no record (%d): %s", l.key_seen, l.leak);
+    CHECK(l.redacted > 0, "the records that quoted the key (the message's frames) have it removed");
+    rec_destroy(&r);
+}
+
 int main(void) {
     URL = getenv("CAPTIVATE_URL");
     KEY = getenv("CAPTIVATE_API_KEY");
@@ -642,6 +1003,10 @@ int main(void) {
     test_async_forms();
     test_reentrancy();
     test_error_codes_provoked();
+    test_options_by_name();
+    test_each_event_once_in_one_order();
+    test_reconnect_waits();
+    test_logs();
     test_lazy_client_and_cycles();
     printf("%d passed, %d failed\n", passed, failed);
     return failed == 0 ? 0 : 1;
