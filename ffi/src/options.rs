@@ -147,8 +147,8 @@ pub unsafe extern "C" fn captivate_options_set_json(
 
 /// Every option captivate_options_set_json takes, as a JSON array of `{"name", "type", "doc"}`
 /// (and `"values"` for a choice): `type` is `text`, `choice` (one of `values`), `millis` (a
-/// non-negative number of milliseconds), `flag` (a boolean) or `count` (a non-negative
-/// integer); a name `reconnect.x` is set as `{"reconnect": {"x": ...}}`. Static: do not free.
+/// non-negative number of milliseconds), `flag` (a boolean), `count` (a non-negative
+/// integer) or `text_list` (an array of strings); a name `reconnect.x` is set as `{"reconnect": {"x": ...}}`. Static: do not free.
 #[unsafe(no_mangle)]
 pub extern "C" fn captivate_options_schema_json() -> *const c_char {
     static SCHEMA_JSON: LazyLock<CString> = LazyLock::new(|| {
@@ -161,6 +161,7 @@ pub extern "C" fn captivate_options_schema_json() -> *const c_char {
                     OptionType::Millis => ("millis", None),
                     OptionType::Flag => ("flag", None),
                     OptionType::Count => ("count", None),
+                    OptionType::TextList => ("text_list", None),
                 };
                 let mut j = json!({"name": o.name, "type": kind, "doc": o.doc});
                 if let Some(v) = values {

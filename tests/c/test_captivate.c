@@ -724,9 +724,10 @@ static void test_options_by_name(void) {
         char good[512], bad[160], value[300];
         const char *wrong = "5";
         if (strcmp(type, "text") == 0) {
-            const char *text = strcmp(name, "api_key") == 0                                 ? KEY
+            const char *text = strcmp(name, "api_key") == 0                                ? KEY
                                : strcmp(name, "url") == 0 || strcmp(name, "endpoint") == 0 ? URL
-                                                                                           : "/nonexistent/ca.pem";
+                               : strstr(name, "_url") != NULL                               ? "http://127.0.0.1:9/"
+                                                                                            : "/nonexistent/ca.pem";
             snprintf(value, sizeof value, "\"%s\"", text);
             wrong = "5";
         } else if (strcmp(type, "choice") == 0) {
@@ -738,6 +739,9 @@ static void test_options_by_name(void) {
         } else if (strcmp(type, "flag") == 0) {
             snprintf(value, sizeof value, "true");
             wrong = "\"yes\"";
+        } else if (strcmp(type, "text_list") == 0) {
+            snprintf(value, sizeof value, "[\"h.example\"]");
+            wrong = "\"h.example\"";
         } else {
             CHECK(strcmp(type, "count") == 0, "%s: a known type, not \"%s\"", name, type);
             snprintf(value, sizeof value, "4096");
