@@ -206,8 +206,8 @@ async fn half_open_at_least_once(reset: bool) {
             c.outcome
         );
     }
-    let noticed = rig.states.seen.first_after(Some(on), |e| is_state(e, "disconnected"));
-    assert!(noticed.is_some(), "the client noticed the dead link while it was dead");
+    // The link is still dead: the client noticed (the lift comes only after this).
+    let noticed = rig.states.seen.wait_after("the dead link noticed", Some(on), |e| is_state(e, "disconnected")).await;
     if reset {
         reset_all(&rig.proxy).await;
     }
@@ -216,7 +216,7 @@ async fn half_open_at_least_once(reset: bool) {
     let back = rig.reconnected_after(off).await;
     eprintln!(
         "half-open (reset {reset}): dead link noticed after {:?}; connected again {:?} after the link came back",
-        noticed.unwrap() - on,
+        noticed - on,
         back - off
     );
 
@@ -289,4 +289,36 @@ async fn sends_wait_in_the_queue_while_the_hub_is_unreachable() {
     calls.extend(closing_round(&rig, PER_CONVERSATION + 1).await);
     let figures = check(&rig, &calls, true);
     eprintln!("unreachable hub: {figures}");
+}
+
+/// When the hub stays unreachable past `suspend_after`, the client is suspended: the sends
+/// waiting in the queue fail with `connection_lost` and are never sent, the state change says
+/// none waits any more, and the conversations work again once the hub is back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn queued_sends_fail_with_connection_lost_when_the_client_is_suspended() {
+    let rig = Rig::start_with(Delivery::AtMostOnce, 3, |c| {
+        c.timings.reconnect.suspend_after = Duration::from_secs(1);
+        c.timings.reconnect.suspended_retry = Duration::from_millis(200);
+    })
+    .await;
+    let mut calls = one_round(&rig, 0).await;
+
+    let down = Instant::now();
+    rig.proxy.restart(Duration::from_secs(3)).await;
+    rig.states.seen.wait_after("the drop", Some(down), |e| is_state(e, "disconnected")).await;
+    let queued = calls_of(rig.convs.iter().enumerate().map(|(i, c)| send(c, i, 1)).collect()).await;
+    for c in &queued {
+        assert!(matches!(c.error(), Some(Error::ConnectionLost)), "{:?} ended {:?}", c.text, c.outcome);
+    }
+    let (_, suspended) = rig.states.seen.wait_event("the suspension", Some(down), |e| is_state(e, "suspended")).await;
+    let Event::State(suspended) = suspended else { unreachable!("a state change") };
+    assert_eq!(suspended.queued, 0, "nothing waits once suspended: {suspended:?}");
+    rig.reconnected_after(down).await;
+
+    calls.extend(closing_round(&rig, 2).await);
+    check(&rig, &calls, true);
+    let hub = hub_messages(&rig);
+    for c in &queued {
+        assert!(hub.iter().all(|m| m.text != c.text), "{:?} failed but was sent", c.text);
+    }
 }

@@ -49,24 +49,35 @@ impl Seen {
         self.0.lock().unwrap().iter().map(|(_, e)| e.clone()).collect()
     }
 
+    /// The first event seen after `since` (or at all, for `None`) satisfying `f`, with when
+    /// it was seen, if there is one.
+    pub fn find_after(&self, since: Option<Instant>, f: impl Fn(&Event) -> bool) -> Option<(Instant, Event)> {
+        let log = self.0.lock().unwrap();
+        log.iter().find(|(t, e)| since.is_none_or(|s| *t >= s) && f(e)).cloned()
+    }
+
     /// When the first event seen after `since` (or at all, for `None`) satisfying `f` was
     /// seen, if it was.
     pub fn first_after(&self, since: Option<Instant>, f: impl Fn(&Event) -> bool) -> Option<Instant> {
-        let log = self.0.lock().unwrap();
-        log.iter().find(|(t, e)| since.is_none_or(|s| *t >= s) && f(e)).map(|(t, _)| *t)
+        self.find_after(since, f).map(|(t, _)| t)
     }
 
     /// Waits (at most [`WAIT`]) for an event seen after `since` (or at all, for `None`)
-    /// satisfying `f`; when it was seen.
-    pub async fn wait_after(&self, what: &str, since: Option<Instant>, f: impl Fn(&Event) -> bool) -> Instant {
+    /// satisfying `f`; the event and when it was seen.
+    pub async fn wait_event(&self, what: &str, since: Option<Instant>, f: impl Fn(&Event) -> bool) -> (Instant, Event) {
         let deadline = Instant::now() + WAIT;
         loop {
-            if let Some(t) = self.first_after(since, &f) {
-                return t;
+            if let Some(found) = self.find_after(since, &f) {
+                return found;
             }
             assert!(Instant::now() < deadline, "no {what} within {WAIT:?}");
             tokio::time::sleep(Duration::from_millis(5)).await;
         }
+    }
+
+    /// As [`Seen::wait_event`], only when.
+    pub async fn wait_after(&self, what: &str, since: Option<Instant>, f: impl Fn(&Event) -> bool) -> Instant {
+        self.wait_event(what, since, f).await.0
     }
 }
 
@@ -124,9 +135,16 @@ pub struct Rig {
 impl Rig {
     /// Starts a hub, a proxy and a client with `conversations` conversations.
     pub async fn start(delivery: Delivery, conversations: usize) -> Rig {
+        Rig::start_with(delivery, conversations, |_| {}).await
+    }
+
+    /// As [`Rig::start`], with the client's configuration adjusted by `adjust`.
+    pub async fn start_with(delivery: Delivery, conversations: usize, adjust: impl FnOnce(&mut Config)) -> Rig {
         let sim = Sim::start(SimConfig::default()).await.expect("the hub starts");
         let proxy = Proxy::start(format!("127.0.0.1:{}", sim.port())).await.expect("the proxy starts");
-        let client = Client::connect(config(&sim, &proxy, delivery)).await.expect("connects through the proxy");
+        let mut config = config(&sim, &proxy, delivery);
+        adjust(&mut config);
+        let client = Client::connect(config).await.expect("connects through the proxy");
         let states = Listener::start(client.events());
         let mut convs = Vec::new();
         let mut listeners = Vec::new();
