@@ -5,7 +5,16 @@
 //! resuming, or reset), and the proxy restarting. For each fault and each delivery mode, what the
 //! application saw is checked against what the hub received (see `support::verdict`): nothing
 //! lost, nothing duplicated beyond what the mode allows, nothing reordered, every event in its
-//! own conversation, every call completed once with a documented outcome.
+//! own conversation, every call completed once with a documented outcome. One exception to the
+//! order, with at-most-once: a message the client reported possibly not delivered may still
+//! reach the hub after later ones, when the half-open connection it was written to resumes and
+//! hands it over (the figures count these late arrivals).
+//!
+//! Then the case of at-least-once on a half-open link (each call says in time that its message
+//! is not confirmed, and every message reaches the hub once the link is back, whether the link
+//! resumes or is reset), the offline queue while the hub is unreachable (the state changes
+//! count what waits, and it all goes in order when the hub is back), and the suspension that
+//! fails what waits.
 //!
 //! Times (how long a dead link took to notice, how long the reconnect took) are printed, not
 //! asserted. `cargo test -p captivate --test faults -- --nocapture` shows them.
