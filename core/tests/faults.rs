@@ -5,10 +5,12 @@
 //! resuming, or reset), and the proxy restarting. For each fault and each delivery mode, what the
 //! application saw is checked against what the hub received (see `support::verdict`): nothing
 //! lost, nothing duplicated beyond what the mode allows, nothing reordered, every event in its
-//! own conversation, every call completed once with a documented outcome. One exception to the
-//! order, with at-most-once: a message the client reported possibly not delivered may still
-//! reach the hub after later ones, when the half-open connection it was written to resumes and
-//! hands it over (the figures count these late arrivals).
+//! own conversation, every call completed once with a documented outcome. Two exceptions to the
+//! order, both from a half-open connection that resumes after the client gave up on it and
+//! hands over what it held: with at-most-once, a message the client reported possibly not
+//! delivered may reach the hub after later ones (the figures count these late arrivals); with
+//! at-least-once, a message the hub received twice may be echoed where either copy was handled
+//! (the hub's order of first arrivals is still checked for it).
 //!
 //! Then the case of at-least-once on a half-open link (each call says in time that its message
 //! is not confirmed, and every message reaches the hub once the link is back, whether the link

@@ -243,7 +243,13 @@ pub fn check(rig: &Rig, calls: &[Call], all_ok: bool) -> Figures {
         assert_eq!(n, 1, "{:?} ended unconfirmed and got {n} delivery reports", c.text);
     }
 
-    // Each conversation's stream: only its own events, echoes in order.
+    // Each conversation's stream: only its own events, echoes in order. A message the hub
+    // received twice (at-least-once) is echoed twice, and an echo goes to the connection that
+    // last named the conversation: when a half-open connection resumes after the reconnect, the
+    // echoes of its stale copies are lost or come among those of the resends, wherever the hub
+    // handled them. Such messages are left out of the order of echoes (the hub's own order,
+    // checked above, covers them).
+    let twice: HashSet<&str> = at_hub.iter().filter(|(_, copies)| copies.len() > 1).map(|(t, _)| *t).collect();
     for (i, l) in rig.listeners.iter().enumerate() {
         let mut echoed = Vec::new();
         for e in l.seen.events() {
@@ -265,7 +271,7 @@ pub fn check(rig: &Rig, calls: &[Call], all_ok: bool) -> Figures {
             }
         }
         fig.echoes += echoed.len();
-        let ordered = echoed.iter().filter(|t| !unordered.contains(t.as_str()));
+        let ordered = echoed.iter().filter(|t| !unordered.contains(t.as_str()) && !twice.contains(t.as_str()));
         assert_increasing(&first_occurrences(ordered), &format!("the echoes on conversation {i}'s stream"));
     }
     fig
