@@ -51,28 +51,57 @@ pub struct Hubs {
     pub proxy_addr: String,
     /// The API key the hub wants.
     pub api_key: String,
+    /// With TLS, the PEM of the hub's self-signed certificate.
+    pub ca_pem: Option<String>,
 }
 
 impl Hubs {
-    /// Starts `captivate-sim` (the program at `sim`) and `captivate-sim proxy` in front of it.
-    pub fn start(sim: &Path) -> Result<Hubs, String> {
-        let (sim_process, url) = start(sim, &["--port", "0"])?;
-        // ws://127.0.0.1:PORT/dev?apiKey=KEY
-        let rest = url.strip_prefix("ws://").ok_or_else(|| format!("unexpected hub URL {url}"))?;
-        let sim_addr = rest.split('/').next().unwrap_or_default().to_owned();
+    /// Starts `captivate-sim` (the program at `sim`), serving TLS when `tls`, and
+    /// `captivate-sim proxy` in front of it.
+    pub fn start(sim: &Path, tls: bool) -> Result<Hubs, String> {
+        let cert = std::env::temp_dir().join(format!("captivate-soak-{}.pem", std::process::id()));
+        let cert_arg = cert.to_string_lossy().into_owned();
+        let args: &[&str] = if tls { &["--port", "0", "--tls", "--cert-out", &cert_arg] } else { &["--port", "0"] };
+        let (sim_process, url) = start(sim, args)?;
+        // ws://127.0.0.1:PORT/dev?apiKey=KEY, or wss://localhost:PORT/...
+        let rest = url.split_once("://").map(|(_, r)| r).ok_or_else(|| format!("unexpected hub URL {url}"))?;
+        let authority = rest.split('/').next().unwrap_or_default();
+        let port = authority.rsplit_once(':').map(|(_, p)| p).unwrap_or_default();
+        let sim_addr = format!("127.0.0.1:{port}");
         let api_key = rest.split_once("apiKey=").map(|(_, k)| k.to_owned()).unwrap_or_default();
+        let ca_pem = if tls {
+            let pem = std::fs::read_to_string(&cert).map_err(|e| format!("{}: {e}", cert.display()))?;
+            let _ = std::fs::remove_file(&cert);
+            Some(pem)
+        } else {
+            None
+        };
         let (proxy, proxy_addr) = start(sim, &["proxy", "--port", "0", "--upstream", &sim_addr])?;
-        Ok(Hubs { _sim: sim_process, _proxy: proxy, sim_addr, proxy_addr, api_key })
+        Ok(Hubs { _sim: sim_process, _proxy: proxy, sim_addr, proxy_addr, api_key, ca_pem })
     }
 
-    /// The URL a client uses (through the proxy), without the key.
+    /// The URL a client uses (through the proxy), without the key; with TLS, by the name on
+    /// the hub's certificate.
     pub fn client_url(&self) -> String {
-        format!("ws://{}/dev", self.proxy_addr)
+        match self.ca_pem {
+            None => format!("ws://{}/dev", self.proxy_addr),
+            Some(_) => {
+                let port = self.proxy_addr.rsplit_once(':').map(|(_, p)| p).unwrap_or_default();
+                format!("wss://localhost:{port}/dev")
+            }
+        }
     }
 
     /// The hub drops every connection abruptly (no close frame).
     pub async fn hub_drop(&self) -> Result<(), String> {
         post(&self.sim_addr, "/control/drop").await
+    }
+
+    /// The proxy closes every connection (an ordinary close, no close frame) and refuses new
+    /// ones for 20 ms: the way to end a connection from the hub's side over TLS, where this
+    /// program does not speak to the hub's controls.
+    pub async fn proxy_restart(&self) -> Result<(), String> {
+        post(&self.proxy_addr, "/proxy/restart?ms=20").await
     }
 
     /// The proxy resets every connection (TCP RST).

@@ -3,13 +3,14 @@
 //!
 //! ```text
 //! soak [--cycles N] [--warmup N] [--conversations N] [--check-every N] [--print-every N]
-//!      [--settle-ms N] [--catch-up on|off] [--sim PATH]
+//!      [--settle-ms N] [--catch-up on|off] [--tls on|off] [--sim PATH]
 //! ```
 //!
 //! The local hub (`captivate-sim`, found next to this program unless `--sim` names it) and the
 //! fault-injecting proxy in front of it run as processes of their own, so that what is measured
-//! here is the client. Each cycle breaks the connection, alternately by the hub dropping it
-//! (no close frame) and by the proxy resetting it (TCP RST), and waits for the client to be
+//! here is the client (`--tls on`: over TLS, the hub's self-signed certificate trusted). Each
+//! cycle breaks the connection, alternately by the hub dropping it (no close frame; over TLS,
+//! the proxy closing it) and by the proxy resetting it (TCP RST), and waits for the client to be
 //! connected again. Every `--check-every` cycles each conversation sends a message and must
 //! hear its echo on its own stream, and no other's. At the start (after `--warmup` cycles),
 //! every `--print-every` cycles and at the end it prints the resident set size, the heap in use
@@ -34,7 +35,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use captivate::{Client, Config, Conversation, StartMode, StartOptions};
+use captivate::{Client, Config, Conversation, StartMode, StartOptions, TlsRoots};
 use hubs::Hubs;
 use listeners::{Connections, Echoes, probe_text};
 use readings::Reading;
@@ -60,11 +61,12 @@ struct Options {
     print_every: u64,
     settle: Duration,
     catch_up: bool,
+    tls: bool,
     sim: PathBuf,
 }
 
 const USAGE: &str = "usage: soak [--cycles N] [--warmup N] [--conversations N] [--check-every N] [--print-every N] \
-                     [--settle-ms N] [--catch-up on|off] [--sim PATH]";
+                     [--settle-ms N] [--catch-up on|off] [--tls on|off] [--sim PATH]";
 
 fn options() -> Result<Options, String> {
     let beside = std::env::current_exe().map_err(|e| e.to_string())?.with_file_name("captivate-sim");
@@ -76,6 +78,7 @@ fn options() -> Result<Options, String> {
         print_every: 100,
         settle: Duration::from_millis(2500),
         catch_up: true,
+        tls: false,
         sim: beside,
     };
     let mut args = std::env::args().skip(1);
@@ -90,6 +93,7 @@ fn options() -> Result<Options, String> {
             "--print-every" => o.print_every = number()?.max(1),
             "--settle-ms" => o.settle = Duration::from_millis(number()?),
             "--catch-up" => o.catch_up = value != "off",
+            "--tls" => o.tls = value == "on",
             "--sim" => o.sim = PathBuf::from(&value),
             _ => return Err(format!("unknown argument {a}\n{USAGE}")),
         }
@@ -142,8 +146,12 @@ async fn settled_reading(settle: Duration) -> Reading {
 }
 
 async fn soak(o: Options) -> Result<bool, String> {
-    let hubs = Hubs::start(&o.sim)?;
+    let hubs = Hubs::start(&o.sim, o.tls)?;
     let mut config = Config::new(hubs.api_key.as_str()).url(hubs.client_url());
+    if let Some(pem) = &hubs.ca_pem {
+        config.tls.roots = TlsRoots::None;
+        config.tls.extra_ca_pem = Some(pem.clone());
+    }
     let t = &mut config.timings;
     t.reconnect.initial_delay = Duration::from_millis(10);
     t.reconnect.max_delay = Duration::from_millis(100);
@@ -162,12 +170,13 @@ async fn soak(o: Options) -> Result<bool, String> {
     check(&convs, &echoes, 0).await?;
     println!(
         "soak: {} reconnect cycles of one client with {} conversations, after {} warm-up cycles; a check every {} \
-         cycles; catch-up {}; in-flight counters: not exposed by the client's API",
+         cycles; catch-up {}; TLS {}; in-flight counters: not exposed by the client's API",
         o.cycles,
         o.conversations,
         o.warmup,
         o.check_every,
-        if o.catch_up { "on" } else { "off" }
+        if o.catch_up { "on" } else { "off" },
+        if o.tls { "on" } else { "off" }
     );
     let mut start = if o.warmup == 0 { Some(settled_reading(o.settle).await) } else { None };
     if let Some(r) = &start {
@@ -178,10 +187,10 @@ async fn soak(o: Options) -> Result<bool, String> {
     let total = o.warmup + o.cycles;
     for cycle in 1..=total {
         let before = connections.count();
-        if cycle % 2 == 1 {
-            hubs.hub_drop().await?
-        } else {
-            hubs.proxy_reset().await?
+        match (cycle % 2 == 1, o.tls) {
+            (true, false) => hubs.hub_drop().await?,
+            (true, true) => hubs.proxy_restart().await?,
+            (false, _) => hubs.proxy_reset().await?,
         }
         connections.more_than(before, LIMIT).await.map_err(|e| format!("cycle {cycle}: {e}"))?;
         if cycle.is_multiple_of(o.check_every) || cycle == total {
