@@ -6,3 +6,5 @@
 pub mod mutate;
 pub mod raw_ws;
 pub mod session;
+pub mod verdict;
+pub mod workload;
