@@ -958,8 +958,8 @@ captivate_result captivate_options_set_json(struct captivate_options *options, c
 /**
  * Every option captivate_options_set_json takes, as a JSON array of `{"name", "type", "doc"}`
  * (and `"values"` for a choice): `type` is `text`, `choice` (one of `values`), `millis` (a
- * non-negative number of milliseconds), `flag` (a boolean) or `count` (a non-negative
- * integer); a name `reconnect.x` is set as `{"reconnect": {"x": ...}}`. Static: do not free.
+ * non-negative number of milliseconds), `flag` (a boolean), `count` (a non-negative
+ * integer) or `text_list` (an array of strings); a name `reconnect.x` is set as `{"reconnect": {"x": ...}}`. Static: do not free.
  */
 const char *captivate_options_schema_json(void);
 
