@@ -1,9 +1,11 @@
 //! [`ReadAhead`]: large reads from the socket while data flows, no buffer while idle.
 //!
 //! The WebSocket codec reads through a small buffer (so that an idle connection costs little
-//! memory), one system call per fill. This adapter reads up to [`CHUNK`] bytes at a time into
-//! its own buffer while the hub is sending, hands them out from memory, and drops that buffer
-//! as soon as the socket has nothing more to read.
+//! memory), one system call per fill. This adapter reads straight into the codec's buffer while
+//! frames are small and far apart (a round trip costs no copy and no allocation); once a read
+//! fills that buffer (the hub is sending faster than it is read) it reads up to [`CHUNK`] bytes
+//! at a time into its own buffer, hands them out from memory, and drops that buffer as soon as
+//! the socket has nothing more to read.
 
 use std::io;
 use std::pin::Pin;
@@ -22,11 +24,14 @@ pub(crate) struct ReadAhead<S> {
     buf: Vec<u8>,
     start: usize,
     end: usize,
+    /// A read filled the caller's whole buffer: more is waiting, read in chunks until the
+    /// socket runs dry.
+    flowing: bool,
 }
 
 impl<S> ReadAhead<S> {
     pub(crate) fn new(inner: S) -> Self {
-        ReadAhead { inner, buf: Vec::new(), start: 0, end: 0 }
+        ReadAhead { inner, buf: Vec::new(), start: 0, end: 0, flowing: false }
     }
 }
 
@@ -34,10 +39,17 @@ impl<S: AsyncRead + Unpin> AsyncRead for ReadAhead<S> {
     fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, out: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
         let this = &mut *self;
         if this.start == this.end {
-            // Nothing kept: a read as large as the caller's goes straight to it; a small one
-            // fills a chunk first.
-            if out.remaining() >= CHUNK {
-                return Pin::new(&mut this.inner).poll_read(cx, out);
+            // Nothing kept: while data trickles in (or the caller asks for a chunk or more),
+            // read straight into the caller's buffer; a read that fills it means more is
+            // waiting, and the next reads fill chunks.
+            let wanted = out.remaining();
+            if !this.flowing || wanted >= CHUNK {
+                let before = out.filled().len();
+                let read = Pin::new(&mut this.inner).poll_read(cx, out);
+                if matches!(read, Poll::Ready(Ok(()))) && wanted > 0 && out.filled().len() - before == wanted {
+                    this.flowing = true;
+                }
+                return read;
             }
             if this.buf.len() < CHUNK {
                 this.buf.resize(CHUNK, 0);
@@ -50,11 +62,13 @@ impl<S: AsyncRead + Unpin> AsyncRead for ReadAhead<S> {
                 }
                 Poll::Ready(Err(e)) => {
                     this.buf = Vec::new();
+                    this.flowing = false;
                     return Poll::Ready(Err(e));
                 }
                 Poll::Pending => {
                     // Idle: give the memory back.
                     this.buf = Vec::new();
+                    this.flowing = false;
                     return Poll::Pending;
                 }
             }
@@ -111,9 +125,16 @@ mod tests {
             got.extend_from_slice(&small[..n]);
         }
         assert_eq!(got, data);
+        assert!(r.flowing, "a burst switched to chunked reads");
         // Nothing more to read: the next read waits, and the buffer is gone.
         let waiting = tokio::time::timeout(std::time::Duration::from_millis(20), r.read(&mut small)).await;
         assert!(waiting.is_err());
+        assert_eq!(r.buf.capacity(), 0);
+        assert!(!r.flowing);
+        // A small frame after the pause goes straight to the caller, no buffer kept.
+        b.write_all(b"hello").await.unwrap();
+        let n = r.read(&mut small).await.unwrap();
+        assert_eq!(&small[..n], b"hello");
         assert_eq!(r.buf.capacity(), 0);
         drop(b);
         assert_eq!(r.read(&mut small).await.unwrap(), 0, "end of stream");
