@@ -742,3 +742,47 @@ async fn all_events_carries_each_event_once_in_order_with_its_route() {
     let mut after = client.all_events();
     assert!(tokio::time::timeout(WAIT, after.next()).await.expect("ends at once").is_none());
 }
+
+#[tokio::test]
+async fn a_link_given_up_for_dead_is_reset_so_nothing_unsent_arrives_late() {
+    use futures_util::SinkExt;
+    use tokio::io::AsyncReadExt;
+    use tokio_tungstenite::tungstenite::Message;
+
+    // A hub that says hello and then neither reads nor answers: the client's pings go unanswered.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("ws://{}", listener.local_addr().unwrap());
+    let (given_up_tx, given_up_rx) = tokio::sync::oneshot::channel::<()>();
+    let hub = tokio::spawn(async move {
+        let (tcp, _) = listener.accept().await.unwrap();
+        drop(listener);
+        let mut ws = tokio_tungstenite::accept_async(tcp).await.unwrap();
+        let hello = r#"{"action":"receiveMessage","event":{"event_type":"socket_connected","event_payload":{"socket_id":"s1"},"event_id":"e1"}}"#;
+        ws.send(Message::Text(hello.into())).await.unwrap();
+        given_up_rx.await.unwrap();
+        // Read what the client sent until the connection ends: a reset, not an orderly close.
+        let mut tcp = ws.into_inner();
+        let mut buf = vec![0u8; 64 * 1024];
+        loop {
+            match tokio::time::timeout(WAIT, tcp.read(&mut buf)).await.expect("the connection ends") {
+                Ok(0) => return Ok(()),
+                Ok(_) => continue,
+                Err(e) => return Err(e.kind()),
+            }
+        }
+    });
+
+    let mut c = Config::new("key").url(&url);
+    c.timings.ping_interval = Duration::from_millis(100);
+    c.timings.liveness_grace = Duration::from_millis(100);
+    c.timings.reconnect.initial_delay = Duration::from_secs(30);
+    let client = Client::connect(c).await.unwrap();
+    let mut events = client.events();
+    let e = wait_for(&mut events, "dead link", |e| state_is(e, "disconnected")).await;
+    let Event::State(s) = e else { unreachable!() };
+    assert!(s.reason.as_deref().unwrap_or("").contains("the link is dead"), "{s:?}");
+    given_up_tx.send(()).unwrap();
+    let end = hub.await.unwrap();
+    assert_eq!(end, Err(std::io::ErrorKind::ConnectionReset), "the dead link ended with a reset, not a close");
+    client.close().await;
+}

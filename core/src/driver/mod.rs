@@ -613,7 +613,14 @@ impl Driver {
             Action::Close => {
                 self.write(Message::Close(Some(CloseFrame { code: CloseCode::Normal, reason: "".into() })))
             }
-            Action::Abort => self.drop_transport(),
+            Action::Abort => {
+                // Given up on (a dead link, a close or connect that never finished): a reset,
+                // so that nothing still unsent reaches the hub after its calls were failed.
+                if let Some((_, ws)) = &self.ws {
+                    ws.get_ref().reset_on_drop();
+                }
+                self.drop_transport()
+            }
             Action::FetchLargeMessage { fetch, url, announcement } => {
                 let io_tx = self.io_tx.clone();
                 if !self.config.fetch_large_messages {

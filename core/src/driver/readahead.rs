@@ -33,6 +33,11 @@ impl<S> ReadAhead<S> {
     pub(crate) fn new(inner: S) -> Self {
         ReadAhead { inner, buf: Vec::new(), start: 0, end: 0, flowing: false }
     }
+
+    /// The stream read from.
+    pub(crate) fn get_ref(&self) -> &S {
+        &self.inner
+    }
 }
 
 impl<S: AsyncRead + Unpin> AsyncRead for ReadAhead<S> {

@@ -17,8 +17,24 @@ use crate::engine::TransportError;
 use crate::error::{Error, Result, redact};
 
 /// A byte stream, plain or TLS.
-pub(crate) trait Io: AsyncRead + AsyncWrite + Unpin + Send {}
-impl<T: AsyncRead + AsyncWrite + Unpin + Send> Io for T {}
+pub(crate) trait Io: AsyncRead + AsyncWrite + Unpin + Send {
+    /// Makes dropping the stream reset the TCP connection (`SO_LINGER` 0) instead of closing it:
+    /// what is still unsent in this host's socket buffer is discarded rather than delivered
+    /// late, after the link was given up for dead and its calls were failed.
+    fn reset_on_drop(&self);
+}
+
+impl Io for ReadAhead<TcpStream> {
+    fn reset_on_drop(&self) {
+        let _ = self.get_ref().set_zero_linger();
+    }
+}
+
+impl Io for ReadAhead<tokio_rustls::client::TlsStream<TcpStream>> {
+    fn reset_on_drop(&self) {
+        let _ = self.get_ref().get_ref().0.set_zero_linger();
+    }
+}
 
 /// A WebSocket over a plain or TLS stream.
 pub(crate) type Ws = WebSocketStream<Box<dyn Io>>;
@@ -173,11 +189,13 @@ async fn handshake(
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let other = |m: String| TransportError::Other(m);
     let key = tungstenite::handshake::client::generate_key();
+    // `ws://host:port?apiKey=…` has an empty path: the request target starts with `/` anyway.
     let path = uri.path_and_query().map_or("/", |p| p.as_str());
+    let slash = if path.starts_with('/') { "" } else { "/" };
     let name = if host.contains(':') { format!("[{host}]") } else { host.to_owned() };
     let host_header = if port == if is_tls { 443 } else { 80 } { name } else { format!("{name}:{port}") };
     let request = format!(
-        "GET {path} HTTP/1.1\r\nHost: {host_header}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\
+        "GET {slash}{path} HTTP/1.1\r\nHost: {host_header}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\
          Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: {key}\r\nUser-Agent: captivate-rust/{}\r\n\r\n",
         env!("CARGO_PKG_VERSION")
     );
