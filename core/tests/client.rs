@@ -13,6 +13,11 @@ use serde_json::json;
 
 const WAIT: Duration = Duration::from_secs(10);
 
+/// The transport requests go over in this suite; `client_http.rs` runs the same suite again
+/// with `Transport::Http` (its own `TRANSPORT` at its crate root).
+#[allow(dead_code)]
+const TRANSPORT: captivate::Transport = captivate::Transport::Socket;
+
 async fn sim() -> Sim {
     Sim::start(SimConfig { agent_delay: Duration::from_millis(20), ..SimConfig::default() }).await.expect("sim starts")
 }
@@ -22,6 +27,7 @@ fn config(sim: &Sim) -> Config {
     c.timings.request_timeout = Duration::from_secs(3);
     c.timings.reconnect.initial_delay = Duration::from_millis(50);
     c.timings.reconnect.max_delay = Duration::from_millis(500);
+    c.timings.transport = crate::TRANSPORT;
     c
 }
 
@@ -199,13 +205,15 @@ async fn a_whole_conversation_end_to_end() {
         "metadata",
         "metadata_request",
         "edit_message",
-        "conversation_transcript_request",
         "get_user_conversations_v2",
         "delete_conversation",
         "delete_user_conversations",
     ] {
         assert!(types.contains(&t), "the hub never saw {t}");
     }
+    // Over the socket the transcript is a request; over HTTP it is read from the REST service.
+    let transcript_requested = types.contains(&"conversation_transcript_request");
+    assert_eq!(transcript_requested, crate::TRANSPORT == captivate::Transport::Socket);
     client.close().await;
     assert_eq!(client.state(), ConnectionState::Closed);
     assert!(matches!(conv.send_message("after close").await, Err(Error::Closed)));
@@ -334,6 +342,7 @@ async fn timeouts_and_late_replies() {
     let sim = sim().await;
     let mut c = config(&sim);
     c.timings.request_timeout = Duration::from_millis(400);
+    c.timings.metadata_timeout = Duration::from_millis(400);
     let client = Client::connect(c).await.unwrap();
     let conv = user_first(&client, "fay").await;
     let mut events = conv.events();
@@ -344,8 +353,8 @@ async fn timeouts_and_late_replies() {
     assert!(started.elapsed() >= Duration::from_millis(400));
     // A reply that comes after the caller gave up reaches the conversation as an event.
     sim.set_faults(Faults { reply_delay: Duration::from_millis(800), ..Faults::default() });
-    assert_eq!(conv.get_transcript().await.unwrap_err().kind(), ErrorKind::Timeout);
-    wait_for(&mut events, "the late reply", |e| e.kind_name() == "conversation_transcript").await;
+    assert_eq!(conv.set_metadata(json!({"late": true}), None).await.unwrap_err().kind(), ErrorKind::Timeout);
+    wait_for(&mut events, "the late reply", |e| e.kind_name() == "metadata_update_success").await;
     sim.set_faults(Faults::default());
     assert!(conv.get_metadata().await.is_ok());
 }
