@@ -329,6 +329,16 @@ impl ConnectionState {
         }
     }
 
+    /// Milliseconds until the next attempt, whole (as in the canonical JSON).
+    #[getter]
+    fn retry_in_ms(&self) -> Option<u64> {
+        match &self.state {
+            captivate::ConnectionState::Disconnected { retry_in, .. }
+            | captivate::ConnectionState::Suspended { retry_in } => Some(retry_in.as_millis() as u64),
+            _ => None,
+        }
+    }
+
     /// The hub's id of the socket (`connected`).
     #[getter]
     fn socket_id(&self) -> Option<&str> {

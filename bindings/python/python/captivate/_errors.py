@@ -136,9 +136,11 @@ class InternalError(CaptivateError):
 def _register() -> Dict[str, Type[CaptivateError]]:
     """Hands the class of every code of the native layer to it, which raises them from then on."""
     classes: Dict[str, Type[CaptivateError]] = {}
+    CaptivateError.__module__ = "captivate"
     for code, class_name, _doc in _native.error_kinds():
         cls = globals()[class_name]
         assert isinstance(cls, type) and issubclass(cls, CaptivateError) and cls.code == code, class_name
+        cls.__module__ = "captivate"
         classes[code] = cls
     _native.register_errors(classes)
     return classes
