@@ -301,6 +301,11 @@ impl State {
     }
 
     fn keep(b: &mut Backlog, r: Routed, max: usize) {
+        // The core's own count of what it dropped joins ours: one `Lagged` for all of it.
+        if let Event::Lagged { missed } = r.event {
+            b.dropped += missed;
+            return;
+        }
         if b.events.len() >= max {
             b.events.pop_front();
             b.dropped += 1;
@@ -330,14 +335,6 @@ impl Feed {
         *self.shared.bell.lock().unwrap_or_else(PoisonError::into_inner) = Some(Arc::downgrade(&completions.bell));
         let mut st = self.lock();
         st.rung = false;
-        self.pump(&mut st);
-    }
-
-    /// Opens the feed now rather than with the first listener: what arrives from then on is
-    /// kept for the listeners to come (the caller pumps it, through the loop it attached).
-    fn open(&self) {
-        let mut st = self.lock();
-        Self::open_source(&mut st);
         self.pump(&mut st);
     }
 

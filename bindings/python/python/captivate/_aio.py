@@ -108,6 +108,8 @@ class Feed:
     """A client's feed of events on the loop it is attached to (the loop of its latest
     listener): wakes the streams that wait and runs the callbacks."""
 
+    __slots__ = ("native", "waiters", "callbacks", "attached", "__weakref__")
+
     def __init__(self, native: _native.Feed) -> None:
         self.native = native
         self.waiters: Dict[int, "asyncio.Future[None]"] = {}

@@ -65,17 +65,12 @@ class Client:
     """A connection to the hub, shared by its conversations. Create one with
     ``await captivate.connect(...)``; ``async with`` closes it."""
 
+    __slots__ = ("_session", "_feed")
+
     def __init__(self, session: _native.Session) -> None:
         self._session = session
-        self._feed = self._open_feed()
-
-    def _open_feed(self) -> Feed:
-        # Opened at once and pumped by the loop, so that what arrives before the first
-        # listener is kept for it (within max_backlog).
-        feed = Feed(self._session.feed())
-        feed.attach()
-        feed.native.open()
-        return feed
+        # Opened with the first listener: until then the core keeps what arrives for them.
+        self._feed = Feed(session.feed())
 
     def __repr__(self) -> str:
         return f"<captivate.Client {self.state.state}>"
@@ -201,7 +196,7 @@ class Client:
         loop, c = current()
         await c.call(loop, self._session.reconnect(c.native))
         if closed:
-            self._feed = self._open_feed()
+            self._feed = Feed(self._session.feed())
 
     async def close(self) -> None:
         """Closes gracefully (close code 1000): waiting calls fail with ``Closed``, every stream
