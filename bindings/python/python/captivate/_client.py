@@ -65,12 +65,19 @@ class Client:
     """A connection to the hub, shared by its conversations. Create one with
     ``await captivate.connect(...)``; ``async with`` closes it."""
 
-    __slots__ = ("_session", "_feed")
+    __slots__ = ("_session", "_feed_now")
 
     def __init__(self, session: _native.Session) -> None:
         self._session = session
-        # Opened with the first listener: until then the core keeps what arrives for them.
-        self._feed = Feed(session.feed())
+        # Made with the first listener: until then the core keeps what arrives for them.
+        self._feed_now: Optional[Feed] = None
+
+    @property
+    def _feed(self) -> Feed:
+        feed = self._feed_now
+        if feed is None:
+            feed = self._feed_now = Feed(self._session.feed())
+        return feed
 
     def __repr__(self) -> str:
         return f"<captivate.Client {self.state.state}>"
@@ -196,15 +203,16 @@ class Client:
         loop, c = current()
         await c.call(loop, self._session.reconnect(c.native))
         if closed:
-            self._feed = Feed(self._session.feed())
+            self._feed_now = None
 
     async def close(self) -> None:
         """Closes gracefully (close code 1000): waiting calls fail with ``Closed``, every stream
         and listener ends, and calls made afterwards fail at once with ``Closed``."""
         loop, c = current()
         await c.call(loop, self._session.close(c.native))
-        if self._feed.attached is not None:
-            self._feed.dispatch()
+        feed = self._feed_now
+        if feed is not None and feed.attached is not None:
+            feed.dispatch()
 
 
 def _any(_e: Any) -> bool:
