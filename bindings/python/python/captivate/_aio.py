@@ -210,11 +210,12 @@ class EventStream:
 
     def close(self) -> None:
         """Stops listening; what the stream had not taken is dropped."""
+        self._feed.waiters.pop(self._key, None)
         self._feed.native.unlisten(self._key)
 
     def __del__(self) -> None:
         try:
-            self._feed.native.unlisten(self._key)
+            self.close()
         except Exception:  # at interpreter exit the native module may be gone
             pass
 
