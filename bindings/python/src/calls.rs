@@ -73,15 +73,17 @@ pub(crate) fn call<T: 'static, E: Into<BindingError> + 'static>(
 
 #[derive(Default)]
 struct Rung {
-    writer: Option<PipeWriter>,
+    /// Closed: nobody looks any more.
+    closed: bool,
     rung: bool,
     calls: Vec<u64>,
     feeds: Vec<u64>,
 }
 
 /// What wakers ring to tell a loop that calls completed or feeds have events.
-#[derive(Default)]
 pub(crate) struct Doorbell {
+    /// The pipe's writing end; none for blocking callers (nobody takes notes then).
+    writer: Option<PipeWriter>,
     state: Mutex<Rung>,
 }
 
@@ -91,16 +93,23 @@ impl Doorbell {
     }
 
     fn ring(&self, note: impl FnOnce(&mut Rung)) {
-        let mut st = self.lock();
-        // Without a pipe (blocking callers) nobody takes notes.
-        let Some(writer) = st.writer.as_ref() else { return };
-        if !st.rung {
-            // A full pipe (would block) means a wake-up is pending already.
-            let mut w: &PipeWriter = writer;
-            let _ = w.write(&[1]);
+        let Some(writer) = self.writer.as_ref() else { return };
+        {
+            let mut st = self.lock();
+            if st.closed {
+                return;
+            }
+            note(&mut st);
+            if st.rung {
+                return;
+            }
             st.rung = true;
         }
-        note(&mut st);
+        // Written after the lock is released: the loop's thread, woken by it, may run at once
+        // (on one core, before this thread goes on) and take the notes without waiting for it.
+        // A full pipe (would block) means a wake-up is pending already.
+        let mut w: &PipeWriter = writer;
+        let _ = w.write(&[1]);
     }
 
     /// A feed has listeners to wake.
@@ -187,14 +196,13 @@ impl Completions {
     #[new]
     #[pyo3(signature = (pipe=true))]
     fn new(pipe: bool) -> PyResult<Self> {
-        let bell = Arc::new(Doorbell::default());
-        let reader = if pipe {
+        let (reader, writer) = if pipe {
             let (reader, writer) = std::io::pipe()?;
-            bell.lock().writer = Some(writer);
-            Some(reader)
+            (Some(reader), Some(writer))
         } else {
-            None
+            (None, None)
         };
+        let bell = Arc::new(Doorbell { writer, state: Mutex::new(Rung::default()) });
         Ok(Completions { bell, reader, calls: Mutex::new(HashMap::new()) })
     }
 
@@ -205,7 +213,7 @@ impl Completions {
 
     /// The doorbell pipe's writing end (-1 without one), to make it non-blocking.
     fn writer_fileno(&self) -> i32 {
-        self.bell.lock().writer.as_ref().map_or(-1, AsRawFd::as_raw_fd)
+        self.bell.writer.as_ref().map_or(-1, AsRawFd::as_raw_fd)
     }
 
     /// What happened since the last look: the calls that completed, as
@@ -270,7 +278,7 @@ impl Completions {
 
     /// Stops every call, and closes the doorbell; later outcomes are dropped.
     fn close(&self) {
-        self.bell.lock().writer = None;
+        self.bell.lock().closed = true;
         let calls = std::mem::take(&mut *self.calls());
         drop(calls);
     }

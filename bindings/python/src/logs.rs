@@ -15,6 +15,7 @@ use std::os::fd::AsRawFd;
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
 
 use captivate_binding::logs::{self, Level, Record};
+use pyo3::exceptions::PyOSError;
 use pyo3::prelude::*;
 
 /// The most records kept for the log thread.
@@ -23,26 +24,29 @@ const MAX_QUEUED: usize = 10_000;
 struct Queue {
     records: VecDeque<Record>,
     dropped: u64,
-    writer: Option<PipeWriter>,
 }
 
-static QUEUE: Mutex<Queue> = Mutex::new(Queue { records: VecDeque::new(), dropped: 0, writer: None });
-static READER: OnceLock<PipeReader> = OnceLock::new();
+static QUEUE: Mutex<Queue> = Mutex::new(Queue { records: VecDeque::new(), dropped: 0 });
+static PIPE: OnceLock<(PipeReader, PipeWriter)> = OnceLock::new();
 
 fn queue() -> MutexGuard<'static, Queue> {
     QUEUE.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 fn sink(r: Record) {
-    let mut q = queue();
-    if q.records.len() >= MAX_QUEUED {
-        q.records.pop_front();
-        q.dropped += 1;
-    }
-    let was_empty = q.records.is_empty();
-    q.records.push_back(r);
-    if was_empty && let Some(w) = q.writer.as_ref() {
-        let mut w: &PipeWriter = w;
+    let was_empty = {
+        let mut q = queue();
+        if q.records.len() >= MAX_QUEUED {
+            q.records.pop_front();
+            q.dropped += 1;
+        }
+        let was_empty = q.records.is_empty();
+        q.records.push_back(r);
+        was_empty
+    };
+    // Rung after the lock is released, so that the log thread, woken, never waits for it.
+    if was_empty && let Some((_, writer)) = PIPE.get() {
+        let mut w: &PipeWriter = writer;
         let _ = w.write(&[1]);
     }
 }
@@ -51,19 +55,16 @@ fn sink(r: Record) {
 /// At most one byte is in it at a time (written when the queue was empty).
 #[pyfunction]
 pub(crate) fn log_pipe() -> PyResult<(i32, i32)> {
-    let mut q = queue();
-    if let (Some(r), Some(w)) = (READER.get(), q.writer.as_ref()) {
-        return Ok((r.as_raw_fd(), w.as_raw_fd()));
+    if PIPE.get().is_none() {
+        let made = std::io::pipe()?;
+        let _ = PIPE.set(made);
     }
-    let (reader, writer) = std::io::pipe()?;
-    let fds = (reader.as_raw_fd(), writer.as_raw_fd());
-    let _ = READER.set(reader);
-    q.writer = Some(writer);
-    if !q.records.is_empty() {
-        let mut w: &PipeWriter = q.writer.as_ref().expect("just set");
+    let Some((reader, writer)) = PIPE.get() else { return Err(PyOSError::new_err("no pipe")) };
+    if !queue().records.is_empty() {
+        let mut w: &PipeWriter = writer;
         let _ = w.write(&[1]);
     }
-    Ok(fds)
+    Ok((reader.as_raw_fd(), writer.as_raw_fd()))
 }
 
 /// Sends the records of `level` and above (0 off, 1 error, 2 warn, 3 info, 4 debug, 5 trace)

@@ -26,6 +26,8 @@ class Call(asyncio.Future):  # type: ignore[type-arg]
     """The outcome of a call already on its way. Cancelling it (or the task awaiting it) stops
     the call: a request not sent yet is never sent."""
 
+    __slots__ = ("_loop_calls", "_token")
+
     _loop_calls: "LoopCalls"
     _token: int
 
@@ -176,13 +178,13 @@ class EventStream:
         """The next event; None once the stream has ended or after ``timeout`` seconds. Giving up
         on it (a timeout, or cancelling the awaiting task) loses no event: the next call gets
         it."""
-        if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, (int, float))):
-            raise TypeError("timeout must be a number of seconds")
         native = self._feed.native
         key = self._key
         e = native.next(key)
         if e is not None:
             return e
+        if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, (int, float))):
+            raise TypeError("timeout must be a number of seconds")
         loop = asyncio.get_running_loop()
         deadline = None if timeout is None else loop.time() + timeout
         while e is None:
