@@ -157,7 +157,7 @@ class EventStream:
 
     def __init__(self, feed: Feed, conversation_id: Optional[str]) -> None:
         self._feed = feed
-        feed.attach()
+        # Attached to the loop of whoever waits on it, when they wait.
         self._key = feed.native.listen(conversation_id)
 
     def __aiter__(self) -> "EventStream":
