@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use captivate::Config;
-use captivate_binding::{BindingError, Session as Inner};
+use captivate_binding::{BindingError, Session as Inner, runtime};
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::types::PyBool;
@@ -49,7 +49,15 @@ impl Session {
                     .map(Done::Session),
             )
         } else {
-            Box::pin(async move { Inner::connect_json(&options).await.map(Done::Session) })
+            // All of it on the runtime, so that what the client keeps is allocated where its
+            // connection lives (the same allocator arena), not on the caller's thread.
+            let task = runtime::handle().spawn(async move { Inner::connect_json(&options).await });
+            Box::pin(async move {
+                match task.await {
+                    Ok(r) => r.map(Done::Session),
+                    Err(e) => Err(BindingError::internal(format!("the connect task failed: {e}"))),
+                }
+            })
         };
         completions.start(c)
     }
