@@ -10,8 +10,8 @@
 //!
 //! The feed's waker never routes anything and never touches Python: it rings the doorbell of
 //! the loop the feed is attached to (see [`crate::calls`]), and wakes the threads blocked in
-//! [`Feed::next_blocking`]. Routing happens on the thread that asks: the loop's (`pump`), or a
-//! listener's (`next`).
+//! [`Feed::next_blocking`]. Routing happens on the thread that asks: the loop's
+//! (`pump_woken`), or a listener's (`next`).
 
 use std::collections::{HashMap, VecDeque};
 use std::pin::Pin;
@@ -94,7 +94,7 @@ struct State {
     client: Backlog,
     conversations: HashMap<String, Backlog>,
     max_backlog: usize,
-    /// Listeners to wake, for the loop's next `pump`.
+    /// Listeners to wake, for the loop's next `pump_woken`.
     woken: Vec<u64>,
     /// The loop was rung for `woken` and has not looked yet.
     rung: bool,
@@ -389,7 +389,7 @@ impl Feed {
     }
 
     /// The listener's next event, or None when it has none now (it is then woken, through
-    /// `pump`, when one comes or the feed ends).
+    /// `pump_woken`, when one comes or the feed ends).
     fn next(&self, py: Python<'_>, key: u64) -> PyResult<Option<Py<PyAny>>> {
         let r = {
             let mut st = self.lock();
