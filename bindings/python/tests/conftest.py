@@ -14,6 +14,9 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[3]
 
+HUB_KEY = "py-hub-key-7Hq2xW"
+"""The hub's API key: distinctive, so that a test can look for it in logs."""
+
 
 def sim_binary() -> str:
     """The local hub's binary (built by `make build-sim`)."""
@@ -55,10 +58,30 @@ class Hub:
             resp.read()
 
 
+@pytest.fixture(scope="session")
+def ca_file(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A PEM file with the certificate a TLS hub makes for itself (a real one, for the TLS
+    options)."""
+    path = tmp_path_factory.mktemp("tls") / "ca.pem"
+    proc = subprocess.Popen(
+        [sim_binary(), "--port", "0", "--tls", "--cert-out", str(path)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    assert proc.stdout is not None
+    try:
+        assert proc.stdout.readline().startswith("wss://"), "the TLS hub did not start"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+    return str(path)
+
+
 @pytest.fixture
 def hub() -> Iterator[Hub]:
     proc = subprocess.Popen(
-        [sim_binary(), "--port", "0", "--agent-delay-ms", "20"],
+        [sim_binary(), "--port", "0", "--agent-delay-ms", "20", "--api-key", HUB_KEY],
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         text=True,

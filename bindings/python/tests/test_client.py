@@ -17,8 +17,8 @@ E = TypeVar("E", bound=captivate.Event)
 
 
 async def client_for(hub: Hub, **options: Any) -> captivate.Client:
-    options.setdefault("request_timeout", 3)
-    return await captivate.connect(hub.key, url=hub.url, reconnect_initial_delay=0.05, **options)
+    options.setdefault("request_timeout_ms", 3000)
+    return await captivate.connect(hub.key, url=hub.url, reconnect={"initial_delay_ms": 50}, **options)
 
 
 async def next_of(stream: captivate.EventStream, cls: Type[E], pred: Callable[[E], bool] = lambda e: True) -> E:
@@ -120,12 +120,14 @@ def test_every_operation_end_to_end(hub: Hub) -> None:
 
             await client.send_raw("metadata_request", {"conversation_id": other.id})
             reply = await client.request_raw("metadata_request", {"conversation_id": other.id}, "conversation_metadata", other.id)
-            assert isinstance(reply, captivate.RawEvent) and reply.kind == "metadata"
+            assert isinstance(reply, captivate.MetadataEvent) and reply.kind == "metadata"
+            assert reply.metadata["title"] == "weekly meeting"
 
             await conv.delete()
             with pytest.raises(captivate.HubError) as err:
                 await conv.get_metadata()
-            assert err.value.code == 400 and err.value.description == "Invalid conversation_id"
+            assert err.value.hub_code == 400 and err.value.description == "Invalid conversation_id"
+            assert err.value.code == "hub"
             await client.delete_user_conversations("ada", hard=True)
             assert (await client.list_conversations("ada")).conversations == []
 
@@ -166,7 +168,7 @@ def test_hub_pushed_events_of_every_kind(hub: Hub) -> None:
             nested = await next_of(events, captivate.HubErrorEvent, lambda e: e.nested)
             assert nested.description == "nested"
             hub.push({"action": "receiveMessage", "event": {"event_type": "typing", "event_payload": {"on": True}, "event_id": "e3"}})
-            unknown = await next_of(events, captivate.RawEvent)
+            unknown = await next_of(events, captivate.UnknownEvent)
             assert unknown.kind == "unknown" and unknown.event_type == "typing" and unknown.payload == {"on": True}
             hub.push_text("{oops")
             bad = await next_of(client_events, captivate.MalformedFrame)
@@ -184,10 +186,12 @@ def test_each_exception_for_real(hub: Hub) -> None:
             await captivate.connect(hub.key, url="ws://127.0.0.1:1/dev")
         with pytest.raises(captivate.InvalidArgument):
             await captivate.connect(hub.key, mode="staging")
-        with pytest.raises(TypeError):
+        with pytest.raises(captivate.InvalidArgument):
             await captivate.connect(123)  # type: ignore[arg-type]
+        with pytest.raises(captivate.InvalidArgument, match="unknown option"):
+            await captivate.connect(hub.key, url=hub.url, request_timeout=3)
 
-        client = await client_for(hub, request_timeout=0.3)
+        client = await client_for(hub, request_timeout_ms=300)
         conv = await client.start_conversation("errs", start="user-first")
         hub.faults(never_answer=["metadata_request"])
         with pytest.raises(captivate.Timeout):
@@ -201,7 +205,7 @@ def test_each_exception_for_real(hub: Hub) -> None:
             await conv.send_message()
         with pytest.raises(TypeError):
             await conv.set_metadata({"when": object()})
-        with pytest.raises(TypeError):
+        with pytest.raises(captivate.InvalidArgument):
             await conv.set_metadata(["not", "a", "dict"])  # type: ignore[arg-type]
         with pytest.raises(TypeError):
             await conv.send_message(42)  # type: ignore[arg-type]
@@ -221,7 +225,7 @@ def test_each_exception_for_real(hub: Hub) -> None:
 
         # A request in flight when the link drops.
         hub.faults(never_answer=["conversation_transcript_request"])
-        slow = await client_for(hub, request_timeout=5)
+        slow = await client_for(hub, request_timeout_ms=5000)
         slow_conv = slow.conversation(conv.id)
         pending = asyncio.ensure_future(slow_conv.get_transcript())
         await hub_received(hub, "conversation_transcript_request", conv.id)
@@ -249,7 +253,7 @@ def test_each_exception_for_real(hub: Hub) -> None:
 
         # The reconnect policy gives up.
         doomed = await captivate.connect(
-            hub.key, url="ws://127.0.0.1:1/dev", lazy=True, max_reconnect_attempts=1, reconnect_initial_delay=0.02
+            hub.key, url="ws://127.0.0.1:1/dev", lazy=True, reconnect={"max_attempts": 1, "initial_delay_ms": 20}
         )
         for _ in range(200):
             if doomed.state.state == "failed":
@@ -366,7 +370,7 @@ def test_the_blocking_client_in_a_plain_thread(hub: Hub) -> None:
     result: List[Any] = []
 
     def work() -> None:
-        with captivate.BlockingClient.connect(hub.key, url=hub.url, request_timeout=3) as client:
+        with captivate.BlockingClient.connect(hub.key, url=hub.url, request_timeout_ms=3000) as client:
             conv = client.start_conversation("blocking")
             events = conv.events()
             greeting = events.next(timeout=10)
@@ -495,7 +499,7 @@ def test_the_blocking_client_honours_ctrl_c(hub: Hub) -> None:
 
     script = f"""
 import sys, captivate
-client = captivate.BlockingClient.connect({hub.key!r}, url={hub.url!r}, request_timeout=60)
+client = captivate.BlockingClient.connect({hub.key!r}, url={hub.url!r}, request_timeout_ms=60000)
 conv = client.start_conversation("ctrl-c", start="user-first")
 print("ready", flush=True)
 try:
@@ -522,13 +526,19 @@ except KeyboardInterrupt:
 
 def test_the_interpreter_exits_cleanly_whatever_is_left_running(hub: Hub) -> None:
     """No thread of the library calls into Python, so exiting never races with it: closed,
-    left connected, or with a call still waiting, the process ends with status 0 and says
-    nothing on stderr."""
+    left connected, or with a call still waiting, with every log record asked for or not (the
+    log thread busy), a blocking client's callback thread waiting, the process ends with status
+    0 and says nothing on stderr."""
     import subprocess
     import sys
 
     script = """
-import asyncio, sys, captivate
+import asyncio, logging, sys, captivate
+if sys.argv[4] == "logs":
+    logging.getLogger("captivate").addHandler(logging.NullHandler())
+    logging.getLogger("captivate").setLevel(1)
+blocking = captivate.BlockingClient.connect(sys.argv[2], url=sys.argv[1])
+blocking.start_conversation("bye-blocking", start="user-first").on_message(lambda m: None)
 async def main(url, key, mode):
     client = await captivate.connect(key, url=url)
     conv = await client.start_conversation("bye", start="user-first")
@@ -542,11 +552,12 @@ async def main(url, key, mode):
         await client.close()
 asyncio.run(main(sys.argv[1], sys.argv[2], sys.argv[3]))
 """
-    for mode in ("close", "open", "pending") * 6:
-        done = subprocess.run(
-            [sys.executable, "-c", script, hub.url, hub.key, mode], capture_output=True, text=True, timeout=30
-        )
-        assert (done.returncode, done.stderr) == (0, ""), mode
+    for logs in ("quiet", "logs"):
+        for mode in ("close", "open", "pending") * 4:
+            done = subprocess.run(
+                [sys.executable, "-c", script, hub.url, hub.key, mode, logs], capture_output=True, text=True, timeout=30
+            )
+            assert (done.returncode, done.stderr) == (0, ""), (mode, logs)
 
 
 def test_giving_up_on_an_event_loses_none(hub: Hub) -> None:

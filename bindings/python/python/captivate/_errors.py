@@ -1,57 +1,64 @@
-"""The exception hierarchy: everything the library raises derives from CaptivateError."""
+"""The exceptions: one flat hierarchy, every class deriving directly from ``CaptivateError``,
+one per kind of error of the library (the same classes and codes as the Node package). Each
+has a stable ``code`` (``"timeout"``, ``"hub"``, ...), a ``message`` and ``details`` (a dict of
+the fields beyond the message)."""
 
 from __future__ import annotations
 
-import json
 from typing import Any, Dict, Optional, Type, Union
+
+from . import _native
 
 
 class CaptivateError(Exception):
-    """Base of every error of the library. ``kind`` is a stable name such as ``timeout``."""
+    """Base of every error of the library."""
 
-    kind: str = "internal"
+    code: str = "internal"
 
     def __init__(self, message: str, details: Optional[Dict[str, Any]] = None) -> None:
         super().__init__(message)
         self.message = message
-        self.details: Dict[str, Any] = details or {}
+        self.details: Dict[str, Any] = details if isinstance(details, dict) else {}
+
+    def __reduce__(self) -> Any:
+        return (type(self), (self.message, self.details))
 
 
 class InvalidArgument(CaptivateError, ValueError):
-    """An argument's value is not acceptable."""
+    """An argument was not acceptable (also a ``ValueError``)."""
 
-    kind = "invalid_argument"
+    code = "invalid_argument"
+
+
+class Rejected(CaptivateError):
+    """The hub rejected the API key. ``details["status"]``: the HTTP status."""
+
+    code = "rejected"
 
 
 class ConnectError(CaptivateError):
     """The connection could not be made (DNS, TCP, TLS, WebSocket handshake)."""
 
-    kind = "connect"
-
-
-class Rejected(ConnectError):
-    """The hub refused the API key."""
-
-    kind = "rejected"
+    code = "connect"
 
 
 class Timeout(CaptivateError, TimeoutError):
-    """The call did not complete in time."""
+    """The reply (or the proof of delivery) did not come in time (also a ``TimeoutError``)."""
 
-    kind = "timeout"
+    code = "timeout"
 
 
 class ConnectionLost(CaptivateError):
     """The connection was lost before the call completed."""
 
-    kind = "connection_lost"
+    code = "connection_lost"
 
 
-class PossiblyNotDelivered(ConnectionLost):
-    """The message was written to a connection that died before the hub confirmed reading it.
+class PossiblyNotDelivered(CaptivateError):
+    """The message was written to a connection that died before the hub confirmed reading it;
     ``client_msg_id`` identifies it in the transcript."""
 
-    kind = "possibly_not_delivered"
+    code = "possibly_not_delivered"
 
     @property
     def client_msg_id(self) -> Optional[str]:
@@ -63,11 +70,11 @@ class PossiblyNotDelivered(ConnectionLost):
 class HubError(CaptivateError):
     """The hub answered with a ``general_error``."""
 
-    kind = "hub"
+    code = "hub"
 
     @property
-    def code(self) -> Union[int, str, None]:
-        """The hub's error code (400 for an unknown conversation, ...)."""
+    def hub_code(self) -> Union[int, str, None]:
+        """The hub's own error code (400 for an unknown conversation, ...)."""
         v = self.details.get("code")
         return v if isinstance(v, (int, str)) else None
 
@@ -86,67 +93,58 @@ class HubError(CaptivateError):
 class QueueFull(CaptivateError):
     """The offline queue is full."""
 
-    kind = "queue_full"
+    code = "queue_full"
 
 
 class Closed(CaptivateError):
     """The client is closed."""
 
-    kind = "closed"
+    code = "closed"
 
 
 class Failed(CaptivateError):
-    """The client gave up reconnecting."""
+    """The connection failed for good (the reconnect policy gave up)."""
 
-    kind = "failed"
+    code = "failed"
 
 
-class FrameTooLarge(InvalidArgument):
+class FrameTooLarge(CaptivateError):
     """A frame exceeds the maximum frame size."""
 
-    kind = "frame_too_large"
+    code = "frame_too_large"
 
 
 class ProtocolError(CaptivateError):
     """The hub sent something that is not the protocol."""
 
-    kind = "protocol"
+    code = "protocol"
 
 
 class HttpError(CaptivateError):
-    """Fetching a large message over HTTP failed. Reserved: not raised by this version (a failed
-    fetch delivers the hub's 413 error event in the message's place)."""
+    """An HTTP request failed. Reserved: not raised by this version (a failed fetch of a large
+    message delivers the hub's 413 error event in the message's place)."""
 
-    kind = "http"
-
-
-_KINDS: Dict[str, Type[CaptivateError]] = {
-    c.kind: c
-    for c in (
-        InvalidArgument,
-        ConnectError,
-        Rejected,
-        Timeout,
-        ConnectionLost,
-        PossiblyNotDelivered,
-        HubError,
-        QueueFull,
-        Closed,
-        Failed,
-        FrameTooLarge,
-        ProtocolError,
-        HttpError,
-    )
-}
+    code = "http"
 
 
-def translate(args: Any) -> CaptivateError:
-    """Turns the native layer's error arguments ``(kind, message, details_json)`` into the
-    matching exception."""
-    try:
-        kind, message, details = args
-        parsed = json.loads(details)
-    except (ValueError, TypeError):
-        return CaptivateError(str(args))
-    cls = _KINDS.get(kind, CaptivateError)
-    return cls(str(message), parsed if isinstance(parsed, dict) else {})
+class InternalError(CaptivateError):
+    """A bug in this library."""
+
+    code = "internal"
+
+
+def _register() -> Dict[str, Type[CaptivateError]]:
+    """Hands the class of every code of the native layer to it, which raises them from then on."""
+    classes: Dict[str, Type[CaptivateError]] = {}
+    CaptivateError.__module__ = "captivate"
+    for code, class_name, _doc in _native.error_kinds():
+        cls = globals()[class_name]
+        assert isinstance(cls, type) and issubclass(cls, CaptivateError) and cls.code == code, class_name
+        cls.__module__ = "captivate"
+        classes[code] = cls
+    _native.register_errors(classes)
+    return classes
+
+
+ERRORS: Dict[str, Type[CaptivateError]] = _register()
+"""The class of every error code."""
