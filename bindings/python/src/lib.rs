@@ -43,6 +43,7 @@ fn options() -> Vec<(&'static str, &'static str, Vec<&'static str>, &'static str
                 OptionType::Millis => ("millis", Vec::new()),
                 OptionType::Flag => ("flag", Vec::new()),
                 OptionType::Count => ("count", Vec::new()),
+                OptionType::TextList => ("text_list", Vec::new()),
             };
             (o.name, kind, choices, o.doc)
         })

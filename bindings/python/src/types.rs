@@ -38,7 +38,7 @@ impl File {
     #[new]
     #[pyo3(signature = (url, r#type=None, filename=None))]
     fn new(url: String, r#type: Option<String>, filename: Option<String>) -> Self {
-        File { file: FileRef { url, mime_type: r#type, filename } }
+        File { file: FileRef { url, mime_type: r#type, filename, ..FileRef::default() } }
     }
 
     /// Where the file can be downloaded.
