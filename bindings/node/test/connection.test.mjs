@@ -27,7 +27,7 @@ const botText = (e) => (e.kind === 'bot_message' ? e.text : null);
 
 describe('reconnect', () => {
   test('a drop during a conversation: state events, a discontinuity, and the listeners keep working', async () => {
-    const api = await sim.client({ reconnect: { initialDelay: 50, maxDelay: 200 } });
+    const api = await sim.client({ reconnect: { initialDelayMs: 50, maxDelayMs: 200 } });
     const c = await api.createConversation('reconnect', undefined, undefined, 'user-first');
     /** @type {string[]} */
     const messages = [];
@@ -64,7 +64,7 @@ describe('reconnect', () => {
   });
 
   test('messages missed during a drop are recovered from the transcript, once, in order, before newer ones', async () => {
-    const api = await sim.client({ reconnect: { initialDelay: 50, maxDelay: 200 } });
+    const api = await sim.client({ reconnect: { initialDelayMs: 50, maxDelayMs: 200 } });
     const c = await api.createConversation('catcher', undefined, undefined, 'user-first');
     /** @type {Array<[string | null, boolean]>} */
     const seen = [];
@@ -98,7 +98,7 @@ describe('reconnect', () => {
   });
 
   test('sends made while reconnecting are queued and delivered', async () => {
-    const api = await sim.client({ reconnect: { initialDelay: 100, maxDelay: 200 } });
+    const api = await sim.client({ reconnect: { initialDelayMs: 100, maxDelayMs: 200 } });
     const c = await api.createConversation('queued', undefined, undefined, 'user-first');
     const down = waitFor((fn) => api.onStateChange(fn), (s) => s.current.state === 'disconnected');
     await sim.control('/control/drop');
@@ -112,7 +112,7 @@ describe('reconnect', () => {
 
 describe('reconnect()', () => {
   test('after a failure, reconnect() connects again and resolves once connected', async () => {
-    const api = await sim.client({ reconnect: false });
+    const api = await sim.client({ reconnect: { enabled: false } });
     const c = await api.createConversation('revive', undefined, undefined, 'user-first');
     const failed = waitFor((fn) => api.onStateChange(fn), (s) => s.current.state === 'failed');
     await sim.control('/control/drop');
