@@ -127,30 +127,30 @@ describe('reconnect()', () => {
     await api.dispose();
   });
 
-  test('the official registry and debug switch: getInstance, hasInstance, setDebugMode', async () => {
+  test('the official registry: getInstance, hasInstance; restartListeners does nothing harmful', async () => {
     const { CaptivateChatAPI } = await import('captivate-chat');
     assert.equal(CaptivateChatAPI.hasInstance(sim.key, 'dev'), false);
     const api = await sim.client();
     assert.equal(CaptivateChatAPI.getInstance(sim.key, 'dev'), api);
     assert.equal(CaptivateChatAPI.hasInstance(sim.key, 'prod'), false);
-    CaptivateChatAPI.setDebugMode(true);
-    assert.equal(CaptivateChatAPI.getDebugMode(), true);
-    const c = await api.createConversation('debug', undefined, undefined, 'user-first');
+    const c = await api.createConversation('registry', undefined, undefined, 'user-first');
     c.restartListeners();
-    const logged = /** @type {unknown[][]} */ ([]);
-    const original = console.debug;
-    console.debug = (...args) => logged.push(args);
-    try {
-      const reply = nextEvent(c, (e) => e.kind === 'bot_message');
-      await c.sendMessage('debug me');
-      await reply;
-    } finally {
-      console.debug = original;
-      CaptivateChatAPI.setDebugMode(false);
-    }
-    assert.ok(logged.some((a) => a.includes('bot_message')));
+    const reply = nextEvent(c, (e) => e.kind === 'bot_message');
+    await c.sendMessage('still listening');
+    await reply;
     await api.dispose();
     assert.equal(CaptivateChatAPI.hasInstance(sim.key, 'dev'), false);
+  });
+
+  test('reconnect() to a hub that is gone rejects with the reason', async () => {
+    const gone = await startSim();
+    const { CaptivateChatAPI } = await import('captivate-chat');
+    const api = await CaptivateChatAPI.create(gone.key, 'dev', { url: gone.url, reconnect: { enabled: false }, connectTimeoutMs: 2000 });
+    const failed = waitFor((fn) => api.onStateChange(fn), (s) => s.current.state === 'failed');
+    await gone.stop();
+    await failed;
+    await assert.rejects(api.reconnect(), (/** @type {any} */ e) => e.code === 'connect' || e.code === 'timeout' || e.code === 'failed');
+    await api.dispose();
   });
 });
 

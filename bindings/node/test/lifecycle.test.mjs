@@ -118,6 +118,38 @@ test('a failed create() leaves nothing holding the process', async () => {
   assert.match(r.out, /rejected/);
 });
 
+test('a client made with new and never connected, and logging, hold nothing', async () => {
+  const r = await run(
+    `${PRELUDE}
+    CaptivateChatAPI.setDebugMode(true, 'trace');
+    CaptivateChatAPI.setLogger(() => {}, 'trace');
+    new CaptivateChatAPI(process.env.SIM_KEY, 'dev', { url: process.env.SIM_URL });
+    (async () => {
+      const api = await connect();
+      await api.createConversation('logged-exit');
+      await api.dispose();
+      console.log('disposed');
+    })();`,
+    10_000,
+  );
+  assert.equal(r.code, 0, r.out);
+  assert.match(r.out, /disposed/);
+  assert.match(r.out, /\[captivate\] /);
+});
+
+test('dispose() during connect: create rejects with Closed and the process exits', async () => {
+  const r = await run(
+    `${PRELUDE}
+    const api = new CaptivateChatAPI(process.env.SIM_KEY, 'dev', { url: process.env.SIM_URL });
+    api.connect().catch((e) => console.log('connect:', e.code));
+    api.dispose().then(() => console.log('disposed'));`,
+    10_000,
+  );
+  assert.equal(r.code, 0, r.out);
+  assert.match(r.out, /connect: closed/);
+  assert.match(r.out, /disposed/);
+});
+
 test('CommonJS require and ES module import give the same classes', () => {
   const require = createRequire(import.meta.url);
   const cjs = require('captivate-chat');
