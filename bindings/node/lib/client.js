@@ -19,6 +19,9 @@ const registry = new Set();
 /** How a call's outcome becomes what its Promise resolves to (run as the batch arrives). */
 const same = (v) => v;
 
+/** What the native layer's thread-safe function calls after each tick (it visits the clients itself). */
+const noop = () => {};
+
 /**
  * A client of the Captivate hub: one WebSocket, shared by its conversations. Create it with
  * `await CaptivateChatAPI.create(apiKey, mode, options)` (or `new` then `connect()`); call
@@ -240,7 +243,7 @@ class CaptivateChatAPI {
     if (this._connected) return Promise.resolve();
     if (this._connecting === null) {
       this._connecting = this._start(
-        (n) => n.connect(this._dispatch, this._lazy),
+        (n) => n.connect(this._dispatch, this._lazy, noop),
         () => {
           this._connected = true;
           if (!this._disposed) registry.add(this);

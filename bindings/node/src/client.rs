@@ -18,7 +18,7 @@ use serde_json::{Value, json};
 
 use crate::encode::{self, Done};
 use crate::js_error;
-use crate::pump::{Call, Pump, Reply};
+use crate::pump::{Call, Dispatch, Pump, Reply};
 
 /// A call's outcome mapped into what crosses to JavaScript, without another task or box.
 struct Map<T, F> {
@@ -71,12 +71,18 @@ impl NativeClient {
     }
 
     /// Connects (`lazy`: at once, in the background) and delivers every batch to `dispatch`
-    /// from now on; returns the slot of the connect call.
+    /// from now on; returns the slot of the connect call. `noop` is any function that does
+    /// nothing (the thread-safe function of the JavaScript thread calls it after each tick).
     #[napi(
-        ts_args_type = "dispatch: (nums: Float64Array, text: string, vals: unknown[], raws: unknown) => void, lazy: boolean"
+        ts_args_type = "dispatch: (nums: Float64Array, text: string, vals: unknown[], raws: unknown) => void, lazy: boolean, noop: () => void"
     )]
-    pub fn connect(&self, dispatch: Function<'_, (), Unknown<'static>>, lazy: bool) -> napi::Result<u32> {
-        Pump::start(&self.pump, &dispatch)?;
+    pub fn connect(
+        &self,
+        dispatch: Dispatch,
+        lazy: bool,
+        noop: Function<'_, (), Unknown<'static>>,
+    ) -> napi::Result<u32> {
+        Pump::start(&self.pump, dispatch, &noop)?;
         let config = self.config.clone();
         let call: Call = if lazy {
             let r = Session::connect_lazy(config).map(Reply::Connected);

@@ -1,22 +1,23 @@
 //! [`Pump`]: everything a client delivers to JavaScript — its events and the outcomes of its
-//! calls — through one thread-safe function, called once per batch.
+//! calls — in batches, one call of the client's dispatcher per batch.
 //!
 //! Nothing here runs a task of its own. A call's future and the client's ordered feed are
-//! polled on the JavaScript thread, with wakers that only mark what is ready and schedule one
-//! call of the thread-safe function ([`Shared::schedule`]); that call (a "tick") takes every
-//! ready outcome and every ready event in one step and hands them over as one batch. So a
-//! burst of events costs one wake-up of the JavaScript thread, and an outcome no hop through
-//! another thread.
+//! polled on the JavaScript thread, with wakers that only mark the client ready and schedule
+//! one call of a thread-safe function ([`Wakeups::schedule`]). That call (a "tick") visits
+//! every ready client, takes every ready outcome and every ready event of it in one step and
+//! hands them to the client's dispatcher as one batch. So a burst of events costs one wake-up
+//! of the JavaScript thread, and an outcome no hop through another thread.
 //!
-//! The thread-safe function is strong: it keeps Node's event loop alive while the client may
-//! still deliver something. It is released once the feed has ended (the client was closed)
-//! and every call has been answered, or when connecting failed; then the process can exit.
+//! The JavaScript thread has one thread-safe function for all its clients, made when the first
+//! client starts to deliver and released when the last one is done (the client was closed and
+//! every call answered, or connecting failed): it is strong, so it keeps Node's event loop alive
+//! exactly while some client may still deliver something.
 
 use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::future::Future;
 use std::pin::Pin;
-use std::rc::Rc;
+use std::rc::{Rc, Weak};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll, Wake, Waker};
@@ -25,8 +26,9 @@ use captivate::protocol::RawFrame;
 use captivate::{Event, EventStream, Routed, RoutedStream};
 use captivate_binding::{BindingError, Session, runtime};
 use futures_util::Stream;
+use napi::Env;
 use napi::Status;
-use napi::bindgen_prelude::{External, Float64Array, FnArgs, Function, Unknown};
+use napi::bindgen_prelude::{External, Float64Array, FnArgs, Function, FunctionRef, Unknown};
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use serde_json::Value;
 
@@ -46,14 +48,16 @@ pub type Call = Pin<Box<dyn Future<Output = Result<Reply, BindingError>>>>;
 /// The raw frames of a batch's hub events, for the `raw` getters of its events.
 pub type Raws = Vec<RawFrame>;
 
-/// The arguments of the JavaScript dispatcher: `(nums, text, vals, raws)` (see
-/// [`crate::encode`]).
+/// The arguments of a client's dispatcher: `(nums, text, vals, raws)` (see [`crate::encode`]).
 pub type TickArgs = FnArgs<(Float64Array, String, Vec<Value>, Option<External<Raws>>)>;
 
-type TickFn = ThreadsafeFunction<(), Unknown<'static>, TickArgs, Status, false, false, 0>;
+/// A client's dispatcher.
+pub type Dispatch = FunctionRef<TickArgs, Unknown<'static>>;
 
-/// Most events taken in one tick; the rest come in the next one, so that a flood leaves the
-/// event loop room for other work.
+type TickFn = ThreadsafeFunction<(), Unknown<'static>, (), Status, false, false, 0>;
+
+/// Most events taken from a client in one tick; the rest come in the next one, so that a flood
+/// leaves the event loop room for other work.
 const MAX_EVENTS_PER_TICK: u32 = 16_384;
 
 impl Batch {
@@ -64,16 +68,17 @@ impl Batch {
     }
 }
 
-/// What the wakers (on any thread) share with the JavaScript thread.
-struct Shared {
+/// What the wakers (on any thread) share with the JavaScript thread: which clients are ready,
+/// and the thread-safe function that brings the JavaScript thread to them.
+struct Wakeups {
     tick: Mutex<Option<TickFn>>,
     /// A tick is scheduled and has not started yet.
     scheduled: AtomicBool,
-    /// The slots whose futures were woken.
+    /// The clients marked ready since the last tick.
     ready: Mutex<Vec<u32>>,
 }
 
-impl Shared {
+impl Wakeups {
     /// Schedules one tick, unless one is already on its way.
     fn schedule(&self) {
         if !self.scheduled.swap(true, Ordering::AcqRel)
@@ -84,22 +89,41 @@ impl Shared {
     }
 }
 
-/// Wakes the tick for the feeds.
-struct FeedWaker(Arc<Shared>);
+/// One client's side of the wake-ups.
+struct ClientWake {
+    id: u32,
+    wakeups: Arc<Wakeups>,
+    /// Marked ready and not visited yet.
+    marked: AtomicBool,
+    /// The calls whose futures were woken.
+    slots: Mutex<Vec<u32>>,
+}
 
-impl Wake for FeedWaker {
-    fn wake(self: Arc<Self>) {
-        self.0.schedule();
-    }
-
-    fn wake_by_ref(self: &Arc<Self>) {
-        self.0.schedule();
+impl ClientWake {
+    fn mark(&self) {
+        if !self.marked.swap(true, Ordering::AcqRel) {
+            self.wakeups.ready.lock().unwrap_or_else(PoisonError::into_inner).push(self.id);
+            self.wakeups.schedule();
+        }
     }
 }
 
-/// Wakes the tick for one call.
+/// Wakes the client for its feeds.
+struct FeedWaker(Arc<ClientWake>);
+
+impl Wake for FeedWaker {
+    fn wake(self: Arc<Self>) {
+        self.0.mark();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.0.mark();
+    }
+}
+
+/// Wakes the client for one call.
 struct SlotWaker {
-    shared: Arc<Shared>,
+    client: Arc<ClientWake>,
     slot: u32,
 }
 
@@ -109,8 +133,113 @@ impl Wake for SlotWaker {
     }
 
     fn wake_by_ref(self: &Arc<Self>) {
-        self.shared.ready.lock().unwrap_or_else(PoisonError::into_inner).push(self.slot);
-        self.shared.schedule();
+        self.client.slots.lock().unwrap_or_else(PoisonError::into_inner).push(self.slot);
+        self.client.mark();
+    }
+}
+
+/// The JavaScript thread's clients and its thread-safe function.
+struct Hub {
+    wakeups: Arc<Wakeups>,
+    /// The clients delivering now, by id.
+    clients: Vec<Option<Weak<RefCell<Pump>>>>,
+    free: Vec<u32>,
+}
+
+thread_local! {
+    static HUB: RefCell<Hub> = RefCell::new(Hub {
+        wakeups: Arc::new(Wakeups {
+            tick: Mutex::new(None),
+            scheduled: AtomicBool::new(false),
+            ready: Mutex::new(Vec::new()),
+        }),
+        clients: Vec::new(),
+        free: Vec::new(),
+    });
+}
+
+/// Enrols a client; makes the thread-safe function if none exists (`noop` is what it calls
+/// after visiting the ready clients).
+fn enrol(pump: &Rc<RefCell<Pump>>, noop: &Function<'_, (), Unknown<'static>>) -> napi::Result<u32> {
+    HUB.with(|hub| {
+        let mut hub = hub.borrow_mut();
+        let mut tick = hub.wakeups.tick.lock().unwrap_or_else(PoisonError::into_inner);
+        if tick.is_none() {
+            let wakeups = hub.wakeups.clone();
+            let tsfn: TickFn =
+                noop.build_threadsafe_function::<()>().callee_handled::<false>().weak::<false>().build_callback(
+                    move |ctx| {
+                        visit(&ctx.env, &wakeups);
+                        Ok(())
+                    },
+                )?;
+            *tick = Some(tsfn);
+            hub.wakeups.scheduled.store(false, Ordering::Release);
+        }
+        drop(tick);
+        let id = match hub.free.pop() {
+            Some(id) => id,
+            None => {
+                hub.clients.push(None);
+                (hub.clients.len() - 1) as u32
+            }
+        };
+        hub.clients[id as usize] = Some(Rc::downgrade(pump));
+        Ok(id)
+    })
+}
+
+/// Removes a client that is done; releases the thread-safe function after the last one.
+fn leave(id: u32) {
+    HUB.with(|hub| {
+        let mut hub = hub.borrow_mut();
+        if let Some(slot) = hub.clients.get_mut(id as usize)
+            && slot.take().is_some()
+        {
+            hub.free.push(id);
+        }
+        if hub.clients.iter().all(Option::is_none) {
+            let tick = hub.wakeups.tick.lock().unwrap_or_else(PoisonError::into_inner).take();
+            drop(tick);
+        }
+    });
+}
+
+fn wakeups() -> Arc<Wakeups> {
+    HUB.with(|hub| hub.borrow().wakeups.clone())
+}
+
+/// One tick: each ready client's batch to its dispatcher.
+fn visit(env: &Env, wakeups: &Wakeups) {
+    wakeups.scheduled.store(false, Ordering::Release);
+    let ready = std::mem::take(&mut *wakeups.ready.lock().unwrap_or_else(PoisonError::into_inner));
+    for id in ready {
+        let pump = HUB.with(|hub| hub.borrow().clients.get(id as usize).cloned().flatten().and_then(|w| w.upgrade()));
+        let Some(pump) = pump else {
+            // Gone without finishing (not reachable: a delivering client's dispatcher keeps
+            // it); let go of it all the same, so that the event loop is not held for nothing.
+            leave(id);
+            continue;
+        };
+        let (batch, dispatch) = {
+            let Ok(mut p) = pump.try_borrow_mut() else {
+                // Not reachable (ticks run from the event loop, never inside a call of the
+                // client); if it were, the client would be visited again.
+                continue;
+            };
+            let batch = p.tick();
+            let dispatch = p.dispatch.as_ref().and_then(|d| d.borrow_back(env).ok());
+            (batch, dispatch)
+        };
+        if let Some(f) = dispatch {
+            // The dispatcher catches what its listeners throw; should anything still escape,
+            // it is not this loop's to handle, and the other clients are visited all the same.
+            let _ = f.call(batch.into_args());
+        }
+        let done = pump.try_borrow_mut().is_ok_and(|mut p| p.finish_if_done());
+        if done {
+            leave(id);
+        }
     }
 }
 
@@ -121,8 +250,10 @@ struct Slot {
 
 /// A client's deliveries; lives on the JavaScript thread.
 pub struct Pump {
-    shared: Arc<Shared>,
-    feed_waker: Waker,
+    /// Its enrolment, while it delivers.
+    wake: Option<Arc<ClientWake>>,
+    feed_waker: Option<Waker>,
+    dispatch: Option<Dispatch>,
     slots: Vec<Option<Slot>>,
     free: Vec<u32>,
     /// Calls not answered yet (in `slots` or in `done`).
@@ -142,15 +273,10 @@ pub struct Pump {
 impl Pump {
     /// A pump with nothing to deliver yet.
     pub fn new() -> Rc<RefCell<Pump>> {
-        let shared = Arc::new(Shared {
-            tick: Mutex::new(None),
-            scheduled: AtomicBool::new(false),
-            ready: Mutex::new(Vec::new()),
-        });
-        let feed_waker = Waker::from(Arc::new(FeedWaker(shared.clone())));
         Rc::new(RefCell::new(Pump {
-            shared,
-            feed_waker,
+            wake: None,
+            feed_waker: None,
+            dispatch: None,
             slots: Vec::new(),
             free: Vec::new(),
             outstanding: 0,
@@ -164,39 +290,43 @@ impl Pump {
         }))
     }
 
-    /// Delivers to `dispatch` from now on (the thread-safe function is made if there is none:
-    /// at the first connect, or a connect after a failed one).
-    pub fn start(this: &Rc<RefCell<Pump>>, dispatch: &Function<'_, (), Unknown<'static>>) -> napi::Result<()> {
-        let shared = this.borrow().shared.clone();
-        let mut tick = shared.tick.lock().unwrap_or_else(PoisonError::into_inner);
-        if tick.is_none() {
-            let pump = this.clone();
-            let tsfn =
-                dispatch.build_threadsafe_function::<()>().callee_handled::<false>().weak::<false>().build_callback(
-                    move |_ctx| {
-                        let batch = match pump.try_borrow_mut() {
-                            Ok(mut p) => p.tick(),
-                            // Not reachable (ticks run from the event loop, never inside a call of
-                            // this client); if it were, the next tick delivers.
-                            Err(_) => Writer::default().finish(),
-                        };
-                        Ok(batch.into_args())
-                    },
-                )?;
-            *tick = Some(tsfn);
-            shared.scheduled.store(false, Ordering::Release);
+    /// Delivers to `dispatch` from now on (`noop`: what the thread's thread-safe function calls,
+    /// when it has to be made). Again after a failed connect: a new enrolment.
+    pub fn start(
+        this: &Rc<RefCell<Pump>>,
+        dispatch: Dispatch,
+        noop: &Function<'_, (), Unknown<'static>>,
+    ) -> napi::Result<()> {
+        if this.borrow().wake.is_none() {
+            let id = enrol(this, noop)?;
+            let wake = Arc::new(ClientWake {
+                id,
+                wakeups: wakeups(),
+                marked: AtomicBool::new(false),
+                slots: Mutex::new(Vec::new()),
+            });
+            let mut p = this.borrow_mut();
+            p.feed_waker = Some(Waker::from(Arc::new(FeedWaker(wake.clone()))));
+            p.wake = Some(wake);
         }
+        this.borrow_mut().dispatch = Some(dispatch);
         Ok(())
     }
 
-    /// True while the client can still deliver (the thread-safe function exists).
+    /// True while the client can still deliver.
     pub fn is_open(&self) -> bool {
-        self.shared.tick.lock().unwrap_or_else(PoisonError::into_inner).is_some()
+        self.wake.is_some()
     }
 
     /// The session, once connected.
     pub fn session(&self) -> Option<&Arc<Session>> {
         self.session.as_ref()
+    }
+
+    fn mark(&self) {
+        if let Some(w) = &self.wake {
+            w.mark();
+        }
     }
 
     /// Connects with `call` (which resolves to [`Reply::Connected`]); `lazy` when it resolves
@@ -207,7 +337,12 @@ impl Pump {
         let r = self.submit(call);
         if r.is_err() {
             self.connecting = false;
-            self.release_if_done();
+            let id = self.wake.as_ref().map(|w| w.id);
+            if self.finish_if_done()
+                && let Some(id) = id
+            {
+                leave(id);
+            }
         }
         r
     }
@@ -218,13 +353,16 @@ impl Pump {
             && let Some(s) = &self.session
         {
             self.raw = Some(s.raw_events());
-            self.shared.schedule();
+            self.mark();
         }
     }
 
     /// Takes a call; its outcome comes with a later tick, under the returned slot. A call that
     /// fails at once gives its error back instead.
     pub fn submit(&mut self, mut call: Call) -> Result<u32, BindingError> {
+        let Some(wake) = self.wake.clone() else {
+            return Err(BindingError::internal("a call on a client that does not deliver"));
+        };
         let slot = match self.free.pop() {
             Some(s) => s,
             None => {
@@ -232,7 +370,7 @@ impl Pump {
                 (self.slots.len() - 1) as u32
             }
         };
-        let waker = Waker::from(Arc::new(SlotWaker { shared: self.shared.clone(), slot }));
+        let waker = Waker::from(Arc::new(SlotWaker { client: wake, slot }));
         let _rt = runtime::handle().enter();
         match call.as_mut().poll(&mut Context::from_waker(&waker)) {
             Poll::Ready(Err(e)) => {
@@ -242,7 +380,7 @@ impl Pump {
             Poll::Ready(Ok(reply)) => {
                 self.outstanding += 1;
                 self.done.push((slot, Ok(reply)));
-                self.shared.schedule();
+                self.mark();
                 Ok(slot)
             }
             Poll::Pending => {
@@ -280,15 +418,16 @@ impl Pump {
         w.completion(slot, outcome);
     }
 
-    /// One tick: every ready outcome, then every ready event.
+    /// One tick of this client: every ready outcome, then every ready event.
     fn tick(&mut self) -> Batch {
-        self.shared.scheduled.store(false, Ordering::Release);
-        let _rt = runtime::handle().enter();
         let mut w = Writer::default();
+        let Some(wake) = self.wake.clone() else { return w.finish() };
+        wake.marked.store(false, Ordering::Release);
+        let _rt = runtime::handle().enter();
         for (slot, outcome) in std::mem::take(&mut self.done) {
             self.answer(&mut w, slot, outcome);
         }
-        let ready = std::mem::take(&mut *self.shared.ready.lock().unwrap_or_else(PoisonError::into_inner));
+        let ready = std::mem::take(&mut *wake.slots.lock().unwrap_or_else(PoisonError::into_inner));
         for slot in ready {
             let Some(entry) = self.slots.get_mut(slot as usize).and_then(Option::as_mut) else { continue };
             if let Poll::Ready(outcome) = entry.call.as_mut().poll(&mut Context::from_waker(&entry.waker)) {
@@ -301,25 +440,27 @@ impl Pump {
         if self.feed.is_none() && self.raw.is_none() && self.session.is_some() {
             w.end();
         }
-        self.release_if_done();
         w.finish()
     }
 
     fn take_feed(&mut self, w: &mut Writer) {
-        let Some(feed) = self.feed.as_mut() else { return };
+        let (Some(feed), Some(waker)) = (self.feed.as_mut(), self.feed_waker.as_ref()) else { return };
         for r in self.batch.drain(..) {
             w.routed(r);
         }
-        let mut cx = Context::from_waker(&self.feed_waker);
+        // An idle client keeps no buffer (the queue takes this one in exchange for its own).
+        self.batch.shrink_to_fit();
+        let mut cx = Context::from_waker(waker);
         loop {
             match feed.poll_take_ready(&mut cx, &mut self.batch) {
                 Poll::Ready(true) => {
                     for r in self.batch.drain(..) {
                         w.routed(r);
                     }
+                    self.batch.shrink_to_fit();
                     if w.events() >= MAX_EVENTS_PER_TICK {
                         // No waker is registered after a take: come back at once.
-                        self.shared.schedule();
+                        waker.wake_by_ref();
                         return;
                     }
                 }
@@ -333,14 +474,14 @@ impl Pump {
     }
 
     fn take_raw(&mut self, w: &mut Writer) {
-        let Some(raw) = self.raw.as_mut() else { return };
-        let mut cx = Context::from_waker(&self.feed_waker);
+        let (Some(raw), Some(waker)) = (self.raw.as_mut(), self.feed_waker.as_ref()) else { return };
+        let mut cx = Context::from_waker(waker);
         loop {
             match Pin::new(&mut *raw).poll_next(&mut cx) {
                 Poll::Ready(Some(e)) => {
                     w.raw(e);
                     if w.events() >= MAX_EVENTS_PER_TICK {
-                        self.shared.schedule();
+                        waker.wake_by_ref();
                         return;
                     }
                 }
@@ -353,13 +494,16 @@ impl Pump {
         }
     }
 
-    /// Releases the thread-safe function once nothing more can come: not connecting, both
+    /// True (and lets go of the dispatcher) once nothing more can come: not connecting, both
     /// feeds ended (or never opened), every call answered.
-    fn release_if_done(&mut self) {
-        let live = self.connecting || self.feed.is_some() || self.raw.is_some();
-        if !live && self.outstanding == 0 {
-            let tick = self.shared.tick.lock().unwrap_or_else(PoisonError::into_inner).take();
-            drop(tick);
+    fn finish_if_done(&mut self) -> bool {
+        let live = self.connecting || self.feed.is_some() || self.raw.is_some() || self.outstanding > 0;
+        if live || self.wake.is_none() {
+            return false;
         }
+        self.dispatch = None;
+        self.feed_waker = None;
+        self.wake = None;
+        true
     }
 }
