@@ -57,7 +57,6 @@ fn closed(message: &str) -> BindingError {
 /// A client of the hub (see `lib/client.js`, which wraps it as `CaptivateChatAPI`).
 #[napi]
 pub struct NativeClient {
-    config: Config,
     pump: Rc<RefCell<Pump>>,
 }
 
@@ -67,7 +66,7 @@ impl NativeClient {
     #[napi(constructor)]
     pub fn new(options: Value) -> napi::Result<Self> {
         let config = Config::from_json(&options).map_err(|e| js_error(e.into()))?;
-        Ok(NativeClient { config, pump: Pump::new() })
+        Ok(NativeClient { pump: Pump::new(config) })
     }
 
     /// Connects (`lazy`: at once, in the background) and delivers every batch to `dispatch`
@@ -82,8 +81,10 @@ impl NativeClient {
         lazy: bool,
         noop: Function<'_, (), Unknown<'static>>,
     ) -> napi::Result<u32> {
+        let Some(config) = self.pump.borrow().config().cloned() else {
+            return Err(js_error(closed("the client is connected already")));
+        };
         Pump::start(&self.pump, dispatch, &noop)?;
-        let config = self.config.clone();
         let call: Call = if lazy {
             let r = Session::connect_lazy(config).map(Reply::Connected);
             Box::pin(std::future::ready(r))

@@ -63,7 +63,6 @@ pub enum Done {
 }
 
 /// A batch being written.
-#[derive(Default)]
 pub struct Writer {
     nums: Vec<f64>,
     text: String,
@@ -153,6 +152,21 @@ pub fn list_js(l: &captivate::ConversationList) -> Value {
 /// A connection state as JavaScript reads it: `{state, attempt?, retryInMs?, socketId?}`.
 pub fn state_js(s: &captivate::ConnectionState) -> Value {
     camel_keys(s.to_json())
+}
+
+impl Default for Writer {
+    fn default() -> Self {
+        // The header (completions, events, ended) is filled in by `finish`.
+        Writer {
+            nums: vec![0.0; 3],
+            text: String::new(),
+            vals: Vec::new(),
+            raws: Vec::new(),
+            completions: 0,
+            events: 0,
+            ended: false,
+        }
+    }
 }
 
 impl Writer {
@@ -311,13 +325,11 @@ impl Writer {
     }
 
     /// The finished batch.
-    pub fn finish(self) -> Batch {
-        let mut nums = Vec::with_capacity(self.nums.len() + 3);
-        nums.push(f64::from(self.completions));
-        nums.push(f64::from(self.events));
-        nums.push(if self.ended { 1.0 } else { 0.0 });
-        nums.extend_from_slice(&self.nums);
-        Batch { nums, text: self.text, vals: self.vals, raws: self.raws }
+    pub fn finish(mut self) -> Batch {
+        self.nums[0] = f64::from(self.completions);
+        self.nums[1] = f64::from(self.events);
+        self.nums[2] = if self.ended { 1.0 } else { 0.0 };
+        Batch { nums: self.nums, text: self.text, vals: self.vals, raws: self.raws }
     }
 }
 

@@ -23,7 +23,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll, Wake, Waker};
 
 use captivate::protocol::RawFrame;
-use captivate::{Event, EventStream, Routed, RoutedStream};
+use captivate::{Config, ConnectionState, Event, EventStream, Routed, RoutedStream};
 use captivate_binding::{BindingError, Session, runtime};
 use futures_util::Stream;
 use napi::Env;
@@ -243,6 +243,16 @@ fn visit(env: &Env, wakeups: &Wakeups) {
     }
 }
 
+/// True for a state change that led to the connection `connect` resolved with: every one up
+/// to the change into `until` (which then ends the history).
+fn is_history(until: &mut Option<ConnectionState>, r: &Routed) -> bool {
+    let (Some(target), Event::State(change)) = (until.as_ref(), &r.event) else { return false };
+    if change.current == *target {
+        *until = None;
+    }
+    true
+}
+
 struct Slot {
     call: Call,
     waker: Waker,
@@ -250,6 +260,8 @@ struct Slot {
 
 /// A client's deliveries; lives on the JavaScript thread.
 pub struct Pump {
+    /// The options, until connected (a failed connect may be retried).
+    config: Option<Config>,
     /// Its enrolment, while it delivers.
     wake: Option<Arc<ClientWake>>,
     feed_waker: Option<Waker>,
@@ -265,15 +277,19 @@ pub struct Pump {
     /// Drop the state changes that led to the first connection (they are history by the time
     /// `connect` resolves), unless connecting lazily.
     skip_history: bool,
+    /// While dropping them: the state at the time `connect` resolved; its change is the last
+    /// one dropped (it may reach the feed a little after, the driver tells the state first).
+    history_until: Option<ConnectionState>,
     feed: Option<RoutedStream>,
     raw: Option<EventStream>,
     batch: VecDeque<Routed>,
 }
 
 impl Pump {
-    /// A pump with nothing to deliver yet.
-    pub fn new() -> Rc<RefCell<Pump>> {
+    /// A pump with nothing to deliver yet, for a client of `config`.
+    pub fn new(config: Config) -> Rc<RefCell<Pump>> {
         Rc::new(RefCell::new(Pump {
+            config: Some(config),
             wake: None,
             feed_waker: None,
             dispatch: None,
@@ -284,6 +300,7 @@ impl Pump {
             session: None,
             connecting: false,
             skip_history: false,
+            history_until: None,
             feed: None,
             raw: None,
             batch: VecDeque::new(),
@@ -311,6 +328,11 @@ impl Pump {
         }
         this.borrow_mut().dispatch = Some(dispatch);
         Ok(())
+    }
+
+    /// The options, until connected.
+    pub fn config(&self) -> Option<&Config> {
+        self.config.as_ref()
     }
 
     /// True while the client can still deliver.
@@ -398,14 +420,13 @@ impl Pump {
             Ok(Reply::Done(d)) => Ok(d),
             Ok(Reply::Connected(session)) => {
                 self.connecting = false;
-                let mut feed = session.all_events();
-                // What the feed holds already was kept for it before it opened.
-                feed.take_ready(&mut self.batch);
+                let feed = session.all_events();
                 if self.skip_history {
-                    self.batch.retain(|r| !matches!(r.event, Event::State(_)));
+                    self.history_until = Some(session.state());
                 }
                 self.feed = Some(feed);
                 self.session = Some(session);
+                self.config = None;
                 Ok(Done::Unit)
             }
             Err(e) => {
@@ -445,18 +466,16 @@ impl Pump {
 
     fn take_feed(&mut self, w: &mut Writer) {
         let (Some(feed), Some(waker)) = (self.feed.as_mut(), self.feed_waker.as_ref()) else { return };
-        for r in self.batch.drain(..) {
-            w.routed(r);
-        }
-        // An idle client keeps no buffer (the queue takes this one in exchange for its own).
-        self.batch.shrink_to_fit();
         let mut cx = Context::from_waker(waker);
         loop {
             match feed.poll_take_ready(&mut cx, &mut self.batch) {
                 Poll::Ready(true) => {
                     for r in self.batch.drain(..) {
-                        w.routed(r);
+                        if !is_history(&mut self.history_until, &r) {
+                            w.routed(r);
+                        }
                     }
+                    // An idle client keeps no buffer (the queue took this one's place).
                     self.batch.shrink_to_fit();
                     if w.events() >= MAX_EVENTS_PER_TICK {
                         // No waker is registered after a take: come back at once.

@@ -142,6 +142,22 @@ describe('reconnect()', () => {
     assert.equal(CaptivateChatAPI.hasInstance(sim.key, 'dev'), false);
   });
 
+  test('the state changes that led to the connection are history: a listener registered after create gets only later ones', async () => {
+    const { CaptivateChatAPI } = await import('captivate-chat');
+    for (let i = 0; i < 5; i++) {
+      const api = await CaptivateChatAPI.create(sim.key, 'dev', { url: sim.url });
+      /** @type {string[]} */
+      const states = [];
+      api.onStateChange((s) => states.push(`${s.previous.state}>${s.current.state}`));
+      const c = await api.createConversation('history', undefined, undefined, 'user-first');
+      const reply = nextEvent(c, (e) => botText(e) === 'You said: now');
+      await c.sendMessage('now');
+      await reply;
+      await api.dispose();
+      assert.deepEqual(states.filter((s) => !s.endsWith('>closing') && !s.endsWith('>closed')), [], states.join(', '));
+    }
+  });
+
   test('reconnect() to a hub that is gone rejects with the reason', async () => {
     const gone = await startSim();
     const { CaptivateChatAPI } = await import('captivate-chat');
