@@ -51,13 +51,6 @@ function needNumber(name, v) {
   return v;
 }
 
-function oneOf(name, v, allowed) {
-  if (!allowed.includes(v)) {
-    throw new TypeError(`${name} must be ${allowed.map((a) => JSON.stringify(a)).join(' or ')}, not ${describe(v)}`);
-  }
-  return v;
-}
-
 function onlyKeys(name, obj, allowed) {
   for (const k of Object.keys(obj)) {
     if (!allowed.includes(k)) throw new TypeError(`${name} has an unknown option "${k}"`);
@@ -99,7 +92,6 @@ module.exports = {
   needFunction,
   optBoolean,
   needNumber,
-  oneOf,
   onlyKeys,
   hardDelete,
   message,

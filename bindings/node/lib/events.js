@@ -153,4 +153,4 @@ function readEvent(r, tag) {
   return { kind: KINDS[code], ...r.val() };
 }
 
-module.exports = { Reader, readEvent, HubEvent, MessageEvent, TO_CLIENT, ROUTE_SAME, ROUTE_OTHER, RAW, KINDS };
+module.exports = { Reader, readEvent, TO_CLIENT, ROUTE_SAME, ROUTE_OTHER, RAW };

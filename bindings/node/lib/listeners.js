@@ -124,4 +124,4 @@ function iterate(register, api) {
   };
 }
 
-module.exports = { Listeners, iterate, BACKLOG };
+module.exports = { Listeners, iterate };

@@ -144,6 +144,8 @@ struct Hub {
     /// The clients delivering now, by id.
     clients: Vec<Option<Weak<RefCell<Pump>>>>,
     free: Vec<u32>,
+    /// How many there are.
+    enrolled: usize,
 }
 
 thread_local! {
@@ -155,6 +157,7 @@ thread_local! {
         }),
         clients: Vec::new(),
         free: Vec::new(),
+        enrolled: 0,
     });
 }
 
@@ -185,6 +188,7 @@ fn enrol(pump: &Rc<RefCell<Pump>>, noop: &Function<'_, (), Unknown<'static>>) ->
             }
         };
         hub.clients[id as usize] = Some(Rc::downgrade(pump));
+        hub.enrolled += 1;
         Ok(id)
     })
 }
@@ -197,8 +201,9 @@ fn leave(id: u32) {
             && slot.take().is_some()
         {
             hub.free.push(id);
+            hub.enrolled -= 1;
         }
-        if hub.clients.iter().all(Option::is_none) {
+        if hub.enrolled == 0 {
             let tick = hub.wakeups.tick.lock().unwrap_or_else(PoisonError::into_inner).take();
             drop(tick);
         }
@@ -224,7 +229,9 @@ fn visit(env: &Env, wakeups: &Wakeups) {
         let (batch, dispatch) = {
             let Ok(mut p) = pump.try_borrow_mut() else {
                 // Not reachable (ticks run from the event loop, never inside a call of the
-                // client); if it were, the client would be visited again.
+                // client); if it were, the client is visited again with the next tick.
+                wakeups.ready.lock().unwrap_or_else(PoisonError::into_inner).push(id);
+                wakeups.schedule();
                 continue;
             };
             let batch = p.tick();
