@@ -19,7 +19,6 @@ class CaptivateError extends Error {
     this.details = details || {};
   }
 }
-CaptivateError.code = undefined;
 
 /** Every kind, in the order the native layer numbers them: `{code, className, doc}`. */
 const KINDS = native.errorKinds();
