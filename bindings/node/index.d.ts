@@ -25,7 +25,7 @@ export type ErrorCode =
   | 'http'
   | 'internal';
 
-/** Extra fields some errors carry. */
+/** Extra fields some errors carry (also set on the error itself). */
 export interface ErrorDetails {
   /** HubError: the hub's error code (e.g. 400). */
   hubCode?: number | string | null;
@@ -33,58 +33,73 @@ export interface ErrorDetails {
   description?: string;
   /** HubError: the conversation it concerns. */
   conversationId?: string | null;
-  /** PossiblyNotDeliveredError: the message's id, to find it in the transcript. */
+  /** PossiblyNotDelivered, and Timeout of an unconfirmed message: the message's id, to find it in the transcript. */
   clientMsgId?: string;
-  /** RejectedError: the HTTP status of the refused handshake. */
+  /** Rejected: the HTTP status of the refused handshake. */
   status?: number;
-  /** TimeoutError: what timed out. */
+  /** Timeout: what timed out. */
   operation?: string;
-  /** TimeoutError: the limit, in milliseconds. */
+  /** Timeout: the limit, in milliseconds. */
   millis?: number;
+  /** Timeout: the message was not confirmed in time (at-least-once delivery); a `delivery` event tells its outcome later. */
+  unconfirmed?: boolean;
 }
 
-/** The base class of every error of this package. */
+/**
+ * The base class of every error of this package. The hierarchy is flat: each kind of the
+ * library's error table has one class deriving from this one (the same names as in Python).
+ */
 export class CaptivateError extends Error {
+  constructor(message: string, code?: ErrorCode, details?: ErrorDetails);
   /** Stable across versions. */
   readonly code: ErrorCode;
   readonly details: ErrorDetails;
 }
-/** An argument had the right type but an unacceptable value (TTL not 1/7/30/90, empty id, ...). */
-export class InvalidArgumentError extends CaptivateError {
+/** An argument had the right type but an unacceptable value (TTL not 1/7/30/90, empty id, unknown option, ...). */
+export class InvalidArgument extends CaptivateError {
+  constructor(message: string, details?: ErrorDetails);
   static readonly code: 'invalid_argument';
   readonly code: 'invalid_argument';
 }
 /** The hub refused the API key at the handshake. */
-export class RejectedError extends CaptivateError {
+export class Rejected extends CaptivateError {
+  constructor(message: string, details?: ErrorDetails);
   static readonly code: 'rejected';
   readonly code: 'rejected';
   readonly status: number;
 }
 /** The connection could not be made (DNS, TCP, TLS, WebSocket handshake). */
 export class ConnectError extends CaptivateError {
+  constructor(message: string, details?: ErrorDetails);
   static readonly code: 'connect';
   readonly code: 'connect';
 }
-/** The reply did not come in time. */
-export class TimeoutError extends CaptivateError {
+/** The reply (or the proof of delivery) did not come in time. */
+export class Timeout extends CaptivateError {
+  constructor(message: string, details?: ErrorDetails);
   static readonly code: 'timeout';
   readonly code: 'timeout';
   readonly operation: string;
   readonly millis: number;
+  readonly clientMsgId?: string;
+  readonly unconfirmed?: boolean;
 }
 /** The connection was lost before the call completed. */
-export class ConnectionLostError extends CaptivateError {
+export class ConnectionLost extends CaptivateError {
+  constructor(message: string, details?: ErrorDetails);
   static readonly code: 'connection_lost';
   readonly code: 'connection_lost';
 }
 /** A message was written to a connection that died right after; the hub may not have it. */
-export class PossiblyNotDeliveredError extends CaptivateError {
+export class PossiblyNotDelivered extends CaptivateError {
+  constructor(message: string, details?: ErrorDetails);
   static readonly code: 'possibly_not_delivered';
   readonly code: 'possibly_not_delivered';
   readonly clientMsgId: string;
 }
 /** The hub answered with a `general_error`. */
 export class HubError extends CaptivateError {
+  constructor(message: string, details?: ErrorDetails);
   static readonly code: 'hub';
   readonly code: 'hub';
   readonly hubCode: number | string | null;
@@ -92,37 +107,44 @@ export class HubError extends CaptivateError {
   readonly conversationId: string | null;
 }
 /** The offline queue is full. */
-export class QueueFullError extends CaptivateError {
+export class QueueFull extends CaptivateError {
+  constructor(message: string, details?: ErrorDetails);
   static readonly code: 'queue_full';
   readonly code: 'queue_full';
 }
-/** The client is disposed (or closed). */
-export class ClosedError extends CaptivateError {
+/** The client is disposed (or closed, or not connected yet). */
+export class Closed extends CaptivateError {
+  constructor(message: string, details?: ErrorDetails);
   static readonly code: 'closed';
   readonly code: 'closed';
 }
-/** The client gave up reconnecting. */
-export class FailedError extends CaptivateError {
+/** The connection failed for good (reconnecting gave up, or is disabled). */
+export class Failed extends CaptivateError {
+  constructor(message: string, details?: ErrorDetails);
   static readonly code: 'failed';
   readonly code: 'failed';
 }
 /** A frame exceeds the configured maximum size. */
-export class FrameTooLargeError extends CaptivateError {
+export class FrameTooLarge extends CaptivateError {
+  constructor(message: string, details?: ErrorDetails);
   static readonly code: 'frame_too_large';
   readonly code: 'frame_too_large';
 }
 /** The hub sent something that is not the protocol. */
 export class ProtocolError extends CaptivateError {
+  constructor(message: string, details?: ErrorDetails);
   static readonly code: 'protocol';
   readonly code: 'protocol';
 }
-/** Fetching a large message over HTTP failed. Reserved: not thrown by this version (a failed fetch delivers the hub's 413 error event in the message's place). */
+/** An HTTP request failed. Reserved: not thrown by this version (a failed fetch of a large message delivers the hub's 413 error event in its place). */
 export class HttpError extends CaptivateError {
+  constructor(message: string, details?: ErrorDetails);
   static readonly code: 'http';
   readonly code: 'http';
 }
 /** A bug in this library. */
 export class InternalError extends CaptivateError {
+  constructor(message: string, details?: ErrorDetails);
   static readonly code: 'internal';
   readonly code: 'internal';
 }
@@ -171,8 +193,8 @@ export interface HubEventBase {
   eventType: string;
   eventId: string | null;
   conversationId: string | null;
-  /** The whole frame as received. */
-  raw: Json;
+  /** The whole frame as received, parsed when first read (a getter on the prototype: not copied by spreading or JSON). */
+  readonly raw: Json;
 }
 
 export interface BotMessageEvent extends HubEventBase {
@@ -252,6 +274,8 @@ export interface StateEvent {
   previous: ConnectionState;
   current: ConnectionState;
   reason: string | null;
+  /** Sends waiting to be written when it changed (queued while offline, or waiting for a resend). */
+  queued: number;
 }
 /** The connection came back: events sent meanwhile may be missing (fetch the transcript). */
 export interface DiscontinuityEvent {
@@ -263,6 +287,14 @@ export interface MalformedEvent {
   kind: 'malformed';
   error: string;
   text: string;
+}
+/** The late outcome of a message whose send failed with an unconfirmed Timeout (at-least-once delivery). */
+export interface DeliveryEvent {
+  kind: 'delivery';
+  clientMsgId: string;
+  conversationId: string | null;
+  /** True when the hub proved it read the message; false when the client gave up on it. */
+  delivered: boolean;
 }
 /** Nobody listened and the backlog overflowed. */
 export interface LaggedEvent {
@@ -288,6 +320,7 @@ export type CaptivateEvent =
   | StateEvent
   | DiscontinuityEvent
   | MalformedEvent
+  | DeliveryEvent
   | LaggedEvent;
 
 /** One message of a transcript. */
@@ -365,7 +398,7 @@ export class Conversation {
   setMetadata(metadata: object, options?: { target?: 'default' | 'bot' | 'live' | 'bot_live' }): Promise<void>;
   /** Sets private metadata (for back-ends; stored under `private`). */
   setPrivateMetadata(privateMetadata: object): Promise<void>;
-  /** Sets the time-to-live of the conversation's files; other values reject with InvalidArgumentError. */
+  /** Sets the time-to-live of the conversation's files; other values reject with InvalidArgument. */
   setTimeToLive(days: 1 | 7 | 30 | 90 | number): Promise<void>;
   /** The conversation's metadata (private metadata under `private`). */
   getMetadata(): Promise<JsonObject>;
@@ -379,7 +412,7 @@ export class Conversation {
   delete(options?: { softDelete?: boolean }): Promise<void>;
 
   /**
-   * Bot (`'ai_agent'`) and live-agent (`'human_agent'`) messages: `message` is the payload's
+   * Bot (`'ai_agent'`) and live-agent (`'human_agent'`) messages: `message` is the message's
    * content items, as in the official client; hub errors come as `('[Error: ...]', 'error')`.
    */
   onMessage(callback: (message: ContentItem[] | string, type: MessageType, event: CaptivateEvent) => void): Unsubscribe;
@@ -389,64 +422,110 @@ export class Conversation {
   onConversationUpdate(callback: (update: ConversationUpdate) => void): Unsubscribe;
   /** Actions sent by the flow. */
   onActionReceived(callback: (actions: Action[], event: ActionEvent) => void): Unsubscribe;
-  /** Every event of this conversation (typed, with `raw`), including connection states and discontinuities. */
+  /** Every event of this conversation (typed; `raw` read on demand), including connection states and discontinuities. */
   onEvent(callback: (event: CaptivateEvent) => void): Unsubscribe;
-  /** This conversation's events as an async iterator; ends on `break` or when the client is disposed. */
+  /** This conversation's events as an async iterator; ends on `break` or when the client is disposed (at once when opened after). */
   events(): AsyncIterableIterator<CaptivateEvent>;
   [Symbol.asyncIterator](): AsyncIterableIterator<CaptivateEvent>;
 }
 
 // ----- CaptivateChatAPI --------------------------------------------------------------------
 
-/** Options of {@link CaptivateChatAPI.create}. Times are in milliseconds. */
+/**
+ * Options of {@link CaptivateChatAPI.create}: the library's one schema (see {@link OPTIONS}),
+ * the same in every front end, in camelCase (snake_case is accepted too). Times are in
+ * milliseconds; `null` leaves an option at its default; an unknown name rejects with
+ * InvalidArgument.
+ */
 export interface CaptivateOptions {
-  /** A `ws://` or `wss://` hub URL without the `apiKey` query (overrides `mode`). */
-  url?: string;
-  timeouts?: {
-    /** To `socket_connected` (default 10 000). */
-    connect?: number;
-    /** For a reply, from the write (default 10 000). */
-    request?: number;
-    /** For a metadata confirmation (default 15 000). */
-    metadata?: number;
-    /** For the close handshake (default 2 000). */
-    close?: number;
-    /** Ping after this long without writing (default 25 000). */
-    pingInterval?: number;
-    /** Dead after `pingInterval + livenessGrace` of silence (default 10 000). */
-    livenessGrace?: number;
-  };
-  /** `false` to never reconnect, or the backoff policy. */
-  reconnect?:
-    | boolean
-    | {
-        enabled?: boolean;
-        initialDelay?: number;
-        maxDelay?: number;
-        /** Give up after this many failed attempts in a row (0: never). */
-        maxAttempts?: number;
-        resetAfter?: number;
-        suspendAfter?: number;
-        suspendedRetry?: number;
-      };
-  tls?: { roots?: 'webpki' | 'system' | 'both' | 'none'; caFile?: string; caPem?: string };
-  maxFrameSize?: number;
-  queueWhileOffline?: boolean;
-  maxQueuedEvents?: number;
-  maxQueuedBytes?: number;
-  delivery?: 'at-most-once' | 'at-least-once';
-  dialect?: 'current' | 'legacy';
-  /** Give every conversation its own socket. */
-  socketPerConversation?: boolean;
-  /** Fetch 413 large messages and deliver them as bot messages (default true). */
-  fetchLargeMessages?: boolean;
-  /**
-   * After a reconnect, deliver the messages missed while the connection was down (from each
-   * conversation's transcript, with `recovered: true`) before newer ones (default true).
-   */
-  catchUp?: boolean;
-  /** Resolve `create` at once and connect in the background. */
+  /** Any hub's `ws://` or `wss://` URL, without the apiKey query (wins over `mode`). */
+  url?: string | null;
+  /** `prod`, `dev` or a URL: `mode` and `url` in one. */
+  endpoint?: string | null;
+  /** From starting a connection to `socket_connected` (10000). */
+  connectTimeoutMs?: number | null;
+  /** The wait for a reply or a delivery proof, from the write (10000). */
+  requestTimeoutMs?: number | null;
+  /** The wait for `metadata_update_success` (15000). */
+  metadataTimeoutMs?: number | null;
+  /** A WebSocket ping every this long (25000). */
+  pingIntervalMs?: number | null;
+  /** The link is dead when nothing arrives this long after a ping (10000). */
+  livenessGraceMs?: number | null;
+  /** The wait for the closing handshake (2000). */
+  closeTimeoutMs?: number | null;
+  /** Reconnecting after a drop. */
+  reconnect?: {
+    /** Reconnect after a drop (true). */
+    enabled?: boolean | null;
+    /** The first backoff step (1000). */
+    initialDelayMs?: number | null;
+    /** The backoff's cap (30000). */
+    maxDelayMs?: number | null;
+    /** Give up after this many failed attempts in a row (0: never). */
+    maxAttempts?: number | null;
+    /** The attempt count resets after being connected this long (30000). */
+    resetAfterMs?: number | null;
+    /** After this long without a connection, queued sends fail and retries slow down (120000). */
+    suspendAfterMs?: number | null;
+    /** The retry interval while suspended (30000). */
+    suspendedRetryMs?: number | null;
+  } | null;
+  /** Queue sends made while not connected (true). */
+  queueWhileOffline?: boolean | null;
+  /** The most sends queued (1000). */
+  maxQueuedEvents?: number | null;
+  /** The most bytes queued (1048576). */
+  maxQueuedBytes?: number | null;
+  /** `at-most-once` (default) or `at-least-once`. */
+  delivery?: 'at-most-once' | 'at-least-once' | null;
+  /** Recent event ids remembered to drop duplicates (1024; 0: off). */
+  dedupeWindow?: number | null;
+  /** Recover missed messages from the transcript after a reconnect, delivered with `recovered: true` before newer ones (true). */
+  catchUp?: boolean | null;
+  /** Events kept for a stream not opened yet (10000). */
+  maxBacklog?: number | null;
+  /** Roots trusted for wss: webpki (default), system, both, none. */
+  tlsRoots?: 'webpki' | 'system' | 'both' | 'none' | null;
+  /** A PEM file of extra CA certificates (a private hub). */
+  caFile?: string | null;
+  /** Extra CA certificates as PEM text. */
+  caPem?: string | null;
+  /** The largest frame sent or accepted, in bytes (1048576). */
+  maxFrameSize?: number | null;
+  /** Operation names: current (default) or legacy. */
+  dialect?: 'current' | 'legacy' | null;
+  /** Give every conversation its own socket (false). */
+  socketPerConversation?: boolean | null;
+  /** Fetch 413 large messages from their link and deliver them as ordinary messages (true). */
+  fetchLargeMessages?: boolean | null;
+  /** Resolve `create` at once and connect in the background (this package's own option). */
   lazy?: boolean;
+}
+
+/** One option of the schema, as {@link OPTIONS} lists it. */
+export interface OptionSpec {
+  /** Its name in a {@link CaptivateOptions} object (`requestTimeoutMs`; `reconnect.initialDelayMs` is nested). `apiKey` and `mode` are arguments of `create`. */
+  readonly name: string;
+  /** Its name in the schema (snake_case, also accepted). */
+  readonly schemaName: string;
+  /** What it takes. */
+  readonly type: 'text' | 'one_of' | 'millis' | 'flag' | 'count';
+  /** The values a `one_of` option takes. */
+  readonly values: readonly string[] | null;
+  /** What it sets. */
+  readonly doc: string;
+}
+
+/** A log level, from the most severe. */
+export type LogLevel = 'error' | 'warn' | 'info' | 'debug' | 'trace';
+
+/** One log record of the library (API keys removed). */
+export interface LogRecord {
+  level: LogLevel;
+  /** Where it comes from, e.g. `captivate::driver` or `tungstenite::protocol` (`captivate_chat` for this package's own). */
+  target: string;
+  message: string;
 }
 
 /** Options of {@link CaptivateChatAPI.getUserConversations}. */
@@ -467,9 +546,16 @@ export class CaptivateChatAPI {
   static getInstance(apiKey: string, mode?: 'prod' | 'dev'): CaptivateChatAPI | undefined;
   /** True when a live client exists for an API key and mode. */
   static hasInstance(apiKey: string, mode?: 'prod' | 'dev'): boolean;
-  /** Logs every event delivered to a listener with console.debug. */
-  static setDebugMode(enabled: boolean): void;
+  /**
+   * Debug mode: prints the library's log records of `level` (default 'debug') and above with
+   * console.log, as `[captivate] LEVEL target: message`, and notes every event delivered to a
+   * listener. Process-wide, like the official switch.
+   */
+  static setDebugMode(enabled: boolean, level?: LogLevel): void;
+  /** Whether debug mode is on. */
   static getDebugMode(): boolean;
+  /** Hands the library's log records of `level` (default 'info') and above to `logger`; `null` stops. */
+  static setLogger(logger: ((record: LogRecord) => void) | null, level?: LogLevel): void;
   readonly mode: 'prod' | 'dev';
   /** Connects (once). */
   connect(): Promise<void>;
@@ -493,7 +579,10 @@ export class CaptivateChatAPI {
   getSocketId(): string | null;
   readonly socketId: string | null;
   readonly state: ConnectionState;
-  /** Reconnects after a failure, or retries at once while waiting to; resolves when connected. */
+  /**
+   * Reconnects after a failure, or retries at once while waiting to; resolves when connected,
+   * rejects with the reason when that does not happen within the connect timeout.
+   */
   reconnect(): Promise<void>;
 
   onStateChange(callback: (change: StateEvent) => void): Unsubscribe;
@@ -501,7 +590,7 @@ export class CaptivateChatAPI {
   onEvent(callback: (event: CaptivateEvent) => void): Unsubscribe;
   /** Every frame from the hub, before routing and deduplication. */
   onRawEvent(callback: (event: CaptivateEvent) => void): Unsubscribe;
-  /** Client-level events as an async iterator. */
+  /** Client-level events as an async iterator; ends on `break` or when the client is disposed (at once when opened after). */
   events(): AsyncIterableIterator<CaptivateEvent>;
   /** Errors thrown by listeners (without a handler they become process warnings). */
   onListenerError(callback: (error: unknown, event: CaptivateEvent | undefined) => void): Unsubscribe;
@@ -516,11 +605,13 @@ export class CaptivateChatAPI {
     options?: { conversationId?: string },
   ): Promise<CaptivateEvent>;
 
-  /** Closes gracefully and stops every listener; the process can then exit. */
+  /** Closes gracefully and ends every iterator; the process can then exit. Calls made afterwards reject with Closed at once. */
   dispose(): Promise<void>;
 }
 
 /** The file time-to-live values the hub accepts. */
 export const TIME_TO_LIVE_DAYS: readonly number[];
+/** Every option {@link CaptivateChatAPI.create} takes, from the library's one schema. */
+export const OPTIONS: readonly OptionSpec[];
 /** The package's version. */
 export const version: string;

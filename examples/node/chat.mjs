@@ -2,7 +2,8 @@
 // a button choice, the hand-over to a live agent, metadata, the transcript, and deletion.
 //
 // Runs against the local hub by default (`make demo` starts one); set CAPTIVATE_URL (without
-// the key) and CAPTIVATE_API_KEY to talk to another hub.
+// the key) and CAPTIVATE_API_KEY to talk to another hub, and CAPTIVATE_DEBUG (a level such as
+// `debug` or `trace`) to see the library's log records.
 import { CaptivateChatAPI } from 'captivate-chat';
 
 const WAIT_MS = 10_000;
@@ -67,6 +68,8 @@ async function say(conversation, text) {
 const url = process.env.CAPTIVATE_URL ?? 'ws://127.0.0.1:8080/dev';
 const key = process.env.CAPTIVATE_API_KEY ?? 'test-key';
 const ca = process.env.CAPTIVATE_CA_FILE;
+const debug = process.env.CAPTIVATE_DEBUG;
+if (debug) CaptivateChatAPI.setDebugMode(true, /** @type {import('captivate-chat').LogLevel} */ (debug));
 
 console.log(`== Node: connecting to ${url}`);
 const api = await CaptivateChatAPI.create(key, 'prod', { url, ...(ca ? { tls: { caFile: ca } } : {}) });

@@ -27,7 +27,7 @@ const botText = (e) => (e.kind === 'bot_message' ? e.text : null);
 
 describe('reconnect', () => {
   test('a drop during a conversation: state events, a discontinuity, and the listeners keep working', async () => {
-    const api = await sim.client({ reconnect: { initialDelay: 50, maxDelay: 200 } });
+    const api = await sim.client({ reconnect: { initialDelayMs: 50, maxDelayMs: 200 } });
     const c = await api.createConversation('reconnect', undefined, undefined, 'user-first');
     /** @type {string[]} */
     const messages = [];
@@ -64,7 +64,7 @@ describe('reconnect', () => {
   });
 
   test('messages missed during a drop are recovered from the transcript, once, in order, before newer ones', async () => {
-    const api = await sim.client({ reconnect: { initialDelay: 50, maxDelay: 200 } });
+    const api = await sim.client({ reconnect: { initialDelayMs: 50, maxDelayMs: 200 } });
     const c = await api.createConversation('catcher', undefined, undefined, 'user-first');
     /** @type {Array<[string | null, boolean]>} */
     const seen = [];
@@ -98,7 +98,7 @@ describe('reconnect', () => {
   });
 
   test('sends made while reconnecting are queued and delivered', async () => {
-    const api = await sim.client({ reconnect: { initialDelay: 100, maxDelay: 200 } });
+    const api = await sim.client({ reconnect: { initialDelayMs: 100, maxDelayMs: 200 } });
     const c = await api.createConversation('queued', undefined, undefined, 'user-first');
     const down = waitFor((fn) => api.onStateChange(fn), (s) => s.current.state === 'disconnected');
     await sim.control('/control/drop');
@@ -112,7 +112,7 @@ describe('reconnect', () => {
 
 describe('reconnect()', () => {
   test('after a failure, reconnect() connects again and resolves once connected', async () => {
-    const api = await sim.client({ reconnect: false });
+    const api = await sim.client({ reconnect: { enabled: false } });
     const c = await api.createConversation('revive', undefined, undefined, 'user-first');
     const failed = waitFor((fn) => api.onStateChange(fn), (s) => s.current.state === 'failed');
     await sim.control('/control/drop');
@@ -127,30 +127,46 @@ describe('reconnect()', () => {
     await api.dispose();
   });
 
-  test('the official registry and debug switch: getInstance, hasInstance, setDebugMode', async () => {
+  test('the official registry: getInstance, hasInstance; restartListeners does nothing harmful', async () => {
     const { CaptivateChatAPI } = await import('captivate-chat');
     assert.equal(CaptivateChatAPI.hasInstance(sim.key, 'dev'), false);
     const api = await sim.client();
     assert.equal(CaptivateChatAPI.getInstance(sim.key, 'dev'), api);
     assert.equal(CaptivateChatAPI.hasInstance(sim.key, 'prod'), false);
-    CaptivateChatAPI.setDebugMode(true);
-    assert.equal(CaptivateChatAPI.getDebugMode(), true);
-    const c = await api.createConversation('debug', undefined, undefined, 'user-first');
+    const c = await api.createConversation('registry', undefined, undefined, 'user-first');
     c.restartListeners();
-    const logged = /** @type {unknown[][]} */ ([]);
-    const original = console.debug;
-    console.debug = (...args) => logged.push(args);
-    try {
-      const reply = nextEvent(c, (e) => e.kind === 'bot_message');
-      await c.sendMessage('debug me');
-      await reply;
-    } finally {
-      console.debug = original;
-      CaptivateChatAPI.setDebugMode(false);
-    }
-    assert.ok(logged.some((a) => a.includes('bot_message')));
+    const reply = nextEvent(c, (e) => e.kind === 'bot_message');
+    await c.sendMessage('still listening');
+    await reply;
     await api.dispose();
     assert.equal(CaptivateChatAPI.hasInstance(sim.key, 'dev'), false);
+  });
+
+  test('the state changes that led to the connection are history: a listener registered after create gets only later ones', async () => {
+    const { CaptivateChatAPI } = await import('captivate-chat');
+    for (let i = 0; i < 5; i++) {
+      const api = await CaptivateChatAPI.create(sim.key, 'dev', { url: sim.url });
+      /** @type {string[]} */
+      const states = [];
+      api.onStateChange((s) => states.push(`${s.previous.state}>${s.current.state}`));
+      const c = await api.createConversation('history', undefined, undefined, 'user-first');
+      const reply = nextEvent(c, (e) => botText(e) === 'You said: now');
+      await c.sendMessage('now');
+      await reply;
+      await api.dispose();
+      assert.deepEqual(states.filter((s) => !s.endsWith('>closing') && !s.endsWith('>closed')), [], states.join(', '));
+    }
+  });
+
+  test('reconnect() to a hub that is gone rejects with the reason', async () => {
+    const gone = await startSim();
+    const { CaptivateChatAPI } = await import('captivate-chat');
+    const api = await CaptivateChatAPI.create(gone.key, 'dev', { url: gone.url, reconnect: { enabled: false }, connectTimeoutMs: 2000 });
+    const failed = waitFor((fn) => api.onStateChange(fn), (s) => s.current.state === 'failed');
+    await gone.stop();
+    await failed;
+    await assert.rejects(api.reconnect(), (/** @type {any} */ e) => e.code === 'connect' || e.code === 'timeout' || e.code === 'failed');
+    await api.dispose();
   });
 });
 

@@ -7,18 +7,18 @@ import { after, before, describe, test } from 'node:test';
 import {
   CaptivateChatAPI,
   CaptivateError,
-  ClosedError,
+  Closed,
   ConnectError,
-  ConnectionLostError,
-  FailedError,
-  FrameTooLargeError,
+  ConnectionLost,
+  Failed,
+  FrameTooLarge,
   HubError,
-  InvalidArgumentError,
-  PossiblyNotDeliveredError,
+  InvalidArgument,
+  PossiblyNotDelivered,
   ProtocolError,
-  QueueFullError,
-  RejectedError,
-  TimeoutError,
+  QueueFull,
+  Rejected,
+  Timeout,
 } from 'captivate-chat';
 import { sleep, startSim, waitFor } from './sim.mjs';
 
@@ -86,21 +86,18 @@ describe('wrong argument types throw TypeError synchronously', () => {
   /** @type {[string, () => unknown][]} */
   const cases = [
     ['create(apiKey: number)', () => CaptivateChatAPI.create(/** @type {any} */ (42))],
-    ['create(mode: "staging")', () => CaptivateChatAPI.create('k', /** @type {any} */ ('staging'))],
     ['create(options: string)', () => CaptivateChatAPI.create('k', 'dev', /** @type {any} */ ('ws://x'))],
-    ['create(unknown option)', () => CaptivateChatAPI.create('k', 'dev', /** @type {any} */ ({ urll: 'ws://x' }))],
-    ['create(timeouts.request: string)', () => CaptivateChatAPI.create('k', 'dev', /** @type {any} */ ({ timeouts: { request: '5' } }))],
+    ['create(mode: 1)', () => CaptivateChatAPI.create('k', /** @type {any} */ (1))],
+    ['create(options.lazy: "yes")', () => CaptivateChatAPI.create('k', 'dev', /** @type {any} */ ({ lazy: 'yes' }))],
+    ['create(options.apiKey)', () => CaptivateChatAPI.create('k', 'dev', /** @type {any} */ ({ apiKey: 'other' }))],
     ['createConversation(userId: undefined)', () => api.createConversation(/** @type {any} */ (undefined))],
     ['createConversation(userBasicInfo: string)', () => api.createConversation('u', /** @type {any} */ ('Ada'))],
-    ['createConversation(mode: "whoever")', () => api.createConversation('u', {}, {}, /** @type {any} */ ('whoever'))],
     ['getConversation(1)', () => api.getConversation(/** @type {any} */ (1))],
     ['getUserConversations(null)', () => api.getUserConversations(/** @type {any} */ (null))],
     ['getUserConversations({apiKeys: "k"})', () => api.getUserConversations(/** @type {any} */ ({ userId: 'u', apiKeys: 'k' }))],
     ['deleteUserConversations(u, {softDelete: "no"})', () => api.deleteUserConversations('u', /** @type {any} */ ({ softDelete: 'no' }))],
     ['sendMessage(42)', () => conv.sendMessage(/** @type {any} */ (42))],
-    ['sendMessage({files: [{}]})', () => conv.sendMessage(/** @type {any} */ ({ files: [{}] }))],
     ['setMetadata("x")', () => conv.setMetadata(/** @type {any} */ ('x'))],
-    ['setMetadata({}, {target: "all"})', () => conv.setMetadata({}, /** @type {any} */ ({ target: 'all' }))],
     ['setPrivateMetadata([])', () => conv.setPrivateMetadata(/** @type {any} */ ([]))],
     ['setTimeToLive("7")', () => conv.setTimeToLive(/** @type {any} */ ('7'))],
     ['sendAction(1)', () => conv.sendAction(/** @type {any} */ (1))],
@@ -123,19 +120,30 @@ describe('wrong argument types throw TypeError synchronously', () => {
 });
 
 describe('errors with a stable code', () => {
-  test('InvalidArgumentError: a time-to-live that is not 1, 7, 30 or 90; an empty user id; a zero timeout', async () => {
-    await rejectsWith(conv.setTimeToLive(5), InvalidArgumentError, 'invalid_argument');
-    await rejectsWith(api.createConversation('  '), InvalidArgumentError, 'invalid_argument');
-    await rejectsWith(api.getUserConversations({ userId: 'u', pagination: { page: 0 } }), InvalidArgumentError, 'invalid_argument');
-    await rejectsWith(conv.sendMessage({}), InvalidArgumentError, 'invalid_argument');
-    await rejectsWith(CaptivateChatAPI.create(sim.key, 'dev', { url: sim.url, timeouts: { request: 0 } }), InvalidArgumentError, 'invalid_argument');
-    await rejectsWith(CaptivateChatAPI.create(sim.key, 'dev', { url: 'http://example.com' }), InvalidArgumentError, 'invalid_argument');
-    assert.throws(() => api.getConversation(''), InvalidArgumentError);
+  test('InvalidArgument: a time-to-live that is not 1, 7, 30 or 90; an empty user id; a zero timeout', async () => {
+    await rejectsWith(conv.setTimeToLive(5), InvalidArgument, 'invalid_argument');
+    await rejectsWith(api.createConversation('  '), InvalidArgument, 'invalid_argument');
+    await rejectsWith(api.getUserConversations({ userId: 'u', pagination: { page: 0 } }), InvalidArgument, 'invalid_argument');
+    await rejectsWith(conv.sendMessage({}), InvalidArgument, 'invalid_argument');
+    await rejectsWith(CaptivateChatAPI.create(sim.key, 'dev', { url: sim.url, requestTimeoutMs: 0 }), InvalidArgument, 'invalid_argument');
+    await rejectsWith(CaptivateChatAPI.create(sim.key, 'dev', { url: 'http://example.com' }), InvalidArgument, 'invalid_argument');
+    assert.throws(() => api.getConversation(''), InvalidArgument);
   });
 
-  test('RejectedError: a wrong API key is refused at the handshake (HTTP 401)', async () => {
+  test('InvalidArgument: values the binding layer checks (options, start mode, files, metadata target)', async () => {
+    await rejectsWith(CaptivateChatAPI.create('k', /** @type {any} */ ('staging')), InvalidArgument, 'invalid_argument');
+    await rejectsWith(CaptivateChatAPI.create('k', 'dev', /** @type {any} */ ({ urll: 'ws://x' })), InvalidArgument, 'invalid_argument');
+    await rejectsWith(CaptivateChatAPI.create('k', 'dev', /** @type {any} */ ({ requestTimeoutMs: '5' })), InvalidArgument, 'invalid_argument');
+    await rejectsWith(api.createConversation('u', {}, {}, /** @type {any} */ ('whoever')), InvalidArgument, 'invalid_argument');
+    await rejectsWith(conv.sendMessage(/** @type {any} */ ({ files: [{}] })), InvalidArgument, 'invalid_argument');
+    await rejectsWith(conv.setMetadata({}, /** @type {any} */ ({ target: 'all' })), InvalidArgument, 'invalid_argument');
+    await rejectsWith(conv.setTimeToLive(7.5), InvalidArgument, 'invalid_argument');
+    assert.throws(() => new CaptivateChatAPI('k', 'dev', /** @type {any} */ ({ urll: 'ws://x' })), InvalidArgument);
+  });
+
+  test('Rejected: a wrong API key is refused at the handshake (HTTP 401)', async () => {
     const p = CaptivateChatAPI.create('wrong-key', 'dev', { url: sim.url });
-    await rejectsWith(p, RejectedError, 'rejected');
+    await rejectsWith(p, Rejected, 'rejected');
     await p.catch((/** @type {any} */ e) => assert.equal(e.status, 401));
   });
 
@@ -144,13 +152,13 @@ describe('errors with a stable code', () => {
     await rejectsWith(CaptivateChatAPI.create(sim.key, 'dev', { url: `ws://127.0.0.1:${port}/dev` }), ConnectError, 'connect');
   });
 
-  test('TimeoutError: the hub never answers a metadata request', async () => {
-    const c = await sim.client({ timeouts: { request: 300 } });
+  test('Timeout: the hub never answers a metadata request', async () => {
+    const c = await sim.client({ requestTimeoutMs: 300 });
     const cv = await c.createConversation('timeouts', undefined, undefined, 'user-first');
     await sim.control('/control/faults', { never_answer: ['metadata_request'] });
     try {
       const p = cv.getMetadata();
-      await rejectsWith(p, TimeoutError, 'timeout');
+      await rejectsWith(p, Timeout, 'timeout');
       await p.catch((/** @type {any} */ e) => {
         assert.equal(e.operation, 'metadata_request');
         assert.equal(e.millis, 300);
@@ -171,14 +179,14 @@ describe('errors with a stable code', () => {
     });
   });
 
-  test('ConnectionLostError: the connection drops while a request waits', async () => {
-    const c = await sim.client({ reconnect: { initialDelay: 50, maxDelay: 100 } });
+  test('ConnectionLost: the connection drops while a request waits', async () => {
+    const c = await sim.client({ reconnect: { initialDelayMs: 50, maxDelayMs: 100 } });
     const cv = await c.createConversation('lost', undefined, undefined, 'user-first');
     await sim.control('/control/faults', { never_answer: ['conversation_transcript_request'] });
     try {
       const p = cv.getTranscript();
       // Checked from now on: it may reject before the drop request below has its answer.
-      const checked = rejectsWith(p, ConnectionLostError, 'connection_lost');
+      const checked = rejectsWith(p, ConnectionLost, 'connection_lost');
       await hubReceived(sim, 'conversation_transcript_request', cv.id);
       await sim.control('/control/drop');
       await checked;
@@ -188,13 +196,13 @@ describe('errors with a stable code', () => {
     }
   });
 
-  test('PossiblyNotDeliveredError: the connection drops right after a message is written', async () => {
-    const c = await sim.client({ reconnect: { initialDelay: 50, maxDelay: 100 } });
+  test('PossiblyNotDelivered: the connection drops right after a message is written', async () => {
+    const c = await sim.client({ reconnect: { initialDelayMs: 50, maxDelayMs: 100 } });
     const cv = await c.createConversation('maybe-lost', undefined, undefined, 'user-first');
     await sim.control('/control/faults', { drop_after_frames: 1 });
     try {
       const p = cv.sendMessage('did it arrive?');
-      await rejectsWith(p, PossiblyNotDeliveredError, 'possibly_not_delivered');
+      await rejectsWith(p, PossiblyNotDelivered, 'possibly_not_delivered');
       await p.catch((/** @type {any} */ e) => assert.match(e.clientMsgId, /^[0-9a-f-]{36}$/));
     } finally {
       await sim.control('/control/faults', {});
@@ -202,10 +210,10 @@ describe('errors with a stable code', () => {
     }
   });
 
-  test('FrameTooLargeError: a message over maxFrameSize', async () => {
+  test('FrameTooLarge: a message over maxFrameSize', async () => {
     const c = await sim.client({ maxFrameSize: 2048 });
     const cv = await c.createConversation('frames', undefined, undefined, 'user-first');
-    await rejectsWith(cv.sendMessage('x'.repeat(4096)), FrameTooLargeError, 'frame_too_large');
+    await rejectsWith(cv.sendMessage('x'.repeat(4096)), FrameTooLarge, 'frame_too_large');
     await c.dispose();
   });
 
@@ -220,69 +228,73 @@ describe('errors with a stable code', () => {
     }
   });
 
-  test('QueueFullError: sends queued while offline overflow the queue', async () => {
+  test('QueueFull: sends queued while offline overflow the queue', async () => {
     const port = await deadPort();
     const c = await CaptivateChatAPI.create(sim.key, 'dev', { url: `ws://127.0.0.1:${port}/dev`, lazy: true, maxQueuedEvents: 1 });
     const cv = c.getConversation('offline');
     const sends = Array.from({ length: 3 }, (_, i) => cv.sendMessage(`queued ${i}`).then(() => 'sent', (/** @type {any} */ e) => e));
     const overflow = await Promise.race(sends);
-    assert.ok(overflow instanceof QueueFullError, `expected QueueFullError, got ${overflow}`);
+    assert.ok(overflow instanceof QueueFull, `expected QueueFull, got ${overflow}`);
     assert.equal(overflow.code, 'queue_full');
     await c.dispose();
     for (const r of await Promise.all(sends)) {
-      assert.ok(r instanceof QueueFullError || r instanceof ClosedError, `${r}`);
+      assert.ok(r instanceof QueueFull || r instanceof Closed, `${r}`);
     }
   });
 
-  test('FailedError: the hub stays down and the client gives up reconnecting', async () => {
-    const c = await sim.client({ reconnect: { maxAttempts: 1, initialDelay: 20, maxDelay: 40 } });
+  test('Failed: the hub stays down and the client gives up reconnecting', async () => {
+    const c = await sim.client({ reconnect: { maxAttempts: 1, initialDelayMs: 20, maxDelayMs: 40 } });
     const failed = waitFor((fn) => c.onStateChange(fn), (s) => s.current.state === 'failed');
     await sim.control('/control/restart?down_ms=1500');
     await failed;
     assert.equal(c.isSocketActive(), false);
-    await rejectsWith(c.getConversation('after-failure').getMetadata(), FailedError, 'failed');
+    await rejectsWith(c.getConversation('after-failure').getMetadata(), Failed, 'failed');
     await c.dispose();
     await sleep(1600);
   });
 
-  test('reconnecting disabled: a drop fails the client; a waiting call rejects with ConnectionLostError, later ones with FailedError', async () => {
-    const c = await sim.client({ reconnect: false });
+  test('reconnecting disabled: a drop fails the client; a waiting call rejects with ConnectionLost, later ones with Failed', async () => {
+    const c = await sim.client({ reconnect: { enabled: false } });
     const failed = waitFor((fn) => c.onStateChange(fn), (s) => s.current.state === 'failed');
     await sim.control('/control/faults', { never_answer: ['metadata_request'] });
     try {
       const waiting = c.getConversation('during-drop').getMetadata();
-      const checked = rejectsWith(waiting, ConnectionLostError, 'connection_lost');
+      const checked = rejectsWith(waiting, ConnectionLost, 'connection_lost');
       await hubReceived(sim, 'metadata_request', 'during-drop');
       await sim.control('/control/drop');
       await checked;
       await failed;
-      await rejectsWith(c.getConversation('after-drop').getMetadata(), FailedError, 'failed');
+      await rejectsWith(c.getConversation('after-drop').getMetadata(), Failed, 'failed');
     } finally {
       await sim.control('/control/faults', {});
     }
     await c.dispose();
   });
 
-  test('ClosedError: every method after dispose()', async () => {
+  test('Closed: every method after dispose(), at once', async () => {
     const c = await sim.client();
     const cv = await c.createConversation('closed', undefined, undefined, 'user-first');
     await c.dispose();
     await c.dispose();
-    await rejectsWith(cv.sendMessage('late'), ClosedError, 'closed');
-    await rejectsWith(cv.getMetadata(), ClosedError, 'closed');
-    await rejectsWith(c.createConversation('late'), ClosedError, 'closed');
-    await rejectsWith(c.getUserConversations('late'), ClosedError, 'closed');
-    await rejectsWith(c.deleteUserConversations('late'), ClosedError, 'closed');
-    await rejectsWith(c.sendRaw('x', {}), ClosedError, 'closed');
-    await rejectsWith(c.connect(), ClosedError, 'closed');
-    assert.throws(() => c.getConversation('late'), ClosedError);
-    assert.throws(() => cv.onMessage(() => {}), ClosedError);
+    await rejectsWith(cv.sendMessage('late'), Closed, 'closed');
+    await rejectsWith(cv.getMetadata(), Closed, 'closed');
+    await rejectsWith(c.createConversation('late'), Closed, 'closed');
+    await rejectsWith(c.getUserConversations('late'), Closed, 'closed');
+    await rejectsWith(c.deleteUserConversations('late'), Closed, 'closed');
+    await rejectsWith(c.sendRaw('x', {}), Closed, 'closed');
+    await rejectsWith(c.connect(), Closed, 'closed');
+    assert.throws(() => c.getConversation('late'), Closed);
+    await rejectsWith(c.reconnect(), Closed, 'closed');
+    assert.throws(() => cv.onMessage(() => {}), Closed);
+    // Every iterator ends at dispose, also one opened after it.
+    assert.deepEqual(await c.events().next(), { value: undefined, done: true });
+    assert.deepEqual(await cv.events().next(), { value: undefined, done: true });
     assert.equal(c.isSocketActive(), false);
     assert.equal(c.getSocketId(), null);
   });
 
   test('every Promise settles exactly once, also when many fail at the same time', async () => {
-    const c = await sim.client({ timeouts: { request: 200 } });
+    const c = await sim.client({ requestTimeoutMs: 200 });
     await sim.control('/control/faults', { never_answer: ['metadata_request'] });
     try {
       const cv = c.getConversation('many');

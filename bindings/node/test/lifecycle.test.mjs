@@ -108,6 +108,43 @@ test('the process stays alive while a client is connected', async () => {
   assert.equal(r.code, null, `it should still run 2 s after connecting: ${r.out}`);
 });
 
+test('with two clients, disposing one leaves the process alive for the other', async () => {
+  const r = await run(
+    `${PRELUDE}
+    (async () => {
+      const a = await connect();
+      const b = await connect();
+      b.onStateChange(() => {});
+      await a.dispose();
+      console.log('a disposed');
+    })();`,
+    20_000,
+    { after: /a disposed/, ms: 2_000 },
+  );
+  assert.match(r.out, /a disposed/);
+  assert.equal(r.code, null, `it should still run 2 s after: ${r.out}`);
+});
+
+test('clients one after another: each works, and after the last dispose() the process exits', async () => {
+  const r = await run(
+    `${PRELUDE}
+    (async () => {
+      for (let i = 0; i < 3; i++) {
+        const api = await connect();
+        const c = await api.createConversation('one-after-another-' + i, undefined, undefined, 'user-first');
+        const echo = new Promise((resolve) => c.onMessage((m, t, ev) => { if (ev.text === 'You said: ' + i) resolve(); }));
+        await c.sendMessage(String(i));
+        await echo;
+        await api.dispose();
+        console.log('client', i, 'done');
+      }
+    })();`,
+    20_000,
+  );
+  assert.equal(r.code, 0, r.out);
+  assert.match(r.out, /client 2 done/);
+});
+
 test('a failed create() leaves nothing holding the process', async () => {
   const r = await run(
     `${PRELUDE}
@@ -116,6 +153,38 @@ test('a failed create() leaves nothing holding the process', async () => {
   );
   assert.equal(r.code, 0, r.out);
   assert.match(r.out, /rejected/);
+});
+
+test('a client made with new and never connected, and logging, hold nothing', async () => {
+  const r = await run(
+    `${PRELUDE}
+    CaptivateChatAPI.setDebugMode(true, 'trace');
+    CaptivateChatAPI.setLogger(() => {}, 'trace');
+    new CaptivateChatAPI(process.env.SIM_KEY, 'dev', { url: process.env.SIM_URL });
+    (async () => {
+      const api = await connect();
+      await api.createConversation('logged-exit');
+      await api.dispose();
+      console.log('disposed');
+    })();`,
+    10_000,
+  );
+  assert.equal(r.code, 0, r.out);
+  assert.match(r.out, /disposed/);
+  assert.match(r.out, /\[captivate\] /);
+});
+
+test('dispose() during connect: create rejects with Closed and the process exits', async () => {
+  const r = await run(
+    `${PRELUDE}
+    const api = new CaptivateChatAPI(process.env.SIM_KEY, 'dev', { url: process.env.SIM_URL });
+    api.connect().catch((e) => console.log('connect:', e.code));
+    api.dispose().then(() => console.log('disposed'));`,
+    10_000,
+  );
+  assert.equal(r.code, 0, r.out);
+  assert.match(r.out, /connect: closed/);
+  assert.match(r.out, /disposed/);
 });
 
 test('CommonJS require and ES module import give the same classes', () => {

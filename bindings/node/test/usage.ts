@@ -6,7 +6,9 @@ import {
   type CaptivateEvent,
   type Conversation,
   HubError,
-  TimeoutError,
+  type LogRecord,
+  OPTIONS,
+  Timeout,
   type TranscriptEntry,
 } from 'captivate-chat';
 
@@ -44,6 +46,8 @@ function describeEvent(ev: CaptivateEvent): string {
       return ev.conversationId;
     case 'malformed':
       return ev.error;
+    case 'delivery':
+      return `${ev.clientMsgId} ${ev.delivered ? 'delivered' : 'given up'}`;
     case 'lagged':
       return `${ev.missed} missed`;
     default: {
@@ -54,9 +58,14 @@ function describeEvent(ev: CaptivateEvent): string {
 }
 
 export async function usage(apiKey: string): Promise<TranscriptEntry[]> {
+  CaptivateChatAPI.setDebugMode(true, 'info');
+  const records: LogRecord[] = [];
+  CaptivateChatAPI.setLogger((r) => records.push(r), 'warn');
+  console.log(OPTIONS.filter((o) => o.type === 'millis').map((o) => `${o.name}: ${o.doc}`));
   const api: CaptivateChatAPI = await CaptivateChatAPI.create(apiKey, 'dev', {
-    timeouts: { connect: 5000, request: 3000 },
-    reconnect: { initialDelay: 500, maxAttempts: 10 },
+    connectTimeoutMs: 5000,
+    requestTimeoutMs: 3000,
+    reconnect: { initialDelayMs: 500, maxAttempts: 10 },
   });
   const offState = api.onStateChange((change) => console.log(change.current.state, change.reason));
   const conversation: Conversation = await api.createConversation('user-1', { firstName: 'Ada' }, { plan: 'gold' });
@@ -74,7 +83,7 @@ export async function usage(apiKey: string): Promise<TranscriptEntry[]> {
   try {
     await conversation.getMetadata();
   } catch (e) {
-    if (e instanceof TimeoutError) console.log(e.operation, e.millis);
+    if (e instanceof Timeout) console.log(e.operation, e.millis);
     else if (e instanceof HubError) console.log(e.hubCode, e.description);
     else if (e instanceof CaptivateError) console.log(e.code);
   }

@@ -1,0 +1,166 @@
+// Conversation: one conversation of a client, with the official client's method names.
+'use strict';
+
+const args = require('./args.js');
+const { Listeners, iterate } = require('./listeners.js');
+
+/** A conversation; get one from `CaptivateChatAPI.createConversation` or `getConversation`. */
+class Conversation {
+  /**
+   * @internal
+   * @param {import('./client.js').CaptivateChatAPI} api
+   * @param {string} id
+   * @param {unknown} metadata
+   */
+  constructor(api, id, metadata) {
+    Object.defineProperty(this, '_api', { value: api });
+    Object.defineProperty(this, '_listeners', { value: new Listeners(api, true) });
+    this.conversationId = id;
+    this.metadata = metadata;
+  }
+
+  /** The conversation's id. */
+  get id() {
+    return this.conversationId;
+  }
+
+  /** The conversation's id (the official name). */
+  getConversationId() {
+    return this.conversationId;
+  }
+
+  /** Kept for the official API; listeners never need restarting here (they survive reconnects). */
+  restartListeners() {}
+
+  /** Sends a message (text, files, or both); resolves to its client_msg_id. */
+  sendMessage(content) {
+    if (typeof content === 'string') return this._api._call((n) => n.sendMessage(this.conversationId, content, null));
+    const [text, files] = args.message('content', content);
+    return this._api._call((n) => n.sendMessage(this.conversationId, text, files));
+  }
+
+  /** Sets metadata (for everyone, or one `target`); resolves on the hub's confirmation. */
+  setMetadata(metadata, options) {
+    args.needObject('metadata', metadata);
+    let target = null;
+    if (!args.none(options)) {
+      args.needObject('options', options);
+      args.onlyKeys('options', options, ['target']);
+      target = args.optString('options.target', options.target) ?? null;
+    }
+    return this._api._call((n) => n.setMetadata(this.conversationId, metadata, target));
+  }
+
+  /** Sets private metadata (for back-ends; stored under `private`). */
+  setPrivateMetadata(privateMetadata) {
+    args.needObject('privateMetadata', privateMetadata);
+    return this._api._call((n) => n.setPrivateMetadata(this.conversationId, privateMetadata));
+  }
+
+  /** Sets the time-to-live of the conversation's files: 1, 7, 30 or 90 days. */
+  setTimeToLive(days) {
+    args.needNumber('days', days);
+    return this._api._call((n) => n.setTimeToLive(this.conversationId, days));
+  }
+
+  /** The conversation's metadata (private metadata under `private`). */
+  getMetadata() {
+    return this._api._call((n) => n.getMetadata(this.conversationId));
+  }
+
+  /** Sends an action (e.g. `escalateToHuman`) with its data; `type` defaults to `normal`. */
+  sendAction(actionId, data, type) {
+    args.needString('actionId', actionId);
+    const d = args.optObject('data', data) ?? null;
+    const t = args.optString('type', type) ?? null;
+    return this._api._call((n) => n.sendAction(this.conversationId, actionId, d, t));
+  }
+
+  /** Edits a message the user sent earlier. */
+  editMessage(messageId, content) {
+    args.needString('messageId', messageId);
+    const [text, files] = args.message('content', content);
+    return this._api._call((n) => n.editMessage(this.conversationId, messageId, text, files));
+  }
+
+  /** The transcript: one entry per message, oldest first. */
+  getTranscript() {
+    return this._api._call((n) => n.getTranscript(this.conversationId));
+  }
+
+  /** Deletes the conversation, soft (default) or hard (`{softDelete: false}`). */
+  delete(options) {
+    const hard = args.hardDelete(options);
+    return this._api._call((n) => n.deleteConversation(this.conversationId, hard));
+  }
+
+  _listen(fn) {
+    this._api._checkOpen();
+    return this._listeners.add(fn);
+  }
+
+  /** Every event of this conversation (typed, `raw` on demand), connection states included. Returns a function that removes the listener. */
+  onEvent(callback) {
+    args.needFunction('callback', callback);
+    return this._listen(callback);
+  }
+
+  /**
+   * Messages from the bot (`type` 'ai_agent') and live agents ('human_agent'), as the official
+   * client: `message` is the message's content items. Hub errors come as
+   * `('[Error: description]', 'error')`. Large (413) messages arrive already fetched.
+   */
+  onMessage(callback) {
+    args.needFunction('callback', callback);
+    return this._listen((ev) => {
+      if (ev.kind === 'bot_message') callback(ev.content, 'ai_agent', ev);
+      else if (ev.kind === 'livechat_message') callback(ev.content, 'human_agent', ev);
+      else if (ev.kind === 'error') callback(`[Error: ${ev.description || 'Unknown error'}]`, 'error', ev);
+    });
+  }
+
+  /** Hub errors about this conversation: `{conversationId, errorCode, errorDesc, messageLink, event}`. */
+  onError(callback) {
+    args.needFunction('callback', callback);
+    return this._listen((ev) => {
+      if (ev.kind === 'error') {
+        callback({
+          conversationId: ev.conversationId,
+          errorCode: ev.code,
+          errorDesc: ev.description,
+          messageLink: ev.messageLink,
+          event: ev,
+        });
+      }
+    });
+  }
+
+  /** Conversation updates (agent connected, disconnected, ...): `{type, conversationId, data, update, event}`. */
+  onConversationUpdate(callback) {
+    args.needFunction('callback', callback);
+    return this._listen((ev) => {
+      if (ev.kind === 'conversation_update') {
+        callback({ type: ev.updateType, conversationId: ev.conversationId, data: ev.data, update: ev.update, event: ev });
+      }
+    });
+  }
+
+  /** Actions sent by the flow: a list of `{id, type, data}`. */
+  onActionReceived(callback) {
+    args.needFunction('callback', callback);
+    return this._listen((ev) => {
+      if (ev.kind === 'action') callback(ev.actions, ev);
+    });
+  }
+
+  /** This conversation's events as an async iterator; it ends on `break` or when the client is disposed. */
+  events() {
+    return iterate((fn) => this._listeners.add(fn), this._api);
+  }
+
+  [Symbol.asyncIterator]() {
+    return this.events();
+  }
+}
+
+module.exports = { Conversation };
