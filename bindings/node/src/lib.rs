@@ -90,6 +90,7 @@ pub fn options_schema() -> Vec<OptionInfo> {
                 OptionType::Millis => ("millis", None),
                 OptionType::Flag => ("flag", None),
                 OptionType::Count => ("count", None),
+                OptionType::TextList => ("text_list", None),
             };
             OptionInfo { name: s.name.to_owned(), kind: kind.to_owned(), values, doc: s.doc.to_owned() }
         })
