@@ -8,7 +8,7 @@ WITH_SIM := scripts/with-sim.sh
 .DEFAULT_GOAL := demo
 
 demo: demo-rust demo-c demo-python demo-node
-test: test-rust test-c test-python test-node
+test: test-rust test-c test-python test-dist-python test-node
 
 build-sim:
 	cargo build -q -p captivate-sim
