@@ -1360,10 +1360,13 @@ static void test_http_transport_and_link_refresh(void) {
     CHECK_RC(captivate_client_free(c), CAPTIVATE_RESULT_OK);
     rec_destroy(&r);
 
-    /* With the refresh turned off (socket transport), the expired link is given as it is. */
+    /* With the refresh turned off, the expired link is given as it is (the HTTP transport
+     * chosen by the typed setter this time). */
     o = options(KEY);
     CHECK_RC(captivate_options_set_transport(o, CAPTIVATE_TRANSPORT_SOCKET), CAPTIVATE_RESULT_OK);
+    CHECK_RC(captivate_options_set_transport(o, CAPTIVATE_TRANSPORT_HTTP), CAPTIVATE_RESULT_OK);
     CHECK_RC(captivate_options_set_refresh_file_links(o, false), CAPTIVATE_RESULT_OK);
+    CHECK_RC(captivate_options_set_refresh_file_links(NULL, false), CAPTIVATE_RESULT_NULL_POINTER);
     CHECK_RC(captivate_client_connect(o, NULL, NULL, NULL, &c), CAPTIVATE_RESULT_OK);
     captivate_options_free(o);
     conv = start_quiet(c, "no-refresh");
@@ -1371,7 +1374,11 @@ static void test_http_transport_and_link_refresh(void) {
              CAPTIVATE_RESULT_OK);
     json_string(file, "fileKey", key, sizeof key);
     json_string(file, "presignedUrl", old_link, sizeof old_link);
-    CHECK_RC(captivate_conversation_send_message(c, conv, NULL, file, 0, NULL), CAPTIVATE_RESULT_OK);
+    CHECK_RC(captivate_conversation_send_message(c, conv, NULL, file, 0, &msg_id), CAPTIVATE_RESULT_OK);
+    frame = msg_id ? received_with(msg_id) : NULL;
+    CHECK(frame && strstr(frame, "\"via\":\"http\"") && strstr(frame, key), "the file was POSTed: %s", frame ? frame : "(null)");
+    free(frame);
+    captivate_string_free(msg_id);
     snprintf(body, sizeof body, "{\"fileKey\": \"%s\"}", key);
     CHECK(hub_control("/control/expire-file", body), "the hub expires the link");
     CHECK_RC(captivate_conversation_get_transcript(c, conv, 0, &json), CAPTIVATE_RESULT_OK);
