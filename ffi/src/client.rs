@@ -25,6 +25,7 @@ use crate::strings::{arg_str, opt_json, opt_object, opt_str, put_str};
 /// captivate_client_socket_id, captivate_client_start_conversation(_async),
 /// captivate_client_attach, captivate_client_list_conversations(_async),
 /// captivate_client_delete_user_conversations(_async), captivate_client_send_raw(_async),
+/// captivate_client_presigned_url(_async), captivate_list_across(_async) (several clients),
 /// and the captivate_conversation_* functions.
 pub struct captivate_client {
     _private: [u8; 0],
@@ -338,7 +339,7 @@ pub unsafe extern "C" fn captivate_client_attach(
 ///
 /// # Safety
 /// Both are NULL or NUL-terminated.
-unsafe fn with_user(user_id: Option<&str>, options_json: *const c_char) -> R<Value> {
+pub(crate) unsafe fn with_user(user_id: Option<&str>, options_json: *const c_char) -> R<Value> {
     // SAFETY: forwarded from the caller.
     let mut o = unsafe { opt_object(options_json, "options_json") }?.unwrap_or_else(|| Value::Object(Map::new()));
     if let (Some(user), Some(map)) = (user_id, o.as_object_mut()) {
