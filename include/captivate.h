@@ -453,7 +453,8 @@ captivate_result captivate_client_free(struct captivate_client *client);
  * Closes the connection gracefully (close code 1000) and waits for it; queued sends and
  * waiting calls fail with CAPTIVATE_RESULT_CLOSED, and so do calls made afterwards, at once.
  * The `closed` state event is the last event until captivate_client_reconnect connects
- * again; the handle stays valid. Blocking.
+ * again, and it has been given to the event callback when this returns; the handle stays
+ * valid. Blocking.
  */
 captivate_result captivate_client_close(struct captivate_client *client);
 

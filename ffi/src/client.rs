@@ -195,7 +195,8 @@ pub extern "C" fn captivate_client_free(client: *mut captivate_client) -> captiv
 /// Closes the connection gracefully (close code 1000) and waits for it; queued sends and
 /// waiting calls fail with CAPTIVATE_RESULT_CLOSED, and so do calls made afterwards, at once.
 /// The `closed` state event is the last event until captivate_client_reconnect connects
-/// again; the handle stays valid. Blocking.
+/// again, and it has been given to the event callback when this returns; the handle stays
+/// valid. Blocking.
 #[unsafe(no_mangle)]
 pub extern "C" fn captivate_client_close(client: *mut captivate_client) -> captivate_result {
     guard(|| {
@@ -206,9 +207,16 @@ pub extern "C" fn captivate_client_close(client: *mut captivate_client) -> capti
                 s.close().await;
                 Ok::<(), Fail>(())
             })
-        })
+        })?;
+        // The close ended the feed: return once the callback has seen its last event.
+        e.dispatch.wait_feed_end(CLOSED_DELIVERED_LIMIT);
+        Ok(())
     })
 }
+
+/// The longest a blocking close waits for the dispatch thread to deliver `closed` (it waits
+/// only for the callbacks still running or queued before it).
+const CLOSED_DELIVERED_LIMIT: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// Starts closing the connection gracefully (close code 1000) and returns at once, so it may
 /// be called from inside a callback; the `closed` state event follows on the callback.

@@ -542,6 +542,11 @@ static void test_whole_conversation(void) {
     captivate_string_free(conv);
 
     CHECK_RC(captivate_client_close(c), CAPTIVATE_RESULT_OK);
+    /* A blocking close returns after the callback was given `closed`. */
+    pthread_mutex_lock(&r.lock);
+    int closed_seen = r.closed_states;
+    pthread_mutex_unlock(&r.lock);
+    CHECK(closed_seen == 1, "the callback saw closed before close returned (%d)", closed_seen);
     CHECK_RC(captivate_client_state(c, &state), CAPTIVATE_RESULT_OK);
     CHECK(state == CAPTIVATE_STATE_CLOSED, "closed");
     CHECK_RC(captivate_client_start_conversation(c, "u", NULL, 0, NULL), CAPTIVATE_RESULT_CLOSED);
