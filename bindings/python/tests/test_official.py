@@ -208,8 +208,11 @@ def test_a_users_conversations_across_two_keys(hub: Hub) -> None:
         try:
             conv_a = await a.start_conversation("multi", metadata={"owner": "a"}, start="user-first")
             conv_b = await b.start_conversation("multi", metadata={"owner": "b"}, start="user-first")
-            # The first client's own listing sees only its key.
+            # The first client's own listing sees only its key, unless told of others: then
+            # each summary names its key.
             assert [c.conversation_id for c in (await a.list_conversations("multi")).conversations] == [conv_a.id]
+            summaries = (await a.list_conversations("multi", api_keys=(hub.key, hub.key2))).conversations
+            assert {(c.conversation_id, c.api_key) for c in summaries} == {(conv_a.id, hub.key), (conv_b.id, hub.key2)}
 
             for clients in ([a, b], [b, a]):
                 listing = await captivate.list_across(clients, "multi")
