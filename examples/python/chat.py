@@ -29,7 +29,7 @@ def show(event: captivate.Event) -> None:
                 print("          " + " ".join(f"[{o.label}]" for o in item.options))
             elif isinstance(item, captivate.FilesItem):
                 for f in item.files:
-                    print(f"  {who} > file {f.url}")
+                    print(f"  {who} > file {f.filename or f.link}")
     elif isinstance(event, captivate.ConversationUpdate):
         if event.update == "agent_connected":
             name = event.data.get("agentInfo", {}).get("name", "an agent") if isinstance(event.data, dict) else "an agent"
