@@ -1,6 +1,7 @@
 # libcaptivate: install into a local prefix, build the C example and tests against it through
 # pkg-config, run them (plain, under valgrind, with AddressSanitizer), and compile the header
-# as C and C++.
+# as C and C++. `make install`, `make uninstall` and `make dist-c` ship it (scripts/install-c.sh);
+# test-dist-c checks what they ship.
 C_PREFIX := $(CURDIR)/build/prefix
 C_BUILD := $(CURDIR)/build/c
 C_VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n1)
@@ -55,6 +56,7 @@ dist-c:
 	rm -rf $(DIST_STAGE)/c && mkdir -p $(DIST_STAGE)/c $(DIST_DIR)/c
 	scripts/install-c.sh --relocatable --from $(CARGO_TARGET_DIR)/$(C_INSTALL_PROFILE) --prefix $(DIST_STAGE)/c/$(C_DIST_NAME)
 	$(call dist_tar,$(DIST_STAGE)/c,$(C_DIST_NAME),$(DIST_DIR)/c/$(C_DIST_NAME).tar.gz)
+	rm -rf $(DIST_STAGE)/c
 
 $(C_BUILD)/chat: examples/c/chat.c install-c
 	cc $(CSTRICT) -D_POSIX_C_SOURCE=200809L examples/c/chat.c -o $@ $$($(PKG) --cflags --libs captivate) -Wl,-rpath,$(C_PREFIX)/lib -lpthread

@@ -47,3 +47,4 @@ dist-cli:
 	install -m 0644 LICENSE-MIT LICENSE-APACHE CHANGELOG.md $(DIST_STAGE)/cli/$(CLI_DIST_NAME)/
 	install -m 0644 cli/README.md $(DIST_STAGE)/cli/$(CLI_DIST_NAME)/README.md
 	$(call dist_tar,$(DIST_STAGE)/cli,$(CLI_DIST_NAME),$(DIST_DIR)/cli/$(CLI_DIST_NAME).tar.gz)
+	rm -rf $(DIST_STAGE)/cli
