@@ -90,6 +90,8 @@ def run(cmd: list[str], cwd: Path, what: str, env: dict[str, str] | None = None)
     if done.returncode != 0:
         raise Failure(f"{what}: exit status {done.returncode}\n{out}")
     print(f"   {what}: ok ({time.monotonic() - started:.1f} s)")
+    for line in out.splitlines()[-8:]:
+        print(f"   | {line}")
 
 
 class Failure(Exception):
@@ -212,7 +214,9 @@ def main() -> int:
             bins = rust_crate(rust_blocks, base)
             print(f"== building the {len(rust_blocks)} Rust programs")
             try:
-                run(["cargo", "build", "-q", "--manifest-path", str(base / "rust" / "Cargo.toml")], base, "cargo build")
+                env = dict(os.environ, CARGO_TARGET_DIR=str(TARGET))
+                manifest = str(base / "rust" / "Cargo.toml")
+                run(["cargo", "build", "-q", "--manifest-path", manifest], base, "cargo build", env)
             except Failure as e:
                 failures.append(f"the Rust programs: {e}")
                 rust_blocks = []
