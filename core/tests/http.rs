@@ -180,6 +180,7 @@ async fn upload_send_and_refresh_links_in_the_transcript() {
             edit["event"]["event_payload"]["content"]["files"][0]["storage"]["presignedUrl"],
             s.presigned_url.as_deref().unwrap()
         );
+        assert_eq!(edit["event"]["event_payload"]["content"]["text"], "see attached", "the message keeps its text");
         client.close().await;
     }
 }
