@@ -253,12 +253,7 @@ impl NativeClient {
     /// url, ttlDays}`); with a conversation id, files it under that conversation (and its
     /// time-to-live). Resolves to the file object a message carries.
     #[napi]
-    pub fn upload_file(
-        &self,
-        conversation_id: Option<String>,
-        bytes: Uint8Array,
-        options: Value,
-    ) -> napi::Result<u32> {
+    pub fn upload_file(&self, conversation_id: Option<String>, bytes: Uint8Array, options: Value) -> napi::Result<u32> {
         let bytes = bytes.to_vec();
         self.submit(|s| call(s.upload_file(conversation_id.as_deref(), bytes, &options), |f| Done::Json(f.to_json())))
     }
