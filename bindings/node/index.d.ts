@@ -1,5 +1,8 @@
 // Type definitions of captivate-chat (hand-written; test/package.test.mjs checks them against the
-// runtime, and `tsc --strict` checks the tests and examples against them).
+// runtime, and `tsc --strict` checks the tests and examples against them). Code typed against the
+// official captivate-chat-api declarations compiles against these (test/official-types.ts):
+// where the official types say `void`, a listener's unsubscribe function and `dispose()`'s
+// Promise are typed as `void` too, and `sendMessage` resolves to `any`.
 
 /** A JSON value as the hub sends it. */
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
