@@ -37,12 +37,13 @@ node-cli:
 dist-node: node-cli
 	$(call node-tarballs,release,$(NODE_DIST))
 
-# A debug addon: the release build takes several minutes here, and the packing is the same.
+# A debug addon: the release build takes about 8 minutes here (the packing is the same).
 test-dist-node: build-sim node-cli
 	$(call node-tarballs,debug,$(NODE_CHECK_DIST))
 	$(CHECK_DIST) $(NODE_CHECK_DIST)
 
-# The main tarball alone, the addon built from its bundled sources (a release build of the core).
+# The main tarball alone, the addon built from its bundled sources: a release build of the
+# core, about 7 minutes here, so not part of `make test`.
 test-node-source-build: build-sim node-cli
 	$(call node-tarballs,debug,$(NODE_CHECK_DIST))
 	$(CHECK_DIST) --source-build $(NODE_CHECK_DIST)

@@ -116,6 +116,7 @@ function lockedPackages(text) {
  * Writes the addon's Rust sources into `out` (which must not exist).
  * @param {string} repo the repository's root
  * @param {string} out
+ * @returns {string} the addon crate's version
  */
 function bundleRust(repo, out) {
   const meta = JSON.parse(cargo(['metadata', '--format-version', '1', '--no-deps'], repo));
@@ -157,6 +158,7 @@ function bundleRust(repo, out) {
   const known = new Set(lockedPackages(repoLock));
   const changed = lockedPackages(fs.readFileSync(path.join(out, 'Cargo.lock'), 'utf8')).filter((p) => !known.has(p));
   if (changed.length > 0) throw new Error(`the bundle's Cargo.lock differs from the repository's: ${changed.join(', ')}`);
+  return byName.get(ADDON).version;
 }
 
 module.exports = { bundleRust };

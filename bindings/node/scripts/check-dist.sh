@@ -13,6 +13,7 @@
 #   check-dist.sh --source-build DIR  with cargo: the main tarball without the prebuilt package
 #     builds the addon from its bundled sources (a release build), then conversations work.
 #
+# Nothing comes from the registry (npm install --offline).
 # DIR holds captivate-chat-<version>.tgz and captivate-chat-<target>-<version>.tgz. The local hub
 # is CAPTIVATE_SIM (default: the workspace's debug build).
 set -euo pipefail
@@ -22,7 +23,9 @@ pkg_dir=$(cd "$here/.." && pwd)
 repo=$(cd "$pkg_dir/../.." && pwd)
 with_sim="$repo/scripts/with-sim.sh"
 export CAPTIVATE_SIM="${CAPTIVATE_SIM:-${CARGO_TARGET_DIR:-$repo/target}/debug/captivate-sim}"
-npm_install=(npm install --no-audit --no-fund --no-update-notifier --loglevel=error)
+# --offline: the tarballs given are what gets installed, never a published version (the prebuilt
+# packages of the other platforms, not to be had offline, are optional and so left out).
+npm_install=(npm install --offline --no-audit --no-fund --no-update-notifier --loglevel=error)
 
 mode=prebuilt
 if [ "${1:-}" = "--source-build" ]; then mode=source; shift; fi
@@ -71,10 +74,19 @@ converse() {
   echo "import: the example's whole conversation, $(grep -c '›' "$1/chat.log") lines of chat"
 }
 
+# The licences and the changelog are in an installed package.
+expect_notices() {
+  for f in LICENSE-MIT LICENSE-APACHE CHANGELOG.md; do
+    cmp -s "$repo/$f" "$1/$f" || fail "$1/$f is missing or differs from the repository's"
+  done
+}
+
 # The addon is the prebuilt package's: no addon of the main package's own, nothing built.
 expect_prebuilt() {
   local main="$1/node_modules/captivate-chat"
   [ -f "$1/node_modules/$platform_pkg/package.json" ] || fail "$platform_pkg is not installed ($1)"
+  expect_notices "$main"
+  expect_notices "$1/node_modules/$platform_pkg"
   ls "$main"/*.node > /dev/null 2>&1 && fail "the main package holds an addon of its own: $(ls "$main"/*.node)"
   [ -e "$main/rust/target" ] && fail "something was built in $main/rust/target"
   return 0
@@ -132,6 +144,7 @@ else
   echo "install with the source build: $((SECONDS - start)) s"
   grep -q "building it from source" "$p/install.log" || fail "the install step did not build from source"
   [ -f "$p/node_modules/captivate-chat/captivate.node" ] || fail "no addon was built"
+  expect_notices "$p/node_modules/captivate-chat"
   [ -e "$p/node_modules/$platform_pkg" ] && fail "$platform_pkg was installed"
   [ -e "$p/node_modules/captivate-chat/rust/target" ] && fail "the build folder was left behind"
   converse "$p"

@@ -9,9 +9,11 @@
 // Every tarball carries LICENSE-MIT, LICENSE-APACHE and CHANGELOG.md; the contents are checked
 // after packing (no build output in the main tarball, only the addon in a platform one).
 //
-//   node scripts/pack.js --artifacts DIR --out DIR
+//   node scripts/pack.js --artifacts DIR --out DIR [--all-targets]
+//     (--all-targets: fail unless DIR has the addon of every target, as a release must)
 //   node scripts/pack.js --refuse   (npm's prepack in this folder: packing it as is would leave
-//                                    the Rust sources out, so it stops and says how to pack)
+//                                    the Rust sources out, so it stops and says how to pack;
+//                                    `npm pack --dry-run` still lists the files)
 'use strict';
 
 const { execFileSync } = require('node:child_process');
@@ -31,7 +33,7 @@ function parseArgs(argv) {
   const opts = {};
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
-    if (a === '--refuse') opts.refuse = true;
+    if (a === '--refuse' || a === '--all-targets') opts[a === '--refuse' ? 'refuse' : 'allTargets'] = true;
     else if (a === '--artifacts' || a === '--out') opts[a.slice(2)] = path.resolve(argv[++i] ?? '');
     else throw new Error(`unknown argument ${a}`);
   }
@@ -89,7 +91,9 @@ function stageMain(stage, pkg, platforms) {
     copy(path.join(pkgDir, entry), path.join(dir, entry));
   }
   for (const f of EXTRA_FILES) copy(path.join(repo, f), path.join(dir, f));
-  bundleRust(repo, path.join(dir, 'rust'));
+  const addonVersion = bundleRust(repo, path.join(dir, 'rust'));
+  // The loader takes only an addon whose version() is the package's.
+  check('the versions differ', addonVersion === pkg.version ? [] : [`the addon's crate is ${addonVersion}, package.json says ${pkg.version}`]);
 
   const staged = { ...pkg };
   staged.optionalDependencies = Object.fromEntries(platforms.map((p) => [p.manifest.name, pkg.version]));
@@ -103,7 +107,7 @@ function stageMain(stage, pkg, platforms) {
 function pack(opts) {
   const artifacts = /** @type {string} */ (opts.artifacts);
   const out = /** @type {string} */ (opts.out);
-  if (!artifacts || !out) throw new Error('usage: node scripts/pack.js --artifacts DIR --out DIR');
+  if (!artifacts || !out) throw new Error('usage: node scripts/pack.js --artifacts DIR --out DIR [--all-targets]');
   const pkg = readJson(path.join(pkgDir, 'package.json'));
   const platforms = platformPackages();
 
@@ -127,7 +131,9 @@ function pack(opts) {
     const found = fs.readdirSync(artifacts).filter((f) => f.endsWith('.node'));
     check(`unexpected files in ${artifacts}`, found.filter((f) => !known.has(f)).map((f) => `${f} is not the addon of a target in package.json`));
     const built = platforms.filter((p) => found.includes(p.manifest.main));
-    check(`no prebuilt addon in ${artifacts}`, built.length > 0 ? [] : [`expected files such as ${platforms[0].manifest.main}`]);
+    const missing = platforms.filter((p) => !built.includes(p)).map((p) => `${p.manifest.main} is missing`);
+    if (opts.allTargets) check(`the addon of every target is needed in ${artifacts}`, missing);
+    check(`no prebuilt addon in ${artifacts}`, built.length > 0 ? [] : missing);
     const npmStage = path.join(stage, 'npm');
     for (const p of built) {
       const dir = path.join(npmStage, p.target);
@@ -160,10 +166,12 @@ function pack(opts) {
 function main() {
   const opts = parseArgs(process.argv.slice(2));
   if (opts.refuse) {
-    throw new Error(
-      'this folder is not packed as is: its tarball would miss the Rust sources, the licences and the platform packages. ' +
-        'Run `make dist-node` at the top of the repository (or `node scripts/pack.js --artifacts DIR --out DIR` after `napi build --platform --release --output-dir DIR`).',
-    );
+    const how = 'Run `make dist-node` at the top of the repository (or `node scripts/pack.js --artifacts DIR --out DIR` after `napi build --platform --release --output-dir DIR`).';
+    if (process.env.npm_config_dry_run === 'true') {
+      console.error(`captivate-chat pack: a dry run lists this folder's files; the tarballs to publish add the Rust sources, the licences and the platform packages. ${how}`);
+      return;
+    }
+    throw new Error(`this folder is not packed as is: its tarball would miss the Rust sources, the licences and the platform packages. ${how}`);
   }
   pack(opts);
 }
