@@ -104,7 +104,7 @@ function advice() {
   const t = target();
   const rust = `install Rust ${RUST_FLOOR} or newer (https://rustup.rs)`;
   if (inCheckout()) return `Build it: ${rust}, then run \`npm run build\` in ${__dirname}.`;
-  const fromSource = `build the addon from the Rust sources in the package: ${rust}, then run \`npm rebuild ${pkg.name}\`.`;
+  const fromSource = `build the addon from the Rust sources in the package: ${rust}, then run \`npm rebuild ${pkg.name}\` (with pnpm or yarn, their own rebuild, with the package's build script allowed).`;
   if (!hasPrebuilt(t)) return `No prebuilt addon is published for ${t}. To ${fromSource}`;
   const dep = `${platformPackage(t)}@${pkg.version}`;
   return [

@@ -4,7 +4,8 @@
 //   - in a checkout of the repository, it builds this folder's crate in the Cargo workspace
 //     (the workspace's target directory, so the tests reuse what is built);
 //   - in an installed package, it builds the Rust sources bundled in `rust/` with their
-//     Cargo.lock (`--locked`), in `rust/target`, which it removes afterwards.
+//     Cargo.lock (`--locked`) and cargo configuration (so from that folder), in `rust/target`,
+//     which it removes afterwards.
 //
 //   CAPTIVATE_NODE_PROFILE=release|debug (default release)
 //   CARGO=/path/to/cargo                  (default: cargo on PATH, then ~/.cargo/bin/cargo)
@@ -37,17 +38,12 @@ function findCargo() {
  */
 function cargoBuild(cargo, profile) {
   const checkout = inCheckout();
-  const args = ['build', '--lib', '--message-format=json-render-diagnostics'];
-  if (checkout) {
-    args.push('--manifest-path', path.join(root, 'Cargo.toml'));
-  } else {
-    const bundle = path.join(root, 'rust');
-    args.push('--manifest-path', path.join(bundle, 'Cargo.toml'), '-p', 'captivate-node', '--locked');
-    args.push('--target-dir', path.join(bundle, 'target'));
-  }
+  const cwd = checkout ? root : path.join(root, 'rust');
+  const args = ['build', '--lib', '--message-format=json-render-diagnostics', '--manifest-path', path.join(cwd, 'Cargo.toml')];
+  if (!checkout) args.push('-p', 'captivate-node', '--locked', '--target-dir', path.join(cwd, 'target'));
   if (profile === 'release') args.push('--release');
   const result = spawnSync(cargo, args, {
-    cwd: root,
+    cwd,
     stdio: ['ignore', 'pipe', 'inherit'],
     encoding: 'utf8',
     maxBuffer: 512 * 1024 * 1024,

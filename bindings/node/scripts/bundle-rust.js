@@ -10,6 +10,8 @@
 //   rust/Cargo.toml     the addon (captivate-node), the root of a workspace of its own, with
 //                       the repository's [profile.*] sections
 //   rust/Cargo.lock     the repository's, less the packages the addon does not use
+//   rust/.cargo/config.toml  musl links the C library statically by default, which a cdylib
+//                       cannot do (cargo reads it when run from rust/, as scripts/build.js does)
 //   rust/build.rs, rust/src/
 //   rust/<dir>/         each crate the addon depends on by path (core/, binding/)
 'use strict';
@@ -20,6 +22,13 @@ const path = require('node:path');
 
 const ADDON = 'captivate-node';
 const CRATES_IO = 'registry+https://github.com/rust-lang/crates.io-index';
+
+/** The bundle's cargo configuration. */
+const CARGO_CONFIG = `# Written by scripts/bundle-rust.js. The addon is a shared library, which musl targets can
+# only build with the C library linked dynamically (they link it statically by default).
+[target.'cfg(target_env = "musl")']
+rustflags = ["-C", "target-feature=-crt-static"]
+`;
 
 /** @param {string[]} args @param {string} cwd */
 function cargo(args, cwd) {
@@ -148,6 +157,9 @@ function bundleRust(repo, out) {
     if (fs.existsSync(path.join(src, 'build.rs'))) fs.copyFileSync(path.join(src, 'build.rs'), path.join(dir, 'build.rs'));
     fs.writeFileSync(path.join(dir, 'Cargo.toml'), manifest(p, dirs, name === ADDON ? workspace : ''));
   }
+
+  fs.mkdirSync(path.join(out, '.cargo'));
+  fs.writeFileSync(path.join(out, '.cargo', 'config.toml'), CARGO_CONFIG);
 
   // The repository's lock file, pruned by cargo to the packages of the bundle; every version
   // stays the one the repository builds and tests with.

@@ -4,8 +4,9 @@
 //     step, and the Rust sources of the addon with a Cargo.toml of their own and the
 //     workspace's Cargo.lock (rust/), for platforms without a prebuilt addon; its
 //     optionalDependencies name the prebuilt package of every target in package.json's `napi`;
-//   - captivate-chat-<target>-<version>.tgz, one per prebuilt addon in the artifacts folder
-//     (`captivate.<target>.node`, as `napi build --platform` names them), from npm/<target>/.
+//   - captivate-chat-<target>-<version>.tgz, one per prebuilt addon in the artifacts folder or
+//     its subfolders (`captivate.<target>.node`, as `napi build --platform` names them), from
+//     npm/<target>/.
 // Every tarball carries LICENSE-MIT, LICENSE-APACHE and CHANGELOG.md; the contents are checked
 // after packing (no build output in the main tarball, only the addon in a platform one).
 //
@@ -74,6 +75,23 @@ function npmPack(dir, out) {
   return { tarball: path.join(out, info.filename), files: info.files.map((/** @type {{path: string}} */ f) => f.path) };
 }
 
+/**
+ * The `.node` files in a folder and its subfolders (CI downloads put each in a folder of its
+ * own): their paths, by file name.
+ * @param {string} dir
+ * @returns {Map<string, string[]>}
+ */
+function addonFiles(dir) {
+  /** @type {Map<string, string[]>} */
+  const files = new Map();
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+    const full = path.join(dir, entry.name);
+    const found = entry.isDirectory() ? [...addonFiles(full)] : entry.name.endsWith('.node') ? [[entry.name, [full]]] : [];
+    for (const [name, paths] of /** @type {[string, string[]][]} */ (found)) files.set(name, [...(files.get(name) ?? []), ...paths]);
+  }
+  return files;
+}
+
 /** Stops with a message when `problems` is not empty. @param {string} what @param {string[]} problems */
 function check(what, problems) {
   if (problems.length > 0) throw new Error(`${what}:\n  ${problems.join('\n  ')}`);
@@ -128,9 +146,12 @@ function pack(opts) {
     // artifacts` does the same copy but insists on an addon for every target, which only the
     // release workflow has.)
     const known = new Set(platforms.map((p) => p.manifest.main));
-    const found = fs.readdirSync(artifacts).filter((f) => f.endsWith('.node'));
-    check(`unexpected files in ${artifacts}`, found.filter((f) => !known.has(f)).map((f) => `${f} is not the addon of a target in package.json`));
-    const built = platforms.filter((p) => found.includes(p.manifest.main));
+    const found = addonFiles(artifacts);
+    check(`unexpected files in ${artifacts}`, [
+      ...[...found.keys()].filter((f) => !known.has(f)).map((f) => `${f} is not the addon of a target in package.json`),
+      ...[...found].filter(([, paths]) => paths.length > 1).map(([f, paths]) => `${f} is there ${paths.length} times`),
+    ]);
+    const built = platforms.filter((p) => found.has(p.manifest.main));
     const missing = platforms.filter((p) => !built.includes(p)).map((p) => `${p.manifest.main} is missing`);
     if (opts.allTargets) check(`the addon of every target is needed in ${artifacts}`, missing);
     check(`no prebuilt addon in ${artifacts}`, built.length > 0 ? [] : missing);
@@ -138,14 +159,14 @@ function pack(opts) {
     for (const p of built) {
       const dir = path.join(npmStage, p.target);
       copy(p.dir, dir);
-      copy(path.join(artifacts, p.manifest.main), path.join(dir, p.manifest.main));
+      copy(/** @type {string[]} */ (found.get(p.manifest.main))[0], path.join(dir, p.manifest.main));
       for (const f of EXTRA_FILES) copy(path.join(repo, f), path.join(dir, f));
     }
 
     const tarballs = [];
     const main = npmPack(mainDir, out);
     check(`${main.tarball} is not as it should be`, [
-      ...['package.json', 'native.js', 'addon.js', 'scripts/install.js', 'rust/Cargo.toml', 'rust/Cargo.lock', ...EXTRA_FILES]
+      ...['package.json', 'native.js', 'addon.js', 'scripts/install.js', 'rust/Cargo.toml', 'rust/Cargo.lock', 'rust/.cargo/config.toml', ...EXTRA_FILES]
         .filter((f) => !main.files.includes(f))
         .map((f) => `${f} is missing`),
       ...main.files.filter((f) => /\.(node|so|dylib|dll|rlib|tmp)$|^rust\/target\//.test(f)).map((f) => `${f} is build output`),
