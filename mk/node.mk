@@ -23,10 +23,15 @@ NODE_ARTIFACTS := $(CARGO_TARGET_DIR)/node-artifacts
 NODE_CHECK_DIST := $(CARGO_TARGET_DIR)/node-dist-check
 CHECK_DIST := CAPTIVATE_SIM=$(SIM) $(NODE_DIR)/scripts/check-dist.sh
 
-# $(call node-tarballs,PROFILE,OUT): the addon built by the napi CLI, packed into tarballs in OUT.
+# $(call node-tarballs,PROFILE,OUT): the addon, packed into tarballs in OUT. Release: built by
+# the napi CLI, as the release workflow does. Debug (the checks): the workspace's own debug
+# build of the addon, which `make test-node` has made already, under the file name napi gives
+# it (the napi CLI builds with an explicit --target, in a directory of its own: a second full
+# build of every dependency).
 define node-tarballs
 rm -rf $(NODE_ARTIFACTS)/$(1) $(2)
-cd $(NODE_DIR) && npx --no-install napi build --platform --no-js $(if $(filter release,$(1)),--release) --output-dir $(NODE_ARTIFACTS)/$(1)
+$(if $(filter release,$(1)),cd $(NODE_DIR) && npx --no-install napi build --platform --no-js --release --output-dir $(NODE_ARTIFACTS)/$(1),cargo build -q -p captivate-node && mkdir -p $(NODE_ARTIFACTS)/$(1) && \
+  cp $(CARGO_TARGET_DIR)/debug/libcaptivate_node.so $(NODE_ARTIFACTS)/$(1)/captivate.$$(cd $(NODE_DIR) && node -p "require('./addon.js').target()").node)
 cd $(NODE_DIR) && node scripts/pack.js --artifacts $(NODE_ARTIFACTS)/$(1) --out $(2)
 endef
 
