@@ -111,8 +111,10 @@ enum captivate_result
    */
   CAPTIVATE_RESULT_PROTOCOL = 301,
   /**
-   * Fetching a large message over HTTP failed. Reserved: no call returns it in this
-   * version (a failed fetch delivers the hub's 413 error event in the message's place).
+   * An HTTP request failed: a send or a metadata request over the HTTP transport, the REST
+   * transcript, a file upload, a presigned URL (the service's answer is in the last error
+   * message). A failed fetch of a large message is not reported so: the hub's 413 error
+   * event is delivered in the message's place.
    */
   CAPTIVATE_RESULT_HTTP = 302,
   /**
@@ -248,6 +250,33 @@ typedef int32_t captivate_delivery;
 #endif // __cplusplus
 
 /**
+ * How requests travel to the hub; events always arrive on the WebSocket.
+ */
+enum captivate_transport
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : int32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  /**
+   * Over the WebSocket (the default).
+   */
+  CAPTIVATE_TRANSPORT_SOCKET = 0,
+  /**
+   * POSTed to the hub's HTTP service with the socket's id, as the official client sends
+   * them; transcripts are read over REST. The HTTP base is the hub's own host (or the
+   * option `http_url`).
+   */
+  CAPTIVATE_TRANSPORT_HTTP = 1,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum captivate_transport captivate_transport;
+#else
+typedef int32_t captivate_transport;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
  * How much to log, from least to most: each level includes those before it.
  */
 enum captivate_log_level
@@ -297,6 +326,7 @@ typedef int32_t captivate_log_level;
  * captivate_client_socket_id, captivate_client_start_conversation(_async),
  * captivate_client_attach, captivate_client_list_conversations(_async),
  * captivate_client_delete_user_conversations(_async), captivate_client_send_raw(_async),
+ * captivate_client_presigned_url(_async), captivate_list_across(_async) (several clients),
  * and the captivate_conversation_* functions.
  */
 typedef struct captivate_client captivate_client;
@@ -323,7 +353,8 @@ typedef struct captivate_event captivate_event;
  * captivate_options_set_ca_file, captivate_options_set_max_frame_size,
  * captivate_options_set_delivery, captivate_options_set_offline_queue,
  * captivate_options_set_socket_per_conversation, captivate_options_set_legacy_dialect,
- * captivate_options_set_catch_up, captivate_options_free.
+ * captivate_options_set_catch_up, captivate_options_set_transport,
+ * captivate_options_set_refresh_file_links, captivate_options_free.
  */
 typedef struct captivate_options captivate_options;
 
@@ -422,7 +453,8 @@ captivate_result captivate_client_free(struct captivate_client *client);
  * Closes the connection gracefully (close code 1000) and waits for it; queued sends and
  * waiting calls fail with CAPTIVATE_RESULT_CLOSED, and so do calls made afterwards, at once.
  * The `closed` state event is the last event until captivate_client_reconnect connects
- * again; the handle stays valid. Blocking.
+ * again, and it has been given to the event callback when this returns; the handle stays
+ * valid. Blocking.
  */
 captivate_result captivate_client_close(struct captivate_client *client);
 
@@ -597,10 +629,13 @@ captivate_result captivate_client_send_raw_async(struct captivate_client *client
                                                  void *userdata);
 
 /**
- * Sends a message: `text` (may be NULL), `files_json` (NULL or a JSON array of
- * `{"url", "type", "filename"}`), or both; writes its `client_msg_id` (a UUID) to
- * `*client_msg_id_out` (free it with captivate_string_free). Completes when the hub has read
- * it. Blocking.
+ * Sends a message: `text` (may be NULL), `files_json` (NULL, a JSON array of file objects,
+ * or one file object), or both; writes its `client_msg_id` (a UUID) to `*client_msg_id_out`
+ * (free it with captivate_string_free). A file object is `{"url", "type", "filename"}`, or
+ * what captivate_conversation_upload_file gives (with `storage` and `textContent`), passed
+ * as it is; a message with files goes out as the official client sends it (`content`:
+ * `{text, files}`). Completes when the hub has read it (with the HTTP transport: when the
+ * hub answered its POST). Blocking.
  *
  * # Safety
  * String arguments are NULL or NUL-terminated; `client_msg_id_out` is NULL or writable.
@@ -753,8 +788,8 @@ captivate_result captivate_conversation_send_action_async(struct captivate_clien
                                                           void *userdata);
 
 /**
- * Replaces the content of a message sent earlier (`message_id`: its client_msg_id).
- * Blocking.
+ * Replaces the content of a message sent earlier (`message_id`: its client_msg_id); `text`
+ * and `files_json` as for captivate_conversation_send_message. Blocking.
  *
  * # Safety
  * String arguments are NULL or NUL-terminated.
@@ -783,7 +818,12 @@ captivate_result captivate_conversation_edit_message_async(struct captivate_clie
 /**
  * Writes the transcript, `{"entries": [{"from": "user"|"bot"|"agent"|..., "text",
  * "messages": [items], "actions", "files", "event_id", "message_id", ..., "raw"}]}`, to
- * `*json_out` (free it with captivate_string_free). Blocking.
+ * `*json_out` (free it with captivate_string_free). It is read over the socket, or over REST
+ * with the HTTP transport (captivate_options_set_transport). The links of stored files about
+ * to expire (less than five minutes left) are renewed for two hours in the transcript given
+ * and pushed back to the hub with an edit of their message, as the official client does,
+ * unless captivate_options_set_refresh_file_links turned it off; a link that cannot be
+ * renewed is kept as it was. Blocking.
  *
  * # Safety
  * `conversation_id` is NULL or NUL-terminated; `json_out` is NULL or writable.
@@ -826,6 +866,158 @@ captivate_result captivate_conversation_delete_async(struct captivate_client *cl
                                                      bool hard,
                                                      captivate_completion_callback done,
                                                      void *userdata);
+
+/**
+ * Uploads `len` bytes at `data` through the file-to-text service, which extracts their text
+ * and (by default) keeps the file behind a presigned link, and writes the file object to
+ * `*file_json_out` (free it with captivate_string_free): `{"filename", "type", "storage":
+ * {"fileKey", "presignedUrl", "expiresIn", "fileSize", "processingTime"}, "textContent":
+ * {"type": "file_content", "text", "metadata"}}` (with `"url"` instead of `"storage"` for a
+ * file not stored). Pass it as it is, or in an array with others, as the `files_json` of
+ * captivate_conversation_send_message.
+ *
+ * `options_json` is an object with `filename` (required), and optionally `content_type`
+ * (default: guessed from the name, else `application/octet-stream`), `storage` (default
+ * true; false needs a `url` where the hub can download the file), `ttl_days` (how long the
+ * service keeps it: 1, 7, 30 or 90 days; default the time-to-live last set on this client
+ * with captivate_conversation_set_time_to_live); camelCase names are accepted too. An
+ * unknown name or a bad value is CAPTIVATE_RESULT_INVALID_ARGUMENT.
+ *
+ * With a `conversation_id`, the file is filed under the conversation, as the official client
+ * does: its `storage.fileKey` is then `<API key>/<conversation id>/...`, so do not log it.
+ * NULL uploads it on its own. `data` may be NULL when `len` is 0; the bytes are copied before
+ * the call returns. The service's refusal or an unreachable service is
+ * CAPTIVATE_RESULT_HTTP. Blocking, at most `timeout_ms` (0: the request timeout).
+ *
+ * # Safety
+ * String arguments are NULL or NUL-terminated; `data` is NULL or points to `len` readable
+ * bytes; `file_json_out` is NULL or writable.
+ */
+captivate_result captivate_conversation_upload_file(struct captivate_client *client,
+                                                    const char *conversation_id,
+                                                    const uint8_t *data,
+                                                    size_t len,
+                                                    const char *options_json,
+                                                    uint64_t timeout_ms,
+                                                    char **file_json_out);
+
+/**
+ * The non-blocking form of captivate_conversation_upload_file: the bytes are copied before
+ * it returns, and `done` receives the file object.
+ *
+ * # Safety
+ * As captivate_conversation_upload_file.
+ */
+captivate_result captivate_conversation_upload_file_async(struct captivate_client *client,
+                                                          const char *conversation_id,
+                                                          const uint8_t *data,
+                                                          size_t len,
+                                                          const char *options_json,
+                                                          captivate_completion_callback done,
+                                                          void *userdata);
+
+/**
+ * Like captivate_conversation_upload_file, for the file at `path`: it is read before the
+ * call returns (a file that cannot be read is CAPTIVATE_RESULT_INVALID_ARGUMENT, naming the
+ * path and the reason), and its `filename` defaults to the path's last part. `options_json`
+ * may be NULL. Blocking.
+ *
+ * # Safety
+ * String arguments are NULL or NUL-terminated; `file_json_out` is NULL or writable.
+ */
+captivate_result captivate_conversation_upload_file_path(struct captivate_client *client,
+                                                         const char *conversation_id,
+                                                         const char *path,
+                                                         const char *options_json,
+                                                         uint64_t timeout_ms,
+                                                         char **file_json_out);
+
+/**
+ * The non-blocking form of captivate_conversation_upload_file_path: the file is read before
+ * it returns, and `done` receives the file object.
+ *
+ * # Safety
+ * String arguments are NULL or NUL-terminated.
+ */
+captivate_result captivate_conversation_upload_file_path_async(struct captivate_client *client,
+                                                               const char *conversation_id,
+                                                               const char *path,
+                                                               const char *options_json,
+                                                               captivate_completion_callback done,
+                                                               void *userdata);
+
+/**
+ * Asks the file-to-text service for a new presigned link to a stored file (`file_key`: the
+ * `storage.fileKey` of its file object), valid `expires_in_secs` seconds (0: two hours), and
+ * writes it to `*url_out` (free it with captivate_string_free). An empty key is
+ * CAPTIVATE_RESULT_INVALID_ARGUMENT; an unknown key or a lifetime the service refuses is
+ * CAPTIVATE_RESULT_HTTP. Blocking, at most `timeout_ms` (0: the request timeout).
+ *
+ * # Safety
+ * `file_key` is NULL or NUL-terminated; `url_out` is NULL or writable.
+ */
+captivate_result captivate_client_presigned_url(struct captivate_client *client,
+                                                const char *file_key,
+                                                uint64_t expires_in_secs,
+                                                uint64_t timeout_ms,
+                                                char **url_out);
+
+/**
+ * The non-blocking form of captivate_client_presigned_url: `done` receives
+ * `{"presigned_url": ...}`.
+ *
+ * # Safety
+ * `file_key` is NULL or NUL-terminated.
+ */
+captivate_result captivate_client_presigned_url_async(struct captivate_client *client,
+                                                      const char *file_key,
+                                                      uint64_t expires_in_secs,
+                                                      captivate_completion_callback done,
+                                                      void *userdata);
+
+/**
+ * Lists a user's conversations across the API keys of `count` clients (`clients[0]` ..
+ * `clients[count - 1]`, one per key, e.g. connected to the same hub with different keys),
+ * asking the hub through the first, and writes `{"conversations": [{"conversation_id",
+ * "client_index"}], "pagination": {...} | null}` to `*json_out` (free it with
+ * captivate_string_free). Each conversation belongs to the client `clients[client_index]`
+ * of its own key (the first such client, when several share a key): it is attached to it,
+ * so its events reach that client's callback, and the captivate_conversation_* calls are
+ * made on that client.
+ *
+ * `options_json` may be NULL or an object as for captivate_client_list_conversations
+ * (`filter`, `search`, `page`, `limit`, `api_keys`; `api_keys` defaults to the keys of all
+ * the clients). A conversation of a key none of the clients has is
+ * CAPTIVATE_RESULT_PROTOCOL. `clients` NULL, or one of them NULL, is
+ * CAPTIVATE_RESULT_NULL_POINTER; `count` 0 is CAPTIVATE_RESULT_INVALID_ARGUMENT; a freed
+ * client is CAPTIVATE_RESULT_INVALID_HANDLE. Blocking, at most `timeout_ms` (0: the request
+ * timeout).
+ *
+ * # Safety
+ * `clients` is NULL or points to `count` handles; string arguments are NULL or
+ * NUL-terminated; `json_out` is NULL or writable.
+ */
+captivate_result captivate_list_across(struct captivate_client *const *clients,
+                                       size_t count,
+                                       const char *user_id,
+                                       const char *options_json,
+                                       uint64_t timeout_ms,
+                                       char **json_out);
+
+/**
+ * The non-blocking form of captivate_list_across: `done` receives the same JSON, on the
+ * dispatch thread of `clients[0]`.
+ *
+ * # Safety
+ * `clients` is NULL or points to `count` handles; string arguments are NULL or
+ * NUL-terminated.
+ */
+captivate_result captivate_list_across_async(struct captivate_client *const *clients,
+                                             size_t count,
+                                             const char *user_id,
+                                             const char *options_json,
+                                             captivate_completion_callback done,
+                                             void *userdata);
 
 /**
  * The event's kind: `bot_message`, `livechat_message`, `action`, `conversation_update`,
@@ -1063,6 +1255,21 @@ captivate_result captivate_options_set_legacy_dialect(struct captivate_options *
  * order, before newer events (default true).
  */
 captivate_result captivate_options_set_catch_up(struct captivate_options *options, bool enabled);
+
+/**
+ * Sets how requests travel to the hub (a captivate_transport value; default
+ * CAPTIVATE_TRANSPORT_SOCKET), the same as `{"transport": "socket" | "http"}` with
+ * captivate_options_set_json.
+ */
+captivate_result captivate_options_set_transport(struct captivate_options *options,
+                                                 int32_t transport);
+
+/**
+ * Whether reading a transcript renews the links of stored files about to expire and pushes
+ * them back to the hub (default true), as captivate_conversation_get_transcript describes.
+ */
+captivate_result captivate_options_set_refresh_file_links(struct captivate_options *options,
+                                                          bool enabled);
 
 /**
  * The constant's name of a result code, e.g. `"CAPTIVATE_RESULT_TIMEOUT"`;

@@ -1,30 +1,31 @@
 # libcaptivate: install into a local prefix, build the C example and tests against it through
 # pkg-config, run them (plain, under valgrind, with AddressSanitizer), and compile the header
-# as C and C++.
+# as C and C++. `make install`, `make uninstall` and `make dist-c` ship it (scripts/install-c.sh);
+# test-dist-c checks what they ship.
 C_PREFIX := $(CURDIR)/build/prefix
 C_BUILD := $(CURDIR)/build/c
 C_VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n1)
-C_SONAME := libcaptivate.so.$(word 1,$(subst ., ,$(C_VERSION))).$(word 2,$(subst ., ,$(C_VERSION)))
 PKG := PKG_CONFIG_PATH=$(C_PREFIX)/lib/pkgconfig pkg-config
 CSTRICT := -std=c99 -Wall -Wextra -Wpedantic -Werror -g
 
-.PHONY: demo-c test-c install-c install-lib install header
+.PHONY: demo-c test-c test-dist-c install-c install-lib install uninstall dist-c header
 
 header:
 	CAPTIVATE_BLESS=1 cargo test -q -p captivate-ffi --test header
 
 C_PROFILE ?= debug
-PREFIX ?= /usr/local
 
-# The library (shared and static), its header and captivate.pc under C_PREFIX, from the
-# C_PROFILE build.
+# `make install`: a release build under PREFIX. LIBDIR, INCLUDEDIR and DOCDIR are relative to
+# PREFIX or absolute; DESTDIR stages the files elsewhere (for packagers). See scripts/install-c.sh.
+PREFIX ?= /usr/local
+LIBDIR ?= lib
+INCLUDEDIR ?= include
+DOCDIR ?= share/doc/captivate
+C_INSTALL_DIRS = --prefix "$(PREFIX)" --libdir "$(LIBDIR)" --includedir "$(INCLUDEDIR)" --docdir "$(DOCDIR)" --destdir "$(DESTDIR)"
+
+# The C_PROFILE build under C_PREFIX (lib, include), for the examples, the tests and bench/run.sh.
 install-lib:
-	mkdir -p $(C_PREFIX)/lib/pkgconfig $(C_PREFIX)/include
-	cp include/captivate.h $(C_PREFIX)/include/
-	cp $(CARGO_TARGET_DIR)/$(C_PROFILE)/libcaptivate.so $(C_PREFIX)/lib/$(C_SONAME)
-	ln -sf $(C_SONAME) $(C_PREFIX)/lib/libcaptivate.so
-	cp $(CARGO_TARGET_DIR)/$(C_PROFILE)/libcaptivate.a $(C_PREFIX)/lib/
-	sed -e 's|@PREFIX@|$(C_PREFIX)|' -e 's|@VERSION@|$(C_VERSION)|' ffi/captivate.pc.in > $(C_PREFIX)/lib/pkgconfig/captivate.pc
+	scripts/install-c.sh --from $(CARGO_TARGET_DIR)/$(C_PROFILE) --prefix $(C_PREFIX)
 
 # For the examples and tests: the debug build under build/prefix.
 install-c:
@@ -32,10 +33,30 @@ install-c:
 	mkdir -p $(C_BUILD)
 	$(MAKE) --no-print-directory install-lib C_PROFILE=debug
 
-# For applications: `make install [PREFIX=/usr/local]`, a release build.
+# What `make install` and `make dist-c` ship: the release build. test-dist-c sets debug, for the
+# same recipes without a second, release, build of the library (about 4 minutes on 2 cores).
+C_INSTALL_PROFILE ?= release
+c_install_build = cargo build -q --profile $(if $(filter debug,$(C_INSTALL_PROFILE)),dev,$(C_INSTALL_PROFILE)) -p captivate-ffi
+
 install:
-	cargo build -q --release -p captivate-ffi
-	$(MAKE) --no-print-directory install-lib C_PROFILE=release C_PREFIX=$(PREFIX)
+	$(c_install_build)
+	scripts/install-c.sh --from $(CARGO_TARGET_DIR)/$(C_INSTALL_PROFILE) $(C_INSTALL_DIRS)
+
+uninstall:
+	scripts/install-c.sh --uninstall $(C_INSTALL_DIRS)
+
+# `make dist-c`: dist/c/libcaptivate-VERSION-PLATFORM.tar.gz, the tree `make install` makes,
+# with .pc files relative to their own location.
+C_PLATFORM = $(subst -unknown-,-,$(RUST_HOST))
+C_DIST_NAME = libcaptivate-$(C_VERSION)-$(C_PLATFORM)
+DIST_TARGETS += dist-c
+
+dist-c:
+	$(c_install_build)
+	rm -rf $(DIST_STAGE)/c && mkdir -p $(DIST_STAGE)/c $(DIST_DIR)/c
+	scripts/install-c.sh --relocatable --from $(CARGO_TARGET_DIR)/$(C_INSTALL_PROFILE) --prefix $(DIST_STAGE)/c/$(C_DIST_NAME)
+	$(call dist_tar,$(DIST_STAGE)/c,$(C_DIST_NAME),$(DIST_DIR)/c/$(C_DIST_NAME).tar.gz)
+	rm -rf $(DIST_STAGE)/c
 
 $(C_BUILD)/chat: examples/c/chat.c install-c
 	cc $(CSTRICT) -D_POSIX_C_SOURCE=200809L examples/c/chat.c -o $@ $$($(PKG) --cflags --libs captivate) -Wl,-rpath,$(C_PREFIX)/lib -lpthread
@@ -50,8 +71,9 @@ test-c: build-sim install-c
 	c++ -x c++ -std=c++17 -Wall -Wextra -Werror -c $(C_BUILD)/header.c -o $(C_BUILD)/header_cpp.o $$($(PKG) --cflags captivate)
 	@echo "== every exported symbol starts with captivate_"
 	! nm -D --defined-only $(C_PREFIX)/lib/libcaptivate.so | awk '$$2 == "T" {print $$3}' | grep -v '^captivate_'
-	@echo "== the example links statically too"
-	cc $(CSTRICT) -D_POSIX_C_SOURCE=200809L examples/c/chat.c -o $(C_BUILD)/chat_static $(C_PREFIX)/lib/libcaptivate.a $$($(PKG) --cflags --static --libs-only-other captivate) -lpthread -ldl -lm -lrt -lgcc_s -lutil
+	@echo "== the example links the static archive too (captivate-static.pc)"
+	cc $(CSTRICT) -D_POSIX_C_SOURCE=200809L examples/c/chat.c -o $(C_BUILD)/chat_static $$($(PKG) --cflags --libs captivate-static) -lpthread
+	! readelf -d $(C_BUILD)/chat_static | grep -q 'NEEDED.*libcaptivate'
 	$(WITH_SIM) -- $(C_BUILD)/chat_static > /dev/null
 	@echo "== C tests"
 	cc $(CSTRICT) -D_POSIX_C_SOURCE=200809L tests/c/test_captivate.c -o $(C_BUILD)/test_captivate $$($(PKG) --cflags --libs captivate) -Wl,-rpath,$(C_PREFIX)/lib -lpthread
@@ -62,3 +84,11 @@ test-c: build-sim install-c
 	cc $(CSTRICT) -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer -D_POSIX_C_SOURCE=200809L tests/c/test_captivate.c -o $(C_BUILD)/test_captivate_asan $$($(PKG) --cflags --libs captivate) -Wl,-rpath,$(C_PREFIX)/lib -lpthread
 	nm $(C_BUILD)/test_captivate_asan | grep -q __asan_init
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 $(WITH_SIM) -- $(C_BUILD)/test_captivate_asan
+
+# The shipped tree as users get it (tests/c/check-dist.sh): dist-c's archive, made from the debug
+# build (the recipe is the same; a release build would add minutes), unpacked elsewhere and
+# built against with pkg-config and CMake; `make install`/`uninstall` with DESTDIR and LIBDIR.
+test: test-dist-c
+test-dist-c: build-sim
+	$(MAKE) --no-print-directory dist-c C_INSTALL_PROFILE=debug DIST_DIR=$(C_BUILD)/dist DIST_STAGE=$(C_BUILD)/dist-stage
+	tests/c/check-dist.sh $(C_BUILD)/dist/c/$(C_DIST_NAME).tar.gz C_INSTALL_PROFILE=debug

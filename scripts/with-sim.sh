@@ -2,12 +2,14 @@
 # Runs a command against a freshly started local hub, then stops the hub.
 #   scripts/with-sim.sh [--tls] -- COMMAND ARGS...
 # The command sees CAPTIVATE_URL (ws:// or wss:// URL without the key), CAPTIVATE_API_KEY,
+# CAPTIVATE_API_KEY_2 (a second key the hub accepts, for listings across keys),
 # CAPTIVATE_HTTP_URL (the hub's HTTP base, for its control endpoints) and, with --tls,
 # CAPTIVATE_CA_FILE (the hub's self-signed certificate).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 sim="${CAPTIVATE_SIM:-${CARGO_TARGET_DIR:-$root/target}/debug/captivate-sim}"
-args=(--port 0 --agent-delay-ms "${CAPTIVATE_AGENT_DELAY_MS:-300}")
+export CAPTIVATE_API_KEY_2="test-key-2"
+args=(--port 0 --agent-delay-ms "${CAPTIVATE_AGENT_DELAY_MS:-300}" --extra-api-key "$CAPTIVATE_API_KEY_2")
 tmp=$(mktemp -d)
 if [ "${1:-}" = "--tls" ]; then
   shift

@@ -1,5 +1,8 @@
 // Type definitions of captivate-chat (hand-written; test/package.test.mjs checks them against the
-// runtime, and `tsc --strict` checks the tests and examples against them).
+// runtime, and `tsc --strict` checks the tests and examples against them). Code typed against the
+// official captivate-chat-api declarations compiles against these (test/official-types.ts):
+// where the official types say `void`, a listener's unsubscribe function and `dispose()`'s
+// Promise are typed as `void` too, and `sendMessage` resolves to `any`.
 
 /** A JSON value as the hub sends it. */
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
@@ -151,12 +154,120 @@ export class InternalError extends CaptivateError {
 
 // ----- events ------------------------------------------------------------------------------
 
-/** A file of a message. */
+/** Where the file-to-text service keeps an uploaded file. */
+export interface FileStorage {
+  /** The file's key in the store. */
+  fileKey: string;
+  /** A link to the file that works until `expiresIn`. */
+  presignedUrl: string;
+  /** When the link expires, in unix seconds. */
+  expiresIn: number;
+  /** The file's size in bytes. */
+  fileSize: number;
+  /** How long the service took, as it reports it. */
+  processingTime: number;
+}
+
+/** The text the file-to-text service extracted from a file. */
+export interface FileTextContent {
+  type: 'file_content';
+  text: string;
+  metadata: {
+    source: 'file_attachment';
+    originalFileName: string;
+    storageType?: 'direct';
+  };
+}
+
+/**
+ * A file of a message: one with a `url`, or an upload of the file-to-text service (with
+ * `storage` unless it was uploaded without, and `textContent`).
+ */
 export interface FileRef {
-  url: string;
+  /** Where it can be downloaded (absent for a stored upload: see `storage.presignedUrl`). */
+  url?: string;
   /** MIME type. */
   type?: string;
   filename?: string;
+  storage?: FileStorage;
+  textContent?: FileTextContent;
+}
+
+/** The bytes of a file to upload: a Buffer or Uint8Array, an ArrayBuffer, a Blob or File, or the path of a file. */
+export type FileInput = string | Uint8Array | ArrayBuffer | BlobLike;
+
+/** What a Blob or File offers (so that either can be uploaded). */
+export interface BlobLike {
+  arrayBuffer(): Promise<ArrayBuffer>;
+  /** Its MIME type (`''` when unknown). */
+  readonly type?: string;
+  /** A File's name. */
+  readonly name?: string;
+}
+
+/** The file object of an upload, ready to send in a message's `files`. */
+export interface FileObject {
+  filename: string;
+  /** MIME type. */
+  type: string;
+  /** The input it was read from (not enumerable: neither printed nor sent). */
+  file?: FileInput;
+  /** Where it can be downloaded, for a file uploaded without storage. */
+  url?: string;
+  /** Where the service keeps it (uploads with storage, the default). */
+  storage?: FileStorage;
+  textContent: FileTextContent;
+}
+
+/** The file time-to-live values the service accepts, in days. */
+export type TtlDays = 1 | 7 | 30 | 90;
+
+/** What `CaptivateChatFileManager.create` (and `createFile`) take. */
+export interface FileUploadOptions {
+  file: FileInput;
+  /** Default: the File's name, the path's last part, or `attachment_<ms>`. */
+  fileName?: string;
+  /** MIME type. Default: the Blob's type, else guessed from the name. */
+  fileType?: string;
+  /** Keep the file in the service's store (true, the default), or not (then `url` is needed). */
+  storage?: boolean;
+  /** Where the file can be downloaded, for a file not stored. */
+  url?: string;
+  /** With `conversationId`: the client of this key uploads, filing the file under that conversation. */
+  apiKey?: string;
+  conversationId?: string;
+  /** How long the store keeps it; other values reject with InvalidArgument. */
+  ttlDays?: TtlDays;
+}
+
+/** What `CaptivateChatFileManager.createMultiple` takes. */
+export interface MultipleFileUploadOptions {
+  files: FileInput[];
+  storage?: boolean;
+  /** Without storage: one URL per file. */
+  urls?: string[];
+  apiKey?: string;
+  conversationId?: string;
+  ttlDays?: TtlDays;
+}
+
+/** What `conversation.fileManager.create` (and `createFile`) take: the conversation supplies the API key, its id and its time-to-live. */
+export interface ConversationUploadOptions {
+  file: FileInput;
+  fileName?: string;
+  fileType?: string;
+  storage?: boolean;
+  url?: string;
+  /** Overrides the conversation's time-to-live (`setTimeToLive`) for this upload. */
+  ttlDays?: TtlDays;
+}
+
+/** What `conversation.fileManager.createMultiple` takes. */
+export interface ConversationMultipleUploadOptions {
+  files: FileInput[];
+  storage?: boolean;
+  urls?: string[];
+  ttlDays?: TtlDays;
 }
 
 /**
@@ -173,7 +284,8 @@ export type ContentItem =
 export interface Action {
   id: string;
   type: string;
-  data: Json;
+  /** As the flow sent it (typed `any`, as in the official client). */
+  data: any;
 }
 
 /** The connection's state. */
@@ -366,16 +478,42 @@ export interface ConversationUpdate {
   /** The hub's update type, e.g. `livechatAgentConnected`. */
   type: string;
   conversationId: string | null;
-  data: Json;
+  /** As the hub sent it (typed `any`, as in the official client). */
+  data: any;
   update: ConversationUpdateEvent['update'];
   event: ConversationUpdateEvent;
 }
 
-/** Removes the listener it was returned for. */
-export type Unsubscribe = () => void;
+/**
+ * Removes the listener it was returned for. (Also typed `void`, so that code written for the
+ * official listeners, which return nothing, compiles.)
+ */
+export type Unsubscribe = (() => void) & void;
 
-/** A message: text, or `{text?, files?}` (`type` of the official `{type: 'text', text}` is ignored). */
-export type MessageContent = string | { text?: string; files?: FileRef[] | FileRef; type?: string };
+/**
+ * The Promise of a `dispose`: it settles once the socket is closed. (Also typed `void`, so
+ * that code written for the official, synchronous `dispose(): void` compiles.)
+ */
+export type Disposing = Promise<void> & void;
+
+/** A message's files: file objects (with a `url`, or uploads), a file manager, or an array of either. */
+export type MessageFiles = FileRef | CaptivateChatFileManager | ReadonlyArray<FileRef | CaptivateChatFileManager>;
+
+/**
+ * A message: text, or `{text?, files?}` (the official `{type: 'text', text}` and `{type:
+ * 'files', files}` too; `type` is not needed).
+ */
+export type MessageContent = string | { text?: string; files?: MessageFiles; type?: string };
+
+/** A conversation's uploads (`conversation.fileManager`), filed under it. */
+export interface ConversationFileManager {
+  /** Uploads one file (its text extracted; stored unless `storage: false`). */
+  create(options: ConversationUploadOptions): Promise<CaptivateChatFileManager>;
+  /** Uploads one file and resolves to its file object. */
+  createFile(options: ConversationUploadOptions): Promise<FileObject>;
+  /** Uploads several files at once. */
+  createMultiple(options: ConversationMultipleUploadOptions): Promise<CaptivateChatFileManager>;
+}
 
 // ----- Conversation ------------------------------------------------------------------------
 
@@ -385,15 +523,27 @@ export class Conversation {
   readonly conversationId: string;
   /** The conversation's id. */
   readonly id: string;
-  /** The metadata it was created or listed with, when known. */
+  /**
+   * The metadata it was created or listed with, when known (conversations listed by a
+   * {@link CaptivateChatManager} have none: use `getMetadata`).
+   */
   metadata: Json | undefined;
+  /** The API key of its client. */
+  readonly apiKey: string;
+  /** Uploads filed under this conversation, with its time-to-live. */
+  readonly fileManager: ConversationFileManager;
   /** The conversation's id (the official name). */
   getConversationId(): string;
   /** Kept for the official API; does nothing (listeners survive reconnects). */
   restartListeners(): void;
 
-  /** Sends a message; resolves to its `client_msg_id` (a UUID). */
-  sendMessage(content: MessageContent): Promise<string>;
+  /**
+   * Sends a message; resolves to its `client_msg_id` (a UUID). Typed `any`, so that code
+   * written for the official `Promise<void>` compiles: annotate it `string`.
+   */
+  sendMessage(content: MessageContent): Promise<any>;
+  /** Any other object is sent as its `text` and `files` (the official signature). */
+  sendMessage(content: object | string): Promise<any>;
   /** Sets metadata, for everyone or one target; resolves on the hub's confirmation. */
   setMetadata(metadata: object, options?: { target?: 'default' | 'bot' | 'live' | 'bot_live' }): Promise<void>;
   /** Sets private metadata (for back-ends; stored under `private`). */
@@ -406,6 +556,8 @@ export class Conversation {
   sendAction(actionId: string, data?: object, type?: string): Promise<void>;
   /** Edits a message the user sent earlier. */
   editMessage(messageId: string, content: MessageContent): Promise<void>;
+  /** Any other object is sent as its `text` and `files` (the official signature). */
+  editMessage(messageId: string, content: object | string): Promise<void>;
   /** The transcript, oldest first. */
   getTranscript(): Promise<TranscriptEntry[]>;
   /** Deletes the conversation, soft by default. */
@@ -413,9 +565,11 @@ export class Conversation {
 
   /**
    * Bot (`'ai_agent'`) and live-agent (`'human_agent'`) messages: `message` is the message's
-   * content items, as in the official client; hub errors come as `('[Error: ...]', 'error')`.
+   * content items (`ContentItem[]`), as in the official client; hub errors come as
+   * `('[Error: ...]', 'error')`. `message` is typed `any` because the official client declares
+   * it a string (so code written for it compiles); the typed event is the third argument.
    */
-  onMessage(callback: (message: ContentItem[] | string, type: MessageType, event: CaptivateEvent) => void): Unsubscribe;
+  onMessage(callback: (message: any, type: MessageType, event: BotMessageEvent | LivechatMessageEvent | HubErrorEvent) => void): Unsubscribe;
   /** Hub errors about this conversation. */
   onError(callback: (error: ConversationError) => void): Unsubscribe;
   /** Conversation updates: agent connected, disconnected, ... */
@@ -499,8 +653,24 @@ export interface CaptivateOptions {
   socketPerConversation?: boolean | null;
   /** Fetch 413 large messages from their link and deliver them as ordinary messages (true). */
   fetchLargeMessages?: boolean | null;
+  /** How requests travel: `socket` (default) or `http` (POSTed with the socket's id, as the official client; events still arrive on the socket). */
+  transport?: 'socket' | 'http' | null;
+  /** The HTTP base of the hub's services (HTTP sends, the REST transcript); default: by mode, or the hub's own host for a `url`. */
+  httpUrl?: string | null;
+  /** The base of the file-to-text service (uploads, presigned links); default: the official one, or the hub's own host for a `url`. */
+  filesUrl?: string | null;
+  /** More hosts, besides the hub's own and the official ones, that may receive the API key. */
+  trustedHosts?: string[] | null;
+  /** Refresh file links about to expire when reading a transcript, and push them back to the hub, as the official client (true). */
+  refreshFileLinks?: boolean | null;
   /** Resolve `create` at once and connect in the background (this package's own option). */
   lazy?: boolean;
+  /**
+   * Share the client: `new` and `create` return the one client of an API key, mode and options
+   * until it is disposed, as the official registry (true, this package's own option). `false`
+   * makes a client of its own, which `getInstance` does not find.
+   */
+  shared?: boolean;
 }
 
 /** One option of the schema, as {@link OPTIONS} lists it. */
@@ -510,7 +680,7 @@ export interface OptionSpec {
   /** Its name in the schema (snake_case, also accepted). */
   readonly schemaName: string;
   /** What it takes. */
-  readonly type: 'text' | 'one_of' | 'millis' | 'flag' | 'count';
+  readonly type: 'text' | 'one_of' | 'millis' | 'flag' | 'count' | 'text_list';
   /** The values a `one_of` option takes. */
   readonly values: readonly string[] | null;
   /** What it sets. */
@@ -537,15 +707,20 @@ export interface UserConversationsOptions {
   apiKeys?: string[];
 }
 
+/**
+ * A client of the hub: one WebSocket, shared by its conversations. There is one client per API
+ * key, mode and options (the official registry): `new` and `create` return it until it is
+ * disposed (unless `shared: false`).
+ */
 export class CaptivateChatAPI {
-  /** Validates the options; `connect()` connects. Prefer {@link CaptivateChatAPI.create}. */
+  /** The client of these arguments (the existing one, or a new one after validating the options); `connect()` connects. Prefer {@link CaptivateChatAPI.create}. */
   constructor(apiKey: string, mode?: 'prod' | 'dev', options?: CaptivateOptions);
-  /** Connects and resolves to the client once the hub said `socket_connected`. */
+  /** The client of these arguments, connected: resolves once the hub said `socket_connected` (an existing client not connected at the moment is reconnected first). */
   static create(apiKey: string, mode?: 'prod' | 'dev', options?: CaptivateOptions): Promise<CaptivateChatAPI>;
-  /** The most recent live (created and not disposed) client for an API key and mode. */
-  static getInstance(apiKey: string, mode?: 'prod' | 'dev'): CaptivateChatAPI | undefined;
-  /** True when a live client exists for an API key and mode. */
-  static hasInstance(apiKey: string, mode?: 'prod' | 'dev'): boolean;
+  /** The shared client of an API key and mode: with `options`, the one `new` would return; without, the most recent of that key and mode. */
+  static getInstance(apiKey: string, mode?: 'prod' | 'dev', options?: CaptivateOptions): CaptivateChatAPI | undefined;
+  /** True when {@link CaptivateChatAPI.getInstance} finds a client. */
+  static hasInstance(apiKey: string, mode?: 'prod' | 'dev', options?: CaptivateOptions): boolean;
   /**
    * Debug mode: prints the library's log records of `level` (default 'debug') and above with
    * console.log, as `[captivate] LEVEL target: message`, and notes every event delivered to a
@@ -574,6 +749,12 @@ export class CaptivateChatAPI {
   ): Promise<{ conversations: Conversation[]; pagination?: Pagination }>;
   deleteUserConversations(userId: string, options?: { softDelete?: boolean }): Promise<void>;
 
+  /**
+   * The socket, as the official client hands out its WebSocket: `readyState` and its constants,
+   * `send` and `close`, backed by this client's connection. Null before `connect()` and after
+   * `dispose()`.
+   */
+  getSocket(): CaptivateSocket | null;
   /** True while connected. */
   isSocketActive(): boolean;
   getSocketId(): string | null;
@@ -605,8 +786,102 @@ export class CaptivateChatAPI {
     options?: { conversationId?: string },
   ): Promise<CaptivateEvent>;
 
-  /** Closes gracefully and ends every iterator; the process can then exit. Calls made afterwards reject with Closed at once. */
-  dispose(): Promise<void>;
+  /**
+   * Closes gracefully and ends every iterator; the process can then exit. The client leaves
+   * the registry at once (a later `create` makes a new one); calls made afterwards reject with
+   * Closed at once. The Promise settles once the socket is closed (awaiting it is optional).
+   */
+  dispose(): Disposing;
+}
+
+/**
+ * What {@link CaptivateChatAPI.getSocket} returns: the members of a WebSocket that callers of
+ * the official client use, backed by the client's connection (the one object stays valid
+ * across reconnects).
+ */
+export class CaptivateSocket {
+  private constructor();
+  static readonly CONNECTING: 0;
+  static readonly OPEN: 1;
+  static readonly CLOSING: 2;
+  static readonly CLOSED: 3;
+  readonly CONNECTING: 0;
+  readonly OPEN: 1;
+  readonly CLOSING: 2;
+  readonly CLOSED: 3;
+  /** `CONNECTING` (also while reconnecting), `OPEN`, `CLOSING` or `CLOSED`. */
+  readonly readyState: 0 | 1 | 2 | 3;
+  /** Called with the error when a frame given to `send` could not be sent (without it: a process warning). */
+  onerror: ((error: CaptivateError) => void) | null;
+  /**
+   * Sends the JSON (a string, or its bytes) of an envelope `{action: 'sendMessage', event:
+   * {event_type, event_payload}}`. Throws Closed while connecting and InvalidArgument for
+   * anything else; does nothing once closing or closed.
+   */
+  send(data: string | Uint8Array): void;
+  /** Closes gracefully (code 1000, whatever `code` says): disposes the client. */
+  close(code?: number, reason?: string): void;
+}
+
+/** The conversations of a user across several API keys, and the client of each key. */
+export class CaptivateChatManager {
+  /** The clients of `apiKeys` (each key once; the shared client of a key when there is one), not connected: `connectAll()` connects them. */
+  constructor(apiKeys: string[], mode?: 'prod' | 'dev', options?: CaptivateOptions);
+  /** The clients of `apiKeys`, connected. */
+  static create(apiKeys: string[], mode?: 'prod' | 'dev', options?: CaptivateOptions): Promise<CaptivateChatManager>;
+  /** Connects every client not connected yet. */
+  connectAll(): Promise<void>;
+  /**
+   * A user's conversations across the keys (`apiKeys`, every key of the manager by default),
+   * asked through the first key's client; each conversation is the one of the client of its
+   * own key.
+   */
+  getUserConversations(options: UserConversationsOptions): Promise<{ conversations: Conversation[]; pagination?: Pagination }>;
+  /** The client of an API key. */
+  getApiInstance(apiKey: string): CaptivateChatAPI | undefined;
+  /** Disposes the client of an API key and forgets it. */
+  dispose(apiKey: string): Disposing;
+  /** Disposes every client. */
+  disposeAll(): Disposing;
+}
+
+/**
+ * Uploaded files (their text extracted by the file-to-text service), ready to send:
+ * `conversation.sendMessage({text, files: manager})`. Array-like: `manager[0]`,
+ * `manager.length`, `for (const file of manager)`. The static methods upload through the most
+ * recent client (of `apiKey`, when given); `conversation.fileManager` names the conversation.
+ */
+export class CaptivateChatFileManager implements Iterable<FileObject> {
+  /** One file whose text is known already (uploads come from {@link CaptivateChatFileManager.create}). */
+  constructor(file: FileInput, textContent: FileTextContent, type: string);
+  /** Uploads one file. */
+  static create(options: FileUploadOptions): Promise<CaptivateChatFileManager>;
+  /** Uploads one file and resolves to its file object. */
+  static createFile(options: FileUploadOptions): Promise<FileObject>;
+  /** Uploads several files at once. */
+  static createMultiple(options: MultipleFileUploadOptions): Promise<CaptivateChatFileManager>;
+  /** A new presigned link to a stored file, valid `expiresIn` seconds (7200). */
+  static getSecureFileUrl(fileKey: string, expiresIn?: number): Promise<string>;
+  /** Always `'files'`. */
+  readonly type: 'files';
+  /** The file objects. */
+  readonly files: FileObject[];
+  /** How many files it holds. */
+  readonly length: number;
+  readonly [index: number]: FileObject;
+  /** The first file object. */
+  getFirstFile(): FileObject;
+  /** The first file's name. */
+  getFilename(): string;
+  /** The text extracted from the first file (`''` when none). */
+  getTextContent(): string;
+  /** The first file's MIME type. */
+  getFileType(): string;
+  /** The file objects. */
+  toFilesArray(): FileObject[];
+  /** A new presigned link to the first file (which takes it too), valid `expiresIn` seconds (7200); undefined for a file not stored. */
+  refreshSecureUrl(expiresIn?: number): Promise<string | undefined>;
+  [Symbol.iterator](): Iterator<FileObject>;
 }
 
 /** The file time-to-live values the hub accepts. */

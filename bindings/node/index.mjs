@@ -6,6 +6,9 @@ const cjs = require('./index.js');
 
 export const {
   CaptivateChatAPI,
+  CaptivateChatManager,
+  CaptivateChatFileManager,
+  CaptivateSocket,
   Conversation,
   CaptivateError,
   InvalidArgument,

@@ -107,12 +107,32 @@ fn a_reply_from_the_socket_completes_a_request_whatever_its_answer_says_later() 
     h.e.post_result(posts[0].0, PostOutcome::Accepted, h.now);
     assert!(h.drain().2.is_empty(), "completed once");
     // A refused post fails a request still waiting for its reply.
-    h.submit(2, "req2", Expect::Reply(matcher));
+    h.submit(2, "req2", Expect::Reply(matcher.clone()));
     let (posts, _, _) = h.drain();
     h.e.post_result(posts[0].0, PostOutcome::Rejected { status: 500, message: "boom".into() }, h.now);
     let (_, _, done) = h.drain();
     assert!(matches!(&done[..], [(2, Err(e))] if e.kind() == ErrorKind::Http && e.to_string().contains("500")));
     assert_eq!(h.e.in_flight(), (0, 0, 0), "no reply left waiting");
+    // A request the hub refuses (404 Invalid conversation_id) fails as the hub's error, as the
+    // general_error it also sends on the socket would: the same outcome whichever comes first.
+    h.submit(3, "req3", Expect::Reply(matcher.clone()));
+    let (posts, _, _) = h.drain();
+    h.e.post_result(
+        posts[0].0,
+        PostOutcome::Rejected { status: 404, message: "Invalid conversation_id".into() },
+        h.now,
+    );
+    let (_, _, done) = h.drain();
+    assert!(
+        matches!(&done[..], [(3, Err(e))] if e.kind() == ErrorKind::Hub && e.to_string().contains("Invalid conversation_id")),
+        "{done:?}"
+    );
+    // A refused key stays an HTTP error.
+    h.submit(4, "req4", Expect::Reply(matcher));
+    let (posts, _, _) = h.drain();
+    h.e.post_result(posts[0].0, PostOutcome::Rejected { status: 401, message: "invalid api key".into() }, h.now);
+    let (_, _, done) = h.drain();
+    assert!(matches!(&done[..], [(4, Err(e))] if e.kind() == ErrorKind::Http), "{done:?}");
 }
 
 #[test]

@@ -180,6 +180,12 @@ async fn upload_send_and_refresh_links_in_the_transcript() {
             edit["event"]["event_payload"]["content"]["files"][0]["storage"]["presignedUrl"],
             s.presigned_url.as_deref().unwrap()
         );
+        assert_eq!(edit["event"]["event_payload"]["content"]["text"], "see attached", "the edit keeps the text");
+        let entry = t.entries.iter().find(|e| e.files.iter().any(|f| f.storage.is_some())).unwrap();
+        assert_eq!(entry.text().as_deref(), Some("see attached"), "the entry's text is read with its files");
+        let again = conv.get_transcript().await.unwrap();
+        let entry = again.entries.iter().find(|e| e.files.iter().any(|f| f.storage.is_some())).unwrap();
+        assert_eq!(entry.text().as_deref(), Some("see attached"), "the hub still has the text after the edit");
         client.close().await;
     }
 }

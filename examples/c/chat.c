@@ -1,10 +1,12 @@
 /*
  * A whole conversation with the hub from C, printed readably: the greeting and its buttons,
- * a button choice, the hand-over to a live agent, metadata, the transcript, and deletion.
+ * a button choice, the hand-over to a live agent, a file uploaded and sent, metadata, the
+ * transcript, the user's conversations listed across two API keys, and deletion.
  *
  * Build:  cc chat.c $(pkg-config --cflags --libs captivate) -lpthread
- * Run:    CAPTIVATE_URL=ws://127.0.0.1:PORT/dev CAPTIVATE_API_KEY=KEY ./chat
- *         (defaults: the local hub on port 8080 with the key "test-key")
+ * Run:    CAPTIVATE_URL=ws://127.0.0.1:PORT/dev CAPTIVATE_API_KEY=KEY [CAPTIVATE_API_KEY_2=KEY2] ./chat
+ *         (defaults: the local hub on port 8080 with the key "test-key"; the listing across
+ *         keys needs a second key the hub accepts)
  */
 #define _POSIX_C_SOURCE 200809L
 #include <captivate.h>
@@ -117,6 +119,71 @@ static int say(captivate_client *client, const char *conversation, const char *t
     return 1;
 }
 
+/* Copies the string field `key` of a JSON text (the first one; escapes kept) to `out`. */
+static const char *json_field(const char *json, const char *key, char *out, size_t size) {
+    char pattern[64];
+    snprintf(pattern, sizeof pattern, "\"%s\":\"", key);
+    const char *at = json ? strstr(json, pattern) : NULL;
+    out[0] = '\0';
+    if (at) {
+        at += strlen(pattern);
+        size_t n = 0;
+        while (at[n] && at[n] != '"') n += at[n] == '\\' && at[n + 1] ? 2 : 1;
+        snprintf(out, size, "%.*s", (int)n, at);
+    }
+    return out;
+}
+
+/* Uploads a small file through the file-to-text service and sends it in a message. */
+static int send_file(captivate_client *client, const char *conversation) {
+    const char *notes = "Order #1234: two items, shipped on Monday.";
+    char *file = NULL, text[256];
+    if (!check(captivate_conversation_upload_file(client, conversation, (const uint8_t *)notes, strlen(notes),
+                                                  "{\"filename\": \"order-notes.txt\"}", 0, &file),
+               "upload"))
+        return 0;
+    /* Its storage.fileKey names the API key: print it nowhere. */
+    printf("  file  : order-notes.txt uploaded and stored behind a presigned link\n");
+    printf("          extracted text: \"%s\"\n", json_field(strstr(file, "\"textContent\""), "text", text, sizeof text));
+    printf("  you   > Here are my order notes. [order-notes.txt]\n");
+    /* The file object goes into the message as it is. */
+    int ok = check(captivate_conversation_send_message(client, conversation, "Here are my order notes.", file, 0, NULL),
+                   "send the file");
+    captivate_string_free(file);
+    return ok;
+}
+
+/* Lists the user's conversations across two API keys: each comes back on the client of its
+ * own key (client_index into the array given). */
+static int list_across(captivate_client *first, const char *url, const char *ca, const char *key2) {
+    captivate_options *options = NULL;
+    captivate_client *second = NULL;
+    char *conversation = NULL, *json = NULL;
+    int ok = check(captivate_options_new(key2, &options), "options") &&
+             check(captivate_options_set_endpoint(options, url), "endpoint") &&
+             (!ca || check(captivate_options_set_ca_file(options, ca), "ca file")) &&
+             check(captivate_client_connect(options, NULL, NULL, NULL, &second), "connect with the second key");
+    captivate_options_free(options);
+    ok = ok && check(captivate_client_start_conversation(second, "demo-user", "{\"start\": \"user-first\"}", 0,
+                                                          &conversation),
+                     "start with the second key");
+    captivate_client *clients[2] = {first, second};
+    if (ok && check(captivate_list_across(clients, 2, "demo-user", NULL, 0, &json), "list across keys")) {
+        printf("  demo-user's conversations across both keys:\n");
+        for (const char *p = json; (p = strstr(p, "{\"client_index\":")) != NULL; p++) {
+            char id[256];
+            printf("    %s (key %d)\n", json_field(p, "conversation_id", id, sizeof id), atoi(p + 16) + 1);
+        }
+        captivate_string_free(json);
+    } else {
+        ok = 0;
+    }
+    if (conversation) check(captivate_conversation_delete(second, conversation, true, 0), "delete");
+    captivate_string_free(conversation);
+    captivate_client_free(second);
+    return ok;
+}
+
 /* The library's warnings and errors, on stderr. Called from the library's threads. */
 static void on_log(void *userdata, int level, const char *target, const char *message) {
     (void)userdata;
@@ -170,6 +237,8 @@ int main(void) {
     ok = ok && say(client, conversation, "My order #1234 has not arrived.") && wait_for(m, "livechat_message", "Sam here");
     m = mark();
     ok = ok && say(client, conversation, "bye") && wait_for(m, "conversation_update", NULL);
+    m = mark();
+    ok = ok && send_file(client, conversation) && wait_for(m, "bot_message", "received 1 file");
     ok = ok && check(captivate_conversation_set_metadata(client, conversation, "{\"plan\": \"gold\"}", NULL, 0), "metadata");
     ok = ok && check(captivate_conversation_set_private_metadata(client, conversation, "{\"crm_id\": \"C-981\"}", 0), "private");
     ok = ok && check(captivate_conversation_set_time_to_live(client, conversation, 30, 0), "ttl");
@@ -184,6 +253,11 @@ int main(void) {
         printf("  transcript: %d entries\n", entries);
         captivate_string_free(json);
     }
+    const char *key2 = getenv("CAPTIVATE_API_KEY_2");
+    if (ok && key2)
+        ok = list_across(client, url, ca, key2);
+    else if (ok)
+        printf("  (set CAPTIVATE_API_KEY_2 to list conversations across two keys)\n");
     ok = ok && check(captivate_conversation_delete(client, conversation, false, 0), "delete");
     if (ok) printf("  conversation deleted\n");
     captivate_string_free(conversation);

@@ -72,7 +72,7 @@ const debug = process.env.CAPTIVATE_DEBUG;
 if (debug) CaptivateChatAPI.setDebugMode(true, /** @type {import('captivate-chat').LogLevel} */ (debug));
 
 console.log(`== Node: connecting to ${url}`);
-const api = await CaptivateChatAPI.create(key, 'prod', { url, ...(ca ? { tls: { caFile: ca } } : {}) });
+const api = await CaptivateChatAPI.create(key, 'prod', { url, ...(ca ? { caFile: ca } : {}) });
 try {
   console.log(`  connected, socket ${api.getSocketId()}`);
   api.onStateChange((change) => {

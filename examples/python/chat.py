@@ -1,14 +1,17 @@
 """A whole conversation with the hub from Python, printed readably: the greeting and its
-buttons, a button choice, the hand-over to a live agent, metadata, the transcript, and
-deletion. Runs against the local hub by default (``make demo`` starts one); set CAPTIVATE_URL
-(without the key) and CAPTIVATE_API_KEY to talk to another hub."""
+buttons, a button choice, the hand-over to a live agent, a file uploaded (its text extracted by
+the file-to-text service) and sent, metadata, the transcript, the user's conversations listed
+across two API keys, and deletion. Runs against the local hub by default (``make demo`` starts
+one); set CAPTIVATE_URL (without the key), CAPTIVATE_API_KEY and, for the listing across keys,
+CAPTIVATE_API_KEY_2 to talk to another hub."""
 
 from __future__ import annotations
 
 import asyncio
 import os
 import sys
-from typing import Callable
+import tempfile
+from typing import Callable, Optional
 
 import captivate
 
@@ -26,7 +29,7 @@ def show(event: captivate.Event) -> None:
                 print("          " + " ".join(f"[{o.label}]" for o in item.options))
             elif isinstance(item, captivate.FilesItem):
                 for f in item.files:
-                    print(f"  {who} > file {f.url}")
+                    print(f"  {who} > file {f.filename or f.link}")
     elif isinstance(event, captivate.ConversationUpdate):
         if event.update == "agent_connected":
             name = event.data.get("agentInfo", {}).get("name", "an agent") if isinstance(event.data, dict) else "an agent"
@@ -81,6 +84,17 @@ async def main() -> None:
             events, "agent leaving", lambda e: isinstance(e, captivate.ConversationUpdate) and e.update == "agent_disconnected"
         )
 
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, "order-1234.txt")
+            with open(path, "w", encoding="utf-8") as f:
+                f.write("Order #1234\n2 x blue mug\nOrdered on 3 March, not delivered yet.\n")
+            file = await conv.upload_file(path)
+        print(f"  uploaded {file.filename}: {len(file.text or '')} characters of text extracted")
+        print(f"          {(file.text or '').splitlines()[0]!r} ...")
+        print("  you   > Here is my order summary. (with order-1234.txt)")
+        await conv.send_message("Here is my order summary.", files=[file])
+        await until(events, "bot reply", lambda e: isinstance(e, captivate.BotMessage))
+
         await conv.set_metadata({"plan": "gold", "page": "/checkout"})
         await conv.set_private_metadata({"crm_id": "C-981"})
         await conv.set_time_to_live(30)
@@ -90,9 +104,29 @@ async def main() -> None:
         for entry in transcript.entries:
             if entry.text:
                 print(f"    {entry.sender:<5} {entry.text.replace(chr(10), ' / ')}")
+            for attached in entry.files:
+                print(f"    {entry.sender:<5} (file {attached.filename})")
+        await list_across_keys(client, url, os.environ.get("CAPTIVATE_API_KEY_2"))
         await conv.delete()
         print("  conversation deleted")
     print("  closed")
+
+
+async def list_across_keys(client: captivate.Client, url: str, second_key: Optional[str]) -> None:
+    """Lists the demo user's conversations across two API keys: each comes back on the client
+    of its own key, ready to use."""
+    if not second_key:
+        print("  (set CAPTIVATE_API_KEY_2 to list conversations across two keys)")
+        return
+    async with await captivate.connect(second_key, url=url, ca_file=os.environ.get("CAPTIVATE_CA_FILE")) as second:
+        other = await second.start_conversation("demo-user", metadata={"channel": "python-demo-2"}, start="user-first")
+        listing = await captivate.list_across([client, second], "demo-user")
+        print(f"  conversations of demo-user across two keys ({len(listing)}):")
+        for found in listing:
+            key = "first key " if found.client is client else "second key"
+            metadata = await found.get_metadata()
+            print(f"    {key} {found.id} (channel {metadata.get('channel')})")
+        await other.delete()
 
 
 if __name__ == "__main__":

@@ -25,6 +25,7 @@ use crate::strings::{arg_str, opt_json, opt_object, opt_str, put_str};
 /// captivate_client_socket_id, captivate_client_start_conversation(_async),
 /// captivate_client_attach, captivate_client_list_conversations(_async),
 /// captivate_client_delete_user_conversations(_async), captivate_client_send_raw(_async),
+/// captivate_client_presigned_url(_async), captivate_list_across(_async) (several clients),
 /// and the captivate_conversation_* functions.
 pub struct captivate_client {
     _private: [u8; 0],
@@ -194,7 +195,8 @@ pub extern "C" fn captivate_client_free(client: *mut captivate_client) -> captiv
 /// Closes the connection gracefully (close code 1000) and waits for it; queued sends and
 /// waiting calls fail with CAPTIVATE_RESULT_CLOSED, and so do calls made afterwards, at once.
 /// The `closed` state event is the last event until captivate_client_reconnect connects
-/// again; the handle stays valid. Blocking.
+/// again, and it has been given to the event callback when this returns; the handle stays
+/// valid. Blocking.
 #[unsafe(no_mangle)]
 pub extern "C" fn captivate_client_close(client: *mut captivate_client) -> captivate_result {
     guard(|| {
@@ -205,9 +207,16 @@ pub extern "C" fn captivate_client_close(client: *mut captivate_client) -> capti
                 s.close().await;
                 Ok::<(), Fail>(())
             })
-        })
+        })?;
+        // The close ended the feed: return once the callback has seen its last event.
+        e.dispatch.wait_feed_end(CLOSED_DELIVERED_LIMIT);
+        Ok(())
     })
 }
+
+/// The longest a blocking close waits for the dispatch thread to deliver `closed` (it waits
+/// only for the callbacks still running or queued before it).
+const CLOSED_DELIVERED_LIMIT: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// Starts closing the connection gracefully (close code 1000) and returns at once, so it may
 /// be called from inside a callback; the `closed` state event follows on the callback.
@@ -338,7 +347,7 @@ pub unsafe extern "C" fn captivate_client_attach(
 ///
 /// # Safety
 /// Both are NULL or NUL-terminated.
-unsafe fn with_user(user_id: Option<&str>, options_json: *const c_char) -> R<Value> {
+pub(crate) unsafe fn with_user(user_id: Option<&str>, options_json: *const c_char) -> R<Value> {
     // SAFETY: forwarded from the caller.
     let mut o = unsafe { opt_object(options_json, "options_json") }?.unwrap_or_else(|| Value::Object(Map::new()));
     if let (Some(user), Some(map)) = (user_id, o.as_object_mut()) {

@@ -22,7 +22,8 @@ unsafe fn conv<'a>(id: *const c_char) -> R<&'a str> {
     unsafe { arg_str(id, "conversation_id") }
 }
 
-/// A message's text and files (a JSON array), as the calls take them.
+/// A message's text and files (a JSON array, or one file object standing for an array of
+/// one), as the calls take them.
 ///
 /// # Safety
 /// Both are NULL or NUL-terminated.
@@ -30,10 +31,14 @@ unsafe fn message(text: *const c_char, files_json: *const c_char) -> R<(Option<S
     // SAFETY: forwarded from the caller.
     let text = unsafe { opt_str(text, "text") }?.map(str::to_owned);
     // SAFETY: forwarded from the caller.
-    let files = unsafe { opt_json(files_json, "files_json") }?;
-    if files.as_ref().is_some_and(|f| !f.is_array()) {
-        return Err(Fail::new(captivate_result::InvalidJson, "files_json must be a JSON array"));
-    }
+    let files = match unsafe { opt_json(files_json, "files_json") }? {
+        Some(one @ Value::Object(_)) => Some(Value::Array(vec![one])),
+        Some(Value::Array(all)) => Some(Value::Array(all)),
+        None => None,
+        Some(_) => {
+            return Err(Fail::new(captivate_result::InvalidJson, "files_json must be a JSON array or a file object"));
+        }
+    };
     Ok((text, files))
 }
 
@@ -79,10 +84,13 @@ fn sent(client_msg_id: String) -> Json {
     Some(json!({ "client_msg_id": client_msg_id }).to_string())
 }
 
-/// Sends a message: `text` (may be NULL), `files_json` (NULL or a JSON array of
-/// `{"url", "type", "filename"}`), or both; writes its `client_msg_id` (a UUID) to
-/// `*client_msg_id_out` (free it with captivate_string_free). Completes when the hub has read
-/// it. Blocking.
+/// Sends a message: `text` (may be NULL), `files_json` (NULL, a JSON array of file objects,
+/// or one file object), or both; writes its `client_msg_id` (a UUID) to `*client_msg_id_out`
+/// (free it with captivate_string_free). A file object is `{"url", "type", "filename"}`, or
+/// what captivate_conversation_upload_file gives (with `storage` and `textContent`), passed
+/// as it is; a message with files goes out as the official client sends it (`content`:
+/// `{text, files}`). Completes when the hub has read it (with the HTTP transport: when the
+/// hub answered its POST). Blocking.
 ///
 /// # Safety
 /// String arguments are NULL or NUL-terminated; `client_msg_id_out` is NULL or writable.
@@ -380,8 +388,8 @@ unsafe fn edit_op(
     Ok(e.session.edit_message(id, message_id, text, files.as_ref()))
 }
 
-/// Replaces the content of a message sent earlier (`message_id`: its client_msg_id).
-/// Blocking.
+/// Replaces the content of a message sent earlier (`message_id`: its client_msg_id); `text`
+/// and `files_json` as for captivate_conversation_send_message. Blocking.
 ///
 /// # Safety
 /// String arguments are NULL or NUL-terminated.
@@ -436,7 +444,12 @@ fn transcript(t: captivate::Transcript) -> Json {
 
 /// Writes the transcript, `{"entries": [{"from": "user"|"bot"|"agent"|..., "text",
 /// "messages": [items], "actions", "files", "event_id", "message_id", ..., "raw"}]}`, to
-/// `*json_out` (free it with captivate_string_free). Blocking.
+/// `*json_out` (free it with captivate_string_free). It is read over the socket, or over REST
+/// with the HTTP transport (captivate_options_set_transport). The links of stored files about
+/// to expire (less than five minutes left) are renewed for two hours in the transcript given
+/// and pushed back to the hub with an edit of their message, as the official client does,
+/// unless captivate_options_set_refresh_file_links turned it off; a link that cannot be
+/// renewed is kept as it was. Blocking.
 ///
 /// # Safety
 /// `conversation_id` is NULL or NUL-terminated; `json_out` is NULL or writable.

@@ -12,9 +12,10 @@ use std::collections::VecDeque;
 use std::ffi::{c_char, c_void};
 use std::future::poll_fn;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::task::{Context, Poll};
 use std::thread::{JoinHandle, ThreadId};
+use std::time::Duration;
 
 use captivate::{Routed, RoutedStream};
 use captivate_binding::{Session, runtime};
@@ -91,6 +92,19 @@ struct Control {
     signal: Arc<Signal>,
     stop: AtomicBool,
     resubscribe: AtomicBool,
+    /// Whether the thread holds a feed that has not delivered its last event yet.
+    feed_open: Mutex<bool>,
+    /// Signalled when a feed has delivered its last event.
+    feed_ended: Condvar,
+}
+
+impl Control {
+    fn set_feed_open(&self, open: bool) {
+        *self.feed_open.lock().unwrap_or_else(PoisonError::into_inner) = open;
+        if !open {
+            self.feed_ended.notify_all();
+        }
+    }
 }
 
 /// A client's dispatch thread and what its callers share with it.
@@ -115,6 +129,7 @@ impl Dispatch {
         let control = Arc::new(Control::default());
         let calls = Calls::new(control.signal.clone());
         let feed = Some(session.all_events());
+        control.set_feed_open(true);
         let worker =
             Worker { session, feed, on_event, userdata, userdata_free, control: control.clone(), calls: calls.clone() };
         let n = THREADS.fetch_add(1, Ordering::Relaxed);
@@ -128,6 +143,14 @@ impl Dispatch {
     pub(crate) fn resubscribe(&self) {
         self.control.resubscribe.store(true, Ordering::SeqCst);
         self.control.signal.raise();
+    }
+
+    /// After a close: waits (at most `limit`) until the callback has been given the feed's
+    /// last event (the `closed` state change), so that a blocking close returns after it.
+    /// Returns at once when no feed is open.
+    pub(crate) fn wait_feed_end(&self, limit: Duration) {
+        let open = self.control.feed_open.lock().unwrap_or_else(PoisonError::into_inner);
+        let _ = self.control.feed_ended.wait_timeout_while(open, limit, |open| *open);
     }
 
     /// Stops the thread: no more events; calls still waiting complete with
@@ -163,6 +186,7 @@ impl Worker {
         let mut events = VecDeque::new();
         let mut finished = Vec::new();
         runtime::handle().block_on(poll_fn(|cx| self.poll(cx, &mut events, &mut finished)));
+        self.control.set_feed_open(false);
         for (done, outcome) in self.calls.close() {
             done.complete(outcome);
         }
@@ -198,11 +222,15 @@ impl Worker {
                                 return Poll::Ready(());
                             }
                         }
+                        if !alive {
+                            self.control.set_feed_open(false);
+                        }
                     }
                 }
                 None => {
                     if self.control.resubscribe.swap(false, Ordering::SeqCst) {
                         self.feed = Some(self.session.all_events());
+                        self.control.set_feed_open(true);
                         busy = true;
                     }
                 }

@@ -14,6 +14,12 @@
 mod calls;
 mod client;
 mod conversation;
+mod files;
+
+// The header follows the order of these modules: the calls of one client, then those of
+// several, then the rest.
+mod across;
+
 mod dispatch;
 mod event;
 mod logs;
@@ -22,10 +28,12 @@ mod registry;
 mod result;
 mod strings;
 
+pub use across::*;
 pub use client::*;
 pub use conversation::*;
 pub use dispatch::{captivate_completion_callback, captivate_event_callback, captivate_userdata_free};
 pub use event::*;
+pub use files::*;
 pub use logs::*;
 pub use options::*;
 pub use result::*;

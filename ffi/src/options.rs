@@ -22,7 +22,8 @@ use crate::strings::{arg_str, to_c};
 /// captivate_options_set_ca_file, captivate_options_set_max_frame_size,
 /// captivate_options_set_delivery, captivate_options_set_offline_queue,
 /// captivate_options_set_socket_per_conversation, captivate_options_set_legacy_dialect,
-/// captivate_options_set_catch_up, captivate_options_free.
+/// captivate_options_set_catch_up, captivate_options_set_transport,
+/// captivate_options_set_refresh_file_links, captivate_options_free.
 pub struct captivate_options {
     _private: [u8; 0],
 }
@@ -49,6 +50,18 @@ pub enum captivate_delivery {
     AtMostOnce = 0,
     /// Resend once after reconnecting, with the same client_msg_id.
     AtLeastOnce = 1,
+}
+
+/// How requests travel to the hub; events always arrive on the WebSocket.
+#[repr(i32)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum captivate_transport {
+    /// Over the WebSocket (the default).
+    Socket = 0,
+    /// POSTed to the hub's HTTP service with the socket's id, as the official client sends
+    /// them; transcripts are read over REST. The HTTP base is the hub's own host (or the
+    /// option `http_url`).
+    Http = 1,
 }
 
 pub(crate) static OPTIONS: LazyLock<Registry<Mutex<Config>>> = LazyLock::new(|| Registry::new("options"));
@@ -334,4 +347,25 @@ pub extern "C" fn captivate_options_set_legacy_dialect(
 #[unsafe(no_mangle)]
 pub extern "C" fn captivate_options_set_catch_up(options: *mut captivate_options, enabled: bool) -> captivate_result {
     set(options, json!({ "catch_up": enabled }))
+}
+
+/// Sets how requests travel to the hub (a captivate_transport value; default
+/// CAPTIVATE_TRANSPORT_SOCKET), the same as `{"transport": "socket" | "http"}` with
+/// captivate_options_set_json.
+#[unsafe(no_mangle)]
+pub extern "C" fn captivate_options_set_transport(options: *mut captivate_options, transport: i32) -> captivate_result {
+    guard(|| {
+        let t = one_of(transport, &["socket", "http"], "captivate_transport")?;
+        apply(options, &json!({ "transport": t }))
+    })
+}
+
+/// Whether reading a transcript renews the links of stored files about to expire and pushes
+/// them back to the hub (default true), as captivate_conversation_get_transcript describes.
+#[unsafe(no_mangle)]
+pub extern "C" fn captivate_options_set_refresh_file_links(
+    options: *mut captivate_options,
+    enabled: bool,
+) -> captivate_result {
+    set(options, json!({ "refresh_file_links": enabled }))
 }

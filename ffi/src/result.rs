@@ -47,8 +47,10 @@ pub enum captivate_result {
     HubError = 300,
     /// The hub sent something that is not the protocol.
     Protocol = 301,
-    /// Fetching a large message over HTTP failed. Reserved: no call returns it in this
-    /// version (a failed fetch delivers the hub's 413 error event in the message's place).
+    /// An HTTP request failed: a send or a metadata request over the HTTP transport, the REST
+    /// transcript, a file upload, a presigned URL (the service's answer is in the last error
+    /// message). A failed fetch of a large message is not reported so: the hub's 413 error
+    /// event is delivered in the message's place.
     Http = 302,
     /// The call did not complete in time.
     Timeout = 400,
@@ -135,7 +137,7 @@ impl captivate_result {
             FrameTooLarge => c"a frame exceeds the maximum frame size",
             HubError => c"the hub answered with an error",
             Protocol => c"the hub sent something that is not the protocol",
-            Http => c"fetching a large message over HTTP failed",
+            Http => c"an HTTP request failed",
             Timeout => c"the call did not complete in time",
             WouldDeadlock => c"a blocking call was made from inside a callback",
             Internal => c"internal error",

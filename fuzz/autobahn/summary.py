@@ -22,13 +22,21 @@ for agent, cases in sorted(index.items()):
     closes = collections.Counter(c["behaviorClose"] for c in cases.values())
     print("- closing behaviour: " + ", ".join(f"{b} {n}" for b, n in sorted(closes.items())))
     echo = 0
+    other_closes = collections.Counter()
     for c in cases.values():
+        with open(os.path.join(outdir, c["reportfile"])) as f:
+            report = json.load(f)
+        text = (report.get("expectation", "") + report.get("description", "")).lower()
+        echoing = "echo" in text or "same as case" in text
         if c["behavior"] == "FAILED":
-            with open(os.path.join(outdir, c["reportfile"])) as f:
-                report = json.load(f)
-            text = report.get("expectation", "") + report.get("description", "")
-            echo += "echo" in text.lower() or "same as case" in text.lower()
+            echo += echoing
+        if not echoing and c["behaviorClose"] not in ("OK", "INFORMATIONAL"):
+            other_closes[c["behaviorClose"]] += 1
     print(f"- failed cases that expect an echo (or are the same as one that does): {echo}")
+    print("  (in those the server gives up waiting for the echo and closes with 1001 Going Away; the")
+    print("  client answers with the same code, which the suite marks WRONG CODE against its 1000)")
+    others = ", ".join(f"{b} {n}" for b, n in sorted(other_closes.items())) or "none"
+    print(f"- closing behaviour not OK in cases that expect no echo: {others}")
     sections = collections.defaultdict(collections.Counter)
     for case_id, c in cases.items():
         sections[case_id.split(".")[0]][c["behavior"]] += 1

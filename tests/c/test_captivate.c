@@ -1,5 +1,6 @@
 /*
- * Tests of libcaptivate from C, against the local hub (CAPTIVATE_URL, CAPTIVATE_API_KEY).
+ * Tests of libcaptivate from C, against the local hub (CAPTIVATE_URL, CAPTIVATE_API_KEY,
+ * CAPTIVATE_API_KEY_2, CAPTIVATE_HTTP_URL).
  * Prints one line per failed check and ends with "N passed, N failed"; exits non-zero on any
  * failure. Run plain, under valgrind and with AddressSanitizer by `make test-c`.
  */
@@ -40,12 +41,18 @@ static int passed, failed;
 
 static const char *URL;
 static const char *KEY;
+static const char *KEY2; /* a second key the hub accepts */
 static const char *HTTP_URL; /* the hub's control endpoints: http://127.0.0.1:PORT */
 
-/* POSTs `body` to one of the hub's control endpoints; returns 1 on a 200 answer. */
-static int hub_control(const char *path, const char *body) {
+/* Makes a request to the hub's HTTP side: `target` is a path, or a URL under HTTP_URL (a
+ * presigned link). Returns the status (0 without an answer) and, when `body_out` is not NULL,
+ * the answer's body (free() it). */
+static int hub_http(const char *method, const char *target, const char *body, char **body_out) {
     int port = 0;
+    if (body_out) *body_out = NULL;
     if (!HTTP_URL || sscanf(HTTP_URL, "http://127.0.0.1:%d", &port) != 1) return 0;
+    if (strncmp(target, HTTP_URL, strlen(HTTP_URL)) == 0) target += strlen(HTTP_URL);
+    if (!body) body = "";
     int fd = socket(AF_INET, SOCK_STREAM, 0);
     if (fd < 0) return 0;
     struct sockaddr_in addr;
@@ -53,16 +60,121 @@ static int hub_control(const char *path, const char *body) {
     addr.sin_family = AF_INET;
     addr.sin_port = htons((unsigned short)port);
     addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    char req[1024];
+    char req[4096];
     int n = snprintf(req, sizeof req,
-                     "POST %s HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                     "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
                      "Content-Length: %zu\r\nConnection: close\r\n\r\n%s",
-                     path, strlen(body), body);
-    char resp[256] = {0};
-    int ok = connect(fd, (struct sockaddr *)&addr, sizeof addr) == 0 && write(fd, req, (size_t)n) == n &&
-             read(fd, resp, sizeof resp - 1) > 0 && strstr(resp, " 200 ") != NULL;
+                     method, target, strlen(body), body);
+    if (n < 0 || (size_t)n >= sizeof req || connect(fd, (struct sockaddr *)&addr, sizeof addr) != 0 ||
+        write(fd, req, (size_t)n) != n) {
+        close(fd);
+        return 0;
+    }
+    /* The hub closes the connection after its answer. */
+    size_t used = 0, size = 4096;
+    char *resp = malloc(size);
+    ssize_t got;
+    while (resp && (got = read(fd, resp + used, size - used - 1)) > 0) {
+        used += (size_t)got;
+        if (size - used < 1024) {
+            char *bigger = realloc(resp, size * 2);
+            if (!bigger) {
+                free(resp);
+                resp = NULL;
+                break;
+            }
+            resp = bigger;
+            size *= 2;
+        }
+    }
     close(fd);
-    return ok;
+    if (!resp) return 0;
+    resp[used] = '\0';
+    int status = 0;
+    if (sscanf(resp, "HTTP/1.1 %d", &status) != 1) status = 0;
+    const char *start = strstr(resp, "\r\n\r\n");
+    if (body_out && start) *body_out = strdup(start + 4);
+    free(resp);
+    return status;
+}
+
+/* POSTs `body` to one of the hub's control endpoints; returns 1 on a 200 answer. */
+static int hub_control(const char *path, const char *body) {
+    return hub_http("POST", path, body, NULL) == 200;
+}
+
+/* ----- reading JSON answers (just enough for the checks) ----- */
+
+/* Where the JSON value that starts at `p` ends (just after it). */
+static const char *json_end(const char *p) {
+    if (*p == '"') {
+        for (p++; *p && *p != '"'; p++)
+            if (*p == '\\' && p[1]) p++;
+        return *p ? p + 1 : p;
+    }
+    if (*p != '{' && *p != '[') {
+        while (*p && *p != ',' && *p != '}' && *p != ']') p++;
+        return p;
+    }
+    int depth = 0;
+    for (; *p; p++) {
+        if (*p == '"') {
+            p = json_end(p) - 1;
+        } else if (*p == '{' || *p == '[') {
+            depth++;
+        } else if (*p == '}' || *p == ']') {
+            if (--depth == 0) return p + 1;
+        }
+    }
+    return p;
+}
+
+/* A copy (free() it) of the last element of the JSON array that starts at `array` whose text
+ * contains `needle`; NULL when none does. */
+static char *json_element_with(const char *array, const char *needle) {
+    char *found = NULL;
+    if (!array || *array != '[') return NULL;
+    const char *p = array + 1;
+    for (;;) {
+        while (*p == ' ' || *p == ',' || *p == '\n') p++;
+        if (!*p || *p == ']') break;
+        const char *end = json_end(p);
+        char *element = strndup(p, (size_t)(end - p));
+        if (element && strstr(element, needle)) {
+            free(found);
+            found = element;
+        } else {
+            free(element);
+        }
+        p = end;
+    }
+    return found;
+}
+
+/* Copies the value of the first string field `"key":"..."` of `json` (escapes kept) to `out`;
+ * returns 1 when there is one. */
+static int json_string(const char *json, const char *key, char *out, size_t size) {
+    char pattern[64];
+    snprintf(pattern, sizeof pattern, "\"%s\":\"", key);
+    const char *at = json ? strstr(json, pattern) : NULL;
+    out[0] = '\0';
+    if (!at) return 0;
+    at += strlen(pattern) - 1;
+    const char *end = json_end(at);
+    snprintf(out, size, "%.*s", (int)(end - at - 2), at + 1);
+    return 1;
+}
+
+/* The frame the hub received last that contains `needle` (free() it), or NULL. */
+static char *received_with(const char *needle) {
+    char *all = NULL;
+    if (hub_http("GET", "/control/received", NULL, &all) != 200) {
+        free(all);
+        return NULL;
+    }
+    char *frame = json_element_with(all, needle);
+    free(all);
+    return frame;
 }
 
 /* ----- an event recorder, used as userdata ----- */
@@ -375,7 +487,9 @@ static void test_whole_conversation(void) {
     CHECK_RC(captivate_conversation_send_message(c, conv, NULL, "[{\"url\": \"https://x/a.pdf\", \"type\": \"application/pdf\", \"filename\": \"a.pdf\"}]", 0, NULL),
              CAPTIVATE_RESULT_OK);
     CHECK(wait_text(&r, "received 1 file"), "files acknowledged");
-    CHECK_RC(captivate_conversation_send_message(c, conv, NULL, "{\"url\": 1}", 0, NULL), CAPTIVATE_RESULT_INVALID_JSON);
+    /* One file object stands for an array of one; one the hub cannot reach is refused. */
+    CHECK_RC(captivate_conversation_send_message(c, conv, NULL, "{\"type\": \"a/b\"}", 0, NULL), CAPTIVATE_RESULT_INVALID_ARGUMENT);
+    CHECK_RC(captivate_conversation_send_message(c, conv, NULL, "7", 0, NULL), CAPTIVATE_RESULT_INVALID_JSON);
     CHECK_RC(captivate_conversation_send_message(c, conv, NULL, NULL, 0, NULL), CAPTIVATE_RESULT_INVALID_ARGUMENT);
     CHECK_RC(captivate_conversation_send_message(c, conv, "\xc3\x28", NULL, 0, NULL), CAPTIVATE_RESULT_INVALID_UTF8);
     CHECK_RC(captivate_conversation_send_message(c, NULL, "x", NULL, 0, NULL), CAPTIVATE_RESULT_NULL_POINTER);
@@ -428,6 +542,11 @@ static void test_whole_conversation(void) {
     captivate_string_free(conv);
 
     CHECK_RC(captivate_client_close(c), CAPTIVATE_RESULT_OK);
+    /* A blocking close returns after the callback was given `closed`. */
+    pthread_mutex_lock(&r.lock);
+    int closed_seen = r.closed_states;
+    pthread_mutex_unlock(&r.lock);
+    CHECK(closed_seen == 1, "the callback saw closed before close returned (%d)", closed_seen);
     CHECK_RC(captivate_client_state(c, &state), CAPTIVATE_RESULT_OK);
     CHECK(state == CAPTIVATE_STATE_CLOSED, "closed");
     CHECK_RC(captivate_client_start_conversation(c, "u", NULL, 0, NULL), CAPTIVATE_RESULT_CLOSED);
@@ -452,7 +571,7 @@ typedef struct {
     pthread_cond_t changed;
     int calls;
     captivate_result result;
-    char json[512];
+    char json[4096];
 } completion;
 
 static void on_complete(void *userdata, captivate_result result, const char *json) {
@@ -991,13 +1110,375 @@ static void test_logs(void) {
     rec_destroy(&r);
 }
 
+/* ----- the official client's HTTP services: files, presigned links, several keys, HTTP ----- */
+
+/* Starts a conversation that waits for the user (no greeting). */
+static char *start_quiet(captivate_client *c, const char *user) {
+    char *conv = NULL;
+    CHECK_RC(captivate_client_start_conversation(c, user, "{\"start\": \"user-first\"}", 0, &conv), CAPTIVATE_RESULT_OK);
+    return conv;
+}
+
+/* Writes `text` to a new file `name` in a new temporary directory; gives its path in `path`. */
+static int temp_file(const char *name, const char *text, char *dir, size_t dir_size, char *path, size_t path_size) {
+    const char *tmp = getenv("TMPDIR");
+    snprintf(dir, dir_size, "%s/captivate-c-XXXXXX", tmp && tmp[0] ? tmp : "/tmp");
+    if (!mkdtemp(dir)) return 0;
+    snprintf(path, path_size, "%s/%s", dir, name);
+    FILE *f = fopen(path, "w");
+    if (!f) return 0;
+    int ok = fputs(text, f) >= 0;
+    return fclose(f) == 0 && ok;
+}
+
+/* GETs a presigned link; returns the status and, when `want` is not NULL, whether the body
+ * is exactly `want` (else 0). */
+static int fetch_link(const char *url, const char *want) {
+    char *body = NULL;
+    int status = hub_http("GET", url, NULL, &body);
+    int ok = !want || (body && strcmp(body, want) == 0);
+    free(body);
+    return ok ? status : 0;
+}
+
+static void test_uploads_and_presigned_links(void) {
+    recorder r;
+    rec_init(&r);
+    captivate_client *c = connect_client(&r);
+    char *conv = start_quiet(c, "files-user");
+    CHECK_RC(captivate_conversation_set_time_to_live(c, conv, 7, 0), CAPTIVATE_RESULT_OK);
+
+    /* From memory: the text is extracted, the file kept under the conversation. */
+    const char *notes = "hello from memory\n";
+    char *file = NULL;
+    CHECK_RC(captivate_conversation_upload_file(c, conv, (const uint8_t *)notes, strlen(notes), "{\"filename\": \"notes.txt\"}",
+                                                0, &file),
+             CAPTIVATE_RESULT_OK);
+    char key[512] = "", link[1024] = "", text[256] = "";
+    json_string(file, "fileKey", key, sizeof key);
+    json_string(file, "presignedUrl", link, sizeof link);
+    const char *tc = file ? strstr(file, "\"textContent\":") : NULL;
+    json_string(tc, "text", text, sizeof text);
+    CHECK(strcmp(text, "hello from memory\\n") == 0, "the extracted text: %s", file ? file : "(null)");
+    CHECK(tc && strstr(tc, "\"type\":\"file_content\"") && strstr(tc, "\"originalFileName\":\"notes.txt\""),
+          "the text content object: %s", file ? file : "(null)");
+    CHECK(strstr(key, conv) != NULL, "filed under the conversation: %s", key);
+    CHECK(file && strstr(file, "\"filename\":\"notes.txt\"") && strstr(file, "\"type\":\"text/plain\"") &&
+              !strstr(file, "\"url\""),
+          "a stored file object without a url: %s", file ? file : "(null)");
+    char *files = NULL;
+    CHECK(hub_http("GET", "/control/files", NULL, &files) == 200, "the hub lists its files");
+    char *stored = json_element_with(files, key);
+    CHECK(stored && strstr(stored, "\"ttlDays\":7"), "kept with the conversation's time-to-live: %s", stored ? stored : "(null)");
+    free(stored);
+    free(files);
+    CHECK(fetch_link(link, notes) == 200, "the presigned link serves the bytes: %s", link);
+
+    /* The file object is sent as it is, with a text, as the official client sends it. */
+    char *msg_id = NULL;
+    CHECK_RC(captivate_conversation_send_message(c, conv, "see the notes", file, 0, &msg_id), CAPTIVATE_RESULT_OK);
+    CHECK(wait_text(&r, "received 1 file"), "the hub acknowledges the file");
+    char *frame = msg_id ? received_with(msg_id) : NULL;
+    CHECK(frame && strstr(frame, key) && strstr(frame, "\"textContent\"") && strstr(frame, "\"text\":\"see the notes\"") &&
+              strstr(frame, "\"files\":[") && !strstr(frame, "\"type\":\"text\""),
+          "the hub received {text, files} with the file object: %s", frame ? frame : "(null)");
+    free(frame);
+    captivate_string_free(msg_id);
+
+    /* From a path: the name comes from the path; sent in an array with the first. */
+    char dir[256], path[320];
+    CHECK(temp_file("report.md", "# Report\nAll good.\n", dir, sizeof dir, path, sizeof path), "a temporary file");
+    char *report = NULL;
+    CHECK_RC(captivate_conversation_upload_file_path(c, conv, path, NULL, 0, &report), CAPTIVATE_RESULT_OK);
+    CHECK(report && strstr(report, "\"filename\":\"report.md\"") && strstr(report, "\"type\":\"text/markdown\"") &&
+              strstr(report, "All good.\\n"),
+          "uploaded from the path: %s", report ? report : "(null)");
+    remove(path);
+    rmdir(dir);
+    char both[4096];
+    snprintf(both, sizeof both, "[%s, %s]", file ? file : "{}", report ? report : "{}");
+    CHECK_RC(captivate_conversation_send_message(c, conv, NULL, both, 0, NULL), CAPTIVATE_RESULT_OK);
+    CHECK(wait_text(&r, "received 2 file"), "two files acknowledged");
+    captivate_string_free(report);
+
+    /* Not stored: the message points at the given url. */
+    const uint8_t binary[] = {0, 159, 146, 150};
+    char *linked = NULL;
+    CHECK_RC(captivate_conversation_upload_file(c, conv, binary, sizeof binary,
+                                                "{\"fileName\": \"b.bin\", \"storage\": false, \"url\": \"https://example.com/b.bin\"}",
+                                                0, &linked),
+             CAPTIVATE_RESULT_OK);
+    CHECK(linked && strstr(linked, "\"url\":\"https://example.com/b.bin\"") && !strstr(linked, "\"storage\"") &&
+              strstr(linked, "\"type\":\"application/octet-stream\""),
+          "a linked file: %s", linked ? linked : "(null)");
+    captivate_string_free(linked);
+
+    /* Non-blocking forms; an upload without a conversation. */
+    completion k = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0, ""};
+    CHECK_RC(captivate_conversation_upload_file_async(c, conv, (const uint8_t *)"async bytes", 11,
+                                                      "{\"filename\": \"a.txt\", \"ttl_days\": 30}", on_complete, &k),
+             CAPTIVATE_RESULT_OK);
+    CHECK(wait_completion(&k, 1) && k.result == CAPTIVATE_RESULT_OK && strstr(k.json, "\"text\":\"async bytes\""),
+          "upload completes: %s", k.json);
+    CHECK(temp_file("later.txt", "read at once", dir, sizeof dir, path, sizeof path), "a temporary file");
+    CHECK_RC(captivate_conversation_upload_file_path_async(c, NULL, path, "{\"content_type\": \"text/plain\"}", on_complete, &k),
+             CAPTIVATE_RESULT_OK);
+    /* The file was read before the call returned. */
+    remove(path);
+    rmdir(dir);
+    CHECK(wait_completion(&k, 2) && k.result == CAPTIVATE_RESULT_OK && strstr(k.json, "\"text\":\"read at once\"") &&
+              strstr(k.json, "\"fileKey\":\"uploads/"),
+          "path upload completes, not filed under a conversation: %s", k.json);
+
+    /* Presigned links. */
+    char *url = NULL;
+    CHECK_RC(captivate_client_presigned_url(c, key, 60, 0, &url), CAPTIVATE_RESULT_OK);
+    CHECK(url && strcmp(url, link) != 0 && fetch_link(url, notes) == 200, "a new link: %s", url ? url : "(null)");
+    captivate_string_free(url);
+    CHECK_RC(captivate_client_presigned_url_async(c, key, 0, on_complete, &k), CAPTIVATE_RESULT_OK);
+    CHECK(wait_completion(&k, 3) && k.result == CAPTIVATE_RESULT_OK && strstr(k.json, "{\"presigned_url\":\"http"),
+          "presigned completes: %s", k.json);
+    CHECK_RC(captivate_client_presigned_url(c, "no/such/key", 0, 0, &url), CAPTIVATE_RESULT_HTTP);
+    CHECK(strstr(captivate_last_error_message(), "fileKey") != NULL, "the service's reason: %s", captivate_last_error_message());
+    CHECK_RC(captivate_client_presigned_url(c, key, 30 * 24 * 3600, 0, &url), CAPTIVATE_RESULT_HTTP);
+    CHECK_RC(captivate_client_presigned_url(c, "", 0, 0, &url), CAPTIVATE_RESULT_INVALID_ARGUMENT);
+    CHECK_RC(captivate_client_presigned_url(c, NULL, 0, 0, &url), CAPTIVATE_RESULT_NULL_POINTER);
+    CHECK_RC(captivate_client_presigned_url_async(c, "", 0, on_complete, &k), CAPTIVATE_RESULT_INVALID_ARGUMENT);
+
+    /* Bad arguments: typed codes, nothing sent, no callback. */
+    const uint8_t *b = (const uint8_t *)"x";
+    char *none = NULL;
+    CHECK_RC(captivate_conversation_upload_file(NULL, conv, b, 1, "{\"filename\": \"x.txt\"}", 0, &none), CAPTIVATE_RESULT_NULL_POINTER);
+    CHECK_RC(captivate_conversation_upload_file(c, conv, NULL, 5, "{\"filename\": \"x.txt\"}", 0, &none), CAPTIVATE_RESULT_NULL_POINTER);
+    CHECK_RC(captivate_conversation_upload_file(c, conv, b, 1, NULL, 0, &none), CAPTIVATE_RESULT_INVALID_ARGUMENT);
+    CHECK(strstr(captivate_last_error_message(), "file_name") != NULL, "a name is needed: %s", captivate_last_error_message());
+    CHECK_RC(captivate_conversation_upload_file(c, conv, b, 1, "{\"filename\": \"x.txt\", \"colour\": 1}", 0, &none),
+             CAPTIVATE_RESULT_INVALID_ARGUMENT);
+    CHECK(strstr(captivate_last_error_message(), "colour") != NULL, "the unknown option is named: %s", captivate_last_error_message());
+    CHECK_RC(captivate_conversation_upload_file(c, conv, b, 1, "{\"filename\": \"x.txt\", \"ttl_days\": 5}", 0, &none),
+             CAPTIVATE_RESULT_INVALID_ARGUMENT);
+    CHECK_RC(captivate_conversation_upload_file(c, conv, b, 1, "{\"filename\": \"x.txt\", \"storage\": \"yes\"}", 0, &none),
+             CAPTIVATE_RESULT_INVALID_ARGUMENT);
+    CHECK_RC(captivate_conversation_upload_file(c, conv, b, 1, "{\"filename\": \"x.txt\", \"storage\": false}", 0, &none),
+             CAPTIVATE_RESULT_INVALID_ARGUMENT);
+    CHECK_RC(captivate_conversation_upload_file(c, conv, b, 1, "{not json", 0, &none), CAPTIVATE_RESULT_INVALID_JSON);
+    CHECK_RC(captivate_conversation_upload_file(c, conv, b, 1, "[\"x.txt\"]", 0, &none), CAPTIVATE_RESULT_INVALID_JSON);
+    CHECK_RC(captivate_conversation_upload_file(c, "", b, 1, "{\"filename\": \"x.txt\"}", 0, &none), CAPTIVATE_RESULT_INVALID_ARGUMENT);
+    CHECK_RC(captivate_conversation_upload_file_async(c, conv, b, 1, "{}", on_complete, &k), CAPTIVATE_RESULT_INVALID_ARGUMENT);
+    CHECK_RC(captivate_conversation_upload_file_path(c, conv, "/nonexistent/dir/notes.txt", NULL, 0, &none),
+             CAPTIVATE_RESULT_INVALID_ARGUMENT);
+    CHECK(strstr(captivate_last_error_message(), "/nonexistent/dir/notes.txt") != NULL, "the path is named: %s",
+          captivate_last_error_message());
+    CHECK_RC(captivate_conversation_upload_file_path(c, conv, "/", NULL, 0, &none), CAPTIVATE_RESULT_INVALID_ARGUMENT);
+    CHECK_RC(captivate_conversation_upload_file_path(c, conv, NULL, NULL, 0, &none), CAPTIVATE_RESULT_NULL_POINTER);
+    CHECK_RC(captivate_conversation_upload_file_path_async(c, conv, "/nonexistent/x", NULL, on_complete, &k),
+             CAPTIVATE_RESULT_INVALID_ARGUMENT);
+    CHECK(none == NULL, "nothing written on failure");
+    CHECK(k.calls == 3, "no completion for a refused call (%d)", k.calls);
+    /* Files that are neither an array nor an object, or objects the hub cannot reach. */
+    CHECK_RC(captivate_conversation_send_message(c, conv, "x", "\"notes.txt\"", 0, NULL), CAPTIVATE_RESULT_INVALID_JSON);
+    CHECK_RC(captivate_conversation_send_message(c, conv, "x", "{\"filename\": \"x.txt\"}", 0, NULL),
+             CAPTIVATE_RESULT_INVALID_ARGUMENT);
+
+    captivate_string_free(file);
+    captivate_string_free(conv);
+    /* A freed client. */
+    CHECK_RC(captivate_client_free(c), CAPTIVATE_RESULT_OK);
+    CHECK_RC(captivate_conversation_upload_file(c, NULL, b, 1, "{\"filename\": \"x.txt\"}", 0, &none), CAPTIVATE_RESULT_INVALID_HANDLE);
+    CHECK_RC(captivate_conversation_upload_file_path_async(c, NULL, "/", NULL, on_complete, &k), CAPTIVATE_RESULT_INVALID_HANDLE);
+    CHECK_RC(captivate_client_presigned_url(c, key, 0, 0, &url), CAPTIVATE_RESULT_INVALID_HANDLE);
+    rec_destroy(&r);
+}
+
+/* The whole flow with requests POSTed over HTTP, transcripts read over REST, and a link that
+ * expired renewed in the transcript and pushed back to the hub. */
+static void test_http_transport_and_link_refresh(void) {
+    captivate_options *o = options(KEY);
+    CHECK_RC(captivate_options_set_transport(o, 7), CAPTIVATE_RESULT_INVALID_ARGUMENT);
+    CHECK_RC(captivate_options_set_transport(NULL, CAPTIVATE_TRANSPORT_HTTP), CAPTIVATE_RESULT_NULL_POINTER);
+    CHECK_RC(captivate_options_set_json(o, "{\"transport\": \"carrier-pigeon\"}"), CAPTIVATE_RESULT_INVALID_ARGUMENT);
+    CHECK_RC(captivate_options_set_json(o, "{\"transport\": \"http\"}"), CAPTIVATE_RESULT_OK);
+    recorder r;
+    rec_init(&r);
+    captivate_client *c = NULL;
+    CHECK_RC(captivate_client_connect(o, on_event, &r, on_free, &c), CAPTIVATE_RESULT_OK);
+    captivate_options_free(o);
+
+    char *conv = NULL;
+    CHECK_RC(captivate_client_start_conversation(c, "http-user", NULL, 0, &conv), CAPTIVATE_RESULT_OK);
+    CHECK(wait_text(&r, "Captivate Bot"), "the greeting arrives on the socket");
+    char *msg_id = NULL;
+    CHECK_RC(captivate_conversation_send_message(c, conv, "over http", NULL, 0, &msg_id), CAPTIVATE_RESULT_OK);
+    CHECK(wait_text(&r, "You said: over http"), "the echo arrives");
+    char *frame = msg_id ? received_with(msg_id) : NULL;
+    CHECK(frame && strstr(frame, "\"via\":\"http\""), "the message was POSTed: %s", frame ? frame : "(null)");
+    free(frame);
+    captivate_string_free(msg_id);
+    CHECK_RC(captivate_conversation_set_metadata(c, conv, "{\"plan\": \"http\"}", NULL, 0), CAPTIVATE_RESULT_OK);
+    char *json = NULL;
+    CHECK_RC(captivate_conversation_get_metadata(c, conv, 0, &json), CAPTIVATE_RESULT_OK);
+    CHECK(json && strstr(json, "\"plan\":\"http\""), "metadata over http: %s", json ? json : "(null)");
+    captivate_string_free(json);
+
+    /* A file sent over HTTP; its link expires; the transcript (over REST) renews it. */
+    char *file = NULL;
+    CHECK_RC(captivate_conversation_upload_file(c, conv, (const uint8_t *)"quarterly figures", 17,
+                                                "{\"filename\": \"figures.txt\"}", 0, &file),
+             CAPTIVATE_RESULT_OK);
+    char key[512] = "", old_link[1024] = "", body[1024];
+    json_string(file, "fileKey", key, sizeof key);
+    json_string(file, "presignedUrl", old_link, sizeof old_link);
+    CHECK_RC(captivate_conversation_send_message(c, conv, "the figures", file, 0, NULL), CAPTIVATE_RESULT_OK);
+    CHECK(wait_text(&r, "received 1 file"), "the file is acknowledged");
+    snprintf(body, sizeof body, "{\"fileKey\": \"%s\"}", key);
+    CHECK(hub_control("/control/expire-file", body), "the hub expires the link");
+    CHECK(fetch_link(old_link, NULL) == 403, "the old link is refused");
+    CHECK_RC(captivate_conversation_get_transcript(c, conv, 0, &json), CAPTIVATE_RESULT_OK);
+    const char *entries = json ? strstr(json, "\"entries\":") : NULL;
+    char *entry = entries ? json_element_with(entries + 10, key) : NULL;
+    char new_link[1024] = "";
+    const char *files_at = entry ? strstr(entry, "\"files\":") : NULL;
+    json_string(files_at, "presignedUrl", new_link, sizeof new_link);
+    CHECK(entry && strstr(entry, "the figures") && new_link[0] && strcmp(new_link, old_link) != 0,
+          "the transcript has a new link: %s", entry ? entry : "(null)");
+    CHECK(fetch_link(new_link, "quarterly figures") == 200, "the new link works: %s", new_link);
+    char *edit = received_with("\"event_type\":\"edit_message\"");
+    CHECK(edit && strstr(edit, new_link) && strstr(edit, "\"via\":\"http\""), "the new link was pushed back over http: %s",
+          edit ? edit : "(null)");
+    free(edit);
+    free(entry);
+    captivate_string_free(json);
+    captivate_string_free(file);
+
+    /* The transcript's non-blocking form, and an upload's failure reported as HTTP. */
+    completion k = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0, ""};
+    CHECK_RC(captivate_conversation_get_transcript_async(c, conv, on_complete, &k), CAPTIVATE_RESULT_OK);
+    CHECK(wait_completion(&k, 1) && k.result == CAPTIVATE_RESULT_OK && strstr(k.json, "\"entries\""), "transcript completes");
+    CHECK(hub_control("/control/faults", "{\"http_status\": 503, \"http_paths\": [\"/api/file-to-text\"]}"), "faults set");
+    CHECK_RC(captivate_conversation_upload_file_async(c, conv, (const uint8_t *)"x", 1, "{\"filename\": \"x.txt\"}",
+                                                      on_complete, &k),
+             CAPTIVATE_RESULT_OK);
+    CHECK(wait_completion(&k, 2) && k.result == CAPTIVATE_RESULT_HTTP && strstr(k.json, "\"kind\":\"http\""),
+          "the service's failure: %s %s", captivate_result_name(k.result), k.json);
+    CHECK(hub_control("/control/faults", "{}"), "faults cleared");
+    captivate_string_free(conv);
+    CHECK_RC(captivate_client_free(c), CAPTIVATE_RESULT_OK);
+    rec_destroy(&r);
+
+    /* With the refresh turned off, the expired link is given as it is (the HTTP transport
+     * chosen by the typed setter this time). */
+    o = options(KEY);
+    CHECK_RC(captivate_options_set_transport(o, CAPTIVATE_TRANSPORT_SOCKET), CAPTIVATE_RESULT_OK);
+    CHECK_RC(captivate_options_set_transport(o, CAPTIVATE_TRANSPORT_HTTP), CAPTIVATE_RESULT_OK);
+    CHECK_RC(captivate_options_set_refresh_file_links(o, false), CAPTIVATE_RESULT_OK);
+    CHECK_RC(captivate_options_set_refresh_file_links(NULL, false), CAPTIVATE_RESULT_NULL_POINTER);
+    CHECK_RC(captivate_client_connect(o, NULL, NULL, NULL, &c), CAPTIVATE_RESULT_OK);
+    captivate_options_free(o);
+    conv = start_quiet(c, "no-refresh");
+    CHECK_RC(captivate_conversation_upload_file(c, conv, (const uint8_t *)"kept", 4, "{\"filename\": \"kept.txt\"}", 0, &file),
+             CAPTIVATE_RESULT_OK);
+    json_string(file, "fileKey", key, sizeof key);
+    json_string(file, "presignedUrl", old_link, sizeof old_link);
+    CHECK_RC(captivate_conversation_send_message(c, conv, NULL, file, 0, &msg_id), CAPTIVATE_RESULT_OK);
+    frame = msg_id ? received_with(msg_id) : NULL;
+    CHECK(frame && strstr(frame, "\"via\":\"http\"") && strstr(frame, key), "the file was POSTed: %s", frame ? frame : "(null)");
+    free(frame);
+    captivate_string_free(msg_id);
+    snprintf(body, sizeof body, "{\"fileKey\": \"%s\"}", key);
+    CHECK(hub_control("/control/expire-file", body), "the hub expires the link");
+    CHECK_RC(captivate_conversation_get_transcript(c, conv, 0, &json), CAPTIVATE_RESULT_OK);
+    CHECK(json && strstr(json, old_link), "the old link is kept: %s", json ? json : "(null)");
+    captivate_string_free(json);
+    captivate_string_free(file);
+    captivate_string_free(conv);
+    CHECK_RC(captivate_client_free(c), CAPTIVATE_RESULT_OK);
+}
+
+/* The client index the listing gives for a conversation, or -1. */
+static int index_of(const char *listing, const char *conversation) {
+    const char *array = listing ? strstr(listing, "\"conversations\":") : NULL;
+    char needle[256];
+    snprintf(needle, sizeof needle, "\"conversation_id\":\"%s\"", conversation);
+    char *entry = array ? json_element_with(array + 16, needle) : NULL;
+    const char *at = entry ? strstr(entry, "\"client_index\":") : NULL;
+    int index = at ? atoi(at + 15) : -1;
+    free(entry);
+    return index;
+}
+
+static void test_list_across_keys(void) {
+    recorder r1, r2;
+    rec_init(&r1);
+    rec_init(&r2);
+    captivate_client *one = connect_client(&r1);
+    captivate_options *o = options(KEY2);
+    captivate_client *two = NULL;
+    CHECK_RC(captivate_client_connect(o, on_event, &r2, on_free, &two), CAPTIVATE_RESULT_OK);
+    captivate_options_free(o);
+    char *a = start_quiet(one, "across-user");
+    char *b = start_quiet(two, "across-user");
+
+    captivate_client *both[2] = {one, two};
+    char *json = NULL;
+    CHECK_RC(captivate_list_across(both, 2, "across-user", NULL, 0, &json), CAPTIVATE_RESULT_OK);
+    CHECK(index_of(json, a) == 0 && index_of(json, b) == 1, "each on the client of its key: %s", json ? json : "(null)");
+    CHECK(json && strstr(json, "\"pagination\""), "with the paging information");
+    captivate_string_free(json);
+
+    /* The conversation of the second key works through its client. */
+    CHECK_RC(captivate_conversation_send_message(two, b, "through my key", NULL, 0, NULL), CAPTIVATE_RESULT_OK);
+    CHECK(wait_text(&r2, "You said: through my key"), "its events reach its client's callback");
+
+    /* The order of the clients gives the indexes; the keys can be narrowed. */
+    captivate_client *swapped[2] = {two, one};
+    CHECK_RC(captivate_list_across(swapped, 2, "across-user", NULL, 0, &json), CAPTIVATE_RESULT_OK);
+    CHECK(index_of(json, a) == 1 && index_of(json, b) == 0, "indexes follow the array: %s", json ? json : "(null)");
+    captivate_string_free(json);
+    char only[256];
+    snprintf(only, sizeof only, "{\"api_keys\": [\"%s\"]}", KEY2);
+    CHECK_RC(captivate_list_across(both, 2, "across-user", only, 0, &json), CAPTIVATE_RESULT_OK);
+    CHECK(index_of(json, a) == -1 && index_of(json, b) == 1, "only the second key's: %s", json ? json : "(null)");
+    captivate_string_free(json);
+    json = NULL;
+    completion k = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0, ""};
+    CHECK_RC(captivate_list_across_async(both, 2, "across-user", "{\"limit\": 10}", on_complete, &k), CAPTIVATE_RESULT_OK);
+    CHECK(wait_completion(&k, 1) && k.result == CAPTIVATE_RESULT_OK && index_of(k.json, a) == 0 && index_of(k.json, b) == 1,
+          "the non-blocking form: %s", k.json);
+
+    /* A conversation of a key none of the clients has. */
+    char keys[256];
+    snprintf(keys, sizeof keys, "{\"api_keys\": [\"%s\", \"%s\"]}", KEY, KEY2);
+    CHECK_RC(captivate_list_across(both, 1, "across-user", keys, 0, &json), CAPTIVATE_RESULT_PROTOCOL);
+
+    /* Misuse. */
+    captivate_client *with_null[2] = {one, NULL};
+    CHECK_RC(captivate_list_across(NULL, 2, "across-user", NULL, 0, &json), CAPTIVATE_RESULT_NULL_POINTER);
+    CHECK_RC(captivate_list_across(both, 0, "across-user", NULL, 0, &json), CAPTIVATE_RESULT_INVALID_ARGUMENT);
+    CHECK_RC(captivate_list_across(with_null, 2, "across-user", NULL, 0, &json), CAPTIVATE_RESULT_NULL_POINTER);
+    CHECK_RC(captivate_list_across(both, 2, NULL, NULL, 0, &json), CAPTIVATE_RESULT_NULL_POINTER);
+    CHECK_RC(captivate_list_across(both, 2, "across-user", "[1]", 0, &json), CAPTIVATE_RESULT_INVALID_JSON);
+    CHECK_RC(captivate_list_across(both, 2, "across-user", "{\"page\": \"one\"}", 0, &json), CAPTIVATE_RESULT_INVALID_ARGUMENT);
+    CHECK_RC(captivate_list_across_async(both, 2, "across-user", "{\"page\": \"one\"}", on_complete, &k),
+             CAPTIVATE_RESULT_INVALID_ARGUMENT);
+    CHECK(json == NULL && k.calls == 1, "nothing written, no completion");
+    CHECK_RC(captivate_client_free(two), CAPTIVATE_RESULT_OK);
+    CHECK_RC(captivate_list_across(both, 2, "across-user", NULL, 0, &json), CAPTIVATE_RESULT_INVALID_HANDLE);
+    CHECK_RC(captivate_list_across_async(swapped, 2, "across-user", NULL, on_complete, &k), CAPTIVATE_RESULT_INVALID_HANDLE);
+    captivate_string_free(a);
+    captivate_string_free(b);
+    CHECK_RC(captivate_client_free(one), CAPTIVATE_RESULT_OK);
+    rec_destroy(&r1);
+    rec_destroy(&r2);
+}
+
 int main(void) {
     URL = getenv("CAPTIVATE_URL");
     KEY = getenv("CAPTIVATE_API_KEY");
+    KEY2 = getenv("CAPTIVATE_API_KEY_2");
     HTTP_URL = getenv("CAPTIVATE_HTTP_URL");
-    if (!URL || !KEY || !HTTP_URL) {
-        fprintf(stderr, "CAPTIVATE_URL, CAPTIVATE_API_KEY and CAPTIVATE_HTTP_URL must name a running hub (see "
-                        "scripts/with-sim.sh)\n");
+    if (!URL || !KEY || !KEY2 || !HTTP_URL) {
+        fprintf(stderr, "CAPTIVATE_URL, CAPTIVATE_API_KEY, CAPTIVATE_API_KEY_2 and CAPTIVATE_HTTP_URL must name a running "
+                        "hub (see scripts/with-sim.sh)\n");
         return 2;
     }
     test_version_and_codes();
@@ -1012,6 +1493,9 @@ int main(void) {
     test_reconnect_waits();
     test_logs();
     test_lazy_client_and_cycles();
+    test_uploads_and_presigned_links();
+    test_http_transport_and_link_refresh();
+    test_list_across_keys();
     printf("%d passed, %d failed\n", passed, failed);
     return failed == 0 ? 0 : 1;
 }

@@ -66,19 +66,14 @@ function hardDelete(options) {
 }
 
 /**
- * A message: a string, or `{text?, files?}` (also the official `{type: 'text', text}`) →
- * [text, files]: files as a list (one file object is a list of one).
+ * A message: a string, or `{text?, files?}` (also the official `{type: 'text', text}` and
+ * `{type: 'files', files}`) → [text, files]: files as given (see `files.messageFiles`).
  */
 function message(name, content) {
   if (typeof content === 'string') return [content, null];
   if (!isPlainObject(content)) throw new TypeError(`${name} must be a string or {text, files}, not ${describe(content)}`);
   const text = optString(`${name}.text`, content.text) ?? null;
-  let files = null;
-  if (!none(content.files)) {
-    files = Array.isArray(content.files) ? content.files : [content.files];
-    for (const f of files) needObject(`${name}.files[]`, f);
-  }
-  return [text, files];
+  return [text, none(content.files) ? null : content.files];
 }
 
 module.exports = {

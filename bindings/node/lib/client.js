@@ -12,9 +12,21 @@ const logs = require('./logs.js');
 const options = require('./options.js');
 const { Conversation } = require('./conversation.js');
 const { Listeners, iterate } = require('./listeners.js');
+const { CaptivateSocket } = require('./socket.js');
 
-/** Live clients, for the official `getInstance` / `hasInstance`. */
-const registry = new Set();
+/**
+ * The shared clients (the official registry): one per API key, mode and options, from `new`
+ * (or `create`) until `dispose()`.
+ * @type {Map<string, CaptivateChatAPI>}
+ */
+const registry = new Map();
+
+/**
+ * Every client not disposed, shared or not, oldest first (the file manager's static methods
+ * upload through one of them).
+ * @type {Set<CaptivateChatAPI>}
+ */
+const live = new Set();
 
 /** How a call's outcome becomes what its Promise resolves to (run as the batch arrives). */
 const same = (v) => v;
@@ -25,11 +37,17 @@ const noop = () => {};
 /**
  * A client of the Captivate hub: one WebSocket, shared by its conversations. Create it with
  * `await CaptivateChatAPI.create(apiKey, mode, options)` (or `new` then `connect()`); call
- * `dispose()` when done, after which the process can exit.
+ * `dispose()` when done, after which the process can exit. As in the official client, there
+ * is one client per API key and mode (and options): `new` and `create` return the existing
+ * one until it is disposed; the option `shared: false` makes a client of its own.
  */
 class CaptivateChatAPI {
   constructor(apiKey, mode = 'prod', opts = undefined) {
-    const { options: o, lazy } = options.build(apiKey, mode, opts);
+    const { options: o, lazy, identity } = options.build(apiKey, mode, opts);
+    if (identity !== null) {
+      const existing = registry.get(identity);
+      if (existing !== undefined) return existing;
+    }
     let handle;
     try {
       handle = new native.NativeClient(o);
@@ -40,6 +58,8 @@ class CaptivateChatAPI {
     hidden('_native', handle);
     hidden('_apiKey', apiKey);
     hidden('_lazy', lazy);
+    hidden('_identity', identity);
+    hidden('_socket', null);
     hidden('_connected', false);
     hidden('_connecting', null);
     hidden('_disposed', false);
@@ -53,9 +73,15 @@ class CaptivateChatAPI {
     hidden('_rawListeners', new Listeners(this, false));
     hidden('_dispatch', (nums, text, vals, raws) => this._receive(nums, text, vals, raws));
     this.mode = mode;
+    if (identity !== null) registry.set(identity, this);
+    live.add(this);
   }
 
-  /** Connects and resolves to the client once the hub said `socket_connected`. */
+  /**
+   * The client for an API key, mode and options (the existing one, or a new one), connected:
+   * resolves once the hub said `socket_connected`. An existing client that is not connected
+   * at the moment (it lost its link, or failed) is reconnected first.
+   */
   static create(apiKey, mode = 'prod', opts = undefined) {
     let api;
     try {
@@ -64,22 +90,47 @@ class CaptivateChatAPI {
       if (e instanceof TypeError) throw e;
       return Promise.reject(e);
     }
-    return api.connect().then(() => api);
+    if (api.isSocketActive() || (api._connected && api._lazy)) return Promise.resolve(api);
+    return (api._connected ? api.reconnect() : api.connect()).then(() => api);
   }
 
-  /** The most recent live client for an API key and mode (the official registry). */
-  static getInstance(apiKey, mode = 'prod') {
+  /**
+   * The shared client of an API key and mode, or undefined: with `options`, the one `new` would
+   * return for them; without, the most recent one of that key and mode, whatever its options.
+   */
+  static getInstance(apiKey, mode = 'prod', opts = undefined) {
     args.needString('apiKey', apiKey);
+    if (opts !== undefined) {
+      const { identity } = options.build(apiKey, mode, opts);
+      return identity === null ? undefined : registry.get(identity);
+    }
     let found;
-    for (const api of registry) {
+    for (const api of registry.values()) {
       if (api._apiKey === apiKey && api.mode === mode) found = api;
     }
     return found;
   }
 
-  /** True when a live client exists for an API key and mode. */
-  static hasInstance(apiKey, mode = 'prod') {
-    return CaptivateChatAPI.getInstance(apiKey, mode) !== undefined;
+  /** True when {@link CaptivateChatAPI.getInstance} finds a client. */
+  static hasInstance(apiKey, mode = 'prod', opts = undefined) {
+    return CaptivateChatAPI.getInstance(apiKey, mode, opts) !== undefined;
+  }
+
+  /**
+   * @internal The client to upload files through when none is named: the most recent live
+   * client of `apiKey` (of any key when not given), a connected one if there is one.
+   * @param {string | undefined} apiKey
+   * @returns {CaptivateChatAPI | undefined}
+   */
+  static _anyClient(apiKey) {
+    let found;
+    let connected;
+    for (const api of live) {
+      if (apiKey !== undefined && api._apiKey !== apiKey) continue;
+      found = api;
+      if (api._connected) connected = api;
+    }
+    return connected ?? found;
   }
 
   /**
@@ -246,7 +297,6 @@ class CaptivateChatAPI {
         (n) => n.connect(this._dispatch, this._lazy, noop),
         () => {
           this._connected = true;
-          if (!this._disposed) registry.add(this);
         },
       ).then(
         () => {
@@ -338,6 +388,19 @@ class CaptivateChatAPI {
     args.needString('userId', userId);
     const hard = args.hardDelete(opts);
     return this._call((n) => n.deleteUserConversations(userId, hard));
+  }
+
+  /**
+   * The socket, as the official client hands out its WebSocket: an object with `readyState`
+   * (and the constants `CONNECTING`, `OPEN`, `CLOSING`, `CLOSED`), `send(frame)` and
+   * `close()`, backed by this client's connection. Null before `connect()` and after
+   * `dispose()`.
+   * @returns {CaptivateSocket | null}
+   */
+  getSocket() {
+    if (this._disposed || (!this._connected && this._connecting === null)) return null;
+    if (this._socket === null) this._socket = new CaptivateSocket(this);
+    return this._socket;
   }
 
   /** True while connected (the hub said `socket_connected`). */
@@ -442,7 +505,8 @@ class CaptivateChatAPI {
   dispose() {
     if (this._disposing !== null) return this._disposing;
     this._disposed = true;
-    registry.delete(this);
+    if (this._identity !== null && registry.get(this._identity) === this) registry.delete(this._identity);
+    live.delete(this);
     for (const finish of [...this._iterators]) finish();
     let p;
     if (this._connected) p = this._start((n) => n.close(), same).then(() => undefined, () => undefined);

@@ -2,7 +2,14 @@
 'use strict';
 
 const args = require('./args.js');
+const { ConversationFiles, messageFiles } = require('./files.js');
 const { Listeners, iterate } = require('./listeners.js');
+
+/** A message's text and files as the native client takes them. */
+function parts(content) {
+  const [text, files] = args.message('content', content);
+  return [text, files === null ? null : messageFiles('content.files', files)];
+}
 
 /** A conversation; get one from `CaptivateChatAPI.createConversation` or `getConversation`. */
 class Conversation {
@@ -15,6 +22,7 @@ class Conversation {
   constructor(api, id, metadata) {
     Object.defineProperty(this, '_api', { value: api });
     Object.defineProperty(this, '_listeners', { value: new Listeners(api, true) });
+    Object.defineProperty(this, '_files', { value: null, writable: true });
     this.conversationId = id;
     this.metadata = metadata;
   }
@@ -29,13 +37,31 @@ class Conversation {
     return this.conversationId;
   }
 
+  /** The API key of the client it belongs to (a getter: not printed with the conversation). */
+  get apiKey() {
+    return this._api._apiKey;
+  }
+
+  /**
+   * Uploads filed under this conversation (`create`, `createFile`, `createMultiple`), with the
+   * time-to-live last set by `setTimeToLive`.
+   * @returns {ConversationFiles}
+   */
+  get fileManager() {
+    if (this._files === null) this._files = new ConversationFiles(this);
+    return this._files;
+  }
+
   /** Kept for the official API; listeners never need restarting here (they survive reconnects). */
   restartListeners() {}
 
-  /** Sends a message (text, files, or both); resolves to its client_msg_id. */
+  /**
+   * Sends a message: text, files (file objects, a file manager, or an array of either), or
+   * both; resolves to its client_msg_id.
+   */
   sendMessage(content) {
     if (typeof content === 'string') return this._api._call((n) => n.sendMessage(this.conversationId, content, null));
-    const [text, files] = args.message('content', content);
+    const [text, files] = parts(content);
     return this._api._call((n) => n.sendMessage(this.conversationId, text, files));
   }
 
@@ -79,7 +105,7 @@ class Conversation {
   /** Edits a message the user sent earlier. */
   editMessage(messageId, content) {
     args.needString('messageId', messageId);
-    const [text, files] = args.message('content', content);
+    const [text, files] = parts(content);
     return this._api._call((n) => n.editMessage(this.conversationId, messageId, text, files));
   }
 

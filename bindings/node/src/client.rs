@@ -12,7 +12,7 @@ use std::task::{Context, Poll};
 
 use captivate::{Config, ErrorKind, Pending};
 use captivate_binding::{BindingError, Session};
-use napi::bindgen_prelude::{Function, Unknown};
+use napi::bindgen_prelude::{ClassInstance, Function, Uint8Array, Unknown};
 use napi_derive::napi;
 use serde_json::{Value, json};
 
@@ -52,6 +52,10 @@ fn unit(p: Pending<()>) -> Call {
 
 fn closed(message: &str) -> BindingError {
     BindingError { kind: ErrorKind::Closed, message: message.to_owned(), details: json!({}) }
+}
+
+fn invalid(message: String) -> BindingError {
+    BindingError { kind: ErrorKind::InvalidArgument, message, details: json!({}) }
 }
 
 /// A client of the hub (see `lib/client.js`, which wraps it as `CaptivateChatAPI`).
@@ -243,6 +247,56 @@ impl NativeClient {
     #[napi]
     pub fn delete_conversation(&self, conversation_id: String, hard: bool) -> napi::Result<u32> {
         self.submit(|s| unit(s.delete_conversation(&conversation_id, hard)))
+    }
+
+    /// Uploads a file to the file-to-text service (`options`: `{fileName, contentType, storage,
+    /// url, ttlDays}`); with a conversation id, files it under that conversation (and its
+    /// time-to-live). Resolves to the file object a message carries.
+    #[napi]
+    pub fn upload_file(&self, conversation_id: Option<String>, bytes: Uint8Array, options: Value) -> napi::Result<u32> {
+        let bytes = bytes.to_vec();
+        self.submit(|s| call(s.upload_file(conversation_id.as_deref(), bytes, &options), |f| Done::Json(f.to_json())))
+    }
+
+    /// Resolves to a new presigned link to a stored file, valid `expires_in_secs` (a whole
+    /// number of seconds, at least 1; two hours when not given).
+    #[napi]
+    pub fn presigned_url(&self, file_key: String, expires_in_secs: Option<f64>) -> napi::Result<u32> {
+        let secs = match expires_in_secs {
+            None => None,
+            Some(s) if s.fract() == 0.0 && (1.0..1e15).contains(&s) => Some(s as u64),
+            Some(s) => return Err(js_error(invalid(format!("expiresIn must be a whole number of seconds, not {s}")))),
+        };
+        self.submit(|s| call(s.presigned_url(&file_key, secs), Done::Text))
+    }
+
+    /// Lists a user's conversations across the keys of this client and `others`, asking
+    /// through this one (`options` as for [`NativeClient::list_conversations`]; `apiKeys`
+    /// defaults to every client's key). Resolves to `{conversations: [{client,
+    /// conversationId}], pagination}`: `client` is the conversation's client, by its place in
+    /// `[this, ...others]` (the one of its own key, which now routes its events).
+    #[napi(ts_args_type = "others: NativeClient[], options: unknown")]
+    pub fn list_across(&self, others: Vec<ClassInstance<'_, NativeClient>>, options: Value) -> napi::Result<u32> {
+        let mut sessions = vec![self.session().map_err(js_error)?];
+        for other in &others {
+            sessions.push(other.session().map_err(js_error)?);
+        }
+        let pending = Session::list_across(&sessions, &options);
+        self.submit(move |_| {
+            call(pending, move |(found, pagination)| {
+                let conversations: Vec<Value> = found
+                    .iter()
+                    .map(|(s, c)| {
+                        let client = sessions.iter().position(|x| Arc::ptr_eq(x, s));
+                        json!({"client": client, "conversationId": c.id()})
+                    })
+                    .collect();
+                Done::Json(json!({
+                    "conversations": conversations,
+                    "pagination": pagination.as_ref().map(captivate::Pagination::to_json),
+                }))
+            })
+        })
     }
 
     /// Connects again or retries now; resolves once connected.

@@ -113,7 +113,8 @@ test('with two clients, disposing one leaves the process alive for the other', a
     `${PRELUDE}
     (async () => {
       const a = await connect();
-      const b = await connect();
+      const b = await CaptivateChatAPI.create(process.env.SIM_KEY, 'dev', { url: process.env.SIM_URL, shared: false });
+      if (a === b) throw new Error('one client');
       b.onStateChange(() => {});
       await a.dispose();
       console.log('a disposed');
@@ -160,7 +161,7 @@ test('a client made with new and never connected, and logging, hold nothing', as
     `${PRELUDE}
     CaptivateChatAPI.setDebugMode(true, 'trace');
     CaptivateChatAPI.setLogger(() => {}, 'trace');
-    new CaptivateChatAPI(process.env.SIM_KEY, 'dev', { url: process.env.SIM_URL });
+    new CaptivateChatAPI(process.env.SIM_KEY, 'dev', { url: process.env.SIM_URL, shared: false });
     (async () => {
       const api = await connect();
       await api.createConversation('logged-exit');

@@ -13,6 +13,10 @@ const pkgDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const dts = fs.readFileSync(path.join(pkgDir, 'index.d.ts'), 'utf8');
 const declared = dts.slice(dts.indexOf('export interface CaptivateOptions {'), dts.indexOf('export interface OptionSpec {'));
 
+/** Good values of the text options that take URLs or names. */
+/** @type {Record<string, string>} */
+const TEXTS = { url: 'ws://127.0.0.1:9/dev', endpoint: 'dev', httpUrl: 'http://127.0.0.1:9', filesUrl: 'https://127.0.0.1:9/files' };
+
 /**
  * A value of the option's type, and one of another type.
  * @param {import('captivate-chat').OptionSpec} o
@@ -21,7 +25,9 @@ const declared = dts.slice(dts.indexOf('export interface CaptivateOptions {'), d
 function samples(o) {
   switch (o.type) {
     case 'text':
-      return [o.name === 'url' ? 'ws://127.0.0.1:9/dev' : o.name === 'endpoint' ? 'dev' : 'a text', 42];
+      return [TEXTS[o.name] ?? 'a text', 42];
+    case 'text_list':
+      return [['hub.example', 'files.example'], 'hub.example'];
     case 'one_of':
       return [/** @type {readonly string[]} */ (o.values).at(-1), 'none of them'];
     case 'millis':

@@ -43,9 +43,13 @@ test('every value index.d.ts declares exists at runtime, and every runtime expor
 
 test('the members of the declared classes exist on the runtime classes', () => {
   const api = new runtime.CaptivateChatAPI('k', 'dev', { url: 'ws://127.0.0.1:9/dev' });
+  const textContent = { type: 'file_content', text: 't', metadata: { source: 'file_attachment', originalFileName: 'a.txt' } };
   /** @type {Record<string, object>} */
   const instances = {
     CaptivateChatAPI: api,
+    CaptivateChatManager: new runtime.CaptivateChatManager(['k'], 'dev', { url: 'ws://127.0.0.1:9/dev' }),
+    CaptivateChatFileManager: new runtime.CaptivateChatFileManager(Buffer.from('t'), textContent, 'text/plain'),
+    CaptivateSocket: new runtime.CaptivateSocket(api),
     CaptivateError: new runtime.CaptivateError('m', 'internal'),
   };
   for (const name of declaredValues()) {

@@ -23,20 +23,25 @@ export function simPath() {
  * @typedef {object} Sim
  * @property {string} url the ws:// URL without the key
  * @property {string} key the API key it accepts
- * @property {string} http its HTTP base URL (control endpoints)
+ * @property {string[]} extraKeys the other API keys it accepts
+ * @property {string} http its HTTP base URL (its channel API, file service and control endpoints)
  * @property {(p: string, body?: object) => Promise<any>} control POST (with a body) or GET a control endpoint
- * @property {(options?: import('captivate-chat').CaptivateOptions) => Promise<CaptivateChatAPI>} client a connected client
+ * @property {(options?: import('captivate-chat').CaptivateOptions) => Promise<CaptivateChatAPI>} client a connected client of
+ *   its own (`shared: false` unless the options say otherwise), disposed by `stop`
  * @property {() => Promise<void>} stop
  */
 
 /**
  * Starts captivate-sim on port 0.
- * @param {{apiKey?: string, agentDelayMs?: number}} [options]
+ * @param {{apiKey?: string, extraApiKeys?: string[], agentDelayMs?: number}} [options]
  * @returns {Promise<Sim>}
  */
 export async function startSim(options = {}) {
   const key = options.apiKey ?? 'test-key';
-  const child = spawn(simPath(), ['--port', '0', '--api-key', key, '--agent-delay-ms', String(options.agentDelayMs ?? 50)], {
+  const extraKeys = options.extraApiKeys ?? [];
+  const argv = ['--port', '0', '--api-key', key, '--agent-delay-ms', String(options.agentDelayMs ?? 50)];
+  for (const k of extraKeys) argv.push('--extra-api-key', k);
+  const child = spawn(simPath(), argv, {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const lines = createInterface({ input: /** @type {import('node:stream').Readable} */ (child.stdout) });
@@ -54,6 +59,7 @@ export async function startSim(options = {}) {
   return {
     url,
     key,
+    extraKeys,
     http,
     async control(p, body) {
       const res = await fetch(`${http}${p}`, body === undefined && !p.startsWith('/control/drop') && !p.startsWith('/control/restart')
@@ -67,7 +73,7 @@ export async function startSim(options = {}) {
       }
     },
     async client(opts = {}) {
-      const api = await CaptivateChatAPI.create(key, 'dev', { url, ...opts });
+      const api = await CaptivateChatAPI.create(key, 'dev', { url, shared: false, ...opts });
       clients.add(api);
       return api;
     },

@@ -40,6 +40,11 @@ pub(crate) enum Done {
     Transcript(captivate::Transcript),
     List(captivate::ConversationList),
     Reply(Option<Inbound>),
+    File(Box<captivate::FileRef>),
+    Files(Vec<captivate::FileRef>),
+    /// Conversations listed across keys: for each, the index of its client among those asked
+    /// and its id; and the paging.
+    Across(Vec<(usize, String)>, Option<captivate::Pagination>),
 }
 
 impl Done {
@@ -53,6 +58,18 @@ impl Done {
             Done::List(list) => Py::new(py, types::ConversationList { list })?.into_any(),
             Done::Reply(None) => py.None(),
             Done::Reply(Some(i)) => events::to_py(py, captivate::Event::Hub(i))?,
+            Done::File(file) => Py::new(py, types::File { file: *file })?.into_any(),
+            Done::Files(files) => {
+                let list = PyList::empty(py);
+                for file in files {
+                    list.append(types::File { file })?;
+                }
+                list.into_any().unbind()
+            }
+            Done::Across(found, pagination) => {
+                let pagination = pagination.map(|pagination| types::Pagination { pagination });
+                (found, pagination).into_pyobject(py)?.into_any().unbind()
+            }
         })
     }
 }

@@ -101,6 +101,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<events::DeliveryReport>()?;
     m.add_class::<events::Lagged>()?;
     m.add_class::<types::File>()?;
+    m.add_class::<types::FileStorage>()?;
     m.add_class::<types::TextItem>()?;
     m.add_class::<types::ButtonOption>()?;
     m.add_class::<types::ButtonsItem>()?;

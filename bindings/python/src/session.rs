@@ -9,7 +9,7 @@ use captivate::Config;
 use captivate_binding::{BindingError, Session as Inner, runtime};
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
-use pyo3::types::PyBool;
+use pyo3::types::{PyBool, PyBytes};
 
 use crate::calls::{Call, Completions, Done, call};
 use crate::errors;
@@ -218,6 +218,74 @@ impl Session {
     /// Deletes the conversation.
     fn delete_conversation(&self, completions: &Completions, conversation_id: &str, hard: bool) -> PyResult<u64> {
         completions.start(call(self.inner.delete_conversation(conversation_id, hard), |()| Done::Unit))
+    }
+
+    /// Uploads a file through the file-to-text service (options: `file_name`, `content_type`,
+    /// `storage`, `url`, `ttl_days`), filed under the conversation when one is given; completes
+    /// with the `File` to send.
+    #[pyo3(signature = (completions, conversation_id, data, options))]
+    fn upload_file(
+        &self,
+        completions: &Completions,
+        conversation_id: Option<&str>,
+        data: &[u8],
+        options: &Bound<'_, PyAny>,
+    ) -> PyResult<u64> {
+        let options = to_json(options, "options")?;
+        let pending = self.inner.upload_file(conversation_id, data.to_vec(), &options);
+        completions.start(call(pending, |f| Done::File(Box::new(f))))
+    }
+
+    /// Uploads several files at once (each `(bytes, options)` as for `upload_file`); completes
+    /// with their `File`s in the same order, or with the first failure (the others stop).
+    fn upload_files(
+        &self,
+        completions: &Completions,
+        conversation_id: Option<&str>,
+        files: Vec<(Bound<'_, PyBytes>, Bound<'_, PyAny>)>,
+    ) -> PyResult<u64> {
+        let mut each = Vec::with_capacity(files.len());
+        for (data, options) in &files {
+            let options = to_json(options, "options")?;
+            each.push(self.inner.upload_file(conversation_id, data.as_bytes().to_vec(), &options));
+        }
+        completions.start(Box::pin(async move {
+            let files = futures_util::future::try_join_all(each).await?;
+            Ok(Done::Files(files))
+        }))
+    }
+
+    /// A new presigned link to a stored file, living `expires_in` seconds (None: two hours).
+    #[pyo3(signature = (completions, file_key, expires_in=None))]
+    fn presigned_url(&self, completions: &Completions, file_key: &str, expires_in: Option<u64>) -> PyResult<u64> {
+        completions.start(call(self.inner.presigned_url(file_key, expires_in), Done::Text))
+    }
+
+    /// Lists a user's conversations across the keys of several sessions (options as for
+    /// `list_conversations`), asking through the first; completes with `([(index of the
+    /// conversation's session in `sessions`, conversation id)], pagination)`.
+    #[staticmethod]
+    fn list_across(
+        completions: &Completions,
+        sessions: Vec<PyRef<'_, Session>>,
+        options: &Bound<'_, PyAny>,
+    ) -> PyResult<u64> {
+        let options = to_json(options, "options")?;
+        let sessions: Vec<Arc<Inner>> = sessions.iter().map(|s| s.inner.clone()).collect();
+        let pending = Inner::list_across(&sessions, &options);
+        completions.start(Box::pin(async move {
+            let (found, pagination) = pending.await?;
+            let found = found
+                .into_iter()
+                .map(|(session, c)| {
+                    let index = sessions.iter().position(|s| Arc::ptr_eq(s, &session));
+                    index
+                        .map(|i| (i, c.id().to_owned()))
+                        .ok_or_else(|| BindingError::internal("a conversation of no session"))
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(Done::Across(found, pagination))
+        }))
     }
 
     /// Connects again (after a close or a failure) or retries now, and completes once

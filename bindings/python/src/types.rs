@@ -3,6 +3,7 @@
 //! made into Python objects when read, so an object nobody inspects costs one allocation.
 
 use captivate::{ContentItem, FileRef};
+use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::types::PyList;
 use serde_json::Value;
@@ -19,7 +20,9 @@ pub(crate) fn quoted_opt(s: Option<&str>) -> String {
     s.map_or_else(|| "None".to_owned(), quoted)
 }
 
-/// A file attached to a message: where it can be downloaded, its MIME type and its name.
+/// A file attached to a message, or uploaded: where it can be downloaded (`url`, or the
+/// presigned link of its `storage`), its MIME type, its name, and the text the file-to-text
+/// service extracted from it.
 #[pyclass(frozen, eq, hash, module = "captivate")]
 #[derive(Clone, PartialEq)]
 pub(crate) struct File {
@@ -28,7 +31,8 @@ pub(crate) struct File {
 
 impl std::hash::Hash for File {
     fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
-        (&self.file.url, &self.file.mime_type, &self.file.filename).hash(state);
+        let key = self.file.storage.as_ref().map(|s| &s.file_key);
+        (&self.file.url, &self.file.mime_type, &self.file.filename, key).hash(state);
     }
 }
 
@@ -41,10 +45,26 @@ impl File {
         File { file: FileRef { url, mime_type: r#type, filename, ..FileRef::default() } }
     }
 
-    /// Where the file can be downloaded.
+    /// A file from the JSON object a message carries (`{url?, type, filename, storage?,
+    /// textContent?}`, e.g. `File.json` kept from earlier).
+    #[staticmethod]
+    fn from_json(obj: &Bound<'_, PyAny>) -> PyResult<Self> {
+        let v = values::to_json(obj, "the file")?;
+        if !v.is_object() {
+            return Err(PyTypeError::new_err("a file must be a dict"));
+        }
+        match FileRef::from_json(&v).filter(FileRef::is_reachable) {
+            Some(file) => Ok(File { file }),
+            None => Err(crate::errors::to_py(captivate_binding::BindingError::invalid(
+                "a file needs a url or the storage of an upload",
+            ))),
+        }
+    }
+
+    /// Where the file can be downloaded; None for a stored upload (see `storage` and `link`).
     #[getter]
-    fn url(&self) -> &str {
-        &self.file.url
+    fn url(&self) -> Option<&str> {
+        (!self.file.url.is_empty()).then_some(self.file.url.as_str())
     }
 
     /// Its MIME type, when known.
@@ -59,13 +79,94 @@ impl File {
         self.file.filename.as_deref()
     }
 
+    /// Where the file-to-text service keeps it, for a stored upload.
+    #[getter]
+    fn storage(&self) -> Option<FileStorage> {
+        self.file.storage.clone().map(|storage| FileStorage { storage })
+    }
+
+    /// The extracted text as the message carries it: `{"type": "file_content", "text",
+    /// "metadata"}`, when given.
+    #[getter]
+    fn text_content(&self, py: Python<'_>) -> PyResult<Option<Py<PyAny>>> {
+        self.file.text_content.as_ref().map(|v| values::to_py(py, v)).transpose()
+    }
+
+    /// The extracted text (`text_content["text"]`), when given.
+    #[getter]
+    fn text(&self) -> Option<&str> {
+        self.file.text_content.as_ref()?.get("text")?.as_str()
+    }
+
+    /// The link to download it: its URL, else the presigned link of its storage.
+    #[getter]
+    fn link(&self) -> Option<&str> {
+        self.file.link()
+    }
+
+    /// The JSON object a message carries for it.
+    #[getter]
+    fn json(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        values::to_py(py, &self.file.to_json())
+    }
+
     fn __repr__(&self) -> String {
-        format!(
-            "File(url={}, type={}, filename={})",
-            quoted(&self.file.url),
+        let mut s = format!(
+            "File(url={}, type={}, filename={}",
+            quoted_opt(self.url()),
             quoted_opt(self.file.mime_type.as_deref()),
             quoted_opt(self.file.filename.as_deref())
-        )
+        );
+        if let Some(st) = &self.file.storage {
+            s.push_str(&format!(", file_key={}", quoted(&st.file_key)));
+        }
+        s.push(')');
+        s
+    }
+}
+
+/// Where the file-to-text service keeps an uploaded file.
+#[pyclass(frozen, eq, module = "captivate")]
+#[derive(Clone, PartialEq)]
+pub(crate) struct FileStorage {
+    storage: captivate::FileStorage,
+}
+
+#[pymethods]
+impl FileStorage {
+    /// The file's key in the store (for `Client.presigned_url`).
+    #[getter]
+    fn file_key(&self) -> &str {
+        &self.storage.file_key
+    }
+
+    /// A link to the file, working until `expires_at`.
+    #[getter]
+    fn presigned_url(&self) -> Option<&str> {
+        self.storage.presigned_url.as_deref()
+    }
+
+    /// When the link expires, in unix seconds (`expiresIn` on the wire).
+    #[getter]
+    fn expires_at(&self) -> Option<i64> {
+        self.storage.expires_in
+    }
+
+    /// The file's size in bytes.
+    #[getter]
+    fn file_size(&self) -> Option<u64> {
+        self.storage.file_size
+    }
+
+    /// How long the service took, as it reports it.
+    #[getter]
+    fn processing_time(&self, py: Python<'_>) -> PyResult<Option<Py<PyAny>>> {
+        self.storage.processing_time.as_ref().map(|v| values::to_py(py, v)).transpose()
+    }
+
+    fn __repr__(&self) -> String {
+        let expires = self.storage.expires_in.map_or_else(|| "None".to_owned(), |e| e.to_string());
+        format!("FileStorage(file_key={}, expires_at={expires})", quoted(&self.storage.file_key))
     }
 }
 
@@ -194,7 +295,7 @@ impl FilesItem {
     }
 
     fn __repr__(&self) -> String {
-        let urls: Vec<&str> = self.list.iter().map(|f| f.url.as_str()).collect();
+        let urls: Vec<&str> = self.list.iter().filter_map(FileRef::link).collect();
         format!("FilesItem(files={urls:?})")
     }
 }
@@ -505,7 +606,7 @@ impl ConversationSummary {
 #[pyclass(frozen, eq, module = "captivate")]
 #[derive(PartialEq)]
 pub(crate) struct Pagination {
-    pagination: captivate::Pagination,
+    pub(crate) pagination: captivate::Pagination,
 }
 
 #[pymethods]

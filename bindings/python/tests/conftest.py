@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, Iterator, Optional
+from typing import Any, Dict, Iterator, List, Optional, Tuple
 
 import pytest
 
@@ -16,6 +17,9 @@ ROOT = Path(__file__).resolve().parents[3]
 
 HUB_KEY = "py-hub-key-7Hq2xW"
 """The hub's API key: distinctive, so that a test can look for it in logs."""
+
+HUB_KEY_2 = "py-hub-key-2-Vb9sLe"
+"""A second key the hub accepts (listings across keys)."""
 
 
 def sim_binary() -> str:
@@ -33,6 +37,7 @@ class Hub:
 
     url: str
     key: str
+    key2: str
     http: str
     process: "subprocess.Popen[str]"
 
@@ -46,6 +51,19 @@ class Hub:
     def faults(self, **faults: Any) -> None:
         """Replaces the hub's faults (no argument: none)."""
         self.control("/control/faults", faults)
+
+    def received(self) -> List[Dict[str, Any]]:
+        """Every frame the hub has read (HTTP sends with ``"via": "http"``)."""
+        frames: List[Dict[str, Any]] = self.control("/control/received", method="GET")
+        return frames
+
+    def fetch(self, url: str) -> Tuple[int, bytes]:
+        """GETs a URL (a presigned link): its status and body."""
+        try:
+            with urllib.request.urlopen(url, timeout=5) as resp:
+                return resp.status, resp.read()
+        except urllib.error.HTTPError as e:
+            return e.code, e.read()
 
     def push(self, frame: Dict[str, Any]) -> None:
         """Sends a frame to every client."""
@@ -81,7 +99,7 @@ def ca_file(tmp_path_factory: pytest.TempPathFactory) -> str:
 @pytest.fixture
 def hub() -> Iterator[Hub]:
     proc = subprocess.Popen(
-        [sim_binary(), "--port", "0", "--agent-delay-ms", "20", "--api-key", HUB_KEY],
+        [sim_binary(), "--port", "0", "--agent-delay-ms", "20", "--api-key", HUB_KEY, "--extra-api-key", HUB_KEY_2],
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         text=True,
@@ -92,7 +110,7 @@ def hub() -> Iterator[Hub]:
     base, key = line.split("?apiKey=")
     hostport = base.split("://", 1)[1].split("/", 1)[0]
     try:
-        yield Hub(url=base, key=key, http=f"http://{hostport}", process=proc)
+        yield Hub(url=base, key=key, key2=HUB_KEY_2, http=f"http://{hostport}", process=proc)
     finally:
         proc.terminate()
         proc.wait(timeout=10)

@@ -56,9 +56,10 @@ def test_connect_is_a_real_coroutine(hub: Hub) -> None:
     assert client.state.state == "closed"
 
 
-def test_every_operation_end_to_end(hub: Hub) -> None:
+@pytest.mark.parametrize("transport", ["socket", "http"])
+def test_every_operation_end_to_end(hub: Hub, transport: str) -> None:
     async def main() -> None:
-        async with await client_for(hub) as client:
+        async with await client_for(hub, transport=transport) as client:
             conv = await client.start_conversation(
                 "ada", user_basic_info={"firstName": "Ada"}, metadata={"channel": "py"}, private_metadata={"tier": 1}
             )
@@ -124,12 +125,20 @@ def test_every_operation_end_to_end(hub: Hub) -> None:
             assert reply.metadata["title"] == "weekly meeting"
 
             await conv.delete()
+            # Over HTTP the hub refuses it twice, its answer (404) and a general_error on the
+            # socket (400): either way it is the hub's error.
             with pytest.raises(captivate.HubError) as err:
                 await conv.get_metadata()
-            assert err.value.hub_code == 400 and err.value.description == "Invalid conversation_id"
+            assert err.value.hub_code in ((400,) if transport == "socket" else (400, 404))
+            assert err.value.description == "Invalid conversation_id"
             assert err.value.code == "hub"
             await client.delete_user_conversations("ada", hard=True)
             assert (await client.list_conversations("ada")).conversations == []
+
+        # The requests went the way the transport says.
+        sent = [f for f in hub.received() if f["event"]["event_type"] == "user_message"]
+        assert len(sent) >= 8
+        assert all(f.get("via") == ("http" if transport == "http" else None) for f in sent)
 
     asyncio.run(main())
 
@@ -189,7 +198,7 @@ def test_each_exception_for_real(hub: Hub) -> None:
         with pytest.raises(captivate.InvalidArgument):
             await captivate.connect(123)  # type: ignore[arg-type]
         with pytest.raises(captivate.InvalidArgument, match="unknown option"):
-            await captivate.connect(hub.key, url=hub.url, request_timeout=3)
+            await captivate.connect(hub.key, url=hub.url, request_timeout=3)  # type: ignore[call-arg]
 
         client = await client_for(hub, request_timeout_ms=300)
         conv = await client.start_conversation("errs", start="user-first")

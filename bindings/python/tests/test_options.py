@@ -18,6 +18,7 @@ SAMPLES: Dict[str, Tuple[Any, Any]] = {
     "flag": (True, "yes"),
     "count": (4096, -1),
     "text": ("x", 5),
+    "text_list": (["trusted.example"], "trusted.example"),
 }
 
 
@@ -34,6 +35,8 @@ def cases(hub: Hub, ca_file: str) -> Dict[str, Tuple[Dict[str, Any], Dict[str, A
             good, bad = SAMPLES[spec.type]
         if spec.name in ("url", "endpoint"):
             good = hub.url
+        if spec.name in ("http_url", "files_url"):
+            good = hub.http
         if spec.name == "ca_file":
             good = ca_file
         if spec.name == "ca_pem":
@@ -51,7 +54,16 @@ def test_the_schema_is_exposed() -> None:
     names = {o.name for o in captivate.OPTIONS}
     assert {"api_key", "mode", "url", "request_timeout_ms", "reconnect.max_attempts", "delivery"} <= names
     assert all(o.doc for o in captivate.OPTIONS)
-    assert all(o.type in ("text", "one_of", "millis", "flag", "count") for o in captivate.OPTIONS)
+    assert all(o.type in ("text", "one_of", "millis", "flag", "count", "text_list") for o in captivate.OPTIONS)
+
+
+def test_the_typed_options_are_the_schema() -> None:
+    """``ConnectOptions`` (what type checkers see) names every option of the schema, and
+    ``ReconnectOptions`` every one of the reconnect policy."""
+    top = {o.name for o in captivate.OPTIONS if "." not in o.name} - {"api_key", "mode", "url"}
+    assert set(captivate.ConnectOptions.__annotations__) == top | {"reconnect"}
+    sub = {o.name.split(".", 1)[1] for o in captivate.OPTIONS if o.name.startswith("reconnect.")}
+    assert set(captivate.ReconnectOptions.__annotations__) == sub
 
 
 def test_every_option_reaches_connect(hub: Hub, ca_file: str) -> None:

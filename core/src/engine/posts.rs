@@ -7,6 +7,7 @@ use std::time::Instant;
 use super::Engine;
 use super::requests::Awaiting;
 use super::types::{Action, Completion, Expect, PostOutcome, RequestId, Submit};
+use crate::ErrorCode;
 use crate::config::Delivery;
 use crate::error::Error;
 
@@ -74,6 +75,17 @@ impl Engine {
                 None
             }
             PostOutcome::Rejected { status: 0, message } => Some(Error::Http(message)),
+            // The hub refused this request (an unknown conversation, a bad payload, too
+            // large): the same error it gives on the socket, whichever of the two arrives
+            // first. The key being refused, rate limits and server failures stay HTTP errors.
+            PostOutcome::Rejected { status, message } if is_refusal(status) => Some(Error::Hub {
+                code: Some(ErrorCode::Number(i64::from(status))),
+                description: message,
+                conversation_id: match &item.submit.expect {
+                    Expect::Reply(m) => m.conversation_id.clone(),
+                    _ => None,
+                },
+            }),
             PostOutcome::Rejected { status, message } => {
                 Some(Error::Http(format!("the hub answered HTTP {status}: {message}")))
             }
@@ -159,4 +171,10 @@ impl Engine {
     pub(super) fn posts_waiting(&self) -> usize {
         self.posts.len() + usize::from(self.post_in_flight.is_some())
     }
+}
+
+/// An HTTP status by which the hub refuses the request itself (answered on the socket by a
+/// `general_error`), as opposed to the key, the rate or the server.
+fn is_refusal(status: u16) -> bool {
+    (400..500).contains(&status) && !matches!(status, 401 | 403 | 407 | 408 | 429)
 }

@@ -5,7 +5,7 @@ use serde_json::Value;
 
 use super::{Http, LINK_LIFETIME, presigned_url, unix_now};
 use crate::error::{Error, Result};
-use crate::protocol::{FileRef, OutgoingMessage, Transcript};
+use crate::protocol::{FileRef, OutgoingMessage, Transcript, TranscriptEntry};
 
 /// How close to expiry a link is refreshed, in seconds (as the official client).
 const REFRESH_BEFORE: i64 = 300;
@@ -22,6 +22,16 @@ pub(crate) async fn rest_transcript(http: &Http, conversation_id: &str) -> Resul
         Value::Array(_) => Ok(Transcript::from_entries(Some(&v))),
         _ => Err(Error::Protocol("the transcript answer is not JSON".into())),
     }
+}
+
+/// The text of an entry to push back with its refreshed files, as the official client takes
+/// it: the entry's `content.text` (a user's message as sent: `{text, files}`), else its
+/// `text`, else its text items.
+fn text_of(entry: &TranscriptEntry) -> Option<String> {
+    let raw = |v: Option<&Value>| v.and_then(Value::as_str).map(str::to_owned);
+    raw(entry.raw.get("content").and_then(|c| c.get("text")))
+        .or_else(|| raw(entry.raw.get("text")))
+        .or_else(|| entry.text())
 }
 
 /// Refreshes the links of stored files about to expire (less than 5 minutes left): a new
@@ -54,7 +64,7 @@ pub(crate) async fn refresh_links(http: &Http, transcript: &mut Transcript) -> V
             o.insert("files".into(), Value::Array(entry.files.iter().map(FileRef::to_json).collect()));
         }
         match &entry.message_id {
-            Some(id) => edits.push((id.clone(), OutgoingMessage { text: entry.text(), files: entry.files.clone() })),
+            Some(id) => edits.push((id.clone(), OutgoingMessage { text: text_of(entry), files: entry.files.clone() })),
             None => tracing::info!("a refreshed entry names no message id; not pushed back"),
         }
     }

@@ -264,11 +264,47 @@ impl ContentItem {
 
     /// Decodes a `content` value: an array of items, a single item, or a bare string.
     pub fn list_from_json(v: Option<&Value>) -> Vec<ContentItem> {
+        let mut items = Vec::new();
         match v {
-            Some(Value::Array(a)) => a.iter().map(ContentItem::from_json).collect(),
-            Some(Value::Null) | None => Vec::new(),
-            Some(other) => vec![ContentItem::from_json(other)],
+            Some(Value::Array(a)) => {
+                items.reserve(a.len());
+                for item in a {
+                    ContentItem::push_from_json(item, &mut items);
+                }
+            }
+            Some(Value::Null) | None => {}
+            Some(other) => ContentItem::push_from_json(other, &mut items),
         }
+        items
+    }
+
+    /// Decodes one element of a `content` list into `out`: one item, except for a message
+    /// sent as `{text, files}` (the official client's shape for text with files, with no
+    /// `type` or with `type: "text"`), which is a text item followed by a files item, so that
+    /// neither the text nor the files are lost.
+    pub fn push_from_json(v: &Value, out: &mut Vec<ContentItem>) {
+        match ContentItem::text_and_files(v) {
+            Some((text, files)) => {
+                out.push(text);
+                out.push(files);
+            }
+            None => out.push(ContentItem::from_json(v)),
+        }
+    }
+
+    /// The two items of a `{text, files}` element, if it is one.
+    pub(crate) fn text_and_files(v: &Value) -> Option<(ContentItem, ContentItem)> {
+        let o = v.as_object()?;
+        let plain = match o.get("type") {
+            None => true,
+            Some(Value::String(t)) => t.trim() == "text",
+            Some(_) => false,
+        };
+        let text = o.get("text")?.as_str()?;
+        if !plain || !o.contains_key("files") {
+            return None;
+        }
+        Some((ContentItem::Text { text: text.to_owned() }, ContentItem::Files { files: files_of(o.get("files")) }))
     }
 
     /// The item's text, for text items.

@@ -626,6 +626,7 @@ mod fast {
                     let mut items = Vec::with_capacity(s.size_hint().unwrap_or(1));
                     while let Some(item) = s.next_element::<Item>()? {
                         items.push(item.0);
+                        items.extend(item.1);
                     }
                     Ok(Content(items))
                 }
@@ -634,7 +635,9 @@ mod fast {
                 }
                 fn visit_map<A: MapAccess<'de>>(self, m: A) -> Result<Content, A::Error> {
                     let v = Value::deserialize(de::value::MapAccessDeserializer::new(m))?;
-                    Ok(Content(vec![ContentItem::from_json(&v)]))
+                    let mut items = Vec::with_capacity(1);
+                    ContentItem::push_from_json(&v, &mut items);
+                    Ok(Content(items))
                 }
                 fn visit_str<E: de::Error>(self, s: &str) -> Result<Content, E> {
                     Ok(Content(vec![ContentItem::from_json(&Value::String(s.to_owned()))]))
@@ -658,9 +661,10 @@ mod fast {
 
     use serde::Deserialize;
 
-    /// One content item: a plain text item read directly, anything else through a JSON value
-    /// and [`ContentItem::from_json`].
-    struct Item(ContentItem);
+    /// One element of a content list: a plain text item read directly, anything else through
+    /// a JSON value and [`ContentItem::push_from_json`] (a `{text, files}` element is two
+    /// items).
+    struct Item(ContentItem, Option<ContentItem>);
 
     impl<'de> serde::Deserialize<'de> for Item {
         fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Item, D::Error> {
@@ -693,7 +697,7 @@ mod fast {
                         && plain_kind
                         && let Some(Field::Str(text)) = text
                     {
-                        return Ok(Item(ContentItem::Text { text: text.into_owned() }));
+                        return Ok(Item(ContentItem::Text { text: text.into_owned() }, None));
                     }
                     if let Some(k) = kind {
                         rest.insert("type".into(), k.into_value());
@@ -701,29 +705,33 @@ mod fast {
                     if let Some(t) = text {
                         rest.insert("text".into(), t.into_value());
                     }
-                    Ok(Item(ContentItem::from_json(&Value::Object(rest))))
+                    let v = Value::Object(rest);
+                    Ok(match ContentItem::text_and_files(&v) {
+                        Some((text, files)) => Item(text, Some(files)),
+                        None => Item(ContentItem::from_json(&v), None),
+                    })
                 }
                 fn visit_seq<A: SeqAccess<'de>>(self, s: A) -> Result<Item, A::Error> {
                     let v = Value::deserialize(de::value::SeqAccessDeserializer::new(s))?;
-                    Ok(Item(ContentItem::from_json(&v)))
+                    Ok(Item(ContentItem::from_json(&v), None))
                 }
                 fn visit_str<E: de::Error>(self, s: &str) -> Result<Item, E> {
-                    Ok(Item(ContentItem::Text { text: s.to_owned() }))
+                    Ok(Item(ContentItem::Text { text: s.to_owned() }, None))
                 }
                 fn visit_string<E: de::Error>(self, s: String) -> Result<Item, E> {
-                    Ok(Item(ContentItem::Text { text: s }))
+                    Ok(Item(ContentItem::Text { text: s }, None))
                 }
                 fn visit_unit<E: de::Error>(self) -> Result<Item, E> {
-                    Ok(Item(ContentItem::from_json(&Value::Null)))
+                    Ok(Item(ContentItem::from_json(&Value::Null), None))
                 }
                 fn visit_bool<E: de::Error>(self, b: bool) -> Result<Item, E> {
-                    Ok(Item(ContentItem::from_json(&Value::Bool(b))))
+                    Ok(Item(ContentItem::from_json(&Value::Bool(b)), None))
                 }
                 fn visit_u64<E: de::Error>(self, n: u64) -> Result<Item, E> {
-                    Ok(Item(ContentItem::from_json(&Value::from(n))))
+                    Ok(Item(ContentItem::from_json(&Value::from(n)), None))
                 }
                 fn visit_i64<E: de::Error>(self, n: i64) -> Result<Item, E> {
-                    Ok(Item(ContentItem::from_json(&Value::from(n))))
+                    Ok(Item(ContentItem::from_json(&Value::from(n)), None))
                 }
                 fn visit_f64<E: de::Error>(self, _: f64) -> Result<Item, E> {
                     Err(give_up())
@@ -868,6 +876,8 @@ mod tests {
             r#"{"event":{"event_type":"bot_message","event_payload":{"content":{"type":"buttons","buttons":[{"label":"a"}]}}}}"#,
             r#"{"event":{"event_type":"bot_message","event_payload":{"content":"x"},"event_id":""},"event":{"event_type":"x"}}"#,
             r#"{"action":"receiveMessage","event":{"event_type":"livechat_message","event_payload":{"content":[{"type":"text","text":"a\u0000b"}],"conversation_id":-3}}}"#,
+            r#"{"event":{"event_type":"bot_message","event_payload":{"content":{"text":"notes","files":[{"filename":"n.txt","storage":{"fileKey":"k"}}]}}}}"#,
+            r#"{"event":{"event_type":"bot_message","event_payload":{"content":[{"type":"text","text":"t","files":[]},{"files":[{"url":"u"}],"text":"second"}]}}}"#,
         ];
         for text in frames {
             let lenient = decode_value(serde_json::from_str(text).unwrap()).unwrap();
@@ -878,6 +888,15 @@ mod tests {
             assert_eq!(decoded.body, lenient.body, "{text}");
             assert_eq!(*decoded.raw, *lenient.raw, "{text}");
         }
+        // Text sent with files (the official client's `{text, files}`) is a text item and a
+        // files item: neither is lost.
+        let both = decode(frames[frames.len() - 2]).unwrap();
+        let HubEvent::BotMessage(m) = &both.body else { panic!("{:?}", both.body) };
+        assert_eq!(m.text().as_deref(), Some("notes"));
+        assert!(matches!(&m.content[1], ContentItem::Files { files } if files[0].storage.is_some()));
+        let two = decode(frames[frames.len() - 1]).unwrap();
+        let HubEvent::BotMessage(m) = &two.body else { panic!() };
+        assert_eq!(m.content.len(), 4, "{:?}", m.content);
         assert!(fast::message(frames[0]).is_some(), "the usual shape takes the fast path");
         assert!(fast::message(frames[1]).is_some(), "odd ids too");
     }

@@ -9,8 +9,10 @@ asyncio first::
         if isinstance(event, captivate.BotMessage):
             print(event.text)
 
-Callbacks (``conv.on_message(fn)``) and a blocking client (``captivate.BlockingClient``) are
-alternatives. Every error derives from ``captivate.CaptivateError``; the library's log records
+Files go through the official file-to-text service (``await conv.upload_file(path)`` gives a
+``File`` to send with ``conv.send_message(files=[...])``); ``captivate.list_across`` lists a
+user's conversations across several API keys. Callbacks (``conv.on_message(fn)``) and a
+blocking client (``captivate.BlockingClient``) are alternatives. Every error derives from ``captivate.CaptivateError``; the library's log records
 go to ``logging.getLogger("captivate")``.
 """
 
@@ -20,8 +22,8 @@ from typing import Dict, List, NamedTuple, Union
 
 from . import _native
 from ._aio import EventStream
-from ._blocking import BlockingClient, BlockingConversation, BlockingEventStream
-from ._client import JSON, Client, Conversation, connect
+from ._blocking import BlockingClient, BlockingConversation, BlockingEventStream, list_across_blocking
+from ._client import JSON, Client, Conversation, CrossKeyListing, connect, list_across
 from ._errors import (
     ERRORS,
     CaptivateError,
@@ -40,6 +42,7 @@ from ._errors import (
     Rejected,
     Timeout,
 )
+from ._files import Source
 from ._logs import TRACE, sync_log_level
 from ._native import (
     Action,
@@ -59,6 +62,7 @@ from ._native import (
     Event,
     File,
     FilesItem,
+    FileStorage,
     HubErrorEvent,
     HubEventBase,
     Lagged,
@@ -81,6 +85,7 @@ from ._native import (
     UserConversations,
     decode_frame,
 )
+from ._options import ConnectOptions, ReconnectOptions
 
 __version__: str = _native.__version__
 
@@ -100,7 +105,8 @@ class OptionSpec(NamedTuple):
 
 OPTIONS: List[OptionSpec] = [OptionSpec(*o) for o in _native.options()]
 """Every option of ``connect`` and ``BlockingClient.connect`` (the schema every front end shares):
-``type`` is ``text``, ``one_of``, ``millis`` (milliseconds), ``flag`` or ``count``."""
+``type`` is ``text``, ``one_of``, ``millis`` (milliseconds), ``flag``, ``count`` or ``text_list``
+(a list of str). ``ConnectOptions`` types them for type checkers."""
 
 ERROR_CLASSES: Dict[str, type] = dict(ERRORS)
 """The exception class of every error code."""
@@ -122,6 +128,7 @@ __all__ = [
     "CardsItem",
     "Client",
     "Closed",
+    "ConnectOptions",
     "ConnectError",
     "ConnectionLost",
     "ConnectionState",
@@ -131,12 +138,14 @@ __all__ = [
     "ConversationStarted",
     "ConversationSummary",
     "ConversationUpdate",
+    "CrossKeyListing",
     "DeliveryReport",
     "Discontinuity",
     "Event",
     "EventStream",
     "Failed",
     "File",
+    "FileStorage",
     "FilesItem",
     "FrameTooLarge",
     "HttpError",
@@ -159,8 +168,10 @@ __all__ = [
     "ProtocolError",
     "QueueFull",
     "RawEvent",
+    "ReconnectOptions",
     "Rejected",
     "SocketConnected",
+    "Source",
     "StateChange",
     "TextItem",
     "Timeout",
@@ -173,5 +184,7 @@ __all__ = [
     "__version__",
     "connect",
     "decode_frame",
+    "list_across",
+    "list_across_blocking",
     "sync_log_level",
 ]

@@ -5,15 +5,21 @@ with ``Closed``, and every stream ends at the close."""
 
 from __future__ import annotations
 
+import datetime
 import logging
 import os
 import threading
-from typing import Any, Callable, Dict, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
 
 from . import _native
-from ._client import JSON, Files, options_of
+from ._client import JSON, CrossKeyListing, Files, clients_of, list_options, options_of
+from ._files import Source, prepare, prepare_many, seconds
 from ._logs import sync_log_level
-from ._native import ConnectionState, ConversationList, Event, Message, StateChange, Transcript
+from ._native import ConnectionState, ConversationList, Event, File, Message, StateChange, Transcript
+from ._options import ConnectOptions
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
 
 _CALLS = _native.Completions(False)
 
@@ -129,6 +135,11 @@ class BlockingConversation:
         self.id: str = conversation_id
         """The conversation's id."""
 
+    @property
+    def client(self) -> "BlockingClient":
+        """The client this conversation belongs to."""
+        return self._client
+
     def __repr__(self) -> str:
         return f"<captivate.BlockingConversation {self.id}>"
 
@@ -140,6 +151,33 @@ class BlockingConversation:
         """See ``Conversation.send_message``."""
         msg_id: str = _wait(self._session.send_message(_CALLS, self.id, text, files))
         return msg_id
+
+    def upload_file(
+        self,
+        source: Source,
+        *,
+        filename: Optional[str] = None,
+        content_type: Optional[str] = None,
+        storage: bool = True,
+        url: Optional[str] = None,
+        ttl_days: Optional[int] = None,
+    ) -> File:
+        """See ``Conversation.upload_file``."""
+        data, options = prepare(source, filename, content_type, storage, url, ttl_days)
+        file: File = _wait(self._session.upload_file(_CALLS, self.id, data, options))
+        return file
+
+    def upload_files(
+        self,
+        sources: Sequence[Source],
+        *,
+        storage: bool = True,
+        urls: Optional[Sequence[str]] = None,
+        ttl_days: Optional[int] = None,
+    ) -> List[File]:
+        """See ``Conversation.upload_files`` (the uploads run at once)."""
+        files: List[File] = _wait(self._session.upload_files(_CALLS, self.id, prepare_many(sources, storage, urls, ttl_days)))
+        return files
 
     def set_metadata(self, metadata: Dict[str, Any], *, target: Optional[str] = None) -> None:
         """See ``Conversation.set_metadata``."""
@@ -199,7 +237,13 @@ class BlockingClient:
 
     @classmethod
     def connect(
-        cls, api_key: str, mode: Optional[str] = None, url: Optional[str] = None, *, lazy: bool = False, **options: Any
+        cls,
+        api_key: str,
+        mode: Optional[str] = None,
+        url: Optional[str] = None,
+        *,
+        lazy: bool = False,
+        **options: "Unpack[ConnectOptions]",
     ) -> "BlockingClient":
         """Connects; takes the arguments of ``captivate.connect``."""
         sync_log_level()
@@ -286,16 +330,41 @@ class BlockingClient:
         api_keys: Optional[Sequence[str]] = None,
     ) -> ConversationList:
         """See ``Client.list_conversations``."""
-        options = {
-            "user_id": user_id,
-            "filter": filter,
-            "search": search,
-            "page": page,
-            "limit": limit,
-            "api_keys": None if api_keys is None else list(api_keys),
-        }
+        options = list_options(user_id, filter, search, page, limit, api_keys)
         listing: ConversationList = _wait(self._session.list_conversations(_CALLS, options))
         return listing
+
+    def upload_file(
+        self,
+        source: Source,
+        *,
+        filename: Optional[str] = None,
+        content_type: Optional[str] = None,
+        storage: bool = True,
+        url: Optional[str] = None,
+        ttl_days: Optional[int] = None,
+    ) -> File:
+        """See ``Client.upload_file``."""
+        data, options = prepare(source, filename, content_type, storage, url, ttl_days)
+        file: File = _wait(self._session.upload_file(_CALLS, None, data, options))
+        return file
+
+    def upload_files(
+        self,
+        sources: Sequence[Source],
+        *,
+        storage: bool = True,
+        urls: Optional[Sequence[str]] = None,
+        ttl_days: Optional[int] = None,
+    ) -> List[File]:
+        """See ``Client.upload_files``."""
+        files: List[File] = _wait(self._session.upload_files(_CALLS, None, prepare_many(sources, storage, urls, ttl_days)))
+        return files
+
+    def presigned_url(self, file_key: str, expires_in: Union[int, datetime.timedelta, None] = None) -> str:
+        """See ``Client.presigned_url``."""
+        url: str = _wait(self._session.presigned_url(_CALLS, file_key, seconds(expires_in)))
+        return url
 
     def delete_user_conversations(self, user_id: str, *, hard: bool = False) -> None:
         """See ``Client.delete_user_conversations``."""
@@ -325,3 +394,22 @@ class BlockingClient:
         calls made afterwards fail at once with ``Closed``."""
         _wait(self._session.close(_CALLS))
 
+
+
+def list_across_blocking(
+    clients: Sequence[BlockingClient],
+    user_id: str,
+    *,
+    filter: Optional[Dict[str, Any]] = None,
+    search: Optional[Dict[str, Any]] = None,
+    page: Optional[int] = None,
+    limit: Optional[int] = None,
+    api_keys: Optional[Sequence[str]] = None,
+) -> CrossKeyListing[BlockingConversation]:
+    """The blocking twin of ``captivate.list_across``: each conversation comes back on the
+    ``BlockingClient`` of its own key."""
+    found: List[BlockingClient] = clients_of(clients, BlockingClient)
+    options = list_options(user_id, filter, search, page, limit, api_keys)
+    pairs: List[Tuple[int, str]]
+    pairs, pagination = _wait(_native.Session.list_across(_CALLS, [x._session for x in found], options))
+    return CrossKeyListing([BlockingConversation(found[i], cid) for i, cid in pairs], pagination)

@@ -7,10 +7,27 @@ fails before anything is sent (an invalid argument, a closed client) raises at o
 
 from __future__ import annotations
 
-from typing import Any, Awaitable, Callable, Dict, List, Optional, Sequence, Union
+import datetime
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    Awaitable,
+    Callable,
+    Dict,
+    Generic,
+    Iterator,
+    List,
+    Mapping,
+    Optional,
+    Sequence,
+    Tuple,
+    TypeVar,
+    Union,
+)
 
 from . import _native
 from ._aio import Call, EventStream, Feed, Listener, current
+from ._files import Source, prepare, prepare_many, seconds
 from ._logs import sync_log_level
 from ._native import (
     ActionEvent,
@@ -21,9 +38,14 @@ from ._native import (
     File,
     HubErrorEvent,
     Message,
+    Pagination,
     StateChange,
     Transcript,
 )
+from ._options import ConnectOptions
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
 
 JSON = Union[Dict[str, Any], List[Any], str, int, float, bool, None]
 """A value JSON can carry."""
@@ -32,9 +54,12 @@ Files = Sequence[Union[File, Dict[str, Any]]]
 """Files to send: ``captivate.File`` objects, or dicts with a ``url`` (and ``type``, ``filename``)."""
 
 
-def options_of(api_key: str, mode: Optional[str], url: Optional[str], options: Dict[str, Any]) -> Dict[str, Any]:
+def options_of(api_key: str, mode: Optional[str], url: Optional[str], options: Mapping[str, Any]) -> Dict[str, Any]:
     """The options of ``connect`` as the schema's dict."""
     opts = dict(options)
+    hosts = opts.get("trusted_hosts")
+    if isinstance(hosts, Sequence) and not isinstance(hosts, (str, bytes)):
+        opts["trusted_hosts"] = list(hosts)
     opts["api_key"] = api_key
     if mode is not None:
         opts["mode"] = mode
@@ -43,16 +68,44 @@ def options_of(api_key: str, mode: Optional[str], url: Optional[str], options: D
     return opts
 
 
+def list_options(
+    user_id: str,
+    filter: Optional[Dict[str, Any]],
+    search: Optional[Dict[str, Any]],
+    page: Optional[int],
+    limit: Optional[int],
+    api_keys: Optional[Sequence[str]],
+) -> Dict[str, Any]:
+    """The options of a listing as the native layer takes them."""
+    if api_keys is not None and (isinstance(api_keys, str) or not isinstance(api_keys, Sequence)):
+        raise TypeError(f"api_keys must be a list of str or None, not {type(api_keys).__name__}")
+    return {
+        "user_id": user_id,
+        "filter": filter,
+        "search": search,
+        "page": page,
+        "limit": limit,
+        "api_keys": None if api_keys is None else list(api_keys),
+    }
+
+
 async def connect(
-    api_key: str, mode: Optional[str] = None, url: Optional[str] = None, *, lazy: bool = False, **options: Any
+    api_key: str,
+    mode: Optional[str] = None,
+    url: Optional[str] = None,
+    *,
+    lazy: bool = False,
+    **options: "Unpack[ConnectOptions]",
 ) -> "Client":
     """Connects to the hub and waits for ``socket_connected`` (``lazy=True``: returns at once and
     connects in the background). ``mode`` is ``"prod"`` (default) or ``"dev"``; ``url`` (a
     ``ws://`` or ``wss://`` URL without the key) wins over it.
 
     ``options`` are the names of the options schema (``captivate.OPTIONS`` lists them, with
-    their meaning): times in milliseconds (``request_timeout_ms=3000``), and the reconnect
-    policy as a dict (``reconnect={"initial_delay_ms": 50, "max_attempts": 3}``). An unknown
+    their meaning, and ``captivate.ConnectOptions`` types them): times in milliseconds
+    (``request_timeout_ms=3000``), the reconnect policy as a dict (``reconnect={"initial_delay_ms":
+    50, "max_attempts": 3}``), and the official client's HTTP services (``transport="http"``,
+    ``http_url``, ``files_url``, ``trusted_hosts``, ``refresh_file_links``). An unknown
     name or a wrong value raises ``InvalidArgument``; a refused key ``Rejected``; an unreachable
     hub ``ConnectError`` or ``Timeout``."""
     sync_log_level()
@@ -165,17 +218,50 @@ class Client:
         api_keys: Optional[Sequence[str]] = None,
     ) -> "Awaitable[ConversationList]":
         """Lists a user's conversations: ``filter`` matches metadata exactly, ``search`` by
-        wildcard; ``page`` starts at 1."""
-        options = {
-            "user_id": user_id,
-            "filter": filter,
-            "search": search,
-            "page": page,
-            "limit": limit,
-            "api_keys": None if api_keys is None else list(api_keys),
-        }
+        wildcard; ``page`` starts at 1. ``api_keys`` lists the conversations of other keys too
+        (``captivate.list_across`` also hands each to the client of its own key)."""
+        options = list_options(user_id, filter, search, page, limit, api_keys)
         loop, c = current()
         return c.call(loop, self._session.list_conversations(c.native, options))
+
+    def upload_file(
+        self,
+        source: Source,
+        *,
+        filename: Optional[str] = None,
+        content_type: Optional[str] = None,
+        storage: bool = True,
+        url: Optional[str] = None,
+        ttl_days: Optional[int] = None,
+    ) -> "Awaitable[File]":
+        """Uploads a file to the file-to-text service, filed under no conversation (see
+        ``Conversation.upload_file``, which files it under one)."""
+        data, options = prepare(source, filename, content_type, storage, url, ttl_days)
+        loop, c = current()
+        return c.call(loop, self._session.upload_file(c.native, None, data, options))
+
+    def upload_files(
+        self,
+        sources: Sequence[Source],
+        *,
+        storage: bool = True,
+        urls: Optional[Sequence[str]] = None,
+        ttl_days: Optional[int] = None,
+    ) -> "Awaitable[List[File]]":
+        """Uploads several files at once, filed under no conversation (see
+        ``Conversation.upload_files``)."""
+        files = prepare_many(sources, storage, urls, ttl_days)
+        loop, c = current()
+        return c.call(loop, self._session.upload_files(c.native, None, files))
+
+    def presigned_url(
+        self, file_key: str, expires_in: Union[int, datetime.timedelta, None] = None
+    ) -> "Awaitable[str]":
+        """A new presigned link to a stored file (``File.storage.file_key``), living
+        ``expires_in`` (seconds or a ``timedelta``; default two hours)."""
+        lifetime = seconds(expires_in)
+        loop, c = current()
+        return c.call(loop, self._session.presigned_url(c.native, file_key, lifetime))
 
     def delete_user_conversations(self, user_id: str, *, hard: bool = False) -> "Awaitable[None]":
         """Deletes all of a user's conversations (soft by default)."""
@@ -250,9 +336,52 @@ class Conversation:
 
     def send_message(self, text: Optional[str] = None, *, files: Optional[Files] = None) -> "Awaitable[str]":
         """Sends text, files, or both; completes with the message's ``client_msg_id`` once the
-        hub has read it."""
+        hub has read it. ``files`` takes ``File`` objects (those ``upload_file`` gives, or
+        ``File(url, type, filename)``) or dicts of the same fields; a message with files goes
+        as the official client sends it (``{"text", "files"}``)."""
         loop, c = current()
         return c.call(loop, self._session.send_message(c.native, self.id, text, files))
+
+    def upload_file(
+        self,
+        source: Source,
+        *,
+        filename: Optional[str] = None,
+        content_type: Optional[str] = None,
+        storage: bool = True,
+        url: Optional[str] = None,
+        ttl_days: Optional[int] = None,
+    ) -> "Awaitable[File]":
+        """Uploads a file to the file-to-text service, filed under this conversation; completes
+        with the ``File`` to send (``send_message(files=[file])``), whose ``text`` is the text
+        the service extracted.
+
+        ``source`` is a path (``str`` or ``os.PathLike``), bytes (``bytes``, ``bytearray``,
+        ``memoryview``) or a binary file object (read from its position to its end); it is read
+        when the method is called. ``filename`` defaults to the path's or file object's name,
+        else ``attachment_<milliseconds>``; ``content_type`` to a guess from the name. With
+        ``storage`` (the default) the service keeps the file behind a presigned link
+        (``File.storage``) for ``ttl_days`` (1, 7, 30 or 90; default: the conversation's last
+        ``set_time_to_live``); without it, ``url`` says where the hub can fetch the file.
+        A wrong type raises ``TypeError``, an unreadable path ``OSError``, both at once."""
+        data, options = prepare(source, filename, content_type, storage, url, ttl_days)
+        loop, c = current()
+        return c.call(loop, self._session.upload_file(c.native, self.id, data, options))
+
+    def upload_files(
+        self,
+        sources: Sequence[Source],
+        *,
+        storage: bool = True,
+        urls: Optional[Sequence[str]] = None,
+        ttl_days: Optional[int] = None,
+    ) -> "Awaitable[List[File]]":
+        """Uploads several files at once (each as for ``upload_file``, named after itself);
+        completes with their ``File`` objects in the same order, or raises the first failure
+        (the other uploads stop). Without ``storage``, ``urls`` gives one URL per file."""
+        files = prepare_many(sources, storage, urls, ttl_days)
+        loop, c = current()
+        return c.call(loop, self._session.upload_files(c.native, self.id, files))
 
     def set_metadata(self, metadata: Dict[str, Any], *, target: Optional[str] = None) -> "Awaitable[None]":
         """Sets metadata (a dict) for ``target``: None, ``"default"``, ``"bot"``, ``"live"`` or
@@ -288,7 +417,11 @@ class Conversation:
         return c.call(loop, self._session.edit_message(c.native, self.id, message_id, text, files))
 
     def get_transcript(self) -> "Awaitable[Transcript]":
-        """The conversation's transcript."""
+        """The conversation's transcript (over REST with ``transport="http"``). Links of
+        stored files about to expire (less than five minutes left) come back refreshed, and the
+        refreshed files are pushed back to the hub with ``edit_message``, as the official
+        client does, unless the client's ``refresh_file_links`` option is off; a link that
+        cannot be refreshed is kept as it was."""
         loop, c = current()
         return c.call(loop, self._session.get_transcript(c.native, self.id))
 
@@ -317,3 +450,68 @@ class Conversation:
     def on_error(self, fn: Callable[[HubErrorEvent], Any]) -> Callable[[], None]:
         """Calls ``fn`` for every error the hub reports about this conversation."""
         return Listener(self._client._feed, self.id, fn, _is(HubErrorEvent), "error").stop
+
+
+C = TypeVar("C")
+
+
+class CrossKeyListing(Generic[C]):
+    """A user's conversations listed across several API keys (``list_across``): each
+    conversation is on the client of its own key, ready to use. Iterating it iterates
+    ``conversations``."""
+
+    __slots__ = ("conversations", "pagination")
+
+    def __init__(self, conversations: List[C], pagination: Optional[Pagination]) -> None:
+        self.conversations: List[C] = conversations
+        """The conversations, in the hub's order."""
+        self.pagination: Optional[Pagination] = pagination
+        """Paging information, when the hub sent it."""
+
+    def __iter__(self) -> Iterator[C]:
+        return iter(self.conversations)
+
+    def __len__(self) -> int:
+        return len(self.conversations)
+
+    def __repr__(self) -> str:
+        return f"<captivate.CrossKeyListing of {len(self.conversations)} conversations>"
+
+
+def clients_of(clients: Any, cls: type) -> List[Any]:
+    """``clients`` as a list, each an instance of ``cls`` (else ``TypeError``)."""
+    if isinstance(clients, (str, bytes)) or not isinstance(clients, Sequence):
+        raise TypeError(f"clients must be a list of {cls.__name__}, not {type(clients).__name__}")
+    out = list(clients)
+    for x in out:
+        if not isinstance(x, cls):
+            raise TypeError(f"clients must be a list of {cls.__name__}, not of {type(x).__name__}")
+    return out
+
+
+def list_across(
+    clients: Sequence[Client],
+    user_id: str,
+    *,
+    filter: Optional[Dict[str, Any]] = None,
+    search: Optional[Dict[str, Any]] = None,
+    page: Optional[int] = None,
+    limit: Optional[int] = None,
+    api_keys: Optional[Sequence[str]] = None,
+) -> "Awaitable[CrossKeyListing[Conversation]]":
+    """Lists a user's conversations across the API keys of several clients (one client per
+    key, as the official ``CaptivateChatManager``), asking through the first, and hands each
+    conversation to the client of its own key. ``api_keys`` narrows the keys (default: every
+    client's); the other arguments are those of ``Client.list_conversations``. A conversation
+    of a key no client has raises ``ProtocolError``."""
+    found = clients_of(clients, Client)
+    options = list_options(user_id, filter, search, page, limit, api_keys)
+    loop, c = current()
+    call = c.call(loop, _native.Session.list_across(c.native, [x._session for x in found], options))
+    return _across(found, call)
+
+
+async def _across(clients: List[Client], call: Call) -> CrossKeyListing[Conversation]:
+    pairs: List[Tuple[int, str]]
+    pairs, pagination = await call
+    return CrossKeyListing([Conversation(clients[i], cid) for i, cid in pairs], pagination)

@@ -121,8 +121,10 @@ class ProtocolError(CaptivateError):
 
 
 class HttpError(CaptivateError):
-    """An HTTP request failed. Reserved: not raised by this version (a failed fetch of a large
-    message delivers the hub's 413 error event in the message's place)."""
+    """A request to the hub's HTTP services failed: an upload, a presigned URL, the transcript
+    over REST (``transport="http"``), or a request refused before it was made (the API key
+    would have gone to a host that is not trusted). A failed fetch of a large message is not
+    raised: the hub's 413 error event is delivered in the message's place."""
 
     code = "http"
 

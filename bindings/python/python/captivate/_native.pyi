@@ -23,6 +23,7 @@ __all__ = [
     "Event",
     "Feed",
     "File",
+    "FileStorage",
     "FilesItem",
     "HubErrorEvent",
     "HubEventBase",
@@ -135,6 +136,15 @@ class Session:
         files: Any = None,
     ) -> int: ...
     def get_transcript(self, completions: Completions, conversation_id: str) -> int: ...
+    def upload_file(
+        self, completions: Completions, conversation_id: Optional[str], data: bytes, options: Dict[str, Any]
+    ) -> int: ...
+    def upload_files(
+        self, completions: Completions, conversation_id: Optional[str], files: List[Tuple[bytes, Dict[str, Any]]]
+    ) -> int: ...
+    def presigned_url(self, completions: Completions, file_key: str, expires_in: Optional[int] = None) -> int: ...
+    @staticmethod
+    def list_across(completions: Completions, sessions: List[Session], options: Dict[str, Any]) -> int: ...
     def delete_conversation(self, completions: Completions, conversation_id: str, hard: bool) -> int: ...
     def reconnect(self, completions: Completions) -> int: ...
     def close(self, completions: Completions) -> int: ...
@@ -143,17 +153,61 @@ class Session:
 
 @final
 class File:
-    """A file attached to a message: where it can be downloaded, its MIME type and its name."""
+    """A file attached to a message, or uploaded: where it can be downloaded (``url``, or the
+    presigned link of its ``storage``), its MIME type, its name, and the text the file-to-text
+    service extracted from it."""
 
     def __new__(cls, url: str, type: Optional[str] = None, filename: Optional[str] = None) -> "File": ...
+    @staticmethod
+    def from_json(obj: Dict[str, Any]) -> "File":
+        """A file from the JSON object a message carries (e.g. ``File.json`` kept from earlier)."""
     @property
-    def url(self) -> str: ...
+    def url(self) -> Optional[str]:
+        """Where the file can be downloaded; None for a stored upload (see ``storage`` and ``link``)."""
     @property
-    def type(self) -> Optional[str]: ...
+    def type(self) -> Optional[str]:
+        """Its MIME type, when known."""
     @property
-    def filename(self) -> Optional[str]: ...
+    def filename(self) -> Optional[str]:
+        """Its file name, when known."""
+    @property
+    def storage(self) -> Optional[FileStorage]:
+        """Where the file-to-text service keeps it, for a stored upload."""
+    @property
+    def text_content(self) -> Optional[Dict[str, Any]]:
+        """The extracted text as a message carries it: ``{"type": "file_content", "text", "metadata"}``."""
+    @property
+    def text(self) -> Optional[str]:
+        """The extracted text (``text_content["text"]``), when given."""
+    @property
+    def link(self) -> Optional[str]:
+        """The link to download it: its URL, else the presigned link of its storage."""
+    @property
+    def json(self) -> Dict[str, Any]:
+        """The JSON object a message carries for it."""
     def __eq__(self, value: object, /) -> bool: ...
     def __hash__(self) -> int: ...
+
+@final
+class FileStorage:
+    """Where the file-to-text service keeps an uploaded file."""
+
+    @property
+    def file_key(self) -> str:
+        """The file's key in the store (for ``Client.presigned_url``)."""
+    @property
+    def presigned_url(self) -> Optional[str]:
+        """A link to the file, working until ``expires_at``."""
+    @property
+    def expires_at(self) -> Optional[int]:
+        """When the link expires, in unix seconds (``expiresIn`` on the wire)."""
+    @property
+    def file_size(self) -> Optional[int]:
+        """The file's size in bytes."""
+    @property
+    def processing_time(self) -> Any:
+        """How long the service took, as it reports it."""
+    def __eq__(self, value: object, /) -> bool: ...
 
 @final
 class TextItem:
