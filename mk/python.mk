@@ -30,7 +30,7 @@ test-python: build-sim python-venv
 # manylinux2014 tag; maturin's auditwheel check refuses the wheel otherwise. (A plain
 # `pip install ./bindings/python` builds with `--compatibility off`, maturin's default for
 # local builds, which are never uploaded: its `linux_x86_64` tag is the true one there.)
-PY_DIST := $(CURDIR)/dist/python
+PY_DIST = $(DIST_DIR)/python
 PY_DIST_CHECK := $(CURDIR)/build/python-dist-check
 PY_TOOLS := $(CURDIR)/build/python-dist-tools
 PY_TOOLS_PINS := maturin==1.16.0 ziglang==0.17.1 auditwheel==6.8.2
@@ -39,6 +39,7 @@ MATURIN := PATH=$(PY_TOOLS)/bin:$$PATH $(PY_TOOLS)/bin/maturin
 MATURIN_WHEEL := build --compatibility manylinux2014 --zig --auditwheel check
 
 .PHONY: dist-python test-dist-python test-sdist-python python-dist-tools
+DIST_TARGETS += dist-python
 
 python-dist-tools: $(PY_TOOLS)/.installed
 $(PY_TOOLS)/.installed: mk/python.mk
