@@ -8,5 +8,6 @@ if command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1; then
     exit 0
   fi
 fi
-apt-get update -qq
-DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm
+as_root=(); [ "$(id -u)" -eq 0 ] || as_root=(sudo)
+"${as_root[@]}" apt-get update -qq
+"${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm

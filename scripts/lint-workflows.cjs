@@ -10,7 +10,7 @@
 const fs = require('node:fs');
 const path = require('node:path');
 
-const CURRENT_LABELS = ['macos-13', 'macos-14', 'macos-15', 'ubuntu-24.04', 'ubuntu-24.04-arm', 'windows-2025'];
+const CURRENT_LABELS = ['macos-13', 'macos-14', 'macos-15', 'macos-15-intel', 'ubuntu-24.04', 'ubuntu-24.04-arm', 'windows-2025'];
 
 const [dir, ...files] = process.argv.slice(2);
 if (!dir || files.length === 0) {
