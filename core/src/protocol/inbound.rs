@@ -439,6 +439,7 @@ impl Inbound {
 /// tree. Anything it is not sure to read exactly as the lenient path would (another event type,
 /// a key given twice, an unexpected shape) makes it give up, and the lenient path decides.
 mod fast {
+    use std::borrow::Cow;
     use std::fmt;
 
     use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
@@ -475,6 +476,38 @@ mod fast {
         message: Option<(bool, MessageBody, Option<String>)>,
     }
 
+    /// A key or a string value, borrowed from the frame's text when it holds no escape (serde's
+    /// own `Cow<str>` always copies).
+    struct Text<'de>(Cow<'de, str>);
+
+    impl AsRef<str> for Text<'_> {
+        fn as_ref(&self) -> &str {
+            &self.0
+        }
+    }
+
+    impl<'de> serde::Deserialize<'de> for Text<'de> {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Text<'de>, D::Error> {
+            struct V;
+            impl<'de> Visitor<'de> for V {
+                type Value = Text<'de>;
+                fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                    f.write_str("a string")
+                }
+                fn visit_borrowed_str<E: de::Error>(self, s: &'de str) -> Result<Text<'de>, E> {
+                    Ok(Text(Cow::Borrowed(s)))
+                }
+                fn visit_str<E: de::Error>(self, s: &str) -> Result<Text<'de>, E> {
+                    Ok(Text(Cow::Owned(s.to_owned())))
+                }
+                fn visit_string<E: de::Error>(self, s: String) -> Result<Text<'de>, E> {
+                    Ok(Text(Cow::Owned(s)))
+                }
+            }
+            d.deserialize_str(V)
+        }
+    }
+
     /// Marks a key seen; a key given twice gives up.
     fn once<E: de::Error>(seen: &mut bool) -> Result<(), E> {
         if std::mem::replace(seen, true) { Err(give_up()) } else { Ok(()) }
@@ -489,8 +522,8 @@ mod fast {
         }
         fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> Result<Event, A::Error> {
             let mut event = None;
-            while let Some(key) = m.next_key::<std::borrow::Cow<'de, str>>()? {
-                if key == "event" {
+            while let Some(key) = m.next_key::<Text<'de>>()? {
+                if key.as_ref() == "event" {
                     if event.is_some() {
                         return Err(give_up());
                     }
@@ -522,7 +555,7 @@ mod fast {
         fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> Result<Event, A::Error> {
             let (mut kind, mut id_seen, mut payload_seen) = (None::<bool>, false, false);
             let mut out = Event::default();
-            while let Some(key) = m.next_key::<std::borrow::Cow<'de, str>>()? {
+            while let Some(key) = m.next_key::<Text<'de>>()? {
                 match key.as_ref() {
                     "event_type" => {
                         if kind.is_some() {
@@ -532,7 +565,7 @@ mod fast {
                         if payload_seen {
                             return Err(give_up());
                         }
-                        kind = Some(match m.next_value::<std::borrow::Cow<'de, str>>()?.as_ref() {
+                        kind = Some(match m.next_value::<Text<'de>>()?.as_ref() {
                             "bot_message" => true,
                             "livechat_message" => false,
                             _ => return Err(give_up()),
@@ -578,7 +611,7 @@ mod fast {
         }
         fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> Result<Self::Value, A::Error> {
             let (mut ch, mut mid, mut conv, mut content) = (None, None, None, None);
-            while let Some(key) = m.next_key::<std::borrow::Cow<'de, str>>()? {
+            while let Some(key) = m.next_key::<Text<'de>>()? {
                 let slot = match key.as_ref() {
                     "ch_msg_id" => &mut ch,
                     "message_id" => &mut mid,
@@ -674,13 +707,13 @@ mod fast {
                     // `type` and `text` on their own; any other key means the item is not plain
                     // text, and it is read whole as JSON.
                     let (mut kind, mut text, mut rest) = (None::<Field>, None::<Field>, Map::new());
-                    while let Some(key) = m.next_key::<std::borrow::Cow<'de, str>>()? {
+                    while let Some(key) = m.next_key::<Text<'de>>()? {
                         match key.as_ref() {
                             "type" => kind = Some(m.next_value()?),
                             "text" => text = Some(m.next_value()?),
                             _ => {
                                 let value: Value = m.next_value()?;
-                                rest.insert(key.into_owned(), value);
+                                rest.insert(key.0.into_owned(), value);
                             }
                         }
                     }
@@ -736,7 +769,7 @@ mod fast {
     /// The value of an item's `type` or `text`: a string (borrowed where the text allows), or
     /// any other JSON.
     enum Field<'de> {
-        Str(std::borrow::Cow<'de, str>),
+        Str(Cow<'de, str>),
         Other(Value),
     }
 
@@ -758,13 +791,13 @@ mod fast {
                     f.write_str("a JSON value")
                 }
                 fn visit_borrowed_str<E: de::Error>(self, s: &'de str) -> Result<Field<'de>, E> {
-                    Ok(Field::Str(std::borrow::Cow::Borrowed(s)))
+                    Ok(Field::Str(Cow::Borrowed(s)))
                 }
                 fn visit_str<E: de::Error>(self, s: &str) -> Result<Field<'de>, E> {
-                    Ok(Field::Str(std::borrow::Cow::Owned(s.to_owned())))
+                    Ok(Field::Str(Cow::Owned(s.to_owned())))
                 }
                 fn visit_string<E: de::Error>(self, s: String) -> Result<Field<'de>, E> {
-                    Ok(Field::Str(std::borrow::Cow::Owned(s)))
+                    Ok(Field::Str(Cow::Owned(s)))
                 }
                 fn visit_unit<E: de::Error>(self) -> Result<Field<'de>, E> {
                     Ok(Field::Other(Value::Null))
@@ -868,6 +901,7 @@ mod tests {
             r#"{"event":{"event_type":"bot_message","event_payload":{"content":{"type":"buttons","buttons":[{"label":"a"}]}}}}"#,
             r#"{"event":{"event_type":"bot_message","event_payload":{"content":"x"},"event_id":""},"event":{"event_type":"x"}}"#,
             r#"{"action":"receiveMessage","event":{"event_type":"livechat_message","event_payload":{"content":[{"type":"text","text":"a\u0000b"}],"conversation_id":-3}}}"#,
+            r#"{"\u0065vent":{"event_type":"bot\u005fmessage","event_payload":{"conversation_\u0069d":"c\u0031","content":[{"t\u0065xt":"k","typ\u0065":"text"}]}}}"#,
         ];
         for text in frames {
             let lenient = decode_value(serde_json::from_str(text).unwrap()).unwrap();
@@ -880,5 +914,6 @@ mod tests {
         }
         assert!(fast::message(frames[0]).is_some(), "the usual shape takes the fast path");
         assert!(fast::message(frames[1]).is_some(), "odd ids too");
+        assert!(fast::message(frames[frames.len() - 1]).is_some(), "escaped keys too");
     }
 }
