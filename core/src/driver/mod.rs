@@ -6,6 +6,7 @@
 //! no writer task of its own, and the one timer is moved only when the next deadline comes
 //! earlier than the one it is set for.
 
+mod completions;
 mod readahead;
 mod subscribers;
 pub(crate) mod transport;
@@ -32,11 +33,11 @@ use crate::config::Config;
 use crate::engine::{Action, Completion, Engine, Expect, Output, PostOutcome, RequestId, Submit, TransportError};
 use crate::error::{Error, Result, redact};
 use crate::event::{ConnectionState, Event, Routed};
-use crate::hash::FastMap;
 use crate::http::{Http, send};
 use crate::protocol::Inbound;
 use crate::queue;
 use crate::stream::EventStream;
+use completions::Completions;
 pub(crate) use subscribers::Scope;
 use subscribers::Subscribers;
 use transport::Ws;
@@ -51,7 +52,8 @@ pub(crate) enum Command {
     Connect,
     NetworkUp,
     Close(oneshot::Sender<()>),
-    Submit(Submit, oneshot::Sender<Result<Completion>>),
+    /// A request; its entry in the connection's [`Completions`] is open already.
+    Submit(Submit),
     Cancel(RequestId),
     Attach(String),
     Subscribe(Scope, queue::Sender<Event>),
@@ -72,6 +74,7 @@ pub(crate) struct Snapshot {
 #[derive(Debug)]
 pub(crate) struct Link {
     cmd: queue::Sender<Command>,
+    completions: Arc<Completions>,
     snapshot: watch::Receiver<Snapshot>,
     next_id: AtomicU64,
     /// How many connect commands were sent to the driver.
@@ -89,26 +92,37 @@ struct Initial {
 }
 
 /// A request handed to the driver, awaiting its completion. Dropping it before that cancels
-/// the request.
+/// the request. Until then it keeps the connection open.
 pub(crate) struct Submitted {
-    rx: oneshot::Receiver<Result<Completion>>,
-    cancel: Option<(queue::Sender<Command>, RequestId)>,
+    /// The connection, until the outcome is taken.
+    link: Option<Arc<Link>>,
+    id: RequestId,
+}
+
+impl Submitted {
+    /// The request's outcome, once it is there.
+    pub(crate) fn poll_completion(&mut self, cx: &mut Context<'_>) -> Poll<Result<Completion>> {
+        let Some(link) = &self.link else { return Poll::Ready(Err(Error::Closed)) };
+        let r = std::task::ready!(link.completions.poll(self.id, cx));
+        self.link = None;
+        Poll::Ready(r)
+    }
 }
 
 impl Future for Submitted {
     type Output = Result<Completion>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let r = std::task::ready!(Pin::new(&mut self.rx).poll(cx));
-        self.cancel = None;
-        Poll::Ready(r.unwrap_or(Err(Error::Closed)))
+        self.poll_completion(cx)
     }
 }
 
 impl Drop for Submitted {
     fn drop(&mut self) {
-        if let Some((cmd, id)) = self.cancel.take() {
-            let _ = cmd.send(Command::Cancel(id));
+        if let Some(link) = self.link.take()
+            && link.completions.forget(self.id)
+        {
+            let _ = link.cmd.send(Command::Cancel(self.id));
         }
     }
 }
@@ -192,6 +206,7 @@ impl Link {
         let Initial { engine, ws, connects, actions } = first;
         let (cmd_tx, cmd_rx) = queue::channel();
         let (io_tx, io_rx) = queue::channel();
+        let completions = Arc::new(Completions::default());
         let (snap_tx, snap_rx) =
             watch::channel(Snapshot { state: engine.state().clone(), reason: None, error: None, connects });
         let driver = Driver {
@@ -202,7 +217,9 @@ impl Link {
             cmd_rx,
             batch: VecDeque::new(),
             snapshot: snap_tx,
-            waiters: FastMap::default(),
+            completions: completions.clone(),
+            completed: Vec::new(),
+            wakers: Vec::new(),
             close_waiters: Vec::new(),
             subscribers: Subscribers::new(config.timings.max_backlog),
             connecting: None,
@@ -217,6 +234,7 @@ impl Link {
         runtime.spawn(driver.run(actions));
         Link {
             cmd: cmd_tx,
+            completions,
             snapshot: snap_rx,
             next_id: AtomicU64::new(1),
             connects_sent: AtomicU64::new(connects),
@@ -261,7 +279,7 @@ impl Link {
     /// returned future resolves to its completion. Dropping it cancels the request: if it was
     /// still queued it is never sent.
     pub(crate) fn submit(
-        &self,
+        self: &Arc<Self>,
         operation: impl Into<Cow<'static, str>>,
         frame: String,
         expect: Expect,
@@ -271,10 +289,13 @@ impl Link {
             return Err(Error::FrameTooLarge { size: frame.len(), max: self.config.max_frame_size });
         }
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
-        let (tx, rx) = oneshot::channel();
+        self.completions.open(id)?;
         let submit = Submit { id, operation: operation.into(), frame, expect, timeout };
-        self.send(Command::Submit(submit, tx))?;
-        Ok(Submitted { rx, cancel: Some((self.cmd.clone(), id)) })
+        if self.send(Command::Submit(submit)).is_err() {
+            self.completions.forget(id);
+            return Err(Error::Closed);
+        }
+        Ok(Submitted { link: Some(self.clone()), id })
     }
 
     /// Waits until the state satisfies `done`; returns the snapshot that did.
@@ -330,7 +351,12 @@ struct Driver {
     /// Commands taken from the queue in one step, handled one by one.
     batch: VecDeque<Command>,
     snapshot: watch::Sender<Snapshot>,
-    waiters: FastMap<RequestId, oneshot::Sender<Result<Completion>>>,
+    /// Where callers take their requests' outcomes.
+    completions: Arc<Completions>,
+    /// Outcomes not handed to `completions` yet (they go in batches).
+    completed: Vec<(RequestId, Result<Completion>)>,
+    /// Scratch space for waking callers.
+    wakers: Vec<std::task::Waker>,
     close_waiters: Vec<oneshot::Sender<()>>,
     subscribers: Subscribers,
     connecting: Option<Connecting>,
@@ -383,6 +409,14 @@ fn failure_close(e: &tokio_tungstenite::tungstenite::Error) -> Option<CloseFrame
         _ => return None,
     };
     Some(CloseFrame { code, reason: reason.into() })
+}
+
+impl Drop for Driver {
+    /// Whatever way the driver ends, no caller is left waiting.
+    fn drop(&mut self) {
+        self.completions.fill(&mut self.completed, &mut self.wakers);
+        self.completions.close();
+    }
 }
 
 impl Driver {
@@ -547,19 +581,13 @@ impl Driver {
                     self.close_waiters.push(done);
                 }
             }
-            Command::Submit(s, done) => {
+            Command::Submit(s) => {
                 let id = s.id;
-                self.waiters.insert(id, done);
-                if let Err(e) = self.engine.submit(s, t)
-                    && let Some(w) = self.waiters.remove(&id)
-                {
-                    let _ = w.send(Err(e));
+                if let Err(e) = self.engine.submit(s, t) {
+                    self.completed.push((id, Err(e)));
                 }
             }
-            Command::Cancel(id) => {
-                self.waiters.remove(&id);
-                self.engine.cancel(id);
-            }
+            Command::Cancel(id) => self.engine.cancel(id),
             Command::Attach(id) => self.engine.attach(&id),
             Command::SubscribeAll(tx) => {
                 let ended = *self.engine.state() == ConnectionState::Closed;
@@ -592,6 +620,9 @@ impl Driver {
             if !busy {
                 break;
             }
+        }
+        if !self.completed.is_empty() {
+            self.completions.fill(&mut self.completed, &mut self.wakers);
         }
     }
 
@@ -751,11 +782,7 @@ impl Driver {
                     self.engine.set_raw_frames(false);
                 }
             }
-            Output::Complete { id, result } => {
-                if let Some(w) = self.waiters.remove(&id) {
-                    let _ = w.send(result);
-                }
-            }
+            Output::Complete { id, result } => self.completed.push((id, result)),
         }
     }
 }
