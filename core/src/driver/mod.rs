@@ -458,7 +458,7 @@ impl Driver {
                     }
                 }
             };
-            self.step(step);
+            self.step(step, now());
             self.drain_ready();
         }
         self.drop_transport();
@@ -466,25 +466,29 @@ impl Driver {
     }
 
     /// Hands the engine every command and frame that is ready now, without waiting, up to a
-    /// batch; the socket is flushed once afterwards.
+    /// batch; the socket is flushed once afterwards. The clock is read once per slice of a
+    /// batch.
     fn drain_ready(&mut self) {
         if !self.handles_gone {
             self.cmd_rx.take_all(&mut self.batch);
             // In slices, each carried out before the next: what the engine asks for does not
             // pile up behind a burst of calls.
             let mut n = 0;
+            let mut t = now();
             while let Some(c) = self.batch.pop_front() {
-                self.command(c);
+                self.command(c, t);
                 n += 1;
                 if n % BATCH == 0 {
                     self.pump();
+                    t = now();
                 }
             }
-            if let Err(queue::TryRecvError::Disconnected) = self.cmd_rx.try_recv().map(|c| self.command(c)) {
-                self.step(Step::Command(None));
+            if let Err(queue::TryRecvError::Disconnected) = self.cmd_rx.try_recv().map(|c| self.command(c, t)) {
+                self.step(Step::Command(None), t);
             }
         }
         let mut cx = Context::from_waker(futures_util::task::noop_waker_ref());
+        let t = now();
         for _ in 0..BATCH {
             let Some((g, ws)) = self.ws.as_mut() else { break };
             // A pending read here registers nothing that matters: the loop polls the socket
@@ -492,21 +496,20 @@ impl Driver {
             match Pin::new(ws).poll_next(&mut cx) {
                 Poll::Ready(m) => {
                     let g = *g;
-                    self.step(Step::Read(g, m));
+                    self.step(Step::Read(g, m), t);
                 }
                 Poll::Pending => break,
             }
         }
     }
 
-    fn step(&mut self, step: Step) {
-        let t = now();
+    fn step(&mut self, step: Step, t: std::time::Instant) {
         match step {
             Step::Command(None) => {
                 self.handles_gone = true;
                 self.engine.close(t);
             }
-            Step::Command(Some(c)) => self.command(c),
+            Step::Command(Some(c)) => self.command(c, t),
             Step::Opened(g, result) => {
                 self.connecting = None;
                 match result {
@@ -559,8 +562,7 @@ impl Driver {
         }
     }
 
-    fn command(&mut self, c: Command) {
-        let t = now();
+    fn command(&mut self, c: Command, t: std::time::Instant) {
         match c {
             Command::Connect => {
                 self.engine.connect(t);

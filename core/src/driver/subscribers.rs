@@ -50,13 +50,22 @@ pub(super) struct Subscribers {
     all: Vec<queue::Sender<Routed>>,
 }
 
-/// Sends to every listener, the last one getting the event itself (no copy when there is one).
-fn send_all(subs: &[Sender], event: Event) {
-    if let Some((last, rest)) = subs.split_last() {
-        for s in rest {
-            let _ = s.send(event.clone());
+/// Sends to every listener, the last one getting the event itself (no copy when there is one),
+/// and forgets the listeners gone. Gives the event back when nobody is left to hear it.
+fn send_all(subs: &mut Vec<Sender>, event: Event) -> Option<Event> {
+    if subs.len() > 1 {
+        subs.retain(|s| !s.is_closed());
+    }
+    let Some((last, rest)) = subs.split_last() else { return Some(event) };
+    for s in rest {
+        let _ = s.send(event.clone());
+    }
+    match last.send(event) {
+        Ok(()) => None,
+        Err(event) => {
+            subs.pop();
+            subs.is_empty().then_some(event)
         }
-        let _ = last.send(event);
     }
 }
 
@@ -142,8 +151,9 @@ impl Subscribers {
     pub(super) fn state(&mut self, event: Event) {
         let heard = self.send_to_all(&event, &Route::Client);
         for slot in self.conversations.values_mut() {
-            slot.subs.retain(|s| !s.is_closed());
-            send_all(&slot.subs, event.clone());
+            if !slot.subs.is_empty() {
+                send_all(&mut slot.subs, event.clone());
+            }
         }
         let max = if heard { 0 } else { self.max_backlog };
         Self::to_slot(&mut self.client, event, max);
@@ -169,24 +179,19 @@ impl Subscribers {
     }
 
     fn to_slot(slot: &mut Slot, event: Event, max: usize) {
-        slot.subs.retain(|s| !s.is_closed());
-        if slot.subs.is_empty() {
-            if max > 0 {
-                if slot.backlog.len() >= max {
-                    slot.backlog.pop_front();
-                    slot.dropped += 1;
-                }
-                slot.backlog.push_back(event);
+        let Some(event) = send_all(&mut slot.subs, event) else { return };
+        if max > 0 {
+            if slot.backlog.len() >= max {
+                slot.backlog.pop_front();
+                slot.dropped += 1;
             }
-            return;
+            slot.backlog.push_back(event);
         }
-        send_all(&slot.subs, event);
     }
 
     /// A decoded frame, to the raw listeners; false when there are none left.
     pub(super) fn raw(&mut self, inbound: Inbound) -> bool {
-        self.raw.retain(|s| !s.is_closed());
-        send_all(&self.raw, Event::Hub(inbound));
+        send_all(&mut self.raw, Event::Hub(inbound));
         !self.raw.is_empty()
     }
 

@@ -205,20 +205,37 @@ struct EnvelopeEvent<'a, P> {
     event_payload: P,
 }
 
-/// Encodes an event in the client envelope, straight to the text that is written.
-fn encode<P: Serialize>(event_type: &str, payload: P) -> String {
-    encode_sized(event_type, payload, 256)
-}
+/// Frames up to this size are encoded in a buffer kept per thread; a larger one's buffer is
+/// let go after use.
+const SCRATCH_KEPT: usize = 64 * 1024;
 
-/// As [`encode`], into a buffer of about the size the frame will have.
-fn encode_sized<P: Serialize>(event_type: &str, payload: P, size: usize) -> String {
-    let envelope = Envelope { action: "sendMessage", event: EnvelopeEvent { event_type, event_payload: payload } };
-    let mut out = Vec::with_capacity(size);
-    // Plain structs, strings and JSON values: serialization cannot fail, and JSON is UTF-8.
-    match serde_json::to_writer(&mut out, &envelope) {
-        Ok(()) => String::from_utf8(out).unwrap_or_default(),
-        Err(_) => String::new(),
+/// Encodes an event in the client envelope, straight to the text that is written: serialized
+/// into a buffer kept per thread, then copied once into a string of its exact size (no growth
+/// on the way, and the socket takes the string as it is).
+fn encode<P: Serialize>(event_type: &str, payload: P) -> String {
+    thread_local! {
+        static SCRATCH: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
     }
+    let envelope = Envelope { action: "sendMessage", event: EnvelopeEvent { event_type, event_payload: payload } };
+    let encode_into = |buf: &mut Vec<u8>| {
+        buf.clear();
+        // Plain structs, strings and JSON values: serialization cannot fail, and JSON is UTF-8.
+        let text = match serde_json::to_writer(&mut *buf, &envelope) {
+            Ok(()) => std::str::from_utf8(buf).map(str::to_owned).unwrap_or_default(),
+            Err(_) => String::new(),
+        };
+        if buf.capacity() > SCRATCH_KEPT {
+            *buf = Vec::new();
+        }
+        text
+    };
+    // A thread whose buffer is gone (being torn down) or in use encodes into a new one.
+    SCRATCH
+        .try_with(|cell| match cell.try_borrow_mut() {
+            Ok(mut buf) => encode_into(&mut buf),
+            Err(_) => encode_into(&mut Vec::new()),
+        })
+        .unwrap_or_else(|_| encode_into(&mut Vec::new()))
 }
 
 /// Wraps a payload in the client envelope.
