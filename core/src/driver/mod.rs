@@ -30,7 +30,7 @@ use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 
 use crate::config::Config;
-use crate::engine::{Action, Completion, Engine, Expect, Output, PostOutcome, RequestId, Submit, TransportError};
+use crate::engine::{Action, Completion, Engine, Expect, Out, Output, PostOutcome, RequestId, Submit, TransportError};
 use crate::error::{Error, Result, redact};
 use crate::event::{ConnectionState, Event, Routed};
 use crate::http::{Http, send};
@@ -76,7 +76,6 @@ pub(crate) struct Link {
     cmd: queue::Sender<Command>,
     completions: Arc<Completions>,
     snapshot: watch::Receiver<Snapshot>,
-    next_id: AtomicU64,
     /// How many connect commands were sent to the driver.
     connects_sent: AtomicU64,
     pub(crate) config: Arc<Config>,
@@ -206,7 +205,7 @@ impl Link {
         let Initial { engine, ws, connects, actions } = first;
         let (cmd_tx, cmd_rx) = queue::channel();
         let (io_tx, io_rx) = queue::channel();
-        let completions = Arc::new(Completions::default());
+        let completions = Arc::new(Completions::new(1));
         let (snap_tx, snap_rx) =
             watch::channel(Snapshot { state: engine.state().clone(), reason: None, error: None, connects });
         let driver = Driver {
@@ -232,14 +231,7 @@ impl Link {
             connects,
         };
         runtime.spawn(driver.run(actions));
-        Link {
-            cmd: cmd_tx,
-            completions,
-            snapshot: snap_rx,
-            next_id: AtomicU64::new(1),
-            connects_sent: AtomicU64::new(connects),
-            config,
-        }
+        Link { cmd: cmd_tx, completions, snapshot: snap_rx, connects_sent: AtomicU64::new(connects), config }
     }
 
     pub(crate) fn send(&self, c: Command) -> Result<()> {
@@ -288,8 +280,7 @@ impl Link {
         if frame.len() > self.config.max_frame_size {
             return Err(Error::FrameTooLarge { size: frame.len(), max: self.config.max_frame_size });
         }
-        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
-        self.completions.open(id)?;
+        let id = self.completions.open()?;
         let submit = Submit { id, operation: operation.into(), frame, expect, timeout };
         if self.send(Command::Submit(submit)).is_err() {
             self.completions.forget(id);
@@ -615,7 +606,7 @@ impl Driver {
                 busy = true;
                 self.action(a);
             }
-            while let Some(o) = self.engine.poll_output() {
+            while let Some(o) = self.engine.poll_out() {
                 busy = true;
                 self.output(o);
             }
@@ -744,7 +735,11 @@ impl Driver {
         self.unflushed = false;
     }
 
-    fn output(&mut self, o: Output) {
+    fn output(&mut self, o: Out) {
+        let o = match o {
+            Out::Deliver { event, to } => return self.subscribers.deliver(event, to),
+            Out::Other(o) => o,
+        };
         match o {
             Output::State(change) => {
                 let current = change.current.clone();
@@ -778,7 +773,7 @@ impl Driver {
                     }
                 }
             }
-            Output::Deliver { event, route } => self.subscribers.deliver(event, route),
+            Output::Deliver { event, route } => self.subscribers.deliver(event, route.into()),
             Output::Frame(inbound) => {
                 if !self.subscribers.raw(inbound) {
                     self.engine.set_raw_frames(false);

@@ -15,6 +15,7 @@
 //! pings, liveness, drops), and ordering (the catch-up after a reconnect and large messages).
 
 mod backoff;
+mod deadlines;
 mod dedupe;
 mod lifecycle;
 mod ordering;
@@ -26,6 +27,7 @@ mod timers;
 mod types;
 
 use std::collections::VecDeque;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::config::{Delivery, Timings, Transport};
@@ -42,6 +44,7 @@ use timers::Timers;
 pub use types::{
     Action, Completion, Expect, Output, PostOutcome, ReplyMatch, RequestId, Route, Submit, TransportError,
 };
+pub(crate) use types::{Dest, Out};
 
 /// The first id of the engine's own requests.
 const INTERNAL: RequestId = 1 << 63;
@@ -82,14 +85,14 @@ pub struct Engine {
     outbox: Outbox,
     written: Written,
     start_in_flight: Option<RequestId>,
-    conversations: FastSet<String>,
+    conversations: FastSet<Arc<str>>,
     /// User ids of starts that timed out or were cancelled, with when to forget them: a late
     /// success naming one of them is not given to the next start.
     abandoned_starts: VecDeque<(String, Instant)>,
     dedupe: Dedupe,
     backoff: Backoff,
     actions: VecDeque<Action>,
-    outputs: VecDeque<Output>,
+    outputs: VecDeque<Out>,
     /// Conversations whose events are held back to keep them in order.
     holds: FastMap<String, Hold>,
     next_fetch: u64,
@@ -197,6 +200,11 @@ impl Engine {
 
     /// The next output for the driver.
     pub fn poll_output(&mut self) -> Option<Output> {
+        self.outputs.pop_front().map(Output::from)
+    }
+
+    /// The next output as the engine keeps it (for the driver: no copy of the route).
+    pub(crate) fn poll_out(&mut self) -> Option<Out> {
         self.outputs.pop_front()
     }
 
@@ -276,7 +284,7 @@ impl Engine {
     /// Registers a conversation, so that events naming it are routed to it.
     pub fn attach(&mut self, conversation_id: &str) {
         if !self.conversations.contains(conversation_id) {
-            self.conversations.insert(conversation_id.to_owned());
+            self.conversations.insert(conversation_id.into());
         }
     }
 
@@ -443,7 +451,7 @@ impl Engine {
                 tracing::warn!(error = %e, "a binary frame from the hub is not UTF-8");
                 let preview = String::from_utf8_lossy(&data[..data.len().min(1024)]).into_owned();
                 let error = format!("binary frame of {} bytes is not UTF-8: {e}", data.len());
-                self.deliver(Event::Malformed(MalformedFrame { error, text: preview }), Route::Client);
+                self.deliver(Event::Malformed(MalformedFrame { error, text: preview }), Dest::Client);
             }
         }
     }
@@ -466,13 +474,13 @@ impl Engine {
                 tracing::warn!(error = %e, "malformed frame from the hub");
                 self.deliver(
                     Event::Malformed(MalformedFrame { error: e.to_string(), text: text[..cut].to_owned() }),
-                    Route::Client,
+                    Dest::Client,
                 );
                 return;
             }
         };
         if self.raw_frames {
-            self.outputs.push_back(Output::Frame(inbound.clone()));
+            self.outputs.push_back(Out::Other(Output::Frame(inbound.clone())));
         }
         if let HubEvent::SocketConnected { socket_id } = inbound.body {
             self.socket_connected(socket_id, now);
@@ -508,7 +516,7 @@ impl Engine {
 
     fn expire_requests(&mut self, now: Instant) {
         let mut starts_freed = false;
-        while let Some(seq) = self.written.pop_due(now) {
+        while let Some(seq) = self.written.due(now) {
             if let Some(a) = self.written.reply(seq) {
                 let (start, cancelled) = (a.matcher.start, a.cancelled);
                 if start {
@@ -624,14 +632,13 @@ impl Engine {
         }
     }
 
-    fn route(&self, conversation_id: Option<&str>) -> Route {
+    fn route(&self, conversation_id: Option<&str>) -> Dest {
         match conversation_id {
-            Some(c) if self.conversations.contains(c) => Route::Conversation(c.to_owned()),
-            Some(_) => Route::Client,
+            Some(c) => self.conversations.get(c).map_or(Dest::Client, |c| Dest::Conversation(c.clone())),
             None if self.conversations.len() == 1 => {
-                Route::Both(self.conversations.iter().next().cloned().unwrap_or_default())
+                self.conversations.iter().next().map_or(Dest::Client, |c| Dest::Both(c.clone()))
             }
-            None => Route::Client,
+            None => Dest::Client,
         }
     }
 
@@ -673,7 +680,7 @@ impl Engine {
         if matches!(inbound.body, HubEvent::ConversationDeleted { .. })
             && let Some(c) = &a.matcher.conversation_id
         {
-            self.conversations.remove(c);
+            self.conversations.remove(c.as_str());
         }
         if a.cancelled {
             return Some(inbound);
@@ -713,7 +720,7 @@ impl Engine {
             Some(inbound)
         } else {
             self.started_here.insert(new_id.clone());
-            self.conversations.insert(new_id);
+            self.conversations.insert(new_id.into());
             self.complete(a.id, Ok(Completion::Reply(Box::new(inbound))));
             None
         };
@@ -726,7 +733,7 @@ impl Engine {
             self.caught_up(id, result);
             return;
         }
-        self.outputs.push_back(Output::Complete { id, result });
+        self.outputs.push_back(Out::Other(Output::Complete { id, result }));
     }
 
     /// A message's wait for its proof is over: its call completes, or, when the call ended
