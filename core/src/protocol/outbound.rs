@@ -317,6 +317,14 @@ struct UserMessage<'a> {
 
 /// `user_message`.
 pub fn user_message(conversation_id: &str, client_msg_id: &str, msg: &OutgoingMessage) -> String {
+    if let (Some(text), true) = (&msg.text, msg.files.is_empty()) {
+        return super::text_frame::user_message(conversation_id, client_msg_id, text);
+    }
+    serialized_user_message(conversation_id, client_msg_id, msg)
+}
+
+/// `user_message` through the serializer.
+fn serialized_user_message(conversation_id: &str, client_msg_id: &str, msg: &OutgoingMessage) -> String {
     let payload = UserMessage {
         kind: "message_create",
         client_msg_id,
@@ -570,6 +578,20 @@ impl OutgoingMessage {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn a_text_message_is_written_as_the_serializer_writes_it() {
+        for text in ["", "hi", "a \"b\" \\ c\n\u{1}", "é 🎉 \u{2028}", "eight by"] {
+            for (conversation, id) in [("c-1", "4b1c0f0e-5f7e-4f59-9a43-0d0c1b2a3f4e"), ("we\"ird\\\t", "")] {
+                let message = OutgoingMessage::text(text);
+                assert_eq!(
+                    user_message(conversation, id, &message),
+                    serialized_user_message(conversation, id, &message),
+                    "{text:?} {conversation:?} {id:?}"
+                );
+            }
+        }
+    }
 
     #[test]
     fn options_from_the_front_ends_json() {
