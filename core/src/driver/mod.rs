@@ -1,10 +1,12 @@
 //! The driver: one tokio task per connection that owns the socket and the [`Engine`], runs
 //! its timers, takes commands from the handles and delivers events to their streams.
 //!
-//! It works in batches: every command and frame that is ready is handed to the engine, the
-//! frames the engine wants written are buffered, and the socket is flushed once. The socket has
-//! no writer task of its own, and the one timer is moved only when the next deadline comes
-//! earlier than the one it is set for.
+//! It works in batches: the commands and frames that are ready are handed to the engine (a
+//! slice of each at a time), the frames the engine wants written are buffered, and the socket is
+//! flushed once. After a full slice it lets the other tasks run (the callers taking their events
+//! and outcomes) before the next: a burst is carried out in step with its readers, so that what
+//! is in flight stays small. The socket has no writer task of its own, and the one timer is
+//! moved only when the next deadline comes earlier than the one it is set for.
 
 mod completions;
 mod readahead;
@@ -42,7 +44,8 @@ pub(crate) use subscribers::Scope;
 use subscribers::Subscribers;
 use transport::Ws;
 
-/// The most commands or frames handled before the socket is flushed.
+/// The most commands, and the most frames, handled before the socket is flushed and the other
+/// tasks may run.
 const BATCH: usize = 256;
 
 /// How long a close handshake started by the hub may take to finish.
@@ -224,6 +227,7 @@ impl Link {
             connecting: None,
             ws,
             unflushed: false,
+            busy: false,
             io_tx,
             io_rx,
             http: None,
@@ -355,6 +359,8 @@ struct Driver {
     ws: Option<(u64, Ws)>,
     /// Frames were written to the socket's buffer since its last flush.
     unflushed: bool,
+    /// What the socket was last told: answers are awaited (its read buffer is kept).
+    busy: bool,
     io_tx: queue::Sender<IoEvent>,
     io_rx: queue::Receiver<IoEvent>,
     /// The hub's HTTP services, made on first use.
@@ -370,10 +376,21 @@ enum Step {
     WriteFailed(u64, tokio_tungstenite::tungstenite::Error),
     Io(IoEvent),
     Timer,
+    /// Commands taken from the queue earlier are still to be handled.
+    Backlog,
 }
 
 /// Flushes what was written, then waits for the next frame.
 fn poll_socket(ws: &mut Option<(u64, Ws)>, unflushed: &mut bool, cx: &mut Context<'_>) -> Poll<Step> {
+    if let Poll::Ready(failed) = poll_flush(ws, unflushed, cx) {
+        return Poll::Ready(failed);
+    }
+    let Some((g, ws)) = ws.as_mut() else { return Poll::Pending };
+    Pin::new(ws).poll_next(cx).map(|m| Step::Read(*g, m))
+}
+
+/// Flushes what was written; ready only when the write failed.
+fn poll_flush(ws: &mut Option<(u64, Ws)>, unflushed: &mut bool, cx: &mut Context<'_>) -> Poll<Step> {
     let Some((g, ws)) = ws.as_mut() else { return Poll::Pending };
     if *unflushed {
         match Pin::new(&mut *ws).poll_flush(cx) {
@@ -385,7 +402,7 @@ fn poll_socket(ws: &mut Option<(u64, Ws)>, unflushed: &mut bool, cx: &mut Contex
             Poll::Pending => {}
         }
     }
-    Pin::new(ws).poll_next(cx).map(|m| Step::Read(*g, m))
+    Poll::Pending
 }
 
 /// The close frame that fails a connection after a read error the hub caused (RFC 6455 7.4.1:
@@ -427,6 +444,13 @@ impl Driver {
             {
                 break;
             }
+            let busy = self.engine.awaiting_answers();
+            if busy != self.busy
+                && let Some((_, ws)) = &mut self.ws
+            {
+                ws.get_mut().set_busy(busy);
+                self.busy = busy;
+            }
             if let Some(d) = self.engine.poll_timeout()
                 && armed.is_none_or(|a| d < a)
             {
@@ -435,8 +459,10 @@ impl Driver {
                 sleep.as_mut().reset(tokio::time::Instant::now() + wait);
             }
             let step = {
-                let Driver { cmd_rx, connecting, ws, unflushed, io_rx, handles_gone, .. } = &mut self;
-                let accept_commands = !*handles_gone;
+                let Driver { cmd_rx, connecting, ws, unflushed, io_rx, handles_gone, batch, .. } = &mut self;
+                // Commands already taken go first: none is received before them.
+                let backlog = !batch.is_empty();
+                let accept_commands = !*handles_gone && !backlog;
                 tokio::select! {
                     biased;
                     s = poll_fn(|cx| poll_socket(ws, unflushed, cx)) => s,
@@ -447,40 +473,57 @@ impl Driver {
                         armed = None;
                         Step::Timer
                     }
+                    () = std::future::ready(()), if backlog => Step::Backlog,
                 }
             };
             self.step(step, now());
-            self.drain_ready();
+            if self.drain_ready() {
+                // More is waiting: what this slice wrote goes out, and the tasks woken meanwhile
+                // run first.
+                self.pump();
+                self.flush_now();
+                tokio::task::yield_now().await;
+            }
         }
         self.drop_transport();
         tracing::debug!("driver stopped");
     }
 
-    /// Hands the engine every command and frame that is ready now, without waiting, up to a
-    /// batch; the socket is flushed once afterwards. The clock is read once per slice of a
-    /// batch.
-    fn drain_ready(&mut self) {
+    /// Flushes what was written, without waiting: the loop finishes the flush if the socket is
+    /// not ready for it now.
+    fn flush_now(&mut self) {
+        let mut cx = Context::from_waker(futures_util::task::noop_waker_ref());
+        if let Poll::Ready(failed) = poll_flush(&mut self.ws, &mut self.unflushed, &mut cx) {
+            self.step(failed, now());
+        }
+    }
+
+    /// Hands the engine a slice of the commands and of the frames that are ready now, without
+    /// waiting (the socket is flushed afterwards); true when more are waiting. The clock is
+    /// read once per slice.
+    fn drain_ready(&mut self) -> bool {
         if !self.handles_gone {
-            self.cmd_rx.take_all(&mut self.batch);
-            // In slices, each carried out before the next: what the engine asks for does not
-            // pile up behind a burst of calls.
-            let mut n = 0;
-            let mut t = now();
-            while let Some(c) = self.batch.pop_front() {
-                self.command(c, t);
-                n += 1;
-                if n % BATCH == 0 {
-                    self.pump();
-                    t = now();
-                }
+            // The queue is emptied in one step, and its commands handled a slice at a time,
+            // each slice carried out before the next: what the engine asks for does not pile up
+            // behind a burst of calls.
+            if self.batch.is_empty() {
+                self.cmd_rx.take_all(&mut self.batch);
             }
-            if let Err(queue::TryRecvError::Disconnected) = self.cmd_rx.try_recv().map(|c| self.command(c, t)) {
+            let t = now();
+            for _ in 0..BATCH {
+                let Some(c) = self.batch.pop_front() else { break };
+                self.command(c, t);
+            }
+            if self.batch.is_empty()
+                && let Err(queue::TryRecvError::Disconnected) = self.cmd_rx.try_recv().map(|c| self.command(c, t))
+            {
                 self.step(Step::Command(None), t);
             }
         }
         let mut cx = Context::from_waker(futures_util::task::noop_waker_ref());
         let t = now();
-        for _ in 0..BATCH {
+        let mut frames = 0;
+        while frames < BATCH {
             let Some((g, ws)) = self.ws.as_mut() else { break };
             // A pending read here registers nothing that matters: the loop polls the socket
             // again with its own waker before it sleeps.
@@ -488,10 +531,12 @@ impl Driver {
                 Poll::Ready(m) => {
                     let g = *g;
                     self.step(Step::Read(g, m), t);
+                    frames += 1;
                 }
                 Poll::Pending => break,
             }
         }
+        !self.batch.is_empty() || frames == BATCH
     }
 
     fn step(&mut self, step: Step, t: std::time::Instant) {
@@ -507,6 +552,7 @@ impl Driver {
                     Ok(ws) if g == self.engine.generation() => {
                         self.ws = Some((g, ws));
                         self.unflushed = false;
+                        self.busy = false;
                         self.engine.transport_opened(g, t);
                     }
                     Ok(_) => {}
@@ -550,6 +596,7 @@ impl Driver {
             }
             Step::Io(IoEvent::Posted(post, outcome)) => self.engine.post_result(post, outcome, t),
             Step::Timer => self.engine.handle_timeout(t),
+            Step::Backlog => {}
         }
     }
 

@@ -193,6 +193,12 @@ impl Engine {
         (replies, proofs, self.outbox.len() + self.posts_waiting())
     }
 
+    /// Whether answers are awaited on the socket: replies, or proofs of delivery.
+    pub(crate) fn awaiting_answers(&self) -> bool {
+        let (replies, proofs) = self.written.counts();
+        replies + proofs > 0
+    }
+
     /// The next action for the driver.
     pub fn poll_action(&mut self) -> Option<Action> {
         self.actions.pop_front()
