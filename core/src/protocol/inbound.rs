@@ -447,14 +447,15 @@ mod quick {
 
     pub(super) fn message(text: &str) -> Option<Inbound> {
         let mut r = Reader::new(text);
-        let mut event = None;
+        let mut p = Parts::default();
+        let mut event = false;
         if r.open_object()? {
             loop {
                 if r.key()? == "event" {
-                    if event.is_some() {
+                    if std::mem::replace(&mut event, true) {
                         return None;
                     }
-                    event = Some(read_event(&mut r)?);
+                    read_event(&mut r, &mut p)?;
                 } else {
                     r.skip_value(1)?;
                 }
@@ -463,24 +464,37 @@ mod quick {
                 }
             }
         }
-        if !r.at_end() {
+        if !r.at_end() || !p.payload {
             return None;
         }
-        let Event { bot, event_id, body, conversation_id } = event?;
+        let bot = p.bot?;
+        let body = MessageBody {
+            message_id: p.ch.flatten().or(p.mid.flatten()),
+            content: p.content.unwrap_or_default(),
+            fetched_from_link: false,
+            recovered: false,
+        };
         Some(Inbound {
             event_type: if bot { "bot_message" } else { "livechat_message" }.to_owned(),
-            event_id,
-            conversation_id,
+            event_id: p.id.flatten(),
+            conversation_id: p.conversation.flatten(),
             body: if bot { HubEvent::BotMessage(body) } else { HubEvent::LivechatMessage(body) },
             raw: RawFrame::from_text(text),
         })
     }
 
-    struct Event {
-        bot: bool,
-        event_id: Option<String>,
-        body: MessageBody,
-        conversation_id: Option<String>,
+    /// What was read so far, each member once (`None` until it is read).
+    #[derive(Default)]
+    struct Parts {
+        /// Bot (true) or live chat.
+        bot: Option<bool>,
+        id: Option<Option<String>>,
+        /// The payload was read.
+        payload: bool,
+        ch: Option<Option<String>>,
+        mid: Option<Option<String>>,
+        conversation: Option<Option<String>>,
+        content: Option<Vec<ContentItem>>,
     }
 
     /// Stores a member's value, unless the key was given already.
@@ -488,14 +502,13 @@ mod quick {
         slot.is_none().then(|| *slot = Some(value))
     }
 
-    fn read_event(r: &mut Reader<'_>) -> Option<Event> {
-        let (mut kind, mut id, mut message) = (None, None, None);
+    fn read_event(r: &mut Reader<'_>, p: &mut Parts) -> Option<()> {
         if r.open_object()? {
             loop {
                 match r.key()? {
                     "event_type" => {
                         // The payload is read by its type: it must come after it.
-                        if message.is_some() {
+                        if p.payload {
                             return None;
                         }
                         let bot = match r.string()?.as_ref() {
@@ -503,17 +516,15 @@ mod quick {
                             "livechat_message" => false,
                             _ => return None,
                         };
-                        once(&mut kind, bot)?;
+                        once(&mut p.bot, bot)?;
                     }
                     "event_payload" => {
-                        kind?;
-                        let payload = read_payload(r)?;
-                        once(&mut message, payload)?;
+                        if p.bot.is_none() || std::mem::replace(&mut p.payload, true) {
+                            return None;
+                        }
+                        read_payload(r, p)?;
                     }
-                    "event_id" => {
-                        let v = read_id(r)?;
-                        once(&mut id, v)?;
-                    }
+                    "event_id" => once(&mut p.id, read_id(r)?)?,
                     _ => r.skip_value(2)?,
                 }
                 if !r.more(b'}')? {
@@ -521,8 +532,7 @@ mod quick {
                 }
             }
         }
-        let (body, conversation_id) = message?;
-        Some(Event { bot: kind?, event_id: id.flatten(), body, conversation_id })
+        Some(())
     }
 
     /// An id as the lenient path reads it: a non-empty string, or none for an empty one or
@@ -535,15 +545,14 @@ mod quick {
         Some((!s.is_empty()).then(|| s.into_owned()))
     }
 
-    fn read_payload(r: &mut Reader<'_>) -> Option<(MessageBody, Option<String>)> {
-        let (mut ch, mut mid, mut conversation, mut content) = (None, None, None, None);
+    fn read_payload(r: &mut Reader<'_>, p: &mut Parts) -> Option<()> {
         if r.open_object()? {
             loop {
                 match r.key()? {
-                    "ch_msg_id" => once(&mut ch, read_id(r)?)?,
-                    "message_id" => once(&mut mid, read_id(r)?)?,
-                    "conversation_id" => once(&mut conversation, read_id(r)?)?,
-                    "content" => once(&mut content, read_content(r)?)?,
+                    "ch_msg_id" => once(&mut p.ch, read_id(r)?)?,
+                    "message_id" => once(&mut p.mid, read_id(r)?)?,
+                    "conversation_id" => once(&mut p.conversation, read_id(r)?)?,
+                    "content" => once(&mut p.content, read_content(r)?)?,
                     _ => r.skip_value(3)?,
                 }
                 if !r.more(b'}')? {
@@ -551,13 +560,7 @@ mod quick {
                 }
             }
         }
-        let body = MessageBody {
-            message_id: ch.flatten().or(mid.flatten()),
-            content: content.unwrap_or_default(),
-            fetched_from_link: false,
-            recovered: false,
-        };
-        Some((body, conversation.flatten()))
+        Some(())
     }
 
     /// `null`, or an array of plain text items (objects of `type` `text` and `text`, or
