@@ -31,8 +31,8 @@ pub struct Pending<T> {
 /// What a [`Pending`] waits for. A request's own outcome is awaited in place: most calls cost
 /// no allocation of their own.
 enum Inner<T> {
-    /// Known already (taken once).
-    Ready(Option<Result<T>>),
+    /// Known already (taken once; an error boxed, so that a pending call stays small).
+    Ready(Option<std::result::Result<T, Box<Error>>>),
     /// A request's completion, then its outcome.
     Request(Submitted, Then<T>),
     /// Any other future.
@@ -53,7 +53,7 @@ impl<T> Unpin for Pending<T> {}
 impl<T: Send + 'static> Pending<T> {
     /// A call whose outcome is already known (e.g. an invalid argument).
     pub(crate) fn ready(result: Result<T>) -> Self {
-        Pending { inner: Inner::Ready(Some(result)) }
+        Pending { inner: Inner::Ready(Some(result.map_err(Box::new))) }
     }
 
     /// A call whose outcome `fut` produces (for front ends that compose calls).
@@ -82,7 +82,7 @@ impl<T> Future for Pending<T> {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<T>> {
         let again = || Err(Error::Internal("a call's outcome was awaited again after it was taken".into()));
         match &mut self.get_mut().inner {
-            Inner::Ready(r) => Poll::Ready(r.take().unwrap_or_else(again)),
+            Inner::Ready(r) => Poll::Ready(r.take().map_or_else(again, |r| r.map_err(|e| *e))),
             Inner::Request(submitted, then) => {
                 let completion = std::task::ready!(submitted.poll_completion(cx));
                 Poll::Ready(completion.and_then(|c| match then {

@@ -15,7 +15,7 @@ use std::collections::VecDeque;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Poll, Waker};
 
-use crate::engine::{Completion, RequestId};
+use crate::engine::{Completion, Done, RequestId};
 use crate::error::{Error, Result};
 use crate::hash::FastMap;
 
@@ -25,8 +25,8 @@ enum Slot {
     Free,
     /// Not complete; the waker of the caller's task once it waits.
     Waiting(Option<Waker>),
-    /// Complete, not taken yet.
-    Done(Result<Completion>),
+    /// Complete, not taken yet (an error boxed, so that the entries stay small).
+    Done(std::result::Result<Completion, Box<Error>>),
 }
 
 /// The ring is compacted once it holds this many entries more than twice those still open.
@@ -146,7 +146,7 @@ impl Completions {
                 Poll::Pending
             }
             Some(Slot::Done(_)) => match t.remove(id) {
-                Some(Slot::Done(r)) => Poll::Ready(r),
+                Some(Slot::Done(r)) => Poll::Ready(r.map_err(|e| *e)),
                 _ => Poll::Ready(Err(Error::Closed)),
             },
             Some(Slot::Free) | None => Poll::Ready(Err(Error::Closed)),
@@ -161,7 +161,7 @@ impl Completions {
 
     /// Fills the entries of a batch of outcomes, taking them from `done`, and wakes the callers
     /// that wait. `wakers` is scratch space, empty before and after.
-    pub(crate) fn fill(&self, done: &mut Vec<(RequestId, Result<Completion>)>, wakers: &mut Vec<Waker>) {
+    pub(crate) fn fill(&self, done: &mut Vec<Done>, wakers: &mut Vec<Waker>) {
         {
             let mut t = self.lock();
             for (id, result) in done.drain(..) {
@@ -188,7 +188,7 @@ impl Completions {
             let Table { ring, old, .. } = &mut *t;
             for slot in ring.iter_mut().chain(old.values_mut()) {
                 if matches!(slot, Slot::Waiting(_))
-                    && let Slot::Waiting(w) = std::mem::replace(slot, Slot::Done(Err(Error::Closed)))
+                    && let Slot::Waiting(w) = std::mem::replace(slot, Slot::Done(Err(Box::new(Error::Closed))))
                 {
                     wakers.extend(w);
                 }

@@ -32,11 +32,13 @@ use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 
 use crate::config::Config;
-use crate::engine::{Action, Completion, Engine, Expect, Out, Output, PostOutcome, RequestId, Submit, TransportError};
+use crate::engine::{
+    Action, Completion, Done, Engine, Expect, Out, Output, PostOutcome, RequestId, Submit, TransportError,
+};
 use crate::error::{Error, Result, redact};
 use crate::event::{ConnectionState, Event, Routed};
 use crate::http::{Http, send};
-use crate::protocol::Inbound;
+use crate::protocol::{self, Inbound};
 use crate::queue;
 use crate::stream::EventStream;
 use completions::Completions;
@@ -56,11 +58,37 @@ pub(crate) enum Command {
     NetworkUp,
     Close(oneshot::Sender<()>),
     /// A request; its entry in the connection's [`Completions`] is open already.
-    Submit(Submit),
+    Submit(Box<Submit>),
+    /// A message of text alone, encoded by the driver just before it goes to the engine (so
+    /// that a burst of calls keeps no burst of frames); its entry is open already.
+    Text(TextMessage),
     Cancel(RequestId),
     Attach(String),
     Subscribe(Scope, queue::Sender<Event>),
     SubscribeAll(queue::Sender<Routed>),
+}
+
+/// A `user_message` of text alone, before it is encoded.
+pub(crate) struct TextMessage {
+    id: RequestId,
+    conversation: Arc<str>,
+    client_msg_id: String,
+    text: String,
+    timeout: Duration,
+}
+
+impl TextMessage {
+    /// The request it is.
+    fn submit(self) -> Submit {
+        let TextMessage { id, conversation, client_msg_id, text, timeout } = self;
+        Submit {
+            id,
+            operation: "user_message".into(),
+            frame: protocol::outbound::text_message(&conversation, &client_msg_id, &text),
+            expect: Expect::Delivered { client_msg_id },
+            timeout,
+        }
+    }
 }
 
 /// What the handles can read without asking the driver.
@@ -286,7 +314,29 @@ impl Link {
         }
         let id = self.completions.open()?;
         let submit = Submit { id, operation: operation.into(), frame, expect, timeout };
-        if self.send(Command::Submit(submit)).is_err() {
+        self.hand_over(id, Command::Submit(Box::new(submit)))
+    }
+
+    /// Submits a message of text alone, as [`Link::submit`] a frame: it is encoded by the
+    /// driver, and it completes when delivered.
+    pub(crate) fn submit_text(
+        self: &Arc<Self>,
+        conversation: Arc<str>,
+        client_msg_id: String,
+        text: String,
+        timeout: Duration,
+    ) -> Result<Submitted> {
+        let size = protocol::outbound::text_message_len(&conversation, &client_msg_id, &text);
+        if size > self.config.max_frame_size {
+            return Err(Error::FrameTooLarge { size, max: self.config.max_frame_size });
+        }
+        let id = self.completions.open()?;
+        self.hand_over(id, Command::Text(TextMessage { id, conversation, client_msg_id, text, timeout }))
+    }
+
+    /// Hands request `id` (its entry open) to the driver.
+    fn hand_over(self: &Arc<Self>, id: RequestId, command: Command) -> Result<Submitted> {
+        if self.send(command).is_err() {
             self.completions.forget(id);
             return Err(Error::Closed);
         }
@@ -349,7 +399,7 @@ struct Driver {
     /// Where callers take their requests' outcomes.
     completions: Arc<Completions>,
     /// Outcomes not handed to `completions` yet (they go in batches).
-    completed: Vec<(RequestId, Result<Completion>)>,
+    completed: Vec<Done>,
     /// Scratch space for waking callers.
     wakers: Vec<std::task::Waker>,
     close_waiters: Vec<oneshot::Sender<()>>,
@@ -371,7 +421,8 @@ struct Driver {
 
 enum Step {
     Command(Option<Command>),
-    Opened(u64, std::result::Result<Ws, TransportError>),
+    /// A connection attempt ended (boxed: a socket is large, and it comes once per connect).
+    Opened(u64, Box<std::result::Result<Ws, TransportError>>),
     Read(u64, Option<std::result::Result<Message, tokio_tungstenite::tungstenite::Error>>),
     WriteFailed(u64, tokio_tungstenite::tungstenite::Error),
     Io(IoEvent),
@@ -467,7 +518,7 @@ impl Driver {
                     biased;
                     s = poll_fn(|cx| poll_socket(ws, unflushed, cx)) => s,
                     c = cmd_rx.recv(), if accept_commands => Step::Command(c),
-                    (g, r) = async { match connecting.as_mut() { Some(f) => f.await, None => std::future::pending().await } } => Step::Opened(g, r),
+                    (g, r) = async { match connecting.as_mut() { Some(f) => f.await, None => std::future::pending().await } } => Step::Opened(g, Box::new(r)),
                     Some(e) = io_rx.recv() => Step::Io(e),
                     _ = &mut sleep, if armed.is_some() => {
                         armed = None;
@@ -548,7 +599,7 @@ impl Driver {
             Step::Command(Some(c)) => self.command(c, t),
             Step::Opened(g, result) => {
                 self.connecting = None;
-                match result {
+                match *result {
                     Ok(ws) if g == self.engine.generation() => {
                         self.ws = Some((g, ws));
                         self.unflushed = false;
@@ -621,12 +672,8 @@ impl Driver {
                     self.close_waiters.push(done);
                 }
             }
-            Command::Submit(s) => {
-                let id = s.id;
-                if let Err(e) = self.engine.submit(s, t) {
-                    self.completed.push((id, Err(e)));
-                }
-            }
+            Command::Submit(s) => self.submit(*s, t),
+            Command::Text(m) => self.submit(m.submit(), t),
             Command::Cancel(id) => self.engine.cancel(id),
             Command::Attach(id) => self.engine.attach(&id),
             Command::SubscribeAll(tx) => {
@@ -645,6 +692,13 @@ impl Driver {
         }
     }
 
+    fn submit(&mut self, s: Submit, t: std::time::Instant) {
+        let id = s.id;
+        if let Err(e) = self.engine.submit(s, t) {
+            self.completed.push((id, Err(Box::new(e))));
+        }
+    }
+
     /// Carries out the engine's actions and delivers its outputs until both are drained.
     fn pump(&mut self) {
         loop {
@@ -656,6 +710,10 @@ impl Driver {
             while let Some(o) = self.engine.poll_out() {
                 busy = true;
                 self.output(o);
+            }
+            while let Some(done) = self.engine.poll_done() {
+                busy = true;
+                self.completed.push(done);
             }
             if !busy {
                 break;
@@ -826,7 +884,7 @@ impl Driver {
                     self.engine.set_raw_frames(false);
                 }
             }
-            Output::Complete { id, result } => self.completed.push((id, result)),
+            Output::Complete { id, result } => self.completed.push((id, result.map_err(Box::new))),
         }
     }
 }

@@ -22,7 +22,7 @@ impl Engine {
                 queued,
                 "state"
             );
-            self.outputs.push_back(Out::Other(Output::State(StateChange { previous, current: new, reason, queued })));
+            self.outputs.push(Out::Other(Output::State(StateChange { previous, current: new, reason, queued })));
         }
     }
 

@@ -19,6 +19,7 @@ mod deadlines;
 mod dedupe;
 mod lifecycle;
 mod ordering;
+mod outputs;
 mod posts;
 mod requests;
 #[cfg(test)]
@@ -39,6 +40,8 @@ use crate::protocol::{HubEvent, Inbound, decode};
 pub use backoff::Backoff;
 use dedupe::Dedupe;
 use ordering::Hold;
+pub(crate) use outputs::Done;
+use outputs::Outputs;
 use requests::{Awaiting, Outbox, Unproven, Written};
 use timers::Timers;
 pub use types::{
@@ -92,7 +95,7 @@ pub struct Engine {
     dedupe: Dedupe,
     backoff: Backoff,
     actions: VecDeque<Action>,
-    outputs: VecDeque<Out>,
+    outputs: Outputs,
     /// Conversations whose events are held back to keep them in order.
     holds: FastMap<String, Hold>,
     next_fetch: u64,
@@ -144,7 +147,7 @@ impl Engine {
             abandoned_starts: VecDeque::new(),
             backoff,
             actions: VecDeque::new(),
-            outputs: VecDeque::new(),
+            outputs: Outputs::default(),
             holds: FastMap::default(),
             next_fetch: 1,
             fetching: FastMap::default(),
@@ -206,12 +209,18 @@ impl Engine {
 
     /// The next output for the driver.
     pub fn poll_output(&mut self) -> Option<Output> {
-        self.outputs.pop_front().map(Output::from)
+        self.outputs.pop()
     }
 
-    /// The next output as the engine keeps it (for the driver: no copy of the route).
+    /// The next event or state change as the engine keeps it (for the driver: no copy of the
+    /// route; completions come apart, from [`Engine::poll_done`]).
     pub(crate) fn poll_out(&mut self) -> Option<Out> {
-        self.outputs.pop_front()
+        self.outputs.pop_out()
+    }
+
+    /// The next request completed (for the driver).
+    pub(crate) fn poll_done(&mut self) -> Option<Done> {
+        self.outputs.pop_done()
     }
 
     /// When [`Engine::handle_timeout`] must be called next.
@@ -486,7 +495,7 @@ impl Engine {
             }
         };
         if self.raw_frames {
-            self.outputs.push_back(Out::Other(Output::Frame(inbound.clone())));
+            self.outputs.push(Out::Other(Output::Frame(inbound.clone())));
         }
         if let HubEvent::SocketConnected { socket_id } = inbound.body {
             self.socket_connected(socket_id, now);
@@ -739,7 +748,7 @@ impl Engine {
             self.caught_up(id, result);
             return;
         }
-        self.outputs.push_back(Out::Other(Output::Complete { id, result }));
+        self.outputs.complete(id, result);
     }
 
     /// A message's wait for its proof is over: its call completes, or, when the call ended

@@ -67,7 +67,7 @@ impl Engine {
                 }
             }
         }
-        self.outputs.push_back(Out::Deliver { event, to: route });
+        self.outputs.push(Out::Deliver { event, to: route });
     }
 
     /// Delivers a conversation's held events from the front, up to the first one still on its

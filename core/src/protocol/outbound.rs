@@ -323,6 +323,16 @@ pub fn user_message(conversation_id: &str, client_msg_id: &str, msg: &OutgoingMe
     serialized_user_message(conversation_id, client_msg_id, msg)
 }
 
+/// `user_message` with `text` alone.
+pub(crate) fn text_message(conversation_id: &str, client_msg_id: &str, text: &str) -> String {
+    super::text_frame::user_message(conversation_id, client_msg_id, text)
+}
+
+/// The length of [`text_message`], without writing it.
+pub(crate) fn text_message_len(conversation_id: &str, client_msg_id: &str, text: &str) -> usize {
+    super::text_frame::user_message_len(conversation_id, client_msg_id, text)
+}
+
 /// `user_message` through the serializer.
 fn serialized_user_message(conversation_id: &str, client_msg_id: &str, msg: &OutgoingMessage) -> String {
     let payload = UserMessage {

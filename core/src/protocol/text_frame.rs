@@ -47,15 +47,20 @@ const CONVERSATION: &str = r#","conversation_id":"#;
 const TEXT: &str = r#","content":{"type":"text","text":"#;
 const TAIL: &str = "}}}}";
 
-/// `user_message` with `text` alone.
-pub(super) fn user_message(conversation_id: &str, client_msg_id: &str, text: &str) -> String {
-    let len = HEAD.len()
+/// The length of [`user_message`].
+pub(super) fn user_message_len(conversation_id: &str, client_msg_id: &str, text: &str) -> usize {
+    HEAD.len()
         + escaped_len(client_msg_id)
         + CONVERSATION.len()
         + escaped_len(conversation_id)
         + TEXT.len()
         + escaped_len(text)
-        + TAIL.len();
+        + TAIL.len()
+}
+
+/// `user_message` with `text` alone.
+pub(super) fn user_message(conversation_id: &str, client_msg_id: &str, text: &str) -> String {
+    let len = user_message_len(conversation_id, client_msg_id, text);
     let mut out = String::with_capacity(len);
     out.push_str(HEAD);
     push_str(&mut out, client_msg_id);
