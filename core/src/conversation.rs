@@ -78,11 +78,16 @@ impl Conversation {
             return Pending::ready(Err(e));
         }
         let client_msg_id = new_client_msg_id();
+        let timeout = self.client.timeout();
+        if message.files.is_empty()
+            && let Some(text) = message.text
+        {
+            let submitted = self.link.submit_text(self.id.clone(), client_msg_id.clone(), text, timeout);
+            return Pending::with_value(submitted, client_msg_id);
+        }
         let frame = protocol::outbound::user_message(&self.id, &client_msg_id, &message);
         let expect = Expect::Delivered { client_msg_id: client_msg_id.clone() };
-        Pending::after(self.link.submit("user_message", frame, expect, self.client.timeout()), move |_| {
-            Ok(client_msg_id)
-        })
+        Pending::with_value(self.link.submit("user_message", frame, expect, timeout), client_msg_id)
     }
 
     /// The empty message that makes the flow greet the user (bot-first start).

@@ -5,7 +5,9 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use crate::error::Result;
+use crate::driver::Submitted;
+use crate::engine::Completion;
+use crate::error::{Error, Result};
 
 type BoxFuture<T> = Pin<Box<dyn Future<Output = Result<T>> + Send + 'static>>;
 
@@ -23,18 +25,40 @@ type BoxFuture<T> = Pin<Box<dyn Future<Output = Result<T>> + Send + 'static>>;
 /// when every `Client` and `Conversation` handle is gone.
 #[must_use = "the request is cancelled when its Pending is dropped; await it"]
 pub struct Pending<T> {
-    inner: BoxFuture<T>,
+    inner: Inner<T>,
 }
+
+/// What a [`Pending`] waits for. A request's own outcome is awaited in place: most calls cost
+/// no allocation of their own.
+enum Inner<T> {
+    /// Known already (taken once; an error boxed, so that a pending call stays small).
+    Ready(Option<std::result::Result<T, Box<Error>>>),
+    /// A request's completion, then its outcome.
+    Request(Submitted, Then<T>),
+    /// Any other future.
+    Future(BoxFuture<T>),
+}
+
+/// How a request's completion becomes the call's outcome.
+enum Then<T> {
+    /// This value (taken once).
+    Value(Option<T>),
+    /// What this function makes of the completion.
+    Map(fn(Completion) -> Result<T>),
+}
+
+// Nothing in a `Pending` is ever pinned but the boxed future, which is pinned on its own.
+impl<T> Unpin for Pending<T> {}
 
 impl<T: Send + 'static> Pending<T> {
     /// A call whose outcome is already known (e.g. an invalid argument).
     pub(crate) fn ready(result: Result<T>) -> Self {
-        Pending { inner: Box::pin(std::future::ready(result)) }
+        Pending { inner: Inner::Ready(Some(result.map_err(Box::new))) }
     }
 
     /// A call whose outcome `fut` produces (for front ends that compose calls).
     pub fn new(fut: impl Future<Output = Result<T>> + Send + 'static) -> Self {
-        Pending { inner: Box::pin(fut) }
+        Pending { inner: Inner::Future(Box::pin(fut)) }
     }
 }
 
@@ -55,8 +79,19 @@ impl<T: Send + 'static> Pending<T> {
 impl<T> Future for Pending<T> {
     type Output = Result<T>;
 
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<T>> {
-        self.inner.as_mut().poll(cx)
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<T>> {
+        let again = || Err(Error::Internal("a call's outcome was awaited again after it was taken".into()));
+        match &mut self.get_mut().inner {
+            Inner::Ready(r) => Poll::Ready(r.take().map_or_else(again, |r| r.map_err(|e| *e))),
+            Inner::Request(submitted, then) => {
+                let completion = std::task::ready!(submitted.poll_completion(cx));
+                Poll::Ready(completion.and_then(|c| match then {
+                    Then::Value(v) => v.take().map_or_else(again, Ok),
+                    Then::Map(f) => f(c),
+                }))
+            }
+            Inner::Future(f) => f.as_mut().poll(cx),
+        }
     }
 }
 
@@ -68,12 +103,17 @@ impl<T> fmt::Debug for Pending<T> {
 
 impl<T: Send + 'static> Pending<T> {
     /// The outcome of a submitted request, mapped by `then` once it completes.
-    pub(crate) fn after(
-        submitted: Result<crate::driver::Submitted>,
-        then: impl FnOnce(crate::engine::Completion) -> Result<T> + Send + 'static,
-    ) -> Self {
+    pub(crate) fn after(submitted: Result<Submitted>, then: fn(Completion) -> Result<T>) -> Self {
         match submitted {
-            Ok(s) => Pending::new(async move { then(s.await?) }),
+            Ok(s) => Pending { inner: Inner::Request(s, Then::Map(then)) },
+            Err(e) => Pending::ready(Err(e)),
+        }
+    }
+
+    /// The outcome of a submitted request: `value` once it completes.
+    pub(crate) fn with_value(submitted: Result<Submitted>, value: T) -> Self {
+        match submitted {
+            Ok(s) => Pending { inner: Inner::Request(s, Then::Value(Some(value))) },
             Err(e) => Pending::ready(Err(e)),
         }
     }

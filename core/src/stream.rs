@@ -18,32 +18,52 @@ use crate::queue;
 #[derive(Debug)]
 pub struct EventStream {
     rx: queue::Receiver<Event>,
+    /// Events taken from the queue and not read yet: the queue is emptied in one step when
+    /// this runs out, so that a burst costs one exchange with the driver, not one per event.
+    ready: VecDeque<Event>,
 }
 
 impl EventStream {
     pub(crate) fn new(rx: queue::Receiver<Event>) -> Self {
-        EventStream { rx }
+        EventStream { rx, ready: VecDeque::new() }
     }
 
     /// The next event; `None` once the stream has ended (client closed or gone).
     pub async fn next(&mut self) -> Option<Event> {
-        self.rx.recv().await
+        std::future::poll_fn(|cx| self.poll_event(cx)).await
+    }
+
+    fn poll_event(&mut self, cx: &mut Context<'_>) -> Poll<Option<Event>> {
+        if let Some(e) = self.ready.pop_front() {
+            return Poll::Ready(Some(e));
+        }
+        match self.rx.poll_take_all(cx, &mut self.ready) {
+            Poll::Ready(true) => Poll::Ready(self.ready.pop_front()),
+            Poll::Ready(false) => Poll::Ready(None),
+            Poll::Pending => Poll::Pending,
+        }
     }
 
     /// The next event if one is ready, without waiting.
     pub fn try_next(&mut self) -> Option<Event> {
-        self.rx.try_recv().ok()
+        if self.ready.is_empty() {
+            self.rx.take_all(&mut self.ready);
+        }
+        self.ready.pop_front()
     }
 
     /// The next event, waiting at most `timeout`; `None` on timeout or end.
     pub async fn next_timeout(&mut self, timeout: std::time::Duration) -> Option<Event> {
-        tokio::time::timeout(timeout, self.rx.recv()).await.ok().flatten()
+        tokio::time::timeout(timeout, self.next()).await.ok().flatten()
     }
 
     /// A blocking wait for the next event, for code outside async contexts (it must not be
     /// called from inside a tokio runtime thread).
     pub fn blocking_next(&mut self) -> Option<Event> {
-        self.rx.blocking_recv()
+        match self.ready.pop_front() {
+            Some(e) => Some(e),
+            None => self.rx.blocking_recv(),
+        }
     }
 }
 
@@ -51,7 +71,7 @@ impl futures_util::Stream for EventStream {
     type Item = Event;
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Event>> {
-        self.rx.poll_recv(cx)
+        self.poll_event(cx)
     }
 }
 

@@ -1,9 +1,11 @@
 //! Arbitrary bytes through the frame decoder, as UTF-8 when they are and as a lossy string
-//! always: it never panics, and a valid envelope always decodes.
+//! always: it never panics, a valid envelope always decodes, and the decoder's quick paths
+//! read a frame exactly as the lenient path does.
 
 #![no_main]
 
 use captivate::protocol::decode;
+use captivate::protocol::inbound::decode_value;
 use libfuzzer_sys::fuzz_target;
 use serde_json::Value;
 
@@ -25,6 +27,8 @@ fn check(text: &str) {
     {
         let inbound = decoded.unwrap_or_else(|e| panic!("a valid envelope did not decode: {e}"));
         assert_eq!(*inbound.raw, v, "the raw frame is kept whole");
+        let lenient = decode_value(v).unwrap_or_else(|e| panic!("a valid envelope did not decode: {e}"));
+        assert_eq!(inbound, lenient, "the quick paths read the frame as the lenient path does");
     }
 }
 

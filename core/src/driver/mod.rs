@@ -1,11 +1,14 @@
 //! The driver: one tokio task per connection that owns the socket and the [`Engine`], runs
 //! its timers, takes commands from the handles and delivers events to their streams.
 //!
-//! It works in batches: every command and frame that is ready is handed to the engine, the
-//! frames the engine wants written are buffered, and the socket is flushed once. The socket has
-//! no writer task of its own, and the one timer is moved only when the next deadline comes
-//! earlier than the one it is set for.
+//! It works in batches: the commands and frames that are ready are handed to the engine (a
+//! slice of each at a time), the frames the engine wants written are buffered, and the socket is
+//! flushed once. After a full slice it lets the other tasks run (the callers taking their events
+//! and outcomes) before the next: a burst is carried out in step with its readers, so that what
+//! is in flight stays small. The socket has no writer task of its own, and the one timer is
+//! moved only when the next deadline comes earlier than the one it is set for.
 
+mod completions;
 mod readahead;
 mod subscribers;
 pub(crate) mod transport;
@@ -29,19 +32,22 @@ use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 
 use crate::config::Config;
-use crate::engine::{Action, Completion, Engine, Expect, Output, PostOutcome, RequestId, Submit, TransportError};
+use crate::engine::{
+    Action, Completion, Done, Engine, Expect, Out, Output, PostOutcome, RequestId, Submit, TransportError,
+};
 use crate::error::{Error, Result, redact};
 use crate::event::{ConnectionState, Event, Routed};
-use crate::hash::FastMap;
 use crate::http::{Http, send};
-use crate::protocol::Inbound;
+use crate::protocol::{self, Inbound};
 use crate::queue;
 use crate::stream::EventStream;
+use completions::Completions;
 pub(crate) use subscribers::Scope;
 use subscribers::Subscribers;
 use transport::Ws;
 
-/// The most commands or frames handled before the socket is flushed.
+/// The most commands, and the most frames, handled before the socket is flushed and the other
+/// tasks may run.
 const BATCH: usize = 256;
 
 /// How long a close handshake started by the hub may take to finish.
@@ -51,11 +57,38 @@ pub(crate) enum Command {
     Connect,
     NetworkUp,
     Close(oneshot::Sender<()>),
-    Submit(Submit, oneshot::Sender<Result<Completion>>),
+    /// A request; its entry in the connection's [`Completions`] is open already.
+    Submit(Box<Submit>),
+    /// A message of text alone, encoded by the driver just before it goes to the engine (so
+    /// that a burst of calls keeps no burst of frames); its entry is open already.
+    Text(TextMessage),
     Cancel(RequestId),
     Attach(String),
     Subscribe(Scope, queue::Sender<Event>),
     SubscribeAll(queue::Sender<Routed>),
+}
+
+/// A `user_message` of text alone, before it is encoded.
+pub(crate) struct TextMessage {
+    id: RequestId,
+    conversation: Arc<str>,
+    client_msg_id: String,
+    text: String,
+    timeout: Duration,
+}
+
+impl TextMessage {
+    /// The request it is.
+    fn submit(self) -> Submit {
+        let TextMessage { id, conversation, client_msg_id, text, timeout } = self;
+        Submit {
+            id,
+            operation: "user_message".into(),
+            frame: protocol::outbound::text_message(&conversation, &client_msg_id, &text),
+            expect: Expect::Delivered { client_msg_id },
+            timeout,
+        }
+    }
 }
 
 /// What the handles can read without asking the driver.
@@ -72,8 +105,8 @@ pub(crate) struct Snapshot {
 #[derive(Debug)]
 pub(crate) struct Link {
     cmd: queue::Sender<Command>,
+    completions: Arc<Completions>,
     snapshot: watch::Receiver<Snapshot>,
-    next_id: AtomicU64,
     /// How many connect commands were sent to the driver.
     connects_sent: AtomicU64,
     pub(crate) config: Arc<Config>,
@@ -89,26 +122,37 @@ struct Initial {
 }
 
 /// A request handed to the driver, awaiting its completion. Dropping it before that cancels
-/// the request.
+/// the request. Until then it keeps the connection open.
 pub(crate) struct Submitted {
-    rx: oneshot::Receiver<Result<Completion>>,
-    cancel: Option<(queue::Sender<Command>, RequestId)>,
+    /// The connection, until the outcome is taken.
+    link: Option<Arc<Link>>,
+    id: RequestId,
+}
+
+impl Submitted {
+    /// The request's outcome, once it is there.
+    pub(crate) fn poll_completion(&mut self, cx: &mut Context<'_>) -> Poll<Result<Completion>> {
+        let Some(link) = &self.link else { return Poll::Ready(Err(Error::Closed)) };
+        let r = std::task::ready!(link.completions.poll(self.id, cx));
+        self.link = None;
+        Poll::Ready(r)
+    }
 }
 
 impl Future for Submitted {
     type Output = Result<Completion>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let r = std::task::ready!(Pin::new(&mut self.rx).poll(cx));
-        self.cancel = None;
-        Poll::Ready(r.unwrap_or(Err(Error::Closed)))
+        self.poll_completion(cx)
     }
 }
 
 impl Drop for Submitted {
     fn drop(&mut self) {
-        if let Some((cmd, id)) = self.cancel.take() {
-            let _ = cmd.send(Command::Cancel(id));
+        if let Some(link) = self.link.take()
+            && link.completions.forget(self.id)
+        {
+            let _ = link.cmd.send(Command::Cancel(self.id));
         }
     }
 }
@@ -192,6 +236,7 @@ impl Link {
         let Initial { engine, ws, connects, actions } = first;
         let (cmd_tx, cmd_rx) = queue::channel();
         let (io_tx, io_rx) = queue::channel();
+        let completions = Arc::new(Completions::new(1));
         let (snap_tx, snap_rx) =
             watch::channel(Snapshot { state: engine.state().clone(), reason: None, error: None, connects });
         let driver = Driver {
@@ -202,12 +247,15 @@ impl Link {
             cmd_rx,
             batch: VecDeque::new(),
             snapshot: snap_tx,
-            waiters: FastMap::default(),
+            completions: completions.clone(),
+            completed: Vec::new(),
+            wakers: Vec::new(),
             close_waiters: Vec::new(),
             subscribers: Subscribers::new(config.timings.max_backlog),
             connecting: None,
             ws,
             unflushed: false,
+            busy: false,
             io_tx,
             io_rx,
             http: None,
@@ -215,13 +263,7 @@ impl Link {
             connects,
         };
         runtime.spawn(driver.run(actions));
-        Link {
-            cmd: cmd_tx,
-            snapshot: snap_rx,
-            next_id: AtomicU64::new(1),
-            connects_sent: AtomicU64::new(connects),
-            config,
-        }
+        Link { cmd: cmd_tx, completions, snapshot: snap_rx, connects_sent: AtomicU64::new(connects), config }
     }
 
     pub(crate) fn send(&self, c: Command) -> Result<()> {
@@ -261,7 +303,7 @@ impl Link {
     /// returned future resolves to its completion. Dropping it cancels the request: if it was
     /// still queued it is never sent.
     pub(crate) fn submit(
-        &self,
+        self: &Arc<Self>,
         operation: impl Into<Cow<'static, str>>,
         frame: String,
         expect: Expect,
@@ -270,11 +312,35 @@ impl Link {
         if frame.len() > self.config.max_frame_size {
             return Err(Error::FrameTooLarge { size: frame.len(), max: self.config.max_frame_size });
         }
-        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
-        let (tx, rx) = oneshot::channel();
+        let id = self.completions.open()?;
         let submit = Submit { id, operation: operation.into(), frame, expect, timeout };
-        self.send(Command::Submit(submit, tx))?;
-        Ok(Submitted { rx, cancel: Some((self.cmd.clone(), id)) })
+        self.hand_over(id, Command::Submit(Box::new(submit)))
+    }
+
+    /// Submits a message of text alone, as [`Link::submit`] a frame: it is encoded by the
+    /// driver, and it completes when delivered.
+    pub(crate) fn submit_text(
+        self: &Arc<Self>,
+        conversation: Arc<str>,
+        client_msg_id: String,
+        text: String,
+        timeout: Duration,
+    ) -> Result<Submitted> {
+        let size = protocol::outbound::text_message_len(&conversation, &client_msg_id, &text);
+        if size > self.config.max_frame_size {
+            return Err(Error::FrameTooLarge { size, max: self.config.max_frame_size });
+        }
+        let id = self.completions.open()?;
+        self.hand_over(id, Command::Text(TextMessage { id, conversation, client_msg_id, text, timeout }))
+    }
+
+    /// Hands request `id` (its entry open) to the driver.
+    fn hand_over(self: &Arc<Self>, id: RequestId, command: Command) -> Result<Submitted> {
+        if self.send(command).is_err() {
+            self.completions.forget(id);
+            return Err(Error::Closed);
+        }
+        Ok(Submitted { link: Some(self.clone()), id })
     }
 
     /// Waits until the state satisfies `done`; returns the snapshot that did.
@@ -330,7 +396,12 @@ struct Driver {
     /// Commands taken from the queue in one step, handled one by one.
     batch: VecDeque<Command>,
     snapshot: watch::Sender<Snapshot>,
-    waiters: FastMap<RequestId, oneshot::Sender<Result<Completion>>>,
+    /// Where callers take their requests' outcomes.
+    completions: Arc<Completions>,
+    /// Outcomes not handed to `completions` yet (they go in batches).
+    completed: Vec<Done>,
+    /// Scratch space for waking callers.
+    wakers: Vec<std::task::Waker>,
     close_waiters: Vec<oneshot::Sender<()>>,
     subscribers: Subscribers,
     connecting: Option<Connecting>,
@@ -338,6 +409,8 @@ struct Driver {
     ws: Option<(u64, Ws)>,
     /// Frames were written to the socket's buffer since its last flush.
     unflushed: bool,
+    /// What the socket was last told: answers are awaited (its read buffer is kept).
+    busy: bool,
     io_tx: queue::Sender<IoEvent>,
     io_rx: queue::Receiver<IoEvent>,
     /// The hub's HTTP services, made on first use.
@@ -348,15 +421,27 @@ struct Driver {
 
 enum Step {
     Command(Option<Command>),
-    Opened(u64, std::result::Result<Ws, TransportError>),
+    /// A connection attempt ended (boxed: a socket is large, and it comes once per connect).
+    Opened(u64, Box<std::result::Result<Ws, TransportError>>),
     Read(u64, Option<std::result::Result<Message, tokio_tungstenite::tungstenite::Error>>),
     WriteFailed(u64, tokio_tungstenite::tungstenite::Error),
     Io(IoEvent),
     Timer,
+    /// Commands taken from the queue earlier are still to be handled.
+    Backlog,
 }
 
 /// Flushes what was written, then waits for the next frame.
 fn poll_socket(ws: &mut Option<(u64, Ws)>, unflushed: &mut bool, cx: &mut Context<'_>) -> Poll<Step> {
+    if let Poll::Ready(failed) = poll_flush(ws, unflushed, cx) {
+        return Poll::Ready(failed);
+    }
+    let Some((g, ws)) = ws.as_mut() else { return Poll::Pending };
+    Pin::new(ws).poll_next(cx).map(|m| Step::Read(*g, m))
+}
+
+/// Flushes what was written; ready only when the write failed.
+fn poll_flush(ws: &mut Option<(u64, Ws)>, unflushed: &mut bool, cx: &mut Context<'_>) -> Poll<Step> {
     let Some((g, ws)) = ws.as_mut() else { return Poll::Pending };
     if *unflushed {
         match Pin::new(&mut *ws).poll_flush(cx) {
@@ -368,7 +453,7 @@ fn poll_socket(ws: &mut Option<(u64, Ws)>, unflushed: &mut bool, cx: &mut Contex
             Poll::Pending => {}
         }
     }
-    Pin::new(ws).poll_next(cx).map(|m| Step::Read(*g, m))
+    Poll::Pending
 }
 
 /// The close frame that fails a connection after a read error the hub caused (RFC 6455 7.4.1:
@@ -383,6 +468,14 @@ fn failure_close(e: &tokio_tungstenite::tungstenite::Error) -> Option<CloseFrame
         _ => return None,
     };
     Some(CloseFrame { code, reason: reason.into() })
+}
+
+impl Drop for Driver {
+    /// Whatever way the driver ends, no caller is left waiting.
+    fn drop(&mut self) {
+        self.completions.fill(&mut self.completed, &mut self.wakers);
+        self.completions.close();
+    }
 }
 
 impl Driver {
@@ -402,6 +495,13 @@ impl Driver {
             {
                 break;
             }
+            let busy = self.engine.awaiting_answers();
+            if busy != self.busy
+                && let Some((_, ws)) = &mut self.ws
+            {
+                ws.get_mut().set_busy(busy);
+                self.busy = busy;
+            }
             if let Some(d) = self.engine.poll_timeout()
                 && armed.is_none_or(|a| d < a)
             {
@@ -410,75 +510,100 @@ impl Driver {
                 sleep.as_mut().reset(tokio::time::Instant::now() + wait);
             }
             let step = {
-                let Driver { cmd_rx, connecting, ws, unflushed, io_rx, handles_gone, .. } = &mut self;
-                let accept_commands = !*handles_gone;
+                let Driver { cmd_rx, connecting, ws, unflushed, io_rx, handles_gone, batch, .. } = &mut self;
+                // Commands already taken go first: none is received before them.
+                let backlog = !batch.is_empty();
+                let accept_commands = !*handles_gone && !backlog;
                 tokio::select! {
                     biased;
                     s = poll_fn(|cx| poll_socket(ws, unflushed, cx)) => s,
                     c = cmd_rx.recv(), if accept_commands => Step::Command(c),
-                    (g, r) = async { match connecting.as_mut() { Some(f) => f.await, None => std::future::pending().await } } => Step::Opened(g, r),
+                    (g, r) = async { match connecting.as_mut() { Some(f) => f.await, None => std::future::pending().await } } => Step::Opened(g, Box::new(r)),
                     Some(e) = io_rx.recv() => Step::Io(e),
                     _ = &mut sleep, if armed.is_some() => {
                         armed = None;
                         Step::Timer
                     }
+                    () = std::future::ready(()), if backlog => Step::Backlog,
                 }
             };
-            self.step(step);
-            self.drain_ready();
+            self.step(step, now());
+            if self.drain_ready() {
+                // More is waiting: what this slice wrote goes out, and the tasks woken meanwhile
+                // run first.
+                self.pump();
+                self.flush_now();
+                tokio::task::yield_now().await;
+            }
         }
         self.drop_transport();
         tracing::debug!("driver stopped");
     }
 
-    /// Hands the engine every command and frame that is ready now, without waiting, up to a
-    /// batch; the socket is flushed once afterwards.
-    fn drain_ready(&mut self) {
+    /// Flushes what was written, without waiting: the loop finishes the flush if the socket is
+    /// not ready for it now.
+    fn flush_now(&mut self) {
+        let mut cx = Context::from_waker(futures_util::task::noop_waker_ref());
+        if let Poll::Ready(failed) = poll_flush(&mut self.ws, &mut self.unflushed, &mut cx) {
+            self.step(failed, now());
+        }
+    }
+
+    /// Hands the engine a slice of the commands and of the frames that are ready now, without
+    /// waiting (the socket is flushed afterwards); true when more are waiting. The clock is
+    /// read once per slice.
+    fn drain_ready(&mut self) -> bool {
         if !self.handles_gone {
-            self.cmd_rx.take_all(&mut self.batch);
-            // In slices, each carried out before the next: what the engine asks for does not
-            // pile up behind a burst of calls.
-            let mut n = 0;
-            while let Some(c) = self.batch.pop_front() {
-                self.command(c);
-                n += 1;
-                if n % BATCH == 0 {
-                    self.pump();
-                }
+            // The queue is emptied in one step, and its commands handled a slice at a time,
+            // each slice carried out before the next: what the engine asks for does not pile up
+            // behind a burst of calls.
+            if self.batch.is_empty() {
+                self.cmd_rx.take_all(&mut self.batch);
             }
-            if let Err(queue::TryRecvError::Disconnected) = self.cmd_rx.try_recv().map(|c| self.command(c)) {
-                self.step(Step::Command(None));
+            let t = now();
+            for _ in 0..BATCH {
+                let Some(c) = self.batch.pop_front() else { break };
+                self.command(c, t);
+            }
+            if self.batch.is_empty()
+                && let Err(queue::TryRecvError::Disconnected) = self.cmd_rx.try_recv().map(|c| self.command(c, t))
+            {
+                self.step(Step::Command(None), t);
             }
         }
         let mut cx = Context::from_waker(futures_util::task::noop_waker_ref());
-        for _ in 0..BATCH {
+        let t = now();
+        let mut frames = 0;
+        while frames < BATCH {
             let Some((g, ws)) = self.ws.as_mut() else { break };
             // A pending read here registers nothing that matters: the loop polls the socket
             // again with its own waker before it sleeps.
             match Pin::new(ws).poll_next(&mut cx) {
                 Poll::Ready(m) => {
                     let g = *g;
-                    self.step(Step::Read(g, m));
+                    self.step(Step::Read(g, m), t);
+                    frames += 1;
                 }
                 Poll::Pending => break,
             }
         }
+        !self.batch.is_empty() || frames == BATCH
     }
 
-    fn step(&mut self, step: Step) {
-        let t = now();
+    fn step(&mut self, step: Step, t: std::time::Instant) {
         match step {
             Step::Command(None) => {
                 self.handles_gone = true;
                 self.engine.close(t);
             }
-            Step::Command(Some(c)) => self.command(c),
+            Step::Command(Some(c)) => self.command(c, t),
             Step::Opened(g, result) => {
                 self.connecting = None;
-                match result {
+                match *result {
                     Ok(ws) if g == self.engine.generation() => {
                         self.ws = Some((g, ws));
                         self.unflushed = false;
+                        self.busy = false;
                         self.engine.transport_opened(g, t);
                     }
                     Ok(_) => {}
@@ -522,11 +647,11 @@ impl Driver {
             }
             Step::Io(IoEvent::Posted(post, outcome)) => self.engine.post_result(post, outcome, t),
             Step::Timer => self.engine.handle_timeout(t),
+            Step::Backlog => {}
         }
     }
 
-    fn command(&mut self, c: Command) {
-        let t = now();
+    fn command(&mut self, c: Command, t: std::time::Instant) {
         match c {
             Command::Connect => {
                 self.engine.connect(t);
@@ -547,19 +672,9 @@ impl Driver {
                     self.close_waiters.push(done);
                 }
             }
-            Command::Submit(s, done) => {
-                let id = s.id;
-                self.waiters.insert(id, done);
-                if let Err(e) = self.engine.submit(s, t)
-                    && let Some(w) = self.waiters.remove(&id)
-                {
-                    let _ = w.send(Err(e));
-                }
-            }
-            Command::Cancel(id) => {
-                self.waiters.remove(&id);
-                self.engine.cancel(id);
-            }
+            Command::Submit(s) => self.submit(*s, t),
+            Command::Text(m) => self.submit(m.submit(), t),
+            Command::Cancel(id) => self.engine.cancel(id),
             Command::Attach(id) => self.engine.attach(&id),
             Command::SubscribeAll(tx) => {
                 let ended = *self.engine.state() == ConnectionState::Closed;
@@ -577,6 +692,13 @@ impl Driver {
         }
     }
 
+    fn submit(&mut self, s: Submit, t: std::time::Instant) {
+        let id = s.id;
+        if let Err(e) = self.engine.submit(s, t) {
+            self.completed.push((id, Err(Box::new(e))));
+        }
+    }
+
     /// Carries out the engine's actions and delivers its outputs until both are drained.
     fn pump(&mut self) {
         loop {
@@ -585,13 +707,20 @@ impl Driver {
                 busy = true;
                 self.action(a);
             }
-            while let Some(o) = self.engine.poll_output() {
+            while let Some(o) = self.engine.poll_out() {
                 busy = true;
                 self.output(o);
+            }
+            while let Some(done) = self.engine.poll_done() {
+                busy = true;
+                self.completed.push(done);
             }
             if !busy {
                 break;
             }
+        }
+        if !self.completed.is_empty() {
+            self.completions.fill(&mut self.completed, &mut self.wakers);
         }
     }
 
@@ -711,7 +840,11 @@ impl Driver {
         self.unflushed = false;
     }
 
-    fn output(&mut self, o: Output) {
+    fn output(&mut self, o: Out) {
+        let o = match o {
+            Out::Deliver { event, to } => return self.subscribers.deliver(event, to),
+            Out::Other(o) => o,
+        };
         match o {
             Output::State(change) => {
                 let current = change.current.clone();
@@ -745,17 +878,13 @@ impl Driver {
                     }
                 }
             }
-            Output::Deliver { event, route } => self.subscribers.deliver(event, route),
+            Output::Deliver { event, route } => self.subscribers.deliver(event, route.into()),
             Output::Frame(inbound) => {
                 if !self.subscribers.raw(inbound) {
                     self.engine.set_raw_frames(false);
                 }
             }
-            Output::Complete { id, result } => {
-                if let Some(w) = self.waiters.remove(&id) {
-                    let _ = w.send(result);
-                }
-            }
+            Output::Complete { id, result } => self.completed.push((id, result.map_err(Box::new))),
         }
     }
 }

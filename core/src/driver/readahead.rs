@@ -4,8 +4,9 @@
 //! memory), one system call per fill. This adapter reads straight into the codec's buffer while
 //! frames are small and far apart (a round trip costs no copy and no allocation); once a read
 //! fills that buffer (the hub is sending faster than it is read) it reads up to [`CHUNK`] bytes
-//! at a time into its own buffer, hands them out from memory, and drops that buffer as soon as
-//! the socket has nothing more to read.
+//! at a time into its own buffer and hands them out from memory. That buffer is dropped as soon
+//! as the socket has nothing more to read, unless the connection is busy (answers are awaited:
+//! more is coming), and then once it is not.
 
 use std::io;
 use std::pin::Pin;
@@ -27,11 +28,27 @@ pub(crate) struct ReadAhead<S> {
     /// A read filled the caller's whole buffer: more is waiting, read in chunks until the
     /// socket runs dry.
     flowing: bool,
+    /// More is expected soon: the buffer is kept when the socket runs dry.
+    busy: bool,
 }
 
 impl<S> ReadAhead<S> {
     pub(crate) fn new(inner: S) -> Self {
-        ReadAhead { inner, buf: Vec::new(), start: 0, end: 0, flowing: false }
+        ReadAhead { inner, buf: Vec::new(), start: 0, end: 0, flowing: false, busy: false }
+    }
+
+    /// Says whether more is expected soon. When not, the buffer is let go (at once if it holds
+    /// nothing).
+    pub(crate) fn set_busy(&mut self, busy: bool) {
+        self.busy = busy;
+        if !busy && self.start == self.end {
+            self.idle();
+        }
+    }
+
+    fn idle(&mut self) {
+        self.buf = Vec::new();
+        self.flowing = false;
     }
 
     /// The stream read from.
@@ -66,14 +83,14 @@ impl<S: AsyncRead + Unpin> AsyncRead for ReadAhead<S> {
                     this.end = rb.filled().len();
                 }
                 Poll::Ready(Err(e)) => {
-                    this.buf = Vec::new();
-                    this.flowing = false;
+                    this.idle();
                     return Poll::Ready(Err(e));
                 }
                 Poll::Pending => {
-                    // Idle: give the memory back.
-                    this.buf = Vec::new();
-                    this.flowing = false;
+                    // Dry: the memory goes back, unless more is expected soon.
+                    if !this.busy {
+                        this.idle();
+                    }
                     return Poll::Pending;
                 }
             }
@@ -140,6 +157,18 @@ mod tests {
         b.write_all(b"hello").await.unwrap();
         let n = r.read(&mut small).await.unwrap();
         assert_eq!(&small[..n], b"hello");
+        assert_eq!(r.buf.capacity(), 0);
+        // While busy, a burst's buffer is kept when the socket runs dry, and let go after.
+        r.set_busy(true);
+        b.write_all(&data).await.unwrap();
+        let mut got = 0;
+        while got < data.len() {
+            got += r.read(&mut small).await.unwrap();
+        }
+        let waiting = tokio::time::timeout(std::time::Duration::from_millis(20), r.read(&mut small)).await;
+        assert!(waiting.is_err());
+        assert_eq!(r.buf.len(), CHUNK, "kept while busy");
+        r.set_busy(false);
         assert_eq!(r.buf.capacity(), 0);
         drop(b);
         assert_eq!(r.read(&mut small).await.unwrap(), 0, "end of stream");

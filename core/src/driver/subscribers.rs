@@ -2,7 +2,7 @@
 
 use std::collections::VecDeque;
 
-use crate::engine::Route;
+use crate::engine::Dest;
 use crate::event::{Event, Routed};
 use crate::hash::FastMap;
 use crate::protocol::Inbound;
@@ -20,11 +20,11 @@ pub(crate) enum Scope {
 }
 
 /// Where a routed event goes, as [`Routed`] says it.
-fn routed(event: Event, route: &Route) -> Routed {
+fn routed(event: Event, route: &Dest) -> Routed {
     let (conversation_id, to_client) = match route {
-        Route::Client => (None, true),
-        Route::Conversation(c) => (Some(c.clone()), false),
-        Route::Both(c) => (Some(c.clone()), true),
+        Dest::Client => (None, true),
+        Dest::Conversation(c) => (Some(c.to_string()), false),
+        Dest::Both(c) => (Some(c.to_string()), true),
     };
     Routed { event, conversation_id, to_client }
 }
@@ -50,13 +50,22 @@ pub(super) struct Subscribers {
     all: Vec<queue::Sender<Routed>>,
 }
 
-/// Sends to every listener, the last one getting the event itself (no copy when there is one).
-fn send_all(subs: &[Sender], event: Event) {
-    if let Some((last, rest)) = subs.split_last() {
-        for s in rest {
-            let _ = s.send(event.clone());
+/// Sends to every listener, the last one getting the event itself (no copy when there is one),
+/// and forgets the listeners gone. Gives the event back when nobody is left to hear it.
+fn send_all(subs: &mut Vec<Sender>, event: Event) -> Option<Event> {
+    if subs.len() > 1 {
+        subs.retain(|s| !s.is_closed());
+    }
+    let Some((last, rest)) = subs.split_last() else { return Some(event) };
+    for s in rest {
+        let _ = s.send(event.clone());
+    }
+    match last.send(event) {
+        Ok(()) => None,
+        Err(event) => {
+            subs.pop();
+            subs.is_empty().then_some(event)
         }
-        let _ = last.send(event);
     }
 }
 
@@ -105,11 +114,11 @@ impl Subscribers {
         let ids: Vec<String> = ids.into_iter().cloned().collect();
         let client = &mut self.client;
         let mut backlog =
-            vec![(Route::Client, std::mem::take(&mut client.backlog), std::mem::take(&mut client.dropped))];
+            vec![(Dest::Client, std::mem::take(&mut client.backlog), std::mem::take(&mut client.dropped))];
         for id in ids {
             if let Some(slot) = self.conversations.get_mut(&id) {
                 backlog.push((
-                    Route::Conversation(id),
+                    Dest::Conversation(id.into()),
                     std::mem::take(&mut slot.backlog),
                     std::mem::take(&mut slot.dropped),
                 ));
@@ -129,7 +138,7 @@ impl Subscribers {
     }
 
     /// Sends to the listeners of every event; false when there are none.
-    fn send_to_all(&mut self, event: &Event, route: &Route) -> bool {
+    fn send_to_all(&mut self, event: &Event, route: &Dest) -> bool {
         self.all.retain(|s| !s.is_closed());
         for s in &self.all {
             let _ = s.send(routed(event.clone(), route));
@@ -140,10 +149,11 @@ impl Subscribers {
     /// A state change: to the listeners of every event, to every conversation's listeners, and
     /// to the client's (kept for them when nobody at all listens).
     pub(super) fn state(&mut self, event: Event) {
-        let heard = self.send_to_all(&event, &Route::Client);
+        let heard = self.send_to_all(&event, &Dest::Client);
         for slot in self.conversations.values_mut() {
-            slot.subs.retain(|s| !s.is_closed());
-            send_all(&slot.subs, event.clone());
+            if !slot.subs.is_empty() {
+                send_all(&mut slot.subs, event.clone());
+            }
         }
         let max = if heard { 0 } else { self.max_backlog };
         Self::to_slot(&mut self.client, event, max);
@@ -151,42 +161,41 @@ impl Subscribers {
 
     /// An event, to the listeners of every event and to the scope its route names (kept for
     /// that scope when nobody at all listens).
-    pub(super) fn deliver(&mut self, event: Event, route: Route) {
+    pub(super) fn deliver(&mut self, event: Event, route: Dest) {
         let heard = !self.all.is_empty() && self.send_to_all(&event, &route);
         let max = if heard { 0 } else { self.max_backlog };
         match route {
-            Route::Client => Self::to_slot(&mut self.client, event, max),
-            Route::Conversation(id) => Self::to_slot(self.conversation(id), event, max),
-            Route::Both(id) => {
-                Self::to_slot(self.conversation(id), event.clone(), max);
+            Dest::Client => Self::to_slot(&mut self.client, event, max),
+            Dest::Conversation(id) => self.send_to_conversation(&id, event, max),
+            Dest::Both(id) => {
+                self.send_to_conversation(&id, event.clone(), max);
                 Self::to_slot(&mut self.client, event, max);
             }
         }
     }
 
-    fn conversation(&mut self, id: String) -> &mut Slot {
-        self.conversations.entry(id).or_default()
+    /// To a conversation's listeners (its id is copied only when it is new here).
+    fn send_to_conversation(&mut self, id: &str, event: Event, max: usize) {
+        match self.conversations.get_mut(id) {
+            Some(slot) => Self::to_slot(slot, event, max),
+            None => Self::to_slot(self.conversations.entry(id.to_owned()).or_default(), event, max),
+        }
     }
 
     fn to_slot(slot: &mut Slot, event: Event, max: usize) {
-        slot.subs.retain(|s| !s.is_closed());
-        if slot.subs.is_empty() {
-            if max > 0 {
-                if slot.backlog.len() >= max {
-                    slot.backlog.pop_front();
-                    slot.dropped += 1;
-                }
-                slot.backlog.push_back(event);
+        let Some(event) = send_all(&mut slot.subs, event) else { return };
+        if max > 0 {
+            if slot.backlog.len() >= max {
+                slot.backlog.pop_front();
+                slot.dropped += 1;
             }
-            return;
+            slot.backlog.push_back(event);
         }
-        send_all(&slot.subs, event);
     }
 
     /// A decoded frame, to the raw listeners; false when there are none left.
     pub(super) fn raw(&mut self, inbound: Inbound) -> bool {
-        self.raw.retain(|s| !s.is_closed());
-        send_all(&self.raw, Event::Hub(inbound));
+        send_all(&mut self.raw, Event::Hub(inbound));
         !self.raw.is_empty()
     }
 

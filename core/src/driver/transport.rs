@@ -22,17 +22,28 @@ pub(crate) trait Io: AsyncRead + AsyncWrite + Unpin + Send {
     /// what is still unsent in this host's socket buffer is discarded rather than delivered
     /// late, after the link was given up for dead and its calls were failed.
     fn reset_on_drop(&self);
+
+    /// Says whether answers are awaited (see [`ReadAhead::set_busy`]).
+    fn set_busy(&mut self, busy: bool);
 }
 
 impl Io for ReadAhead<TcpStream> {
     fn reset_on_drop(&self) {
         let _ = self.get_ref().set_zero_linger();
     }
+
+    fn set_busy(&mut self, busy: bool) {
+        ReadAhead::set_busy(self, busy);
+    }
 }
 
 impl Io for ReadAhead<tokio_rustls::client::TlsStream<TcpStream>> {
     fn reset_on_drop(&self) {
         let _ = self.get_ref().get_ref().0.set_zero_linger();
+    }
+
+    fn set_busy(&mut self, busy: bool) {
+        ReadAhead::set_busy(self, busy);
     }
 }
 

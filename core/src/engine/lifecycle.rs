@@ -5,7 +5,7 @@ use std::time::Instant;
 
 use super::Engine;
 use super::timers::Timer;
-use super::types::{Action, Output};
+use super::types::{Action, Out, Output};
 use crate::config::Delivery;
 use crate::error::Error;
 use crate::event::{ConnectionState, Event, StateChange};
@@ -22,7 +22,7 @@ impl Engine {
                 queued,
                 "state"
             );
-            self.outputs.push_back(Output::State(StateChange { previous, current: new, reason, queued }));
+            self.outputs.push(Out::Other(Output::State(StateChange { previous, current: new, reason, queued })));
         }
     }
 
@@ -78,14 +78,15 @@ impl Engine {
         self.ever_connected = true;
         self.set_state(ConnectionState::Connected { socket_id }, None);
         if reconnect {
-            let mut ids: Vec<String> = self.conversations.iter().cloned().collect();
+            let mut ids: Vec<std::sync::Arc<str>> = self.conversations.iter().cloned().collect();
             ids.sort();
             for id in &ids {
                 self.deliver(
-                    Event::Discontinuity { conversation_id: id.clone() },
-                    super::Route::Conversation(id.clone()),
+                    Event::Discontinuity { conversation_id: id.to_string() },
+                    super::Dest::Conversation(id.clone()),
                 );
             }
+            let ids: Vec<String> = ids.iter().map(|id| id.to_string()).collect();
             self.start_catch_up(&ids);
         }
         // Messages written to the connection that died go again first (at-least-once), then

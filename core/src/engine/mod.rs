@@ -15,9 +15,11 @@
 //! pings, liveness, drops), and ordering (the catch-up after a reconnect and large messages).
 
 mod backoff;
+mod deadlines;
 mod dedupe;
 mod lifecycle;
 mod ordering;
+mod outputs;
 mod posts;
 mod requests;
 #[cfg(test)]
@@ -26,6 +28,7 @@ mod timers;
 mod types;
 
 use std::collections::VecDeque;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::config::{Delivery, Timings, Transport};
@@ -37,11 +40,14 @@ use crate::protocol::{HubEvent, Inbound, decode};
 pub use backoff::Backoff;
 use dedupe::Dedupe;
 use ordering::Hold;
+pub(crate) use outputs::Done;
+use outputs::Outputs;
 use requests::{Awaiting, Outbox, Unproven, Written};
 use timers::Timers;
 pub use types::{
     Action, Completion, Expect, Output, PostOutcome, ReplyMatch, RequestId, Route, Submit, TransportError,
 };
+pub(crate) use types::{Dest, Out};
 
 /// The first id of the engine's own requests.
 const INTERNAL: RequestId = 1 << 63;
@@ -82,14 +88,14 @@ pub struct Engine {
     outbox: Outbox,
     written: Written,
     start_in_flight: Option<RequestId>,
-    conversations: FastSet<String>,
+    conversations: FastSet<Arc<str>>,
     /// User ids of starts that timed out or were cancelled, with when to forget them: a late
     /// success naming one of them is not given to the next start.
     abandoned_starts: VecDeque<(String, Instant)>,
     dedupe: Dedupe,
     backoff: Backoff,
     actions: VecDeque<Action>,
-    outputs: VecDeque<Output>,
+    outputs: Outputs,
     /// Conversations whose events are held back to keep them in order.
     holds: FastMap<String, Hold>,
     next_fetch: u64,
@@ -141,7 +147,7 @@ impl Engine {
             abandoned_starts: VecDeque::new(),
             backoff,
             actions: VecDeque::new(),
-            outputs: VecDeque::new(),
+            outputs: Outputs::default(),
             holds: FastMap::default(),
             next_fetch: 1,
             fetching: FastMap::default(),
@@ -190,6 +196,12 @@ impl Engine {
         (replies, proofs, self.outbox.len() + self.posts_waiting())
     }
 
+    /// Whether answers are awaited on the socket: replies, or proofs of delivery.
+    pub(crate) fn awaiting_answers(&self) -> bool {
+        let (replies, proofs) = self.written.counts();
+        replies + proofs > 0
+    }
+
     /// The next action for the driver.
     pub fn poll_action(&mut self) -> Option<Action> {
         self.actions.pop_front()
@@ -197,7 +209,18 @@ impl Engine {
 
     /// The next output for the driver.
     pub fn poll_output(&mut self) -> Option<Output> {
-        self.outputs.pop_front()
+        self.outputs.pop()
+    }
+
+    /// The next event or state change as the engine keeps it (for the driver: no copy of the
+    /// route; completions come apart, from [`Engine::poll_done`]).
+    pub(crate) fn poll_out(&mut self) -> Option<Out> {
+        self.outputs.pop_out()
+    }
+
+    /// The next request completed (for the driver).
+    pub(crate) fn poll_done(&mut self) -> Option<Done> {
+        self.outputs.pop_done()
     }
 
     /// When [`Engine::handle_timeout`] must be called next.
@@ -276,7 +299,7 @@ impl Engine {
     /// Registers a conversation, so that events naming it are routed to it.
     pub fn attach(&mut self, conversation_id: &str) {
         if !self.conversations.contains(conversation_id) {
-            self.conversations.insert(conversation_id.to_owned());
+            self.conversations.insert(conversation_id.into());
         }
     }
 
@@ -443,7 +466,7 @@ impl Engine {
                 tracing::warn!(error = %e, "a binary frame from the hub is not UTF-8");
                 let preview = String::from_utf8_lossy(&data[..data.len().min(1024)]).into_owned();
                 let error = format!("binary frame of {} bytes is not UTF-8: {e}", data.len());
-                self.deliver(Event::Malformed(MalformedFrame { error, text: preview }), Route::Client);
+                self.deliver(Event::Malformed(MalformedFrame { error, text: preview }), Dest::Client);
             }
         }
     }
@@ -466,13 +489,13 @@ impl Engine {
                 tracing::warn!(error = %e, "malformed frame from the hub");
                 self.deliver(
                     Event::Malformed(MalformedFrame { error: e.to_string(), text: text[..cut].to_owned() }),
-                    Route::Client,
+                    Dest::Client,
                 );
                 return;
             }
         };
         if self.raw_frames {
-            self.outputs.push_back(Output::Frame(inbound.clone()));
+            self.outputs.push(Out::Other(Output::Frame(inbound.clone())));
         }
         if let HubEvent::SocketConnected { socket_id } = inbound.body {
             self.socket_connected(socket_id, now);
@@ -508,7 +531,7 @@ impl Engine {
 
     fn expire_requests(&mut self, now: Instant) {
         let mut starts_freed = false;
-        while let Some(seq) = self.written.pop_due(now) {
+        while let Some(seq) = self.written.due(now) {
             if let Some(a) = self.written.reply(seq) {
                 let (start, cancelled) = (a.matcher.start, a.cancelled);
                 if start {
@@ -624,14 +647,13 @@ impl Engine {
         }
     }
 
-    fn route(&self, conversation_id: Option<&str>) -> Route {
+    fn route(&self, conversation_id: Option<&str>) -> Dest {
         match conversation_id {
-            Some(c) if self.conversations.contains(c) => Route::Conversation(c.to_owned()),
-            Some(_) => Route::Client,
+            Some(c) => self.conversations.get(c).map_or(Dest::Client, |c| Dest::Conversation(c.clone())),
             None if self.conversations.len() == 1 => {
-                Route::Both(self.conversations.iter().next().cloned().unwrap_or_default())
+                self.conversations.iter().next().map_or(Dest::Client, |c| Dest::Both(c.clone()))
             }
-            None => Route::Client,
+            None => Dest::Client,
         }
     }
 
@@ -673,7 +695,7 @@ impl Engine {
         if matches!(inbound.body, HubEvent::ConversationDeleted { .. })
             && let Some(c) = &a.matcher.conversation_id
         {
-            self.conversations.remove(c);
+            self.conversations.remove(c.as_str());
         }
         if a.cancelled {
             return Some(inbound);
@@ -713,7 +735,7 @@ impl Engine {
             Some(inbound)
         } else {
             self.started_here.insert(new_id.clone());
-            self.conversations.insert(new_id);
+            self.conversations.insert(new_id.into());
             self.complete(a.id, Ok(Completion::Reply(Box::new(inbound))));
             None
         };
@@ -726,7 +748,7 @@ impl Engine {
             self.caught_up(id, result);
             return;
         }
-        self.outputs.push_back(Output::Complete { id, result });
+        self.outputs.complete(id, result);
     }
 
     /// A message's wait for its proof is over: its call completes, or, when the call ended

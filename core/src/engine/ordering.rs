@@ -5,7 +5,7 @@ use std::collections::{HashSet, VecDeque};
 
 use serde_json::{Value, json};
 
-use super::types::{Action, Completion, Expect, Output, ReplyMatch, RequestId, Route, Submit};
+use super::types::{Action, Completion, Dest, Expect, Out, ReplyMatch, RequestId, Submit};
 use super::{Engine, INTERNAL, MAX_CATCH_UPS_IN_FLIGHT, MAX_HELD};
 use crate::error::Error;
 use crate::event::Event;
@@ -28,20 +28,20 @@ struct CatchUp {
 
 #[derive(Debug)]
 enum Held {
-    Ready(Event, Route),
+    Ready(Box<(Event, Dest)>),
     /// The place of a large message still being fetched.
     Fetching(u64),
 }
 
 impl Engine {
     /// Delivers an event, behind the conversation's held events if it has any.
-    pub(super) fn deliver(&mut self, event: Event, route: Route) {
+    pub(super) fn deliver(&mut self, event: Event, route: Dest) {
         if !self.holds.is_empty()
             && let Some(c) = route.conversation()
             && let Some(h) = self.holds.get_mut(c)
         {
             let c = c.to_owned();
-            h.queue.push_back(Held::Ready(event, route));
+            h.queue.push_back(Held::Ready(Box::new((event, route))));
             if h.queue.len() > MAX_HELD {
                 self.release(&c, true);
             }
@@ -50,7 +50,7 @@ impl Engine {
         self.deliver_now(event, route);
     }
 
-    fn deliver_now(&mut self, event: Event, route: Route) {
+    fn deliver_now(&mut self, event: Event, route: Dest) {
         if let Some(c) = route.conversation()
             && let Event::Hub(i) = &event
             && matches!(i.body, HubEvent::BotMessage(_) | HubEvent::LivechatMessage(_))
@@ -67,7 +67,7 @@ impl Engine {
                 }
             }
         }
-        self.outputs.push_back(Output::Deliver { event, route });
+        self.outputs.push(Out::Deliver { event, to: route });
     }
 
     /// Delivers a conversation's held events from the front, up to the first one still on its
@@ -79,7 +79,8 @@ impl Engine {
                 if overflow && h.queue.len() <= MAX_HELD {
                     break;
                 }
-                if let Some(Held::Ready(event, route)) = h.queue.pop_front() {
+                if let Some(Held::Ready(held)) = h.queue.pop_front() {
+                    let (event, route) = *held;
                     if let Some(cu) = &mut h.catch_up {
                         cu.at = cu.at.saturating_sub(1);
                     }
@@ -169,7 +170,7 @@ impl Engine {
                     .iter()
                     .skip(at)
                     .filter_map(|e| match e {
-                        Held::Ready(e, _) => e.hub().and_then(|i| i.event_id.as_deref()),
+                        Held::Ready(held) => held.0.hub().and_then(|i| i.event_id.as_deref()),
                         Held::Fetching(_) => None,
                     })
                     .collect();
@@ -179,7 +180,7 @@ impl Engine {
                 }
                 let route = self.route(Some(&id));
                 for (k, inbound) in missed.into_iter().enumerate() {
-                    h.queue.insert(at + k, Held::Ready(Event::Hub(inbound), route.clone()));
+                    h.queue.insert(at + k, Held::Ready(Box::new((Event::Hub(inbound), route.clone()))));
                 }
             }
             Ok(_) => {}
@@ -271,7 +272,7 @@ impl Engine {
                 .get_mut(&c)
                 .and_then(|h| h.queue.iter_mut().find(|e| matches!(e, Held::Fetching(f) if *f == fetch)))
         {
-            *slot = Held::Ready(event, route);
+            *slot = Held::Ready(Box::new((event, route)));
             self.release(&c, false);
             return;
         }

@@ -3,13 +3,14 @@
 //! for a proof of delivery, with one queue of deadlines over the written ones.
 //!
 //! Every operation costs the same however many requests are in flight: replies are found
-//! through an index by event type and conversation, proofs are confirmed from the oldest, and
-//! deadlines are kept in order.
+//! through an index by event type and conversation, proofs are confirmed from the oldest (in
+//! one queue, touched in order), and deadlines are kept in order ([`Deadlines`]).
 
 use std::borrow::Cow;
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::collections::{BTreeMap, VecDeque};
 use std::time::{Duration, Instant};
 
+use super::deadlines::{Deadlines, Lane};
 use super::types::{ReplyMatch, RequestId, Submit};
 use crate::config::Timings;
 use crate::error::Error;
@@ -123,16 +124,29 @@ pub(super) struct Written {
     replies: BTreeMap<Seq, Awaiting>,
     /// Proofs awaited, in write order; a proof taken out of the middle leaves a hole that is
     /// dropped once it reaches the front.
-    proofs: VecDeque<(Seq, Option<Unproven>)>,
+    proofs: VecDeque<ProofSlot>,
     /// Proofs awaited (the entries of `proofs` that are not holes).
     live_proofs: usize,
-    ids: FastMap<RequestId, Seq>,
-    deadlines: BTreeSet<(Instant, Seq)>,
+    /// Replies awaited, by request id.
+    reply_ids: FastMap<RequestId, Seq>,
+    /// Proofs awaited, by request id, only while the ids in `proofs` are not in increasing
+    /// order (callers number their requests in order, and then a proof is found by its id
+    /// with a binary search).
+    proof_ids: Option<FastMap<RequestId, Seq>>,
+    deadlines: Deadlines,
     /// Replies awaited, by reply type, oldest first. May hold entries already gone, which are
     /// skipped (and dropped from the front).
     by_kind: FastMap<String, KindIndex>,
     /// Replies awaited, by named conversation, oldest first (same caveat).
     by_conversation: FastMap<String, VecDeque<Seq>>,
+}
+
+/// A place in the queue of proofs: a proof awaited, or the hole it left.
+#[derive(Debug)]
+struct ProofSlot {
+    seq: Seq,
+    id: RequestId,
+    proof: Option<Unproven>,
 }
 
 /// The replies awaited of one type: by the conversation they name, and those naming none.
@@ -162,8 +176,8 @@ impl Written {
 
     pub(super) fn insert_reply(&mut self, a: Awaiting) -> Seq {
         let seq = self.seq();
-        self.ids.insert(a.id, seq);
-        self.deadlines.insert((a.deadline, seq));
+        self.reply_ids.insert(a.id, seq);
+        self.deadlines.insert(Lane::Reply, a.timeout, a.deadline, seq);
         if !a.matcher.start {
             let idx = self.by_kind.entry(a.matcher.event_type.clone()).or_default();
             match &a.matcher.conversation_id {
@@ -180,23 +194,49 @@ impl Written {
 
     pub(super) fn insert_proof(&mut self, u: Unproven) -> Seq {
         let seq = self.seq();
-        self.ids.insert(u.id, seq);
+        let id = u.id;
         if let Some(d) = u.deadline {
-            self.deadlines.insert((d, seq));
+            self.deadlines.insert(Lane::Proof, u.timeout, d, seq);
         }
-        self.proofs.push_back((seq, Some(u)));
+        match &mut self.proof_ids {
+            Some(ids) => {
+                ids.insert(id, seq);
+            }
+            None if self.proofs.back().is_some_and(|p| p.id >= id) => {
+                // Out of order: found by a map from now on, until no proof is left.
+                let mut ids: FastMap<RequestId, Seq> =
+                    self.proofs.iter().filter(|p| p.proof.is_some()).map(|p| (p.id, p.seq)).collect();
+                ids.insert(id, seq);
+                self.proof_ids = Some(ids);
+            }
+            None => {}
+        }
+        self.proofs.push_back(ProofSlot { seq, id, proof: Some(u) });
         self.live_proofs += 1;
         seq
     }
 
     /// Where proof `seq` is in `proofs`.
     fn proof_index(&self, seq: Seq) -> Option<usize> {
-        let i = self.proofs.partition_point(|(s, _)| *s < seq);
-        (self.proofs.get(i).is_some_and(|(s, u)| *s == seq && u.is_some())).then_some(i)
+        // Proofs mostly end oldest first: the front needs no search.
+        let i = match self.proofs.front() {
+            Some(p) if p.seq == seq => 0,
+            _ => self.proofs.partition_point(|p| p.seq < seq),
+        };
+        (self.proofs.get(i).is_some_and(|p| p.seq == seq && p.proof.is_some())).then_some(i)
     }
 
     pub(super) fn seq_of(&self, id: RequestId) -> Option<Seq> {
-        self.ids.get(&id).copied()
+        if let Some(seq) = self.reply_ids.get(&id) {
+            return Some(*seq);
+        }
+        match &self.proof_ids {
+            Some(ids) => ids.get(&id).copied(),
+            None => {
+                let i = self.proofs.partition_point(|p| p.id < id);
+                self.proofs.get(i).filter(|p| p.id == id && p.proof.is_some()).map(|p| p.seq)
+            }
+        }
     }
 
     pub(super) fn reply(&self, seq: Seq) -> Option<&Awaiting> {
@@ -209,57 +249,79 @@ impl Written {
 
     pub(super) fn remove_reply(&mut self, seq: Seq) -> Option<Awaiting> {
         let a = self.replies.remove(&seq)?;
-        self.ids.remove(&a.id);
-        self.deadlines.remove(&(a.deadline, seq));
+        self.reply_ids.remove(&a.id);
+        self.deadlines.remove(a.deadline, seq);
+        self.clean_deadlines();
         Some(a)
     }
 
     pub(super) fn remove_proof(&mut self, seq: Seq) -> Option<Unproven> {
         let i = self.proof_index(seq)?;
-        let u = self.proofs[i].1.take()?;
+        let u = self.proofs[i].proof.take()?;
         self.live_proofs -= 1;
-        while self.proofs.front().is_some_and(|(_, u)| u.is_none()) {
+        while self.proofs.front().is_some_and(|p| p.proof.is_none()) {
             self.proofs.pop_front();
         }
         if self.live_proofs == 0 {
             self.proofs.clear();
+            self.proof_ids = None;
         }
-        self.ids.remove(&u.id);
+        if let Some(ids) = &mut self.proof_ids {
+            ids.remove(&u.id);
+        }
         if let Some(d) = u.deadline {
-            self.deadlines.remove(&(d, seq));
+            self.deadlines.remove(d, seq);
+            self.clean_deadlines();
         }
         Some(u)
+    }
+
+    /// Drops the deadlines of requests that ended from the fronts of the deadline queues.
+    fn clean_deadlines(&mut self) {
+        let Written { deadlines, replies, proofs, live_proofs, .. } = self;
+        let live = replies.len() + *live_proofs;
+        deadlines.clean(live, |lane, d, seq| match lane {
+            Lane::Reply => replies.get(&seq).is_some_and(|a| a.deadline == d),
+            Lane::Proof => {
+                let i = match proofs.front() {
+                    // Older than the oldest proof: gone (the usual case, proofs end in order).
+                    Some(p) if seq < p.seq => return false,
+                    Some(p) if p.seq == seq => 0,
+                    _ => proofs.partition_point(|p| p.seq < seq),
+                };
+                proofs.get(i).is_some_and(|p| p.seq == seq && p.proof.as_ref().is_some_and(|u| u.deadline == Some(d)))
+            }
+        });
     }
 
     /// Moves a reply's deadline (a ghost lives one more period).
     pub(super) fn extend_reply(&mut self, seq: Seq, deadline: Instant) {
         if let Some(a) = self.replies.get_mut(&seq) {
-            self.deadlines.remove(&(a.deadline, seq));
+            self.deadlines.remove(a.deadline, seq);
             a.deadline = deadline;
-            self.deadlines.insert((deadline, seq));
+            self.deadlines.insert(Lane::Reply, a.timeout, deadline, seq);
+            self.clean_deadlines();
         }
     }
 
     /// Ends a proof's call deadline: it now waits only for its proof or its connection's end.
     pub(super) fn end_proof_deadline(&mut self, seq: Seq) {
         if let Some(d) = self.proof_mut(seq).and_then(|u| u.deadline.take()) {
-            self.deadlines.remove(&(d, seq));
+            self.deadlines.remove(d, seq);
+            self.clean_deadlines();
         }
     }
 
     /// The earliest deadline.
     pub(super) fn next_deadline(&self) -> Option<Instant> {
-        self.deadlines.first().map(|(d, _)| *d)
+        self.deadlines.first().map(|(d, _)| d)
     }
 
-    /// Takes the earliest deadline if it is due at `now`: the request it belongs to.
-    pub(super) fn pop_due(&mut self, now: Instant) -> Option<Seq> {
-        let &(d, seq) = self.deadlines.first()?;
-        if d > now {
-            return None;
-        }
-        self.deadlines.pop_first();
-        Some(seq)
+    /// The request whose deadline is the earliest, if it is due at `now`. The caller ends the
+    /// request or moves its deadline (until then it stays the earliest).
+    pub(super) fn due(&self, now: Instant) -> Option<Seq> {
+        let (d, seq) = self.deadlines.first()?;
+        (d <= now).then_some(seq)
     }
 
     /// The oldest reply awaited that `event_type` naming these ids answers (a start's reply
@@ -343,9 +405,10 @@ impl Written {
     pub(super) fn take_replies(&mut self) -> Vec<Awaiting> {
         let replies = std::mem::take(&mut self.replies);
         for (seq, a) in &replies {
-            self.ids.remove(&a.id);
-            self.deadlines.remove(&(a.deadline, *seq));
+            self.deadlines.remove(a.deadline, *seq);
         }
+        self.reply_ids.clear();
+        self.clean_deadlines();
         self.by_kind.clear();
         self.by_conversation.clear();
         replies.into_values().collect()
@@ -353,22 +416,23 @@ impl Written {
 
     /// The oldest proof awaited if the pong of ping `k` proves it.
     pub(super) fn pop_proven(&mut self, k: u64) -> Option<Unproven> {
-        let (seq, Some(u)) = self.proofs.front()? else { return None };
+        let front = self.proofs.front()?;
+        let u = front.proof.as_ref()?;
         if u.awaiting_resend || u.needs_ping > k {
             return None;
         }
-        let seq = *seq;
+        let seq = front.seq;
         self.remove_proof(seq)
     }
 
     /// Proofs awaited, oldest first.
     pub(super) fn proof_seqs(&self) -> Vec<Seq> {
-        self.proofs.iter().filter(|(_, u)| u.is_some()).map(|(s, _)| *s).collect()
+        self.proofs.iter().filter(|p| p.proof.is_some()).map(|p| p.seq).collect()
     }
 
     pub(super) fn proof_mut(&mut self, seq: Seq) -> Option<&mut Unproven> {
         let i = self.proof_index(seq)?;
-        self.proofs[i].1.as_mut()
+        self.proofs[i].proof.as_mut()
     }
 
     pub(super) fn has_proofs(&self) -> bool {
@@ -377,18 +441,14 @@ impl Written {
 
     /// Messages waiting to be written again.
     pub(super) fn awaiting_resend(&self) -> usize {
-        self.proofs.iter().filter(|(_, u)| u.as_ref().is_some_and(|u| u.awaiting_resend)).count()
+        self.proofs.iter().filter(|p| p.proof.as_ref().is_some_and(|u| u.awaiting_resend)).count()
     }
 
     /// Takes the messages waiting to be written again, oldest first, as written now: their
     /// proof is the pong of ping `needs_ping`. Returns their frames, to be written in order.
     pub(super) fn resend(&mut self, needs_ping: u64) -> Vec<String> {
-        let seqs: Vec<Seq> = self
-            .proofs
-            .iter()
-            .filter(|(_, u)| u.as_ref().is_some_and(|u| u.awaiting_resend))
-            .map(|(s, _)| *s)
-            .collect();
+        let seqs: Vec<Seq> =
+            self.proofs.iter().filter(|p| p.proof.as_ref().is_some_and(|u| u.awaiting_resend)).map(|p| p.seq).collect();
         let mut frames = Vec::with_capacity(seqs.len());
         for seq in seqs {
             if let Some(mut u) = self.remove_proof(seq) {

@@ -1089,3 +1089,62 @@ fn a_reconnect_with_many_conversations_catches_up_eight_at_a_time() {
     assert!(delivered(&mut h).iter().any(|(id, _)| id == "live-again"));
     assert_eq!(h.e.in_flight(), (0, 0, 0));
 }
+
+#[test]
+fn deadlines_of_any_timeouts_expire_in_time_order_and_cancels_find_their_request() {
+    let mut h = H::new(timings());
+    h.connect();
+    h.e.attach("c");
+    h.take_outputs();
+    // Replies and messages with more distinct timeouts than the engine keeps queues for,
+    // written in an order that is not their deadlines' order, their ids out of order too.
+    let ids: [RequestId; 12] = [5, 3, 9, 1, 12, 7, 2, 11, 4, 10, 6, 8];
+    let mut due = std::collections::BTreeMap::new();
+    for (k, &id) in ids.iter().enumerate() {
+        let timeout = Duration::from_millis(1000 + 137 * ((k * 7) % 12) as u64);
+        let expect = if k % 3 == 0 {
+            reply("conversation_metadata", "c")
+        } else {
+            Expect::Delivered { client_msg_id: format!("m{id}") }
+        };
+        let s = Submit { id, operation: "op".into(), frame: format!("f{id}"), expect, timeout };
+        h.e.submit(s, h.now).expect("submit accepted");
+        due.insert(id, h.now + timeout);
+        h.advance(Duration::from_millis(10));
+    }
+    // The same timeout many times, most of them cancelled: the ones left still time out.
+    for id in 100..1100 {
+        let s = Submit {
+            id,
+            operation: "op".into(),
+            frame: format!("f{id}"),
+            expect: Expect::Delivered { client_msg_id: format!("m{id}") },
+            timeout: Duration::from_millis(1500),
+        };
+        h.e.submit(s, h.now).expect("submit accepted");
+        due.insert(id, h.now + Duration::from_millis(1500));
+    }
+    for id in (100..1100).filter(|id| id % 10 != 0).chain([9, 2]) {
+        h.e.cancel(id);
+        due.remove(&id);
+    }
+    let mut ended = Vec::new();
+    while ended.len() < due.len() {
+        assert!(h.run_to_next_timer().is_some(), "a deadline is missing");
+        for (id, r) in h.completions() {
+            assert!(matches!(r, Err(Error::Timeout { .. })), "{id}: {r:?}");
+            assert_eq!(due.get(&id), Some(&h.now), "{id} ends at its own deadline, once");
+            ended.push(id);
+        }
+    }
+    let mut sorted = ended.clone();
+    sorted.sort_by_key(|id| (due[id], ended.iter().position(|e| e == id)));
+    assert_eq!(ended, sorted, "in deadline order");
+    ended.sort_unstable();
+    ended.dedup();
+    assert_eq!(ended.len(), due.len(), "each exactly once");
+    // The replies' ghosts are left, for one more period, and then nothing.
+    h.advance(Duration::from_secs(3));
+    assert!(h.completions().is_empty());
+    assert_eq!(h.e.in_flight(), (0, 0, 0));
+}

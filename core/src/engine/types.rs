@@ -1,6 +1,7 @@
 //! What goes into the engine and what comes out of it.
 
 use std::borrow::Cow;
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::Value;
@@ -128,6 +129,61 @@ impl Route {
         match self {
             Route::Conversation(c) | Route::Both(c) => Some(c),
             Route::Client => None,
+        }
+    }
+}
+
+/// A [`Route`] as the engine keeps it: the conversation's id shared with the registry, so
+/// that routing an event copies no string.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Dest {
+    Client,
+    Conversation(Arc<str>),
+    Both(Arc<str>),
+}
+
+impl Dest {
+    /// The conversation the event goes to, if any.
+    pub(crate) fn conversation(&self) -> Option<&str> {
+        match self {
+            Dest::Conversation(c) | Dest::Both(c) => Some(c),
+            Dest::Client => None,
+        }
+    }
+}
+
+impl From<Route> for Dest {
+    fn from(r: Route) -> Dest {
+        match r {
+            Route::Client => Dest::Client,
+            Route::Conversation(c) => Dest::Conversation(c.into()),
+            Route::Both(c) => Dest::Both(c.into()),
+        }
+    }
+}
+
+impl From<Dest> for Route {
+    fn from(d: Dest) -> Route {
+        match d {
+            Dest::Client => Route::Client,
+            Dest::Conversation(c) => Route::Conversation(c.to_string()),
+            Dest::Both(c) => Route::Both(c.to_string()),
+        }
+    }
+}
+
+/// An [`Output`] as the engine keeps it: deliveries name their conversation with a [`Dest`].
+#[derive(Debug)]
+pub(crate) enum Out {
+    Deliver { event: Event, to: Dest },
+    Other(Output),
+}
+
+impl From<Out> for Output {
+    fn from(o: Out) -> Output {
+        match o {
+            Out::Deliver { event, to } => Output::Deliver { event, route: to.into() },
+            Out::Other(o) => o,
         }
     }
 }

@@ -350,6 +350,11 @@ impl ContentItem {
 
 /// Joins the text items of a content list with newlines; `None` when there is no text item.
 pub fn joined_text(items: &[ContentItem]) -> Option<String> {
-    let texts: Vec<&str> = items.iter().filter_map(ContentItem::text).collect();
-    if texts.is_empty() { None } else { Some(texts.join("\n")) }
+    let mut texts = items.iter().filter_map(ContentItem::text);
+    let mut joined = texts.next()?.to_owned();
+    for t in texts {
+        joined.push('\n');
+        joined.push_str(t);
+    }
+    Some(joined)
 }

@@ -337,7 +337,7 @@ fn list_from(p: &Map<String, Value>) -> ConversationList {
 /// keeping the text as the raw frame; everything else goes through a JSON value first (the
 /// lenient path, which accepts every known variation).
 pub fn decode(text: &str) -> Result<Inbound, DecodeError> {
-    if let Some(inbound) = fast::message(text) {
+    if let Some(inbound) = quick::message(text).or_else(|| fast::message(text)) {
         return Ok(inbound);
     }
     let value: Value = serde_json::from_str(text).map_err(|e| DecodeError::NotJson(e.to_string()))?;
@@ -435,10 +435,181 @@ impl Inbound {
     }
 }
 
+/// The quickest path of [`decode`]: a bot or live-chat message in the usual shape (plain text
+/// items, string ids, no `\u` escape), read by hand in one pass. Anything else makes it give
+/// up, and [`fast`] (then the lenient path) decides.
+mod quick {
+    use std::borrow::Cow;
+
+    use super::super::scan::Reader;
+    use super::{HubEvent, Inbound, MessageBody, RawFrame};
+    use crate::protocol::ContentItem;
+
+    pub(super) fn message(text: &str) -> Option<Inbound> {
+        let mut r = Reader::new(text);
+        let mut p = Parts::default();
+        let mut event = false;
+        if r.open_object()? {
+            loop {
+                if r.key()? == "event" {
+                    if std::mem::replace(&mut event, true) {
+                        return None;
+                    }
+                    read_event(&mut r, &mut p)?;
+                } else {
+                    r.skip_value(1)?;
+                }
+                if !r.more(b'}')? {
+                    break;
+                }
+            }
+        }
+        if !r.at_end() || !p.payload {
+            return None;
+        }
+        let bot = p.bot?;
+        let body = MessageBody {
+            message_id: p.ch.flatten().or(p.mid.flatten()),
+            content: p.content.unwrap_or_default(),
+            fetched_from_link: false,
+            recovered: false,
+        };
+        Some(Inbound {
+            event_type: if bot { "bot_message" } else { "livechat_message" }.to_owned(),
+            event_id: p.id.flatten(),
+            conversation_id: p.conversation.flatten(),
+            body: if bot { HubEvent::BotMessage(body) } else { HubEvent::LivechatMessage(body) },
+            raw: RawFrame::from_text(text),
+        })
+    }
+
+    /// What was read so far, each member once (`None` until it is read).
+    #[derive(Default)]
+    struct Parts {
+        /// Bot (true) or live chat.
+        bot: Option<bool>,
+        id: Option<Option<String>>,
+        /// The payload was read.
+        payload: bool,
+        ch: Option<Option<String>>,
+        mid: Option<Option<String>>,
+        conversation: Option<Option<String>>,
+        content: Option<Vec<ContentItem>>,
+    }
+
+    /// Stores a member's value, unless the key was given already.
+    fn once<T>(slot: &mut Option<T>, value: T) -> Option<()> {
+        slot.is_none().then(|| *slot = Some(value))
+    }
+
+    fn read_event(r: &mut Reader<'_>, p: &mut Parts) -> Option<()> {
+        if r.open_object()? {
+            loop {
+                match r.key()? {
+                    "event_type" => {
+                        // The payload is read by its type: it must come after it.
+                        if p.payload {
+                            return None;
+                        }
+                        let bot = match r.string()?.as_ref() {
+                            "bot_message" => true,
+                            "livechat_message" => false,
+                            _ => return None,
+                        };
+                        once(&mut p.bot, bot)?;
+                    }
+                    "event_payload" => {
+                        if p.bot.is_none() || std::mem::replace(&mut p.payload, true) {
+                            return None;
+                        }
+                        read_payload(r, p)?;
+                    }
+                    "event_id" => once(&mut p.id, read_id(r)?)?,
+                    _ => r.skip_value(2)?,
+                }
+                if !r.more(b'}')? {
+                    break;
+                }
+            }
+        }
+        Some(())
+    }
+
+    /// An id as the lenient path reads it: a non-empty string, or none for an empty one or
+    /// `null` (anything else is left to the other paths).
+    fn read_id(r: &mut Reader<'_>) -> Option<Option<String>> {
+        if r.null()? {
+            return Some(None);
+        }
+        let s = r.string()?;
+        Some((!s.is_empty()).then(|| s.into_owned()))
+    }
+
+    fn read_payload(r: &mut Reader<'_>, p: &mut Parts) -> Option<()> {
+        if r.open_object()? {
+            loop {
+                match r.key()? {
+                    "ch_msg_id" => once(&mut p.ch, read_id(r)?)?,
+                    "message_id" => once(&mut p.mid, read_id(r)?)?,
+                    "conversation_id" => once(&mut p.conversation, read_id(r)?)?,
+                    "content" => once(&mut p.content, read_content(r)?)?,
+                    _ => r.skip_value(3)?,
+                }
+                if !r.more(b'}')? {
+                    break;
+                }
+            }
+        }
+        Some(())
+    }
+
+    /// `null`, or an array of plain text items (objects of `type` `text` and `text`, or
+    /// strings).
+    fn read_content(r: &mut Reader<'_>) -> Option<Vec<ContentItem>> {
+        if r.null()? {
+            return Some(Vec::new());
+        }
+        let mut items = Vec::with_capacity(1);
+        if r.open_array()? {
+            loop {
+                let text = match r.peek()? {
+                    b'"' => r.string()?,
+                    _ => read_text_item(r)?,
+                };
+                items.push(ContentItem::Text { text: text.into_owned() });
+                if !r.more(b']')? {
+                    break;
+                }
+            }
+        }
+        Some(items)
+    }
+
+    /// `{"type": "text", "text": ...}` (the type may be left out): its text.
+    fn read_text_item<'a>(r: &mut Reader<'a>) -> Option<Cow<'a, str>> {
+        let (mut kind, mut text) = (None, None);
+        if r.open_object()? {
+            loop {
+                match r.key()? {
+                    "type" => once(&mut kind, r.string()?)?,
+                    "text" => once(&mut text, r.string()?)?,
+                    _ => return None,
+                }
+                if !r.more(b'}')? {
+                    break;
+                }
+            }
+        }
+        kind.is_none_or(|k| k.trim() == "text").then_some(())?;
+        text
+    }
+}
+
 /// The fast path of [`decode`]: bot and live-chat messages read in one pass, without a JSON
 /// tree. Anything it is not sure to read exactly as the lenient path would (another event type,
 /// a key given twice, an unexpected shape) makes it give up, and the lenient path decides.
 mod fast {
+    use std::borrow::Cow;
     use std::fmt;
 
     use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
@@ -475,6 +646,38 @@ mod fast {
         message: Option<(bool, MessageBody, Option<String>)>,
     }
 
+    /// A key or a string value, borrowed from the frame's text when it holds no escape (serde's
+    /// own `Cow<str>` always copies).
+    struct Text<'de>(Cow<'de, str>);
+
+    impl AsRef<str> for Text<'_> {
+        fn as_ref(&self) -> &str {
+            &self.0
+        }
+    }
+
+    impl<'de> serde::Deserialize<'de> for Text<'de> {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Text<'de>, D::Error> {
+            struct V;
+            impl<'de> Visitor<'de> for V {
+                type Value = Text<'de>;
+                fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                    f.write_str("a string")
+                }
+                fn visit_borrowed_str<E: de::Error>(self, s: &'de str) -> Result<Text<'de>, E> {
+                    Ok(Text(Cow::Borrowed(s)))
+                }
+                fn visit_str<E: de::Error>(self, s: &str) -> Result<Text<'de>, E> {
+                    Ok(Text(Cow::Owned(s.to_owned())))
+                }
+                fn visit_string<E: de::Error>(self, s: String) -> Result<Text<'de>, E> {
+                    Ok(Text(Cow::Owned(s)))
+                }
+            }
+            d.deserialize_str(V)
+        }
+    }
+
     /// Marks a key seen; a key given twice gives up.
     fn once<E: de::Error>(seen: &mut bool) -> Result<(), E> {
         if std::mem::replace(seen, true) { Err(give_up()) } else { Ok(()) }
@@ -489,8 +692,8 @@ mod fast {
         }
         fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> Result<Event, A::Error> {
             let mut event = None;
-            while let Some(key) = m.next_key::<std::borrow::Cow<'de, str>>()? {
-                if key == "event" {
+            while let Some(key) = m.next_key::<Text<'de>>()? {
+                if key.as_ref() == "event" {
                     if event.is_some() {
                         return Err(give_up());
                     }
@@ -522,7 +725,7 @@ mod fast {
         fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> Result<Event, A::Error> {
             let (mut kind, mut id_seen, mut payload_seen) = (None::<bool>, false, false);
             let mut out = Event::default();
-            while let Some(key) = m.next_key::<std::borrow::Cow<'de, str>>()? {
+            while let Some(key) = m.next_key::<Text<'de>>()? {
                 match key.as_ref() {
                     "event_type" => {
                         if kind.is_some() {
@@ -532,7 +735,7 @@ mod fast {
                         if payload_seen {
                             return Err(give_up());
                         }
-                        kind = Some(match m.next_value::<std::borrow::Cow<'de, str>>()?.as_ref() {
+                        kind = Some(match m.next_value::<Text<'de>>()?.as_ref() {
                             "bot_message" => true,
                             "livechat_message" => false,
                             _ => return Err(give_up()),
@@ -578,7 +781,7 @@ mod fast {
         }
         fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> Result<Self::Value, A::Error> {
             let (mut ch, mut mid, mut conv, mut content) = (None, None, None, None);
-            while let Some(key) = m.next_key::<std::borrow::Cow<'de, str>>()? {
+            while let Some(key) = m.next_key::<Text<'de>>()? {
                 let slot = match key.as_ref() {
                     "ch_msg_id" => &mut ch,
                     "message_id" => &mut mid,
@@ -678,13 +881,13 @@ mod fast {
                     // `type` and `text` on their own; any other key means the item is not plain
                     // text, and it is read whole as JSON.
                     let (mut kind, mut text, mut rest) = (None::<Field>, None::<Field>, Map::new());
-                    while let Some(key) = m.next_key::<std::borrow::Cow<'de, str>>()? {
+                    while let Some(key) = m.next_key::<Text<'de>>()? {
                         match key.as_ref() {
                             "type" => kind = Some(m.next_value()?),
                             "text" => text = Some(m.next_value()?),
                             _ => {
                                 let value: Value = m.next_value()?;
-                                rest.insert(key.into_owned(), value);
+                                rest.insert(key.0.into_owned(), value);
                             }
                         }
                     }
@@ -744,7 +947,7 @@ mod fast {
     /// The value of an item's `type` or `text`: a string (borrowed where the text allows), or
     /// any other JSON.
     enum Field<'de> {
-        Str(std::borrow::Cow<'de, str>),
+        Str(Cow<'de, str>),
         Other(Value),
     }
 
@@ -766,13 +969,13 @@ mod fast {
                     f.write_str("a JSON value")
                 }
                 fn visit_borrowed_str<E: de::Error>(self, s: &'de str) -> Result<Field<'de>, E> {
-                    Ok(Field::Str(std::borrow::Cow::Borrowed(s)))
+                    Ok(Field::Str(Cow::Borrowed(s)))
                 }
                 fn visit_str<E: de::Error>(self, s: &str) -> Result<Field<'de>, E> {
-                    Ok(Field::Str(std::borrow::Cow::Owned(s.to_owned())))
+                    Ok(Field::Str(Cow::Owned(s.to_owned())))
                 }
                 fn visit_string<E: de::Error>(self, s: String) -> Result<Field<'de>, E> {
-                    Ok(Field::Str(std::borrow::Cow::Owned(s)))
+                    Ok(Field::Str(Cow::Owned(s)))
                 }
                 fn visit_unit<E: de::Error>(self) -> Result<Field<'de>, E> {
                     Ok(Field::Other(Value::Null))
@@ -878,26 +1081,78 @@ mod tests {
             r#"{"action":"receiveMessage","event":{"event_type":"livechat_message","event_payload":{"content":[{"type":"text","text":"a\u0000b"}],"conversation_id":-3}}}"#,
             r#"{"event":{"event_type":"bot_message","event_payload":{"content":{"text":"notes","files":[{"filename":"n.txt","storage":{"fileKey":"k"}}]}}}}"#,
             r#"{"event":{"event_type":"bot_message","event_payload":{"content":[{"type":"text","text":"t","files":[]},{"files":[{"url":"u"}],"text":"second"}]}}}"#,
+            r#"{"\u0065vent":{"event_type":"bot\u005fmessage","event_payload":{"conversation_\u0069d":"c\u0031","content":[{"t\u0065xt":"k","typ\u0065":"text"}]}}}"#,
         ];
         for text in frames {
             let lenient = decode_value(serde_json::from_str(text).unwrap()).unwrap();
             let decoded = decode(text).unwrap();
-            assert_eq!(decoded.event_type, lenient.event_type, "{text}");
-            assert_eq!(decoded.event_id, lenient.event_id, "{text}");
-            assert_eq!(decoded.conversation_id, lenient.conversation_id, "{text}");
-            assert_eq!(decoded.body, lenient.body, "{text}");
-            assert_eq!(*decoded.raw, *lenient.raw, "{text}");
+            same(&decoded, &lenient, text);
+            for (path, read) in [("quick", quick::message(text)), ("fast", fast::message(text))] {
+                if let Some(read) = read {
+                    same(&read, &lenient, &format!("{path}: {text}"));
+                }
+            }
         }
         // Text sent with files (the official client's `{text, files}`) is a text item and a
         // files item: neither is lost.
-        let both = decode(frames[frames.len() - 2]).unwrap();
+        let both = decode(frames[frames.len() - 3]).unwrap();
         let HubEvent::BotMessage(m) = &both.body else { panic!("{:?}", both.body) };
         assert_eq!(m.text().as_deref(), Some("notes"));
         assert!(matches!(&m.content[1], ContentItem::Files { files } if files[0].storage.is_some()));
-        let two = decode(frames[frames.len() - 1]).unwrap();
+        let two = decode(frames[frames.len() - 2]).unwrap();
         let HubEvent::BotMessage(m) = &two.body else { panic!() };
         assert_eq!(m.content.len(), 4, "{:?}", m.content);
         assert!(fast::message(frames[0]).is_some(), "the usual shape takes the fast path");
         assert!(fast::message(frames[1]).is_some(), "odd ids too");
+        assert!(fast::message(frames[frames.len() - 1]).is_some(), "escaped keys too");
+        for usual in [USUAL, frames[4], frames[5]] {
+            assert!(quick::message(usual).is_some(), "the quickest path takes {usual}");
+        }
+    }
+
+    /// A bot message as the hub sends it.
+    const USUAL: &str = r#"{"action":"receiveMessage","event":{"event_type":"bot_message","event_id":"e17","event_payload":{"type":"message_create","ch_msg_id":"m18","bot":{"name":"b","tags":[1,2.5,-3e2,true,null]},"conversation_id":"user-1-0000","content":[{"type":"text","text":"You said: \"hi\"\n"}]},"accepts_response_payload":false}}"#;
+
+    fn same(a: &Inbound, b: &Inbound, what: &str) {
+        assert_eq!(a.event_type, b.event_type, "{what}");
+        assert_eq!(a.event_id, b.event_id, "{what}");
+        assert_eq!(a.conversation_id, b.conversation_id, "{what}");
+        assert_eq!(a.body, b.body, "{what}");
+        assert_eq!(*a.raw, *b.raw, "{what}");
+    }
+
+    /// Every frame one edit away from the usual ones (a byte replaced, or the rest cut off):
+    /// what the quick and fast paths read, the lenient path reads the same way, and what the
+    /// lenient path refuses, they refuse.
+    #[test]
+    fn the_quick_paths_agree_with_the_lenient_path_one_edit_away() {
+        let bases = [
+            USUAL,
+            r#" { "event" : { "event_type" : "livechat_message" , "event_payload" : { "content" : [ "a" , { "text" : "b" } ] , "message_id" : "" } , "event_id" : null } } "#,
+        ];
+        let edits =
+            ["\"", "\\", "{", "}", "[", "]", ",", ":", " ", "a", "0", "\n", "\u{1}", "n", "t", "-", ".", "e", "é"];
+        let mut checked = 0;
+        for base in bases {
+            let chars: Vec<(usize, char)> = base.char_indices().collect();
+            let mut variants: Vec<String> = chars.iter().map(|&(i, _)| base[..i].to_owned()).collect();
+            for &(i, c) in &chars {
+                for e in edits {
+                    variants.push(format!("{}{e}{}", &base[..i], &base[i + c.len_utf8()..]));
+                }
+            }
+            for text in &variants {
+                let lenient = serde_json::from_str(text).ok().map(decode_value);
+                for (path, read) in [("quick", quick::message(text)), ("fast", fast::message(text))] {
+                    let Some(read) = read else { continue };
+                    match &lenient {
+                        Some(Ok(l)) => same(&read, l, &format!("{path}: {text}")),
+                        _ => panic!("{path} read what the lenient path refuses: {text}"),
+                    }
+                    checked += 1;
+                }
+            }
+        }
+        assert!(checked > 1000, "{checked}");
     }
 }

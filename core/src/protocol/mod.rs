@@ -8,6 +8,8 @@ pub mod content;
 pub mod inbound;
 pub mod outbound;
 mod raw;
+mod scan;
+mod text_frame;
 pub mod transcript;
 
 pub use content::{ButtonOption, Buttons, ContentItem, FileRef, FileStorage};

@@ -205,20 +205,37 @@ struct EnvelopeEvent<'a, P> {
     event_payload: P,
 }
 
-/// Encodes an event in the client envelope, straight to the text that is written.
-fn encode<P: Serialize>(event_type: &str, payload: P) -> String {
-    encode_sized(event_type, payload, 256)
-}
+/// Frames up to this size are encoded in a buffer kept per thread; a larger one's buffer is
+/// let go after use.
+const SCRATCH_KEPT: usize = 64 * 1024;
 
-/// As [`encode`], into a buffer of about the size the frame will have.
-fn encode_sized<P: Serialize>(event_type: &str, payload: P, size: usize) -> String {
-    let envelope = Envelope { action: "sendMessage", event: EnvelopeEvent { event_type, event_payload: payload } };
-    let mut out = Vec::with_capacity(size);
-    // Plain structs, strings and JSON values: serialization cannot fail, and JSON is UTF-8.
-    match serde_json::to_writer(&mut out, &envelope) {
-        Ok(()) => String::from_utf8(out).unwrap_or_default(),
-        Err(_) => String::new(),
+/// Encodes an event in the client envelope, straight to the text that is written: serialized
+/// into a buffer kept per thread, then copied once into a string of its exact size (no growth
+/// on the way, and the socket takes the string as it is).
+fn encode<P: Serialize>(event_type: &str, payload: P) -> String {
+    thread_local! {
+        static SCRATCH: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
     }
+    let envelope = Envelope { action: "sendMessage", event: EnvelopeEvent { event_type, event_payload: payload } };
+    let encode_into = |buf: &mut Vec<u8>| {
+        buf.clear();
+        // Plain structs, strings and JSON values: serialization cannot fail, and JSON is UTF-8.
+        let text = match serde_json::to_writer(&mut *buf, &envelope) {
+            Ok(()) => std::str::from_utf8(buf).map(str::to_owned).unwrap_or_default(),
+            Err(_) => String::new(),
+        };
+        if buf.capacity() > SCRATCH_KEPT {
+            *buf = Vec::new();
+        }
+        text
+    };
+    // A thread whose buffer is gone (being torn down) or in use encodes into a new one.
+    SCRATCH
+        .try_with(|cell| match cell.try_borrow_mut() {
+            Ok(mut buf) => encode_into(&mut buf),
+            Err(_) => encode_into(&mut Vec::new()),
+        })
+        .unwrap_or_else(|_| encode_into(&mut Vec::new()))
 }
 
 /// Wraps a payload in the client envelope.
@@ -300,6 +317,24 @@ struct UserMessage<'a> {
 
 /// `user_message`.
 pub fn user_message(conversation_id: &str, client_msg_id: &str, msg: &OutgoingMessage) -> String {
+    if let (Some(text), true) = (&msg.text, msg.files.is_empty()) {
+        return super::text_frame::user_message(conversation_id, client_msg_id, text);
+    }
+    serialized_user_message(conversation_id, client_msg_id, msg)
+}
+
+/// `user_message` with `text` alone.
+pub(crate) fn text_message(conversation_id: &str, client_msg_id: &str, text: &str) -> String {
+    super::text_frame::user_message(conversation_id, client_msg_id, text)
+}
+
+/// The length of [`text_message`], without writing it.
+pub(crate) fn text_message_len(conversation_id: &str, client_msg_id: &str, text: &str) -> usize {
+    super::text_frame::user_message_len(conversation_id, client_msg_id, text)
+}
+
+/// `user_message` through the serializer.
+fn serialized_user_message(conversation_id: &str, client_msg_id: &str, msg: &OutgoingMessage) -> String {
     let payload = UserMessage {
         kind: "message_create",
         client_msg_id,
@@ -553,6 +588,20 @@ impl OutgoingMessage {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn a_text_message_is_written_as_the_serializer_writes_it() {
+        for text in ["", "hi", "a \"b\" \\ c\n\u{1}", "é 🎉 \u{2028}", "eight by"] {
+            for (conversation, id) in [("c-1", "4b1c0f0e-5f7e-4f59-9a43-0d0c1b2a3f4e"), ("we\"ird\\\t", "")] {
+                let message = OutgoingMessage::text(text);
+                assert_eq!(
+                    user_message(conversation, id, &message),
+                    serialized_user_message(conversation, id, &message),
+                    "{text:?} {conversation:?} {id:?}"
+                );
+            }
+        }
+    }
 
     #[test]
     fn options_from_the_front_ends_json() {

@@ -9,36 +9,36 @@ use serde_json::Value;
 
 /// The whole frame as received from the hub. It keeps the frame's text and parses it into a
 /// JSON [`Value`] the first time it is read (it dereferences to that value), so that events
-/// nobody inspects raw cost no JSON tree. Cheap to clone.
+/// nobody inspects raw cost no JSON tree. Cheap to clone: clones share the text, and the JSON
+/// tree once parsed.
 #[derive(Clone)]
-pub struct RawFrame(Arc<Inner>);
-
-struct Inner {
-    text: Option<Box<str>>,
-    value: OnceLock<Value>,
+pub struct RawFrame {
+    /// The text as received (one allocation per frame); none for a frame built as JSON.
+    text: Option<Arc<str>>,
+    value: OnceLock<Arc<Value>>,
 }
 
 impl RawFrame {
     /// A frame kept as its text (which must be JSON; anything else reads as `null`).
     pub fn from_text(text: &str) -> RawFrame {
-        RawFrame(Arc::new(Inner { text: Some(text.into()), value: OnceLock::new() }))
+        RawFrame { text: Some(text.into()), value: OnceLock::new() }
     }
 
     /// A frame given as JSON (a frame the library built, such as a recovered message).
     pub fn from_value(value: Value) -> RawFrame {
-        RawFrame(Arc::new(Inner { text: None, value: OnceLock::from(value) }))
+        RawFrame { text: None, value: OnceLock::from(Arc::new(value)) }
     }
 
     /// The frame as JSON, parsed on first use.
     pub fn value(&self) -> &Value {
-        self.0
-            .value
-            .get_or_init(|| self.0.text.as_deref().and_then(|t| serde_json::from_str(t).ok()).unwrap_or_default())
+        self.value.get_or_init(|| {
+            Arc::new(self.text.as_deref().and_then(|t| serde_json::from_str(t).ok()).unwrap_or_default())
+        })
     }
 
     /// The frame's text as received (for a frame built by the library, its JSON text).
     pub fn text(&self) -> Cow<'_, str> {
-        match &self.0.text {
+        match &self.text {
             Some(t) => Cow::Borrowed(t),
             None => Cow::Owned(self.value().to_string()),
         }
@@ -61,7 +61,7 @@ impl From<Value> for RawFrame {
 
 impl PartialEq for RawFrame {
     fn eq(&self, other: &Self) -> bool {
-        match (&self.0.text, &other.0.text) {
+        match (&self.text, &other.text) {
             (Some(a), Some(b)) if a == b => true,
             _ => self.value() == other.value(),
         }
