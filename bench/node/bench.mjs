@@ -97,7 +97,8 @@ class Lib {
     this.api = (await import('captivate-chat')).CaptivateChatAPI;
   }
   connect(url) {
-    return this.api.create(API_KEY, 'prod', { url });
+    // A client of its own each time (`create` returns the existing client of a key and mode).
+    return this.api.create(API_KEY, 'prod', { url, shared: false });
   }
   async conversation(client) {
     const conversation = await client.createConversation('bench-user', undefined, undefined, 'user-first');

@@ -108,6 +108,56 @@ fn read_ready(ws: &mut WebSocketStream<TcpStream>, cx: &mut Context<'_>, batch: 
 
 /// The hub's answer to a client frame, if it has one.
 fn answer(text: &str) -> Option<String> {
+    quick_echo(text).or_else(|| parsed_answer(text))
+}
+
+/// The echo of a `user_message` in its usual shape, read without a parser: the conversation id
+/// and the text are copied as the JSON string literals they are (escapes kept), so the echo says
+/// exactly what a parsed one would. Anything unusual (a member missing or there twice, an empty
+/// text) is left to [`parsed_answer`]. A JSON string cannot hold an unescaped `"`, so a member
+/// name found with its quotes is a member name, not text inside a value.
+fn quick_echo(text: &str) -> Option<String> {
+    fn once<'a>(text: &'a str, name: &str) -> Option<&'a str> {
+        let at = text.find(name)?;
+        let rest = &text[at + name.len()..];
+        (!rest.contains(name)).then_some(rest)
+    }
+    /// The body of the string literal `rest` starts with (after its opening quote).
+    fn literal(rest: &str) -> Option<&str> {
+        let bytes = rest.as_bytes();
+        let mut i = 0;
+        while i < bytes.len() {
+            match bytes[i] {
+                b'\\' => i += 2,
+                b'"' => return Some(&rest[..i]),
+                _ => i += 1,
+            }
+        }
+        None
+    }
+    once(text, r#""event_type":"user_message""#)?;
+    let conversation = literal(once(text, r#""conversation_id":""#)?)?;
+    let said = literal(once(text, r#""text":""#)?)?;
+    if said.is_empty() || text.contains(r#""files""#) {
+        return None;
+    }
+    let id = next_id().to_string();
+    let mut out = String::with_capacity(200 + conversation.len() + said.len());
+    out.push_str(r#"{"action":"receiveMessage","event":{"event_type":"bot_message","event_id":"e"#);
+    out.push_str(&id);
+    out.push_str(r#"","event_payload":{"type":"message_create","ch_msg_id":"m"#);
+    out.push_str(&id);
+    out.push_str(r#"","conversation_id":""#);
+    out.push_str(conversation);
+    out.push_str(r#"","content":[{"type":"text","text":""#);
+    out.push_str(ECHO_PREFIX);
+    out.push_str(said);
+    out.push_str(r#""}]},"accepts_response_payload":false}}"#);
+    Some(out)
+}
+
+/// The hub's answer to a client frame, read by the parser.
+fn parsed_answer(text: &str) -> Option<String> {
     let frame: ClientFrame = serde_json::from_str(text).ok()?;
     let payload = &frame.event.event_payload;
     match &*frame.event.event_type {
@@ -142,4 +192,51 @@ fn hub_frame(event_type: &str, payload: &str) -> String {
         r#"{{"action":"receiveMessage","event":{{"event_type":"{event_type}","event_id":"e{}","event_payload":{payload},"accepts_response_payload":false}}}}"#,
         next_id()
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The echo's fields, parsed.
+    fn fields(reply: &str) -> (String, String, String) {
+        let v: serde_json::Value = serde_json::from_str(reply).expect("the reply is JSON");
+        let e = &v["event"];
+        let p = &e["event_payload"];
+        (
+            e["event_type"].as_str().unwrap().to_owned(),
+            p["conversation_id"].as_str().unwrap().to_owned(),
+            p["content"][0]["text"].as_str().unwrap().to_owned(),
+        )
+    }
+
+    #[test]
+    fn the_quick_echo_says_what_the_parsed_one_says() {
+        let frames = [
+            r#"{"action":"sendMessage","event":{"event_type":"user_message","event_payload":{"client_msg_id":"1","conversation_id":"c-1","content":{"type":"text","text":"hi"}}}}"#,
+            r#"{"action":"sendMessage","event":{"event_type":"user_message","event_payload":{"conversation_id":"c\"2","content":{"text":"a \"quoted\" \\ \u00e9 line\n","type":"text"}}}}"#,
+            r#"{"event":{"event_payload":{"content":{"type":"text","text":"x\\"},"conversation_id":"c3"},"event_type":"user_message"}}"#,
+        ];
+        for frame in frames {
+            let quick = quick_echo(frame).expect("the usual shape is read quickly");
+            let parsed = parsed_answer(frame).expect("and by the parser");
+            let (q, p) = (fields(&quick), fields(&parsed));
+            assert_eq!(q, p, "{frame}");
+            assert_eq!(q.0, "bot_message");
+        }
+    }
+
+    #[test]
+    fn anything_unusual_goes_to_the_parser() {
+        for frame in [
+            r#"{"event":{"event_type":"user_message","event_payload":{"conversation_id":"c","content":{"type":"text","text":""}}}}"#,
+            r#"{"event":{"event_type":"conversation_start","event_payload":{"userId":"u","text":"t","conversation_id":"c"}}}"#,
+            r#"{"event":{"event_type":"user_message","event_payload":{"conversation_id":"c","content":{"text":"a","files":[{"text":"b"}]}}}}"#,
+            r#"{"event":{"event_type":"user_message","event_payload":{"conversation_id":"c","content":{"type":"text","text":"unterminated}}}}"#,
+        ] {
+            assert!(quick_echo(frame).is_none(), "{frame}");
+        }
+        let start = r#"{"event":{"event_type":"conversation_start","event_payload":{"userId":"u"}}}"#;
+        assert!(answer(start).is_some_and(|r| r.contains("conversation_start_success")));
+    }
 }
