@@ -261,6 +261,24 @@ async fn a_wrong_api_key_is_rejected_at_once_and_never_shown() {
     assert_eq!(sim.connections_accepted(), 0);
 }
 
+/// Reconnecting a client whose attempts fail (no hub, reconnecting disabled) reports why the
+/// new attempt failed, whether the first attempt had already failed or not when it was asked.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reconnecting_reports_the_new_attempts_failure() {
+    for i in 0..200u64 {
+        let mut c = Config::new("some-key").url("ws://127.0.0.1:1/dev");
+        c.timings.reconnect.enabled = false;
+        c.timings.transport = crate::TRANSPORT;
+        let client = Client::connect_lazy(c).expect("made");
+        // Asked at moments spread over the first attempt's life (it takes tens of µs).
+        std::thread::sleep(Duration::from_micros(i % 100));
+        client.reconnect().expect("asked");
+        let e = client.wait_connected(WAIT).await.expect_err("nothing listens on port 1");
+        assert_eq!(e.kind(), ErrorKind::Connect, "{e}");
+        assert_eq!(client.state(), ConnectionState::Failed);
+    }
+}
+
 #[tokio::test]
 async fn reconnect_after_a_drop_delivers_queued_messages_once_and_in_order() {
     let sim = sim().await;

@@ -654,6 +654,10 @@ impl Driver {
     fn command(&mut self, c: Command, t: std::time::Instant) {
         match c {
             Command::Connect => {
+                // What happened before this connect is published first, with the count and
+                // the error of its time (a failure not published yet must not pass for this
+                // connect's outcome, nor lose its error when the connect clears it).
+                self.pump();
                 self.engine.connect(t);
                 self.connects += 1;
                 // Publish the count together with the state it led to.
