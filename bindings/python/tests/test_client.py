@@ -506,8 +506,11 @@ def test_the_blocking_client_honours_ctrl_c(hub: Hub) -> None:
     import subprocess
     import sys
 
+    # Python leaves Ctrl-C alone when it starts with SIGINT ignored (as in a job started in the
+    # background by a shell without job control): the program takes it, as an interactive one has.
     script = f"""
-import sys, captivate
+import signal, sys, captivate
+signal.signal(signal.SIGINT, signal.default_int_handler)
 client = captivate.BlockingClient.connect({hub.key!r}, url={hub.url!r}, request_timeout_ms=60000)
 conv = client.start_conversation("ctrl-c", start="user-first")
 print("ready", flush=True)
