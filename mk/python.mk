@@ -50,8 +50,8 @@ $(PY_TOOLS)/.installed: mk/python.mk
 
 # auditwheel's own reading of the wheel in $(1): the glibc symbols it needs allow manylinux_2_17.
 define check-manylinux
-	$(PY_TOOLS)/bin/auditwheel show $(1)/*.whl | tee /dev/stderr | tr -s ' \n' '  ' \
-	  | grep -q 'consistent with the following platform tag: "manylinux_2_17_'
+	shown=$$($(PY_TOOLS)/bin/auditwheel show $(1)/*.whl) && printf '%s\n' "$$shown" \
+	  && printf '%s' "$$shown" | tr -s ' \n' '  ' | grep -q 'consistent with the following platform tag: "manylinux_2_17_'
 endef
 
 # The release wheel and the sdist, in dist/python/, checked (tags, licenses, metadata).
