@@ -141,19 +141,7 @@ fn quick_echo(text: &str) -> Option<String> {
     if said.is_empty() || text.contains(r#""files""#) {
         return None;
     }
-    let id = next_id().to_string();
-    let mut out = String::with_capacity(200 + conversation.len() + said.len());
-    out.push_str(r#"{"action":"receiveMessage","event":{"event_type":"bot_message","event_id":"e"#);
-    out.push_str(&id);
-    out.push_str(r#"","event_payload":{"type":"message_create","ch_msg_id":"m"#);
-    out.push_str(&id);
-    out.push_str(r#"","conversation_id":""#);
-    out.push_str(conversation);
-    out.push_str(r#"","content":[{"type":"text","text":""#);
-    out.push_str(ECHO_PREFIX);
-    out.push_str(said);
-    out.push_str(r#""}]},"accepts_response_payload":false}}"#);
-    Some(out)
+    Some(bot_echo(conversation, said))
 }
 
 /// The hub's answer to a client frame, read by the parser.
@@ -172,26 +160,50 @@ fn parsed_answer(text: &str) -> Option<String> {
         "user_message" => {
             let conversation = payload.conversation_id.as_deref()?;
             let said = payload.content.as_ref()?.text.as_deref().filter(|t| !t.is_empty())?;
-            let echo = wire::json_string(&format!("{ECHO_PREFIX}{said}"));
-            Some(hub_frame(
-                "bot_message",
-                &format!(
-                    r#"{{"type":"message_create","ch_msg_id":"m{}","conversation_id":{},"content":[{{"type":"text","text":{echo}}}]}}"#,
-                    next_id(),
-                    wire::json_string(conversation)
-                ),
-            ))
+            Some(bot_echo(string_body(&wire::json_string(conversation)), string_body(&wire::json_string(said))))
         }
         _ => None,
     }
 }
 
-/// `{"action": "receiveMessage", "event": {...}}` with a fresh `event_id`.
+/// The body of a JSON string literal (without its quotes).
+fn string_body(literal: &str) -> &str {
+    &literal[1..literal.len() - 1]
+}
+
+/// `{"action": "receiveMessage", "event": {...}}` with a fresh `event_id`, around `payload`
+/// (written into `out` by `payload`).
+fn frame_with(event_type: &str, capacity: usize, payload: impl FnOnce(&mut String, &str)) -> String {
+    let id = next_id().to_string();
+    let mut out = String::with_capacity(120 + capacity);
+    out.push_str(r#"{"action":"receiveMessage","event":{"event_type":""#);
+    out.push_str(event_type);
+    out.push_str(r#"","event_id":"e"#);
+    out.push_str(&id);
+    out.push_str(r#"","event_payload":"#);
+    payload(&mut out, &id);
+    out.push_str(r#","accepts_response_payload":false}}"#);
+    out
+}
+
+/// A hub frame whose payload is the JSON text `payload`.
 fn hub_frame(event_type: &str, payload: &str) -> String {
-    format!(
-        r#"{{"action":"receiveMessage","event":{{"event_type":"{event_type}","event_id":"e{}","event_payload":{payload},"accepts_response_payload":false}}}}"#,
-        next_id()
-    )
+    frame_with(event_type, payload.len(), |out, _| out.push_str(payload))
+}
+
+/// The bot's echo (`You said: …`) in `conversation`; both are bodies of JSON string literals,
+/// escapes kept.
+fn bot_echo(conversation: &str, said: &str) -> String {
+    frame_with("bot_message", 100 + conversation.len() + said.len(), |out, id| {
+        out.push_str(r#"{"type":"message_create","ch_msg_id":"m"#);
+        out.push_str(id);
+        out.push_str(r#"","conversation_id":""#);
+        out.push_str(conversation);
+        out.push_str(r#"","content":[{"type":"text","text":""#);
+        out.push_str(ECHO_PREFIX);
+        out.push_str(said);
+        out.push_str(r#""}]}"#);
+    })
 }
 
 #[cfg(test)]
