@@ -5,7 +5,7 @@ use serde_json::Value;
 
 use super::{Http, LINK_LIFETIME, presigned_url, unix_now};
 use crate::error::{Error, Result};
-use crate::protocol::{FileRef, OutgoingMessage, Transcript, TranscriptEntry};
+use crate::protocol::{FileRef, OutgoingMessage, RawFrame, Transcript, TranscriptEntry};
 
 /// How close to expiry a link is refreshed, in seconds (as the official client).
 const REFRESH_BEFORE: i64 = 300;
@@ -60,8 +60,10 @@ pub(crate) async fn refresh_links(http: &Http, transcript: &mut Transcript) -> V
         if !changed {
             continue;
         }
-        if let Some(o) = entry.raw.as_object_mut() {
+        let mut raw = entry.raw.value().clone();
+        if let Some(o) = raw.as_object_mut() {
             o.insert("files".into(), Value::Array(entry.files.iter().map(FileRef::to_json).collect()));
+            entry.raw = RawFrame::from_value(raw);
         }
         match &entry.message_id {
             Some(id) => edits.push((id.clone(), OutgoingMessage { text: text_of(entry), files: entry.files.clone() })),

@@ -333,11 +333,12 @@ fn list_from(p: &Map<String, Value>) -> ConversationList {
 
 /// Decodes the text of a WebSocket frame from the hub.
 ///
-/// Bot and live-chat messages in the usual shape are read straight into their typed view,
-/// keeping the text as the raw frame; everything else goes through a JSON value first (the
-/// lenient path, which accepts every known variation).
+/// Bot and live-chat messages and transcripts in the usual shape are read straight into their
+/// typed view, keeping the text as the raw frame (a transcript's entries each as their own
+/// text); everything else goes through a JSON value first (the lenient path, which accepts every
+/// known variation).
 pub fn decode(text: &str) -> Result<Inbound, DecodeError> {
-    if let Some(inbound) = quick::message(text).or_else(|| fast::message(text)) {
+    if let Some(inbound) = quick::message(text).or_else(|| fast::event(text)) {
         return Ok(inbound);
     }
     let value: Value = serde_json::from_str(text).map_err(|e| DecodeError::NotJson(e.to_string()))?;
@@ -606,35 +607,44 @@ mod quick {
 }
 
 /// The fast path of [`decode`]: bot and live-chat messages read in one pass, without a JSON
-/// tree. Anything it is not sure to read exactly as the lenient path would (another event type,
-/// a key given twice, an unexpected shape) makes it give up, and the lenient path decides.
+/// tree, and transcripts read one entry at a time. Anything it is not sure to read exactly as
+/// the lenient path would (another event type, a key given twice, an unexpected shape) makes it
+/// give up, and the lenient path decides.
 mod fast {
     use std::borrow::Cow;
     use std::fmt;
 
     use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+    use serde_json::value::RawValue;
     use serde_json::{Map, Value};
 
     use super::{HubEvent, Inbound, MessageBody, RawFrame};
-    use crate::protocol::ContentItem;
+    use crate::protocol::{ContentItem, Transcript};
 
     /// Gives up on the fast path.
     fn give_up<E: de::Error>() -> E {
         E::custom("left to the lenient decoder")
     }
 
-    /// A bot or live-chat message in the usual shape, or `None` (then the lenient path
-    /// decides).
-    pub(super) fn message(text: &str) -> Option<Inbound> {
+    /// A bot or live-chat message or a transcript in the usual shape, or `None` (then the
+    /// lenient path decides).
+    pub(super) fn event(text: &str) -> Option<Inbound> {
         let mut de = serde_json::Deserializer::from_str(text);
         let event = de.deserialize_map(EnvelopeV).ok()?;
         de.end().ok()?;
-        let (bot, body, conversation_id) = event.message?;
+        let (event_type, body, conversation_id) = match event.body? {
+            Body::Message(bot, body, conversation) => (
+                if bot { "bot_message" } else { "livechat_message" },
+                if bot { HubEvent::BotMessage(body) } else { HubEvent::LivechatMessage(body) },
+                conversation,
+            ),
+            Body::Transcript(t, conversation) => ("conversation_transcript", HubEvent::Transcript(t), conversation),
+        };
         Some(Inbound {
-            event_type: if bot { "bot_message" } else { "livechat_message" }.to_owned(),
+            event_type: event_type.to_owned(),
             event_id: event.event_id,
             conversation_id,
-            body: if bot { HubEvent::BotMessage(body) } else { HubEvent::LivechatMessage(body) },
+            body,
             raw: RawFrame::from_text(text),
         })
     }
@@ -642,8 +652,22 @@ mod fast {
     #[derive(Default)]
     struct Event {
         event_id: Option<String>,
-        /// Bot (true) or live chat, the body, and the conversation.
-        message: Option<(bool, MessageBody, Option<String>)>,
+        body: Option<Body>,
+    }
+
+    /// What the fast path reads: a message (bot: true, or live chat), or a transcript; with
+    /// the conversation.
+    enum Body {
+        Message(bool, MessageBody, Option<String>),
+        Transcript(Transcript, Option<String>),
+    }
+
+    /// The event types the fast path reads.
+    #[derive(Clone, Copy)]
+    enum Kind {
+        Bot,
+        Livechat,
+        Transcript,
     }
 
     /// A key or a string value, borrowed from the frame's text when it holds no escape (serde's
@@ -723,7 +747,7 @@ mod fast {
             f.write_str("an event")
         }
         fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> Result<Event, A::Error> {
-            let (mut kind, mut id_seen, mut payload_seen) = (None::<bool>, false, false);
+            let (mut kind, mut id_seen, mut payload_seen) = (None::<Kind>, false, false);
             let mut out = Event::default();
             while let Some(key) = m.next_key::<Text<'de>>()? {
                 match key.as_ref() {
@@ -736,16 +760,25 @@ mod fast {
                             return Err(give_up());
                         }
                         kind = Some(match m.next_value::<Text<'de>>()?.as_ref() {
-                            "bot_message" => true,
-                            "livechat_message" => false,
+                            "bot_message" => Kind::Bot,
+                            "livechat_message" => Kind::Livechat,
+                            "conversation_transcript" => Kind::Transcript,
                             _ => return Err(give_up()),
                         });
                     }
                     "event_payload" => {
                         once(&mut payload_seen)?;
-                        let Some(bot) = kind else { return Err(give_up()) };
-                        let (body, conversation) = m.next_value_seed(PayloadSeed)?;
-                        out.message = Some((bot, body, conversation));
+                        out.body = Some(match kind {
+                            Some(Kind::Transcript) => {
+                                let (t, conversation) = m.next_value_seed(TranscriptPayloadSeed)?;
+                                Body::Transcript(t, conversation)
+                            }
+                            Some(k) => {
+                                let (body, conversation) = m.next_value_seed(PayloadSeed)?;
+                                Body::Message(matches!(k, Kind::Bot), body, conversation)
+                            }
+                            None => return Err(give_up()),
+                        });
                     }
                     "event_id" => {
                         once(&mut id_seen)?;
@@ -756,10 +789,83 @@ mod fast {
                     }
                 }
             }
-            if out.message.is_none() {
+            if out.body.is_none() {
                 return Err(give_up());
             }
             Ok(out)
+        }
+    }
+
+    struct TranscriptPayloadSeed;
+
+    impl<'de> DeserializeSeed<'de> for TranscriptPayloadSeed {
+        type Value = (Transcript, Option<String>);
+        fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+            d.deserialize_map(TranscriptPayloadV)
+        }
+    }
+
+    /// A transcript's payload: its conversation and its entries (under `transcript`, else
+    /// `messages`), each kept as its text and decoded alone.
+    struct TranscriptPayloadV;
+
+    impl<'de> Visitor<'de> for TranscriptPayloadV {
+        type Value = (Transcript, Option<String>);
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a transcript payload")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> Result<Self::Value, A::Error> {
+            let (mut conv, mut transcript, mut messages) = (None, None::<Entries<'de>>, None::<Entries<'de>>);
+            while let Some(key) = m.next_key::<Text<'de>>()? {
+                match key.as_ref() {
+                    "conversation_id" => {
+                        if conv.is_some() {
+                            return Err(give_up());
+                        }
+                        conv = Some(m.next_value::<Id>()?.0);
+                    }
+                    "transcript" | "messages" => {
+                        let slot = if key.as_ref() == "transcript" { &mut transcript } else { &mut messages };
+                        if slot.is_some() {
+                            return Err(give_up());
+                        }
+                        *slot = Some(m.next_value()?);
+                    }
+                    _ => {
+                        m.next_value::<IgnoredAny>()?;
+                    }
+                }
+            }
+            // As the lenient path: `transcript` when present (whatever it holds), else `messages`.
+            let entries = transcript.or(messages).map(|e| e.0).unwrap_or_default();
+            Ok((Transcript::from_raw_entries(&entries), conv.flatten()))
+        }
+    }
+
+    /// The entries of a transcript as their texts: an array's elements; `null` holds none.
+    /// Anything else gives up (the lenient path reads it as no entries).
+    struct Entries<'de>(Vec<&'de RawValue>);
+
+    impl<'de> serde::Deserialize<'de> for Entries<'de> {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Entries<'de>, D::Error> {
+            struct V;
+            impl<'de> Visitor<'de> for V {
+                type Value = Entries<'de>;
+                fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                    f.write_str("transcript entries")
+                }
+                fn visit_seq<A: SeqAccess<'de>>(self, mut s: A) -> Result<Entries<'de>, A::Error> {
+                    let mut entries = Vec::with_capacity(s.size_hint().unwrap_or(16));
+                    while let Some(e) = s.next_element::<&'de RawValue>()? {
+                        entries.push(e);
+                    }
+                    Ok(Entries(entries))
+                }
+                fn visit_unit<E: de::Error>(self) -> Result<Entries<'de>, E> {
+                    Ok(Entries(Vec::new()))
+                }
+            }
+            d.deserialize_any(V)
         }
     }
 
@@ -1082,12 +1188,26 @@ mod tests {
             r#"{"event":{"event_type":"bot_message","event_payload":{"content":{"text":"notes","files":[{"filename":"n.txt","storage":{"fileKey":"k"}}]}}}}"#,
             r#"{"event":{"event_type":"bot_message","event_payload":{"content":[{"type":"text","text":"t","files":[]},{"files":[{"url":"u"}],"text":"second"}]}}}"#,
             r#"{"\u0065vent":{"event_type":"bot\u005fmessage","event_payload":{"conversation_\u0069d":"c\u0031","content":[{"t\u0065xt":"k","typ\u0065":"text"}]}}}"#,
+            TRANSCRIPT,
+            r#"{"event":{"event_type":"conversation_transcript","event_payload":{"conversation_id":"c","transcript":[{"event_id":"w","messages":[{"from":"user","messages":[{"type":"text","text":"a"}]},{"from":"bot","messages":{"idChat":"c","messages":[{"text":"b","type":"text"}],"actions":[{"type":"normal","title":"t"}]},"actions":[]}]}]},"event_id":"e"}}"#,
+            r#"{"event":{"event_type":"conversation_transcript","event_payload":{"conversation_id":9,"transcript":null,"messages":[{"from":"bot"}]}}}"#,
+            r#"{"event":{"event_type":"conversation_transcript","event_payload":{"messages":[{"from":"bot","text":"x"},7,"s",[1],null,{"no":"from"},{"from":" Agent ","event_id":"a","event_id":"b","message_id":5,"files":[{"url":"u"}]}]}}}"#,
+            r#"{"event":{"event_type":"conversation_transcript","event_payload":{"transcript":{"from":"bot"},"messages":[{"from":"bot"}]}}}"#,
+            r#"{"event":{"event_type":"conversation_transcript","event_payload":{"transcript":"x"}}}"#,
+            r#"{"event":{"event_type":"conversation_transcript","event_payload":{"transcript":[],"transcript":[{"from":"bot"}]}}}"#,
+            r#"{"event":{"event_type":"conversation_transcript","event_payload":{"conversation_id":"a","conversation_id":"b","transcript":[]}}}"#,
+            r#"{"event":{"event_payload":{"transcript":[{"from":"bot"}]},"event_type":"conversation_transcript"}}"#,
+            r#"{"event":{"event_type":"conversation_transcript","event_payload":[{"from":"bot"}]}}"#,
+            r#"{"event":{"event_type":"conversation_transcript"}}"#,
+            r#"{"event":{"event_type":"conversation_transcript","event_payload":{}},"event_id":"outer"}"#,
+            r#"{"event":{"event_type":"conversation_transcript","event_payload":{"tr\u0061nscript":[{"fr\u006fm":"b\u006ft","messages":[{"type":"text","text":"\u00e9 \"q\""}]}]}}}"#,
+            r#"{"event":{"event_type":"conversation_transcript","event_payload":{"transcript":[{"messages":[{"from":"bot"},{"from":"user"}]},{"messages":[{"from":"bot"},{"x":1}]},{"messages":[]}]}}}"#,
         ];
         for text in frames {
             let lenient = decode_value(serde_json::from_str(text).unwrap()).unwrap();
             let decoded = decode(text).unwrap();
             same(&decoded, &lenient, text);
-            for (path, read) in [("quick", quick::message(text)), ("fast", fast::message(text))] {
+            for (path, read) in [("quick", quick::message(text)), ("fast", fast::event(text))] {
                 if let Some(read) = read {
                     same(&read, &lenient, &format!("{path}: {text}"));
                 }
@@ -1095,20 +1215,44 @@ mod tests {
         }
         // Text sent with files (the official client's `{text, files}`) is a text item and a
         // files item: neither is lost.
-        let both = decode(frames[frames.len() - 3]).unwrap();
+        let both = decode(frames[19]).unwrap();
         let HubEvent::BotMessage(m) = &both.body else { panic!("{:?}", both.body) };
         assert_eq!(m.text().as_deref(), Some("notes"));
         assert!(matches!(&m.content[1], ContentItem::Files { files } if files[0].storage.is_some()));
-        let two = decode(frames[frames.len() - 2]).unwrap();
+        let two = decode(frames[20]).unwrap();
         let HubEvent::BotMessage(m) = &two.body else { panic!() };
         assert_eq!(m.content.len(), 4, "{:?}", m.content);
-        assert!(fast::message(frames[0]).is_some(), "the usual shape takes the fast path");
-        assert!(fast::message(frames[1]).is_some(), "odd ids too");
-        assert!(fast::message(frames[frames.len() - 1]).is_some(), "escaped keys too");
+        assert!(fast::event(frames[0]).is_some(), "the usual shape takes the fast path");
+        assert!(fast::event(frames[1]).is_some(), "odd ids too");
+        assert!(fast::event(frames[21]).is_some(), "escaped keys too");
+        for (i, t) in frames.iter().enumerate().skip(22) {
+            let expected = !(26..=32).contains(&i);
+            assert_eq!(fast::event(t).is_some(), expected, "the fast path takes or leaves: {t}");
+        }
         for usual in [USUAL, frames[4], frames[5]] {
             assert!(quick::message(usual).is_some(), "the quickest path takes {usual}");
         }
     }
+
+    /// A transcript's entries are kept as the hub wrote them (their own text, spacing and all),
+    /// and read as JSON only when asked.
+    #[test]
+    fn transcript_entries_keep_their_text() {
+        let text = include_str!("../../tests/fixtures/receive/conversation_transcript_example.json");
+        let inbound = decode(text).unwrap();
+        let HubEvent::Transcript(t) = &inbound.body else { panic!("{:?}", inbound.body) };
+        assert_eq!(t.entries.len(), 7);
+        for e in &t.entries {
+            let own = e.raw.text();
+            assert!(text.contains(&*own) && own.starts_with('{') && own.contains('\n'), "{own}");
+        }
+        assert_eq!(t.entries[6].raw["from"], "agent ");
+        assert_eq!(t.entries[6].from, crate::protocol::Sender::Agent);
+        assert_eq!(inbound.raw.text(), text);
+    }
+
+    /// A transcript as the hub sends it (the published example, in both entry shapes).
+    const TRANSCRIPT: &str = r#"{"action":"receiveMessage","event":{"event_type":"conversation_transcript","event_payload":{"conversation_id":"hart_1","messages":[{"from":"user","messages":[{"type":"text","text":"hello"}],"channelName":"test custom channel","chatbotName":"AWS"},{"from":"bot","messages":{"idChat":"hart_1","messages":[{"text":"Hi.","type":"text"}],"actions":[{"type":"normal","title":"escalateToHuman"}]},"channelName":"c","chatbotName":"AWS","actions":[{"type":"normal","title":"escalateToHuman"}],"event_id":"b1","message_id":"m1"},{"from":"agent ","messages":{"idChat":"hart_1","messages":[{"type":"text","text":"busy"}],"actions":[]},"files":[{"filename":"f.txt","storage":{"fileKey":"k","presignedUrl":"https://x/y","expiresIn":5}}]}]},"event_id":"WvVB","accepts_response_payload":false}}"#;
 
     /// A bot message as the hub sends it.
     const USUAL: &str = r#"{"action":"receiveMessage","event":{"event_type":"bot_message","event_id":"e17","event_payload":{"type":"message_create","ch_msg_id":"m18","bot":{"name":"b","tags":[1,2.5,-3e2,true,null]},"conversation_id":"user-1-0000","content":[{"type":"text","text":"You said: \"hi\"\n"}]},"accepts_response_payload":false}}"#;
@@ -1129,6 +1273,7 @@ mod tests {
         let bases = [
             USUAL,
             r#" { "event" : { "event_type" : "livechat_message" , "event_payload" : { "content" : [ "a" , { "text" : "b" } ] , "message_id" : "" } , "event_id" : null } } "#,
+            r#"{"event":{"event_type":"conversation_transcript","event_payload":{"conversation_id":"c","transcript":[{"from":"bot","messages":[{"type":"text","text":"a"}],"event_id":"e"},{"messages":[{"from":"user"}]}]},"event_id":"t"}}"#,
         ];
         let edits =
             ["\"", "\\", "{", "}", "[", "]", ",", ":", " ", "a", "0", "\n", "\u{1}", "n", "t", "-", ".", "e", "é"];
@@ -1143,7 +1288,7 @@ mod tests {
             }
             for text in &variants {
                 let lenient = serde_json::from_str(text).ok().map(decode_value);
-                for (path, read) in [("quick", quick::message(text)), ("fast", fast::message(text))] {
+                for (path, read) in [("quick", quick::message(text)), ("fast", fast::event(text))] {
                     let Some(read) = read else { continue };
                     match &lenient {
                         Some(Ok(l)) => same(&read, l, &format!("{path}: {text}")),

@@ -1,4 +1,5 @@
-//! [`RawFrame`]: a hub frame exactly as received, parsed into JSON only when someone reads it.
+//! [`RawFrame`]: a hub frame (or a transcript entry) exactly as received, parsed into JSON only
+//! when someone reads it.
 
 use std::borrow::Cow;
 use std::fmt;
@@ -7,7 +8,8 @@ use std::sync::{Arc, OnceLock};
 
 use serde_json::Value;
 
-/// The whole frame as received from the hub. It keeps the frame's text and parses it into a
+/// The whole frame as received from the hub (for a [`TranscriptEntry`](super::TranscriptEntry),
+/// the entry as received). It keeps the frame's text and parses it into a
 /// JSON [`Value`] the first time it is read (it dereferences to that value), so that events
 /// nobody inspects raw cost no JSON tree. Cheap to clone: clones share the text, and the JSON
 /// tree once parsed.
@@ -65,6 +67,13 @@ impl PartialEq for RawFrame {
             (Some(a), Some(b)) if a == b => true,
             _ => self.value() == other.value(),
         }
+    }
+}
+
+/// Serializes as the JSON value (parsed first if it was not yet).
+impl serde::Serialize for RawFrame {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.value().serialize(s)
     }
 }
 

@@ -1,9 +1,11 @@
 //! Conversation transcripts, decoded leniently from the several shapes the hub uses.
 
+use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
 use super::content::{ContentItem, FileRef};
 use super::inbound::Action;
+use super::raw::RawFrame;
 use super::str_field;
 
 /// Who wrote a transcript entry.
@@ -64,8 +66,9 @@ pub struct TranscriptEntry {
     pub chatbot_name: Option<String>,
     /// The live-chat integration's name, when given.
     pub livechat_name: Option<String>,
-    /// The entry as the hub sent it.
-    pub raw: Value,
+    /// The entry as the hub sent it: its JSON text, parsed into a JSON value the first time it
+    /// is read (it dereferences to that value).
+    pub raw: RawFrame,
 }
 
 impl TranscriptEntry {
@@ -82,7 +85,7 @@ pub struct Transcript {
     pub entries: Vec<TranscriptEntry>,
 }
 
-fn entry_from(o: &Map<String, Value>, inherited_event_id: Option<&String>) -> TranscriptEntry {
+fn entry_from(o: &Map<String, Value>, inherited_event_id: Option<&String>, raw: RawFrame) -> TranscriptEntry {
     // `messages` is an array of items, or an object {idChat, messages: [...], actions: [...]}.
     let (messages, mut actions) = match o.get("messages") {
         Some(Value::Object(inner)) => {
@@ -109,7 +112,7 @@ fn entry_from(o: &Map<String, Value>, inherited_event_id: Option<&String>) -> Tr
         channel_name: str_field(o, "channelName"),
         chatbot_name: str_field(o, "chatbotName"),
         livechat_name: str_field(o, "livechatName"),
-        raw: Value::Object(o.clone()),
+        raw,
     }
 }
 
@@ -125,20 +128,49 @@ impl Transcript {
     pub fn from_entries(v: Option<&Value>) -> Transcript {
         let mut entries = Vec::new();
         for e in v.and_then(Value::as_array).into_iter().flatten() {
-            let Some(o) = e.as_object() else { continue };
-            let wraps = !o.contains_key("from")
-                && o.get("messages")
-                    .and_then(Value::as_array)
-                    .is_some_and(|a| !a.is_empty() && a.iter().all(|m| m.get("from").is_some()));
-            if wraps {
-                let event_id = str_field(o, "event_id");
-                for inner in o["messages"].as_array().into_iter().flatten().filter_map(Value::as_object) {
-                    entries.push(entry_from(inner, event_id.as_ref()));
-                }
-            } else {
-                entries.push(entry_from(o, None));
+            if let Some(o) = e.as_object() {
+                push_entries(&mut entries, o, || RawFrame::from_value(e.clone()));
             }
         }
         Transcript { entries }
+    }
+
+    /// Decodes entries given as their JSON texts (slices of a frame), as
+    /// [`Transcript::from_entries`] decodes them. Each entry is parsed alone, read, and kept as
+    /// its text: decoding a long transcript holds one entry's JSON tree at a time, not the
+    /// whole transcript's twice over (the catch-up after each reconnect reads every
+    /// conversation's whole transcript).
+    pub(crate) fn from_raw_entries(raw: &[&RawValue]) -> Transcript {
+        let mut entries = Vec::with_capacity(raw.len());
+        for text in raw {
+            // Each is valid JSON: it was scanned as part of the frame.
+            if let Ok(Value::Object(o)) = serde_json::from_str::<Value>(text.get()) {
+                push_entries(&mut entries, &o, || RawFrame::from_text(text.get()));
+            }
+        }
+        Transcript { entries }
+    }
+}
+
+/// Decodes one element of a transcript into `entries`: the entry itself (its raw JSON made by
+/// `raw` when needed), or, for an entry without `from` that wraps entries in its own `messages`
+/// array (the published model), each of those.
+fn push_entries(entries: &mut Vec<TranscriptEntry>, o: &Map<String, Value>, raw: impl FnOnce() -> RawFrame) {
+    let wrapped = match o.get("messages") {
+        Some(Value::Array(a))
+            if !o.contains_key("from") && !a.is_empty() && a.iter().all(|m| m.get("from").is_some()) =>
+        {
+            Some(a)
+        }
+        _ => None,
+    };
+    match wrapped {
+        Some(inner) => {
+            let event_id = str_field(o, "event_id");
+            for i in inner.iter().filter_map(Value::as_object) {
+                entries.push(entry_from(i, event_id.as_ref(), RawFrame::from_value(Value::Object(i.clone()))));
+            }
+        }
+        None => entries.push(entry_from(o, None, raw())),
     }
 }

@@ -14,9 +14,9 @@
 //! connected again. Every `--check-every` cycles each conversation sends a message and must
 //! hear its echo on its own stream, and no other's. At the start (after `--warmup` cycles),
 //! every `--print-every` cycles and at the end it prints the resident set size, the heap in use
-//! (counted by this program's allocator), tokio tasks alive, threads and open file descriptors;
-//! the start and end readings are taken after `--settle-ms` of quiet, so that closing
-//! handshakes still lingering are over.
+//! and the most it has held at once (counted by this program's allocator), tokio tasks alive,
+//! threads and open file descriptors; the start and end readings are taken after `--settle-ms`
+//! of quiet, so that closing handshakes still lingering are over.
 //!
 //! Exits 1 when a conversation stops answering or hears another's echo, or when the heap, the
 //! tasks or the file descriptors did not come back near their starting point; prints the RSS
@@ -139,10 +139,15 @@ async fn check(convs: &[Conversation], echoes: &[Echoes], round: u64) -> Result<
     Ok(())
 }
 
+/// A reading of the process now.
+fn reading() -> Reading {
+    Reading::take(ALLOCATOR.allocated(), ALLOCATOR.max_allocated())
+}
+
 /// A reading after `settle` of quiet.
 async fn settled_reading(settle: Duration) -> Reading {
     tokio::time::sleep(settle).await;
-    Reading::take(ALLOCATOR.allocated())
+    reading()
 }
 
 async fn soak(o: Options) -> Result<bool, String> {
@@ -202,7 +207,7 @@ async fn soak(o: Options) -> Result<bool, String> {
             println!("             {}", readings::rss_by_mapping_line());
             start = Some(r);
         } else if cycle > o.warmup && (cycle - o.warmup).is_multiple_of(o.print_every) && cycle != total {
-            println!("cycle {:>5}  {}", cycle - o.warmup, Reading::take(ALLOCATOR.allocated()));
+            println!("cycle {:>5}  {}", cycle - o.warmup, reading());
         }
     }
     let elapsed = began.elapsed();

@@ -13,6 +13,8 @@ pub struct Reading {
     pub anon_kib: u64,
     /// Bytes allocated and not freed, counted by the program's global allocator.
     pub heap: usize,
+    /// The most the heap has held at once since the program started.
+    pub peak: usize,
     /// Tokio tasks alive on the runtime.
     pub tasks: usize,
     /// Threads of the process.
@@ -22,12 +24,14 @@ pub struct Reading {
 }
 
 impl Reading {
-    /// Reads the process now; `heap` is the allocator's count. Must run on the runtime.
-    pub fn take(heap: usize) -> Reading {
+    /// Reads the process now; `heap` and `peak` are the allocator's counts. Must run on the
+    /// runtime.
+    pub fn take(heap: usize, peak: usize) -> Reading {
         Reading {
             rss_kib: status_field("VmRSS").unwrap_or(0),
             anon_kib: status_field("RssAnon").unwrap_or(0),
             heap,
+            peak,
             tasks: tokio::runtime::Handle::current().metrics().num_alive_tasks(),
             threads: status_field("Threads").unwrap_or(0),
             // The directory listing holds one descriptor of its own while it is read.
@@ -40,8 +44,8 @@ impl fmt::Display for Reading {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "rss {:>6} KiB (anon {:>5} KiB)  heap {:>7} B  tasks {:>3}  threads {:>2}  fds {:>3}",
-            self.rss_kib, self.anon_kib, self.heap, self.tasks, self.threads, self.fds
+            "rss {:>6} KiB (anon {:>5} KiB)  heap {:>7} B (peak {:>7})  tasks {:>3}  threads {:>2}  fds {:>3}",
+            self.rss_kib, self.anon_kib, self.heap, self.peak, self.tasks, self.threads, self.fds
         )
     }
 }
