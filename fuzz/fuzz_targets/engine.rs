@@ -290,7 +290,7 @@ impl Run {
             match a {
                 Action::Ping(n) => self.last_ping = self.last_ping.max(n),
                 Action::Open { .. } => self.opened = false,
-                Action::FetchLargeMessage { fetch, announcement, .. } => self.fetches.push((fetch, announcement)),
+                Action::FetchLargeMessage { fetch, announcement, .. } => self.fetches.push((fetch, *announcement)),
                 _ => {}
             }
         }

@@ -8,6 +8,7 @@
 //! is in flight stays small. The socket has no writer task of its own, and the one timer is
 //! moved only when the next deadline comes earlier than the one it is set for.
 
+mod boundaries;
 mod completions;
 mod readahead;
 mod subscribers;
@@ -28,8 +29,8 @@ use serde_json::Value;
 use tokio::runtime::Handle;
 use tokio::sync::{oneshot, watch};
 use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use tokio_tungstenite::tungstenite::protocol::{CloseFrame, Role};
 
 use crate::config::Config;
 use crate::engine::{
@@ -256,6 +257,7 @@ impl Link {
             ws,
             unflushed: false,
             busy: false,
+            read_dry: false,
             io_tx,
             io_rx,
             http: None,
@@ -411,6 +413,9 @@ struct Driver {
     unflushed: bool,
     /// What the socket was last told: answers are awaited (its read buffer is kept).
     busy: bool,
+    /// The socket's last read found nothing more: the codec has read every whole frame it
+    /// holds.
+    read_dry: bool,
     io_tx: queue::Sender<IoEvent>,
     io_rx: queue::Receiver<IoEvent>,
     /// The hub's HTTP services, made on first use.
@@ -502,6 +507,9 @@ impl Driver {
                 ws.get_mut().set_busy(busy);
                 self.busy = busy;
             }
+            if !busy && self.read_dry {
+                self.let_go_of_large_buffers().await;
+            }
             if let Some(d) = self.engine.poll_timeout()
                 && armed.is_none_or(|a| d < a)
             {
@@ -538,6 +546,42 @@ impl Driver {
         }
         self.drop_transport();
         tracing::debug!("driver stopped");
+    }
+
+    /// Once the connection is quiet after a frame larger than the codec's starting buffers
+    /// (every frame read, no message half received, nothing left to send, no answer awaited),
+    /// makes the codec anew over the same stream: the buffers it grew for that frame go back,
+    /// instead of being kept at the size of the largest frame for as long as the connection
+    /// lasts. Nothing is lost: the codec holds no byte of the stream at that point.
+    async fn let_go_of_large_buffers(&mut self) {
+        let Some((g, ws)) = self.ws.as_mut() else { return };
+        let (read, written) = ws.get_ref().largest();
+        let large = read > transport::READ_BUFFER as u64 || written > transport::WRITE_BUFFER;
+        if !large || self.unflushed || !ws.get_ref().at_rest() || !self.engine.state().is_connected() {
+            return;
+        }
+        // Whatever the codec still owes (a pong) goes out first; if it cannot now, the loop
+        // finishes the flush and this waits for the next quiet moment.
+        let flushed = Pin::new(&mut *ws).poll_flush(&mut Context::from_waker(futures_util::task::noop_waker_ref()));
+        match flushed {
+            Poll::Ready(Ok(())) => {}
+            Poll::Ready(Err(e)) => {
+                let g = *g;
+                self.step(Step::WriteFailed(g, e), now());
+                return;
+            }
+            Poll::Pending => {
+                self.unflushed = true;
+                return;
+            }
+        }
+        let Some((g, ws)) = self.ws.take() else { return };
+        let config = *ws.get_config();
+        let mut io = ws.into_inner();
+        io.take_largest();
+        let ws = tokio_tungstenite::WebSocketStream::from_raw_socket(io, Role::Client, Some(config)).await;
+        self.ws = Some((g, ws));
+        tracing::trace!(read, written, "codec buffers let go after a large frame");
     }
 
     /// Flushes what was written, without waiting: the loop finishes the flush if the socket is
@@ -581,10 +625,14 @@ impl Driver {
             match Pin::new(ws).poll_next(&mut cx) {
                 Poll::Ready(m) => {
                     let g = *g;
+                    self.read_dry = false;
                     self.step(Step::Read(g, m), t);
                     frames += 1;
                 }
-                Poll::Pending => break,
+                Poll::Pending => {
+                    self.read_dry = true;
+                    break;
+                }
             }
         }
         !self.batch.is_empty() || frames == BATCH
@@ -604,6 +652,7 @@ impl Driver {
                         self.ws = Some((g, ws));
                         self.unflushed = false;
                         self.busy = false;
+                        self.read_dry = false;
                         self.engine.transport_opened(g, t);
                     }
                     Ok(_) => {}
@@ -758,19 +807,19 @@ impl Driver {
                 let io_tx = self.io_tx.clone();
                 if !self.config.fetch_large_messages {
                     let why = Err("fetching large messages is disabled".into());
-                    let _ = io_tx.send(IoEvent::Fetched(fetch, Box::new(announcement), why));
+                    let _ = io_tx.send(IoEvent::Fetched(fetch, announcement, why));
                     return;
                 }
                 let http = match self.http() {
                     Ok(h) => h.clone(),
                     Err(e) => {
-                        let _ = io_tx.send(IoEvent::Fetched(fetch, Box::new(announcement), Err(e.to_string())));
+                        let _ = io_tx.send(IoEvent::Fetched(fetch, announcement, Err(e.to_string())));
                         return;
                     }
                 };
                 tokio::spawn(async move {
                     let r = crate::http::fetch_large_message(&http, &url).await;
-                    let _ = io_tx.send(IoEvent::Fetched(fetch, Box::new(announcement), r));
+                    let _ = io_tx.send(IoEvent::Fetched(fetch, announcement, r));
                 });
             }
             Action::Post { post, frame } => {

@@ -6,13 +6,17 @@
 //! fills that buffer (the hub is sending faster than it is read) it reads up to [`CHUNK`] bytes
 //! at a time into its own buffer and hands them out from memory. That buffer is dropped as soon
 //! as the socket has nothing more to read, unless the connection is busy (answers are awaited:
-//! more is coming), and then once it is not.
+//! more is coming), and then once it is not. It also follows the frame boundaries of what it
+//! hands out ([`Boundaries`]) and the size of the largest frame and write, so that the driver
+//! knows when the codec holds nothing and whether its buffers grew.
 
 use std::io;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+
+use super::boundaries::Boundaries;
 
 /// The most read from the socket at once.
 pub(crate) const CHUNK: usize = 64 * 1024;
@@ -30,11 +34,24 @@ pub(crate) struct ReadAhead<S> {
     flowing: bool,
     /// More is expected soon: the buffer is kept when the socket runs dry.
     busy: bool,
+    /// The frames of what was handed out.
+    frames: Boundaries,
+    /// The largest single write since [`ReadAhead::take_largest`].
+    largest_write: usize,
 }
 
 impl<S> ReadAhead<S> {
     pub(crate) fn new(inner: S) -> Self {
-        ReadAhead { inner, buf: Vec::new(), start: 0, end: 0, flowing: false, busy: false }
+        ReadAhead {
+            inner,
+            buf: Vec::new(),
+            start: 0,
+            end: 0,
+            flowing: false,
+            busy: false,
+            frames: Boundaries::default(),
+            largest_write: 0,
+        }
     }
 
     /// Says whether more is expected soon. When not, the buffer is let go (at once if it holds
@@ -55,11 +72,51 @@ impl<S> ReadAhead<S> {
     pub(crate) fn get_ref(&self) -> &S {
         &self.inner
     }
+
+    /// The WebSocket handshake is over: `rest` (what was read past its response) is put back in
+    /// front of what is still to be read, and frames are followed from here on.
+    pub(crate) fn handshake_done(&mut self, rest: Vec<u8>) {
+        debug_assert!(self.start == self.end);
+        self.frames = Boundaries::default();
+        self.largest_write = 0;
+        if !rest.is_empty() {
+            self.start = 0;
+            self.end = rest.len();
+            self.buf = rest;
+        }
+    }
+
+    /// True when what was handed out ends between frames, outside any fragmented message.
+    pub(crate) fn at_rest(&self) -> bool {
+        self.frames.at_rest()
+    }
+
+    /// The largest frame payload read and the largest write since the last call.
+    pub(crate) fn take_largest(&mut self) -> (u64, usize) {
+        (self.frames.take_largest(), std::mem::take(&mut self.largest_write))
+    }
+
+    /// The largest frame payload read and the largest write since [`ReadAhead::take_largest`].
+    pub(crate) fn largest(&self) -> (u64, usize) {
+        (self.frames.largest(), self.largest_write)
+    }
 }
 
 impl<S: AsyncRead + Unpin> AsyncRead for ReadAhead<S> {
     fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, out: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
-        let this = &mut *self;
+        let before = out.filled().len();
+        let read = self.as_mut().fill(cx, out);
+        if let Poll::Ready(Ok(())) = read {
+            self.frames.feed(&out.filled()[before..]);
+        }
+        read
+    }
+}
+
+impl<S: AsyncRead + Unpin> ReadAhead<S> {
+    /// Reads into `out`, from the buffer or the socket.
+    fn fill(&mut self, cx: &mut Context<'_>, out: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+        let this = self;
         if this.start == this.end {
             // Nothing kept: while data trickles in (or the caller asks for a chunk or more),
             // read straight into the caller's buffer; a read that fills it means more is
@@ -104,6 +161,7 @@ impl<S: AsyncRead + Unpin> AsyncRead for ReadAhead<S> {
 
 impl<S: AsyncWrite + Unpin> AsyncWrite for ReadAhead<S> {
     fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, data: &[u8]) -> Poll<io::Result<usize>> {
+        self.largest_write = self.largest_write.max(data.len());
         Pin::new(&mut self.inner).poll_write(cx, data)
     }
 
@@ -112,6 +170,7 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for ReadAhead<S> {
         cx: &mut Context<'_>,
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
+        self.largest_write = self.largest_write.max(bufs.iter().map(|b| b.len()).sum());
         Pin::new(&mut self.inner).poll_write_vectored(cx, bufs)
     }
 

@@ -25,38 +25,77 @@ pub(crate) trait Io: AsyncRead + AsyncWrite + Unpin + Send {
 
     /// Says whether answers are awaited (see [`ReadAhead::set_busy`]).
     fn set_busy(&mut self, busy: bool);
+
+    /// Says the handshake is over, and puts back what was read past its response (see
+    /// [`ReadAhead::handshake_done`]).
+    fn handshake_done(&mut self, rest: Vec<u8>);
+
+    /// True when what was read ends between frames (see [`ReadAhead::at_rest`]).
+    fn at_rest(&self) -> bool;
+
+    /// The largest frame read and the largest write since the last call (see
+    /// [`ReadAhead::take_largest`]).
+    fn take_largest(&mut self) -> (u64, usize);
+
+    /// The largest frame read and the largest write so far (see [`ReadAhead::largest`]).
+    fn largest(&self) -> (u64, usize);
 }
 
-impl Io for ReadAhead<TcpStream> {
+/// A stream over one TCP connection.
+pub(crate) trait OverTcp {
+    /// The TCP connection.
+    fn tcp(&self) -> &TcpStream;
+}
+
+impl OverTcp for TcpStream {
+    fn tcp(&self) -> &TcpStream {
+        self
+    }
+}
+
+impl OverTcp for tokio_rustls::client::TlsStream<TcpStream> {
+    fn tcp(&self) -> &TcpStream {
+        self.get_ref().0
+    }
+}
+
+impl<S: OverTcp + AsyncRead + AsyncWrite + Unpin + Send> Io for ReadAhead<S> {
     fn reset_on_drop(&self) {
-        let _ = self.get_ref().set_zero_linger();
+        let _ = self.get_ref().tcp().set_zero_linger();
     }
 
     fn set_busy(&mut self, busy: bool) {
         ReadAhead::set_busy(self, busy);
     }
-}
 
-impl Io for ReadAhead<tokio_rustls::client::TlsStream<TcpStream>> {
-    fn reset_on_drop(&self) {
-        let _ = self.get_ref().get_ref().0.set_zero_linger();
+    fn handshake_done(&mut self, rest: Vec<u8>) {
+        ReadAhead::handshake_done(self, rest);
     }
 
-    fn set_busy(&mut self, busy: bool) {
-        ReadAhead::set_busy(self, busy);
+    fn at_rest(&self) -> bool {
+        ReadAhead::at_rest(self)
+    }
+
+    fn take_largest(&mut self) -> (u64, usize) {
+        ReadAhead::take_largest(self)
+    }
+
+    fn largest(&self) -> (u64, usize) {
+        ReadAhead::largest(self)
     }
 }
 
 /// A WebSocket over a plain or TLS stream.
 pub(crate) type Ws = WebSocketStream<Box<dyn Io>>;
 
-/// The read buffer a socket starts with; it grows for larger frames. Small, so that an idle
-/// connection costs little memory.
-const READ_BUFFER: usize = 4 * 1024;
+/// The read buffer a socket starts with; it grows for larger frames (and the driver lets it
+/// go again once the connection is quiet). Small, so that an idle connection costs little
+/// memory.
+pub(crate) const READ_BUFFER: usize = 4 * 1024;
 
 /// Frames are buffered up to this size before the socket is written without a flush (the
 /// driver flushes once per batch anyway).
-const WRITE_BUFFER: usize = 64 * 1024;
+pub(crate) const WRITE_BUFFER: usize = 64 * 1024;
 
 /// The TLS configuration of a client: for the built-in root sets, one per process (built on
 /// first use); with an extra CA, one for this configuration.
@@ -251,7 +290,8 @@ async fn handshake(
         401 | 403 => return Err(TransportError::Rejected { status }),
         _ => return Err(other(format!("the WebSocket handshake was refused with HTTP {status}"))),
     }
-    let rest = buf.split_off(head_len);
-    let ws = WebSocketStream::from_partially_read(io, rest, Role::Client, Some(ws_config)).await;
-    Ok(ws)
+    // What came after the response head is the first frames: it is read through the stream,
+    // whose account of frame boundaries then covers every byte the codec gets.
+    io.handshake_done(buf.split_off(head_len));
+    Ok(WebSocketStream::from_raw_socket(io, Role::Client, Some(ws_config)).await)
 }

@@ -257,7 +257,7 @@ impl Engine {
             self.holds.entry(c.to_owned()).or_default().queue.push_back(Held::Fetching(fetch));
             self.fetching.insert(fetch, c.to_owned());
         }
-        self.actions.push_back(Action::FetchLargeMessage { fetch, url, announcement });
+        self.actions.push_back(Action::FetchLargeMessage { fetch, url, announcement: Box::new(announcement) });
     }
 
     /// The result of [`Action::FetchLargeMessage`] `fetch`: the message's content array, or why

@@ -804,7 +804,7 @@ fn large_messages_are_fetched_then_delivered_as_bot_messages() {
     };
     assert_eq!(url, "https://x/m/1");
     h.take_outputs();
-    h.e.large_message_fetched(fetch, announcement, Ok(json!([{"type": "text", "text": "huge"}])));
+    h.e.large_message_fetched(fetch, *announcement, Ok(json!([{"type": "text", "text": "huge"}])));
     let outs = h.take_outputs();
     assert!(matches!(&outs[..], [Output::Deliver { event: Event::Hub(i), route: Route::Conversation(c) }]
         if c == "c" && i.event_type == "bot_message" && i.text().as_deref() == Some("huge")));
@@ -1035,7 +1035,7 @@ fn events_after_a_large_message_wait_for_it_to_be_fetched() {
         h.frame(frame);
         for a in h.take_actions() {
             if let Action::FetchLargeMessage { fetch, announcement, .. } = a {
-                fetches.push((fetch, announcement));
+                fetches.push((fetch, *announcement));
             }
         }
     }

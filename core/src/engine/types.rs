@@ -107,8 +107,9 @@ pub enum Action {
         fetch: u64,
         /// The link.
         url: String,
-        /// The `general_error` 413 event that announced it.
-        announcement: Inbound,
+        /// The `general_error` 413 event that announced it (boxed: an action is moved often,
+        /// and this one is rare).
+        announcement: Box<Inbound>,
     },
 }
 

@@ -613,6 +613,7 @@ mod quick {
 mod fast {
     use std::borrow::Cow;
     use std::fmt;
+    use std::sync::Arc;
 
     use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
     use serde_json::value::RawValue;
@@ -632,34 +633,40 @@ mod fast {
         let mut de = serde_json::Deserializer::from_str(text);
         let event = de.deserialize_map(EnvelopeV).ok()?;
         de.end().ok()?;
+        let frame: Arc<str> = text.into();
         let (event_type, body, conversation_id) = match event.body? {
             Body::Message(bot, body, conversation) => (
                 if bot { "bot_message" } else { "livechat_message" },
                 if bot { HubEvent::BotMessage(body) } else { HubEvent::LivechatMessage(body) },
                 conversation,
             ),
-            Body::Transcript(t, conversation) => ("conversation_transcript", HubEvent::Transcript(t), conversation),
+            Body::Transcript(entries, conversation) => (
+                "conversation_transcript",
+                HubEvent::Transcript(Transcript::from_raw_entries(&frame, text, &entries)),
+                conversation,
+            ),
         };
+        let span = 0..frame.len();
         Some(Inbound {
             event_type: event_type.to_owned(),
             event_id: event.event_id,
             conversation_id,
             body,
-            raw: RawFrame::from_text(text),
+            raw: RawFrame::shared(frame, span),
         })
     }
 
     #[derive(Default)]
-    struct Event {
+    struct Event<'de> {
         event_id: Option<String>,
-        body: Option<Body>,
+        body: Option<Body<'de>>,
     }
 
-    /// What the fast path reads: a message (bot: true, or live chat), or a transcript; with
-    /// the conversation.
-    enum Body {
+    /// What the fast path reads: a message (bot: true, or live chat), or a transcript's
+    /// entries (decoded once the whole frame is read); with the conversation.
+    enum Body<'de> {
         Message(bool, MessageBody, Option<String>),
-        Transcript(Transcript, Option<String>),
+        Transcript(Vec<&'de RawValue>, Option<String>),
     }
 
     /// The event types the fast path reads.
@@ -710,11 +717,11 @@ mod fast {
     struct EnvelopeV;
 
     impl<'de> Visitor<'de> for EnvelopeV {
-        type Value = Event;
+        type Value = Event<'de>;
         fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
             f.write_str("an event envelope")
         }
-        fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> Result<Event, A::Error> {
+        fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> Result<Event<'de>, A::Error> {
             let mut event = None;
             while let Some(key) = m.next_key::<Text<'de>>()? {
                 if key.as_ref() == "event" {
@@ -733,8 +740,8 @@ mod fast {
     struct EventSeed;
 
     impl<'de> DeserializeSeed<'de> for EventSeed {
-        type Value = Event;
-        fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Event, D::Error> {
+        type Value = Event<'de>;
+        fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Event<'de>, D::Error> {
             d.deserialize_map(EventV)
         }
     }
@@ -742,11 +749,11 @@ mod fast {
     struct EventV;
 
     impl<'de> Visitor<'de> for EventV {
-        type Value = Event;
+        type Value = Event<'de>;
         fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
             f.write_str("an event")
         }
-        fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> Result<Event, A::Error> {
+        fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> Result<Event<'de>, A::Error> {
             let (mut kind, mut id_seen, mut payload_seen) = (None::<Kind>, false, false);
             let mut out = Event::default();
             while let Some(key) = m.next_key::<Text<'de>>()? {
@@ -799,18 +806,18 @@ mod fast {
     struct TranscriptPayloadSeed;
 
     impl<'de> DeserializeSeed<'de> for TranscriptPayloadSeed {
-        type Value = (Transcript, Option<String>);
+        type Value = (Vec<&'de RawValue>, Option<String>);
         fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
             d.deserialize_map(TranscriptPayloadV)
         }
     }
 
     /// A transcript's payload: its conversation and its entries (under `transcript`, else
-    /// `messages`), each kept as its text and decoded alone.
+    /// `messages`), as their texts.
     struct TranscriptPayloadV;
 
     impl<'de> Visitor<'de> for TranscriptPayloadV {
-        type Value = (Transcript, Option<String>);
+        type Value = (Vec<&'de RawValue>, Option<String>);
         fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
             f.write_str("a transcript payload")
         }
@@ -838,7 +845,7 @@ mod fast {
             }
             // As the lenient path: `transcript` when present (whatever it holds), else `messages`.
             let entries = transcript.or(messages).map(|e| e.0).unwrap_or_default();
-            Ok((Transcript::from_raw_entries(&entries), conv.flatten()))
+            Ok((entries, conv.flatten()))
         }
     }
 
@@ -1242,9 +1249,12 @@ mod tests {
         let inbound = decode(text).unwrap();
         let HubEvent::Transcript(t) = &inbound.body else { panic!("{:?}", inbound.body) };
         assert_eq!(t.entries.len(), 7);
+        let whole = inbound.raw.text();
+        let frame = whole.as_ptr() as usize..whole.as_ptr() as usize + whole.len();
         for e in &t.entries {
             let own = e.raw.text();
             assert!(text.contains(&*own) && own.starts_with('{') && own.contains('\n'), "{own}");
+            assert!(frame.contains(&(own.as_ptr() as usize)), "the entry shares its frame's text");
         }
         assert_eq!(t.entries[6].raw["from"], "agent ");
         assert_eq!(t.entries[6].from, crate::protocol::Sender::Agent);

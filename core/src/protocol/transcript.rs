@@ -1,5 +1,7 @@
 //! Conversation transcripts, decoded leniently from the several shapes the hub uses.
 
+use std::sync::Arc;
+
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
@@ -135,17 +137,26 @@ impl Transcript {
         Transcript { entries }
     }
 
-    /// Decodes entries given as their JSON texts (slices of a frame), as
-    /// [`Transcript::from_entries`] decodes them. Each entry is parsed alone, read, and kept as
-    /// its text: decoding a long transcript holds one entry's JSON tree at a time, not the
-    /// whole transcript's twice over (the catch-up after each reconnect reads every
-    /// conversation's whole transcript).
-    pub(crate) fn from_raw_entries(raw: &[&RawValue]) -> Transcript {
+    /// Decodes entries given as their JSON texts, slices of `source`, as
+    /// [`Transcript::from_entries`] decodes them; `frame` holds the same text as `source`, kept.
+    /// Each entry is parsed alone, read, and kept as its place in the frame's text: decoding a
+    /// long transcript holds one entry's JSON tree at a time, not the whole transcript's twice
+    /// over (the catch-up after each reconnect reads every conversation's whole transcript).
+    pub(crate) fn from_raw_entries(frame: &Arc<str>, source: &str, raw: &[&RawValue]) -> Transcript {
+        debug_assert_eq!(&**frame, source);
         let mut entries = Vec::with_capacity(raw.len());
         for text in raw {
+            let text = text.get();
             // Each is valid JSON: it was scanned as part of the frame.
-            if let Ok(Value::Object(o)) = serde_json::from_str::<Value>(text.get()) {
-                push_entries(&mut entries, &o, || RawFrame::from_text(text.get()));
+            if let Ok(Value::Object(o)) = serde_json::from_str::<Value>(text) {
+                let start = (text.as_ptr() as usize).wrapping_sub(source.as_ptr() as usize);
+                let span = start..start.saturating_add(text.len());
+                push_entries(&mut entries, &o, || match source.get(span.clone()) {
+                    Some(within) if within.as_ptr() == text.as_ptr() && frame.len() == source.len() => {
+                        RawFrame::shared(frame.clone(), span)
+                    }
+                    _ => RawFrame::from_text(text),
+                });
             }
         }
         Transcript { entries }
