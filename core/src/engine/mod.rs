@@ -479,6 +479,9 @@ impl Engine {
         }
         self.inbound(now);
         self.handle_timeout(now);
+        if self.catch_up_answer(text) {
+            return;
+        }
         let inbound = match decode(text) {
             Ok(i) => i,
             Err(e) => {

@@ -9,7 +9,7 @@ use super::types::{Action, Completion, Dest, Expect, Out, ReplyMatch, RequestId,
 use super::{Engine, INTERNAL, MAX_CATCH_UPS_IN_FLIGHT, MAX_HELD};
 use crate::error::Error;
 use crate::event::Event;
-use crate::protocol::{ContentItem, HubEvent, Inbound, MessageBody, RawFrame, Sender, Transcript, outbound};
+use crate::protocol::{self, ContentItem, HubEvent, Inbound, MessageBody, RawFrame, Sender, Transcript, outbound};
 
 /// A conversation's events held back, in order.
 #[derive(Debug, Default)]
@@ -189,6 +189,51 @@ impl Engine {
         self.holds.insert(id.clone(), h);
         self.release(&id, false);
         self.next_catch_ups();
+    }
+
+    /// A frame answering one of the engine's own catch-up requests is read only as far back as
+    /// the catch-up needs: the entries after the last message delivered in the conversation,
+    /// whatever the length of its history. True when `text` was such an answer and has been
+    /// handled; anything else (and every frame while raw frames are asked for, which need the
+    /// whole event) goes the usual way.
+    pub(super) fn catch_up_answer(&mut self, text: &str) -> bool {
+        if self.catch_ups.is_empty() || self.raw_frames {
+            return false;
+        }
+        let Some(frame) = protocol::inbound::peek_transcript(text) else { return false };
+        let Some(seq) =
+            self.written.find_reply("conversation_transcript", frame.conversation_id.as_deref(), None, None)
+        else {
+            return false;
+        };
+        let conversation = match self.written.reply(seq) {
+            Some(a) if !a.cancelled => match self.catch_ups.get(&a.id) {
+                Some(c) => c.clone(),
+                None => return false,
+            },
+            _ => return false,
+        };
+        if let Some(id) = &frame.event_id
+            && !self.dedupe.insert("conversation_transcript", id)
+        {
+            tracing::debug!(event_type = "conversation_transcript", "duplicate event dropped");
+            return true;
+        }
+        let Some(a) = self.written.remove_reply(seq) else { return false };
+        let last = self.last_message.get(&conversation);
+        let t = Transcript::tail_from_raw_entries(&frame.entries, |e| {
+            last.is_some_and(|l| e.event_id.as_deref() == Some(l.as_str()))
+        });
+        let answer = Inbound {
+            event_type: "conversation_transcript".into(),
+            event_id: frame.event_id,
+            conversation_id: frame.conversation_id,
+            body: HubEvent::Transcript(t),
+            // The engine's own request: only the entries are read.
+            raw: RawFrame::from_value(Value::Null),
+        };
+        self.complete(a.id, Ok(Completion::Reply(Box::new(answer))));
+        true
     }
 
     /// The bot and agent messages of `t` after the last one delivered in conversation `id`,

@@ -908,7 +908,16 @@ fn transcript(conv: &str, entries: &[(&str, &str)]) -> serde_json::Value {
 
 #[test]
 fn after_a_reconnect_missed_messages_come_from_the_transcript_once_and_before_newer_ones() {
+    // Read as far back as needed (the catch-up's own path), and read whole (the usual path,
+    // taken when raw frames are asked for): the same events either way.
+    for raw_frames in [false, true] {
+        missed_messages_come_once_and_before_newer_ones(raw_frames);
+    }
+}
+
+fn missed_messages_come_once_and_before_newer_ones(raw_frames: bool) {
     let mut h = H::new(timings());
+    h.e.set_raw_frames(raw_frames);
     h.connect();
     h.e.attach("c");
     h.frame(bot("c", "e1"));
@@ -933,6 +942,22 @@ fn after_a_reconnect_missed_messages_come_from_the_transcript_once_and_before_ne
     h.frame(bot("c", "e2"));
     h.frame(bot("c", "e6"));
     assert_eq!(delivered(&mut h), [("e6".to_owned(), false)]);
+
+    // A long history, in both shapes of entry (one wrapping others), the last message
+    // delivered far back and given twice: what follows its last mention, once.
+    reconnect(&mut h);
+    let mut entries: Vec<serde_json::Value> = (0..500)
+        .map(|i| json!({"from": if i % 2 == 0 { "user" } else { "bot" }, "messages": [{"type": "text", "text": "old"}], "event_id": format!("old{i}")}))
+        .collect();
+    entries.insert(100, json!({"from": "bot", "messages": [{"type": "text", "text": "e6"}], "event_id": "e6"}));
+    entries.push(json!({"event_id": "w", "messages": [
+        {"from": "bot", "messages": [{"type": "text", "text": "e6"}], "event_id": "e6"},
+        {"from": "agent", "messages": [{"type": "text", "text": "e7"}], "event_id": "e7"},
+    ]}));
+    entries.push(json!({"from": "user", "messages": [{"type": "text", "text": "u"}], "event_id": "u8"}));
+    entries.push(json!({"from": "bot", "messages": {"idChat": "c", "messages": [{"type": "text", "text": "e9"}], "actions": []}, "event_id": "e9"}));
+    h.frame(hub("conversation_transcript", json!({"conversation_id": "c", "transcript": entries}), Some("t2")));
+    assert_eq!(delivered(&mut h), [("e7".to_owned(), true), ("e9".to_owned(), true)], "raw frames: {raw_frames}");
 }
 
 /// Connected, with conversation `c` open and its bot message `e1` delivered.

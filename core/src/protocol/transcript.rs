@@ -163,6 +163,28 @@ impl Transcript {
     }
 }
 
+impl Transcript {
+    /// The end of a transcript given as its entries' JSON texts: entries are decoded from the
+    /// last one back, until one for which `stop` holds (included) or the first. Each keeps its
+    /// own text. A catch-up needs only what came after the last message it delivered, however
+    /// long the conversation.
+    pub(crate) fn tail_from_raw_entries(raw: &[&RawValue], stop: impl Fn(&TranscriptEntry) -> bool) -> Transcript {
+        let mut chunks = Vec::new();
+        for text in raw.iter().rev() {
+            let text = text.get();
+            let Ok(Value::Object(o)) = serde_json::from_str::<Value>(text) else { continue };
+            let mut chunk = Vec::with_capacity(1);
+            push_entries(&mut chunk, &o, || RawFrame::from_text(text));
+            let found = chunk.iter().any(&stop);
+            chunks.push(chunk);
+            if found {
+                break;
+            }
+        }
+        Transcript { entries: chunks.into_iter().rev().flatten().collect() }
+    }
+}
+
 /// Decodes one element of a transcript into `entries`: the entry itself (its raw JSON made by
 /// `raw` when needed), or, for an entry without `from` that wraps entries in its own `messages`
 /// array (the published model), each of those.
