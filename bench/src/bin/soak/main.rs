@@ -23,9 +23,11 @@
 //! growth against its target (within 5 %), which is reported, not enforced. `make soak` runs it.
 //!
 //! Each reconnect makes the client fetch the whole transcript of every conversation to catch
-//! up (the protocol has no partial transcript), and each check adds two entries to every
-//! transcript: the work and the memory of a reconnect grow with the conversations' history.
-//! `--catch-up off` leaves that out, to tell its share of a drift apart.
+//! up (the protocol has no partial transcript; the client decodes it only back to the last
+//! message it delivered), and each check adds two entries to every transcript: the frames a
+//! reconnect brings grow with the conversations' history. `--catch-up off` leaves that out,
+//! and `--check-every` above `--cycles` holds the history still, to tell their share of a
+//! drift apart.
 
 mod hubs;
 mod listeners;
