@@ -147,23 +147,18 @@ impl Transcript {
         let mut entries = Vec::with_capacity(raw.len());
         for text in raw {
             let text = text.get();
-            // Each is valid JSON: it was scanned as part of the frame.
-            if let Ok(Value::Object(o)) = serde_json::from_str::<Value>(text) {
-                let start = (text.as_ptr() as usize).wrapping_sub(source.as_ptr() as usize);
-                let span = start..start.saturating_add(text.len());
-                push_entries(&mut entries, &o, || match source.get(span.clone()) {
-                    Some(within) if within.as_ptr() == text.as_ptr() && frame.len() == source.len() => {
-                        RawFrame::shared(frame.clone(), span)
-                    }
-                    _ => RawFrame::from_text(text),
-                });
-            }
+            let start = (text.as_ptr() as usize).wrapping_sub(source.as_ptr() as usize);
+            let span = start..start.saturating_add(text.len());
+            push_element(&mut entries, text, || match source.get(span.clone()) {
+                Some(within) if within.as_ptr() == text.as_ptr() && frame.len() == source.len() => {
+                    RawFrame::shared(frame.clone(), span)
+                }
+                _ => RawFrame::from_text(text),
+            });
         }
         Transcript { entries }
     }
-}
 
-impl Transcript {
     /// The end of a transcript given as its entries' JSON texts: entries are decoded from the
     /// last one back, until one for which `stop` holds (included) or the first. Each keeps its
     /// own text. A catch-up needs only what came after the last message it delivered, however
@@ -171,10 +166,8 @@ impl Transcript {
     pub(crate) fn tail_from_raw_entries(raw: &[&RawValue], stop: impl Fn(&TranscriptEntry) -> bool) -> Transcript {
         let mut chunks = Vec::new();
         for text in raw.iter().rev() {
-            let text = text.get();
-            let Ok(Value::Object(o)) = serde_json::from_str::<Value>(text) else { continue };
-            let mut chunk = Vec::with_capacity(1);
-            push_entries(&mut chunk, &o, || RawFrame::from_text(text));
+            let mut chunk = Vec::new();
+            push_element(&mut chunk, text.get(), || RawFrame::from_text(text.get()));
             let found = chunk.iter().any(&stop);
             chunks.push(chunk);
             if found {
@@ -182,6 +175,14 @@ impl Transcript {
             }
         }
         Transcript { entries: chunks.into_iter().rev().flatten().collect() }
+    }
+}
+
+/// Decodes one element of a transcript given as its JSON text (valid JSON: it was scanned as
+/// part of its frame) into `entries`, as [`push_entries`]; anything but an object holds none.
+fn push_element(entries: &mut Vec<TranscriptEntry>, text: &str, raw: impl FnOnce() -> RawFrame) {
+    if let Ok(Value::Object(o)) = serde_json::from_str::<Value>(text) {
+        push_entries(entries, &o, raw);
     }
 }
 
