@@ -6,40 +6,24 @@
 
 mod support;
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use captivate::Event;
+use support::logs::Captured;
 use support::raw_ws::{WAIT, frame, op, text};
 use support::session::Session;
 
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
+/// How many times the client has let go of its codec's buffers so far.
+fn let_go(logs: &Captured) -> usize {
+    logs.text().matches("codec buffers let go").count()
 }
 
-impl Captured {
-    /// How many times the client has let go of its codec's buffers so far.
-    fn let_go(&self) -> usize {
-        String::from_utf8_lossy(&self.0.lock().unwrap()).matches("codec buffers let go").count()
-    }
-
-    /// Waits until the client has let go of its buffers `n` times in all.
-    async fn wait_let_go(&self, n: usize) {
-        let deadline = tokio::time::Instant::now() + WAIT;
-        while self.let_go() < n {
-            assert!(tokio::time::Instant::now() < deadline, "the buffers were let go {} times, not {n}", self.let_go());
-            tokio::time::sleep(Duration::from_millis(5)).await;
-        }
+/// Waits until the client has let go of its buffers `n` times in all.
+async fn wait_let_go(logs: &Captured, n: usize) {
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while let_go(logs) < n {
+        assert!(tokio::time::Instant::now() < deadline, "the buffers were let go {} times, not {n}", let_go(logs));
+        tokio::time::sleep(Duration::from_millis(5)).await;
     }
 }
 
@@ -60,25 +44,19 @@ async fn next_probe(s: &mut Session) -> (u64, usize) {
 
 #[tokio::test]
 async fn buffers_grown_for_a_large_frame_are_let_go_and_nothing_is_lost() {
-    let logs = Captured::default();
-    let writer = logs.clone();
-    tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_writer(move || writer.clone())
-        .with_ansi(false)
-        .init();
+    let logs = Captured::install();
     let mut s = Session::start().await;
 
     // Small frames leave the codec's buffers as they were.
     s.conn.send(&text(&probe(1, 10))).await;
     assert_eq!(next_probe(&mut s).await, (1, 10));
     assert!(s.conn.quiet_for(Duration::from_millis(100)).await);
-    assert_eq!(logs.let_go(), 0, "nothing to let go after small frames");
+    assert_eq!(let_go(&logs), 0, "nothing to let go after small frames");
 
     // A large frame: read whole, and its buffers let go once the connection is quiet.
     s.conn.send(&text(&probe(2, 300_000))).await;
     assert_eq!(next_probe(&mut s).await, (2, 300_000));
-    logs.wait_let_go(1).await;
+    wait_let_go(&logs, 1).await;
 
     // A large frame cut in the middle of its payload, with a pause there: the client is dry
     // mid-frame, and must not start anew then.
@@ -86,10 +64,10 @@ async fn buffers_grown_for_a_large_frame_are_let_go_and_nothing_is_lost() {
     let (a, b) = big.split_at(100_000);
     s.conn.send(a).await;
     tokio::time::sleep(Duration::from_millis(100)).await;
-    assert_eq!(logs.let_go(), 1, "nothing is let go in the middle of a frame");
+    assert_eq!(let_go(&logs), 1, "nothing is let go in the middle of a frame");
     s.conn.send(b).await;
     assert_eq!(next_probe(&mut s).await, (3, 200_000));
-    logs.wait_let_go(2).await;
+    wait_let_go(&logs, 2).await;
 
     // A fragmented message with a ping between its fragments, paused between fragments (the
     // client is dry between frames, but inside a message), then two frames that arrive
@@ -103,7 +81,7 @@ async fn buffers_grown_for_a_large_frame_are_let_go_and_nothing_is_lost() {
     assert_eq!((pong.opcode, pong.payload.as_slice()), (op::PONG, &b"between"[..]), "{}", pong.describe());
     assert!(pong.masked);
     tokio::time::sleep(Duration::from_millis(100)).await;
-    assert_eq!(logs.let_go(), 2, "nothing is let go inside a fragmented message");
+    assert_eq!(let_go(&logs), 2, "nothing is let go inside a fragmented message");
     s.conn.send(&frame(false, 0, op::CONT, None, b.as_bytes())).await;
     s.conn.send(&frame(true, 0, op::CONT, None, c.as_bytes())).await;
     let mut together = text(&probe(5, 20_000));
@@ -117,7 +95,7 @@ async fn buffers_grown_for_a_large_frame_are_let_go_and_nothing_is_lost() {
     for expected in [(4, 50_000), (5, 20_000), (6, 3), (7, 30_000)] {
         assert_eq!(next_probe(&mut s).await, expected);
     }
-    logs.wait_let_go(3).await;
+    wait_let_go(&logs, 3).await;
 
     // Still the same connection, nothing malformed, and the client still answers.
     s.conn.send(&frame(true, 0, op::PING, None, b"after")).await;

@@ -3,37 +3,19 @@
 //! Every record is captured at TRACE, those that dependencies write through the `log` crate
 //! (tungstenite, rustls) included.
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
+mod support;
+
 use std::time::Duration;
 
 use captivate::{Client, Config, StartMode, StartOptions};
 use captivate_sim::{Sim, SimConfig};
+use support::logs::Captured;
 
 const KEY: &str = "sk-live-Zq8uKe7Ww3s9";
 
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 #[tokio::test]
 async fn the_api_key_is_never_shown() {
-    let logs = Captured::default();
-    let writer = logs.clone();
-    tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_writer(move || writer.clone())
-        .with_ansi(false)
-        .init();
+    let logs = Captured::install();
 
     let sim = Sim::start(SimConfig { api_key: KEY.into(), ..SimConfig::default() }).await.unwrap();
     let mut seen = String::new();
@@ -70,7 +52,7 @@ async fn the_api_key_is_never_shown() {
     let e = Client::connect(Config::new(KEY).url(format!("{}?apiKey={KEY}", sim.base_url()))).await.unwrap_err();
     seen += &format!("{e} {e:?}");
 
-    let logs = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+    let logs = logs.text();
     assert!(logs.contains("connection lost"), "the logs were captured: {logs}");
     assert!(logs.contains("tungstenite"), "the log crate's records were captured too: {logs}");
     assert!(!logs.contains(KEY), "the key leaked into the logs:\n{logs}");
