@@ -67,7 +67,7 @@ for _ in $(seq 1 100); do
     sleep 0.2
 done
 
-echo "== running the cases: 1 to 8 and 10 (9 measures echo performance, which the client cannot do; 12 and 13 are compression, which it does not offer)"
+echo "== running the cases: 1 to 8 and 10 (9 measures performance with messages up to 16 MiB; 12 and 13 are compression, which the client does not offer)"
 "$target/autobahn/debug/captivate-autobahn" "ws://127.0.0.1:$port"
 
 python3 "$here/summary.py" "$work/reports/clients" | tee "$here/RESULTS.md"

@@ -660,8 +660,16 @@ impl Driver {
                 }
             }
             Step::Read(g, msg) => match msg {
-                Some(Ok(Message::Text(text))) => self.engine.frame_received(g, text.as_str(), t),
-                Some(Ok(Message::Binary(b))) => self.engine.binary_received(g, &b, t),
+                Some(Ok(Message::Text(text))) => {
+                    #[cfg(feature = "autobahn-echo")]
+                    self.write(Message::Text(text.clone()));
+                    self.engine.frame_received(g, text.as_str(), t)
+                }
+                Some(Ok(Message::Binary(b))) => {
+                    #[cfg(feature = "autobahn-echo")]
+                    self.write(Message::Binary(b.clone()));
+                    self.engine.binary_received(g, &b, t)
+                }
                 Some(Ok(Message::Pong(payload))) => {
                     let n = <[u8; 8]>::try_from(&payload[..]).ok().map(u64::from_be_bytes);
                     self.engine.pong_received(g, n, t);

@@ -4,11 +4,12 @@
 //! connects a `captivate::Client` to each case (reconnecting disabled) and waits until the
 //! server ends the connection, then asks the server to write its report.
 //!
-//! The client is a Captivate client, not a general WebSocket one: its public API sends only
-//! Captivate envelopes, and only once the hub says `socket_connected`, which the fuzzing server
-//! never does. So it cannot echo what the server sends, and every case that checks the echo
-//! fails for that reason alone. What the report measures is the protocol's side: pongs, the
-//! closing handshake, and failing the connection on frames that break RFC 6455.
+//! Each case runs through the library's own connection path: its handshake, its read-ahead
+//! under the codec, the codec's rebuild after a large frame, its pongs and its closing
+//! handshake. The cases expect the client to echo every message; a Captivate client sends only
+//! Captivate envelopes, so the core is built with its test-only `autobahn-echo` feature, which
+//! writes every data message back as it arrived (on the driver's own write path), before the
+//! engine reads it (and reports it as a malformed hub frame, which is what it is).
 
 use std::time::Duration;
 
