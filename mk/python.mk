@@ -19,6 +19,8 @@ demo-python: build-sim
 test-python: build-sim python-venv
 	cargo clippy -q -p captivate-python --all-targets -- -D warnings
 	CAPTIVATE_SIM=$(SIM) $(PY_VENV)/bin/python -m pytest -v bindings/python/tests
+	@echo "== the suite again on event loops without add_reader (as Windows' proactor loop)"
+	CAPTIVATE_TEST_LOOP=no-reader CAPTIVATE_SIM=$(SIM) $(PY_VENV)/bin/python -m pytest -q bindings/python/tests
 	$(PY_VENV)/bin/python -m mypy --strict examples/python/chat.py bindings/python/tests
 	$(PY_VENV)/bin/python -m mypy --strict -p captivate
 	$(PY_VENV)/bin/python -m mypy.stubtest captivate._native

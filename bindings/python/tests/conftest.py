@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import subprocess
@@ -74,6 +75,27 @@ class Hub:
         req = urllib.request.Request(self.http + "/control/push_text", data=text.encode(), method="POST")
         with urllib.request.urlopen(req, timeout=5) as resp:
             resp.read()
+
+
+class NoReaderLoop(asyncio.SelectorEventLoop):
+    """An event loop that cannot watch file descriptors, as Windows' proactor loop (the default
+    there): ``add_reader`` raises ``NotImplementedError``."""
+
+    def add_reader(self, fd: Any, callback: Any, *args: Any) -> None:  # type: ignore[override]
+        raise NotImplementedError("this loop does not watch file descriptors")
+
+
+class NoReaderPolicy(asyncio.DefaultEventLoopPolicy):
+    """Makes every new event loop a :class:`NoReaderLoop`."""
+
+    def new_event_loop(self) -> asyncio.AbstractEventLoop:
+        return NoReaderLoop()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """``CAPTIVATE_TEST_LOOP=no-reader`` runs the whole suite on loops without ``add_reader``."""
+    if os.environ.get("CAPTIVATE_TEST_LOOP") == "no-reader":
+        asyncio.set_event_loop_policy(NoReaderPolicy())
 
 
 @pytest.fixture(scope="session")

@@ -3,7 +3,9 @@ feed of each client dispatched to its event streams and callbacks.
 
 The library's threads never call into Python. When calls complete, or a feed has events for a
 listener that waits, they note it and ring the loop's doorbell: one byte into a pipe the loop
-watches, written only if the loop has not been rung since it last looked. The loop then takes
+watches (or, on a loop that cannot watch a pipe, such as Windows' proactor loop, that a thread
+of ours waits on and passes to the loop with ``call_soon_threadsafe``), written only if the loop
+has not been rung since it last looked. The loop then takes
 everything that happened in one native call, on its own thread: the outcomes of the calls
 (which settle their futures) and the feeds to dispatch (which wake the streams that wait and
 run the callbacks). A stream that has events queued returns them without waiting at all, so a
@@ -49,8 +51,15 @@ class LoopCalls:
         os.set_blocking(self.native.writer_fileno(), False)
         self.waiting: Dict[int, Call] = {}
         self.feeds: "weakref.WeakValueDictionary[int, Feed]" = weakref.WeakValueDictionary()
-        loop.add_reader(self.fd, self._drain)
-        weakref.finalize(loop, self.native.close)
+        self.waker: Optional[_Waker] = None
+        try:
+            loop.add_reader(self.fd, self._drain)
+        except NotImplementedError:
+            # A loop that cannot watch a pipe (Windows' proactor loop, the default there): a
+            # thread waits on the doorbell instead and hands the drain to the loop.
+            os.set_blocking(self.fd, True)
+            self.waker = _Waker(self.fd, self.native.writer_fileno(), self.loop_ref, self._drain)
+        weakref.finalize(loop, _close, self.native, self.waker)
 
     def call(self, loop: asyncio.AbstractEventLoop, token: int) -> Call:
         """The future of a call just started (its token)."""
@@ -61,10 +70,11 @@ class LoopCalls:
         return fut
 
     def _drain(self) -> None:
-        try:
-            os.read(self.fd, 4096)
-        except BlockingIOError:
-            pass
+        if self.waker is None:
+            try:
+                os.read(self.fd, 4096)
+            except BlockingIOError:
+                pass
         done, feeds = self.native.take()
         waiting = self.waiting
         for token, error, value in done:
@@ -79,6 +89,60 @@ class LoopCalls:
             feed = self.feeds.get(feed_id)
             if feed is not None:
                 feed.dispatch()
+
+
+class _Waker:
+    """The doorbell's watcher for a loop without ``add_reader``: a daemon thread blocks on the
+    pipe (without the GIL) and, for each ring, schedules the drain on the loop with
+    ``call_soon_threadsafe``. The native side rings again only after the loop has taken what was
+    noted, so a burst still costs one wake-up. It ends with the loop (or when the loop is
+    closed), woken by one byte of its own."""
+
+    def __init__(
+        self,
+        fd: int,
+        writer_fd: int,
+        loop_ref: "weakref.ReferenceType[asyncio.AbstractEventLoop]",
+        drain: Callable[[], None],
+    ) -> None:
+        self.fd = fd
+        self.writer_fd = writer_fd
+        self.loop_ref = loop_ref
+        self.drain = drain
+        self.stopped = False
+        threading.Thread(target=self._run, name="captivate-doorbell", daemon=True).start()
+
+    def _run(self) -> None:
+        while True:
+            try:
+                rung = os.read(self.fd, 4096)
+            except OSError:
+                return
+            if not rung or self.stopped:
+                return
+            loop = self.loop_ref()
+            if loop is None:
+                return
+            try:
+                loop.call_soon_threadsafe(self.drain)
+            except RuntimeError:  # the loop was closed
+                return
+            del loop
+
+    def stop(self) -> None:
+        """Ends the thread (it may be blocked on the pipe: one byte wakes it)."""
+        self.stopped = True
+        try:
+            os.write(self.writer_fd, b"\0")
+        except OSError:
+            pass
+
+
+def _close(native: _native.Completions, waker: Optional[_Waker]) -> None:
+    """A loop is gone: its calls stop, and its doorbell's watcher, if any, ends."""
+    native.close()
+    if waker is not None:
+        waker.stop()
 
 
 _LOOPS: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, LoopCalls]" = weakref.WeakKeyDictionary()
