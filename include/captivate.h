@@ -12,8 +12,10 @@
  * - JSON objects travel as UTF-8 JSON strings in both directions.
  * - Handles (captivate_options, captivate_client) are opaque ids, never dereferenced: a freed
  *   handle is detected (CAPTIVATE_RESULT_INVALID_HANDLE), and freeing twice is harmless.
- * - Event and completion callbacks run on the client's own dispatch thread, one at a time, in
- *   order; they must not unwind (C++ exceptions, longjmp) into the library. A blocking call
+ * - Event and completion callbacks run one at a time, in order, where the client's options
+ *   say (captivate_options_set_callbacks): on the client's own dispatch thread (the default),
+ *   on the library's own thread (they must not block), or on the application's thread, which
+ *   polls captivate_client_fd and calls captivate_client_dispatch. They must not unwind (C++ exceptions, longjmp) into the library. A blocking call
  *   made from inside any callback fails with CAPTIVATE_RESULT_WOULD_DEADLOCK; the non-blocking
  *   forms may be used. The log callback (captivate_set_log_callback) is the exception: it runs
  *   on any of the library's threads and must not call the library at all.
@@ -318,6 +320,42 @@ typedef int32_t captivate_log_level;
 #endif // __cplusplus
 
 /**
+ * Where a client's event and completion callbacks run (captivate_options_set_callbacks).
+ * In every mode they run one at a time, in order, and a blocking call made from inside one
+ * fails with CAPTIVATE_RESULT_WOULD_DEADLOCK.
+ */
+enum captivate_callbacks
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : int32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  /**
+   * On a thread of the client's own (the default): a callback may take its time without
+   * holding up the connection.
+   */
+  CAPTIVATE_CALLBACKS_DISPATCH_THREAD = 0,
+  /**
+   * On the library's own thread, as soon as an event or outcome is ready: no thread hop,
+   * the lowest latency and CPU. A callback must return quickly and must not block (the
+   * connections of every client wait for it); hand long work to a thread of your own.
+   */
+  CAPTIVATE_CALLBACKS_LIBRARY_THREAD = 1,
+  /**
+   * On the application's own thread, from its event loop (epoll, poll, libuv, GLib, Qt):
+   * captivate_client_fd gives a descriptor that becomes readable when callbacks are ready,
+   * and captivate_client_dispatch runs them. POSIX systems only.
+   */
+  CAPTIVATE_CALLBACKS_POLLED = 2,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum captivate_callbacks captivate_callbacks;
+#else
+typedef int32_t captivate_callbacks;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
  * A client: one connection to the hub shared by its conversations, with one event callback
  * and one dispatch thread.
  *
@@ -354,7 +392,8 @@ typedef struct captivate_event captivate_event;
  * captivate_options_set_delivery, captivate_options_set_offline_queue,
  * captivate_options_set_socket_per_conversation, captivate_options_set_legacy_dialect,
  * captivate_options_set_catch_up, captivate_options_set_transport,
- * captivate_options_set_refresh_file_links, captivate_options_free.
+ * captivate_options_set_refresh_file_links, captivate_options_set_callbacks,
+ * captivate_options_free.
  */
 typedef struct captivate_options captivate_options;
 
@@ -976,6 +1015,36 @@ captivate_result captivate_client_presigned_url_async(struct captivate_client *c
                                                       void *userdata);
 
 /**
+ * For a client whose callbacks are polled (CAPTIVATE_CALLBACKS_POLLED): writes to `*fd` a
+ * file descriptor that is readable whenever callbacks are ready to run. Watch it for reading
+ * in your event loop and call captivate_client_dispatch when it is; do not read, write or
+ * close it (captivate_client_free closes it: remove it from your loop first).
+ * CAPTIVATE_RESULT_INVALID_ARGUMENT for a client in another mode.
+ *
+ * # Safety
+ * `fd` is NULL or writable.
+ */
+captivate_result captivate_client_fd(struct captivate_client *client, int *fd);
+
+/**
+ * For a client whose callbacks are polled: runs, on the calling thread, the event and
+ * completion callbacks that are ready, in order, at most `max` of them (0: all that are
+ * ready), and writes how many ran to `*ran` (may be NULL). Returns at once when nothing is
+ * ready; when more than `max` are, the descriptor of captivate_client_fd stays readable.
+ * Call it from one thread at a time (another call waits for the first). After
+ * captivate_client_free the client's last callbacks (the outcomes of its calls still
+ * waiting, then `userdata_free`) run on the thread that freed it. Fails with
+ * CAPTIVATE_RESULT_WOULD_DEADLOCK inside a callback, CAPTIVATE_RESULT_INVALID_ARGUMENT for a
+ * client in another mode.
+ *
+ * # Safety
+ * `ran` is NULL or writable.
+ */
+captivate_result captivate_client_dispatch(struct captivate_client *client,
+                                           size_t max,
+                                           size_t *ran);
+
+/**
  * Lists a user's conversations across the API keys of `count` clients (`clients[0]` ..
  * `clients[count - 1]`, one per key, e.g. connected to the same hub with different keys),
  * asking the hub through the first, and writes `{"conversations": [{"conversation_id",
@@ -1214,6 +1283,14 @@ captivate_result captivate_options_set_tls_roots(struct captivate_options *optio
  * `path` is NULL or a NUL-terminated string.
  */
 captivate_result captivate_options_set_ca_file(struct captivate_options *options, const char *path);
+
+/**
+ * Sets where the client's event and completion callbacks run (a captivate_callbacks value;
+ * default CAPTIVATE_CALLBACKS_DISPATCH_THREAD), the same as `{"callbacks": "dispatch-thread"
+ * | "library-thread" | "polled"}` with captivate_options_set_json.
+ */
+captivate_result captivate_options_set_callbacks(struct captivate_options *options,
+                                                 int32_t callbacks);
 
 /**
  * Sets the largest frame accepted or sent, in bytes (default 1 MiB, at least 1024).

@@ -75,6 +75,11 @@ test-c: build-sim install-c
 	cc $(CSTRICT) -D_POSIX_C_SOURCE=200809L examples/c/chat.c -o $(C_BUILD)/chat_static $$($(PKG) --cflags --libs captivate-static) -lpthread
 	! readelf -d $(C_BUILD)/chat_static | grep -q 'NEEDED.*libcaptivate'
 	$(WITH_SIM) -- $(C_BUILD)/chat_static > /dev/null
+	@echo "== the examples of the other callback modes: the library's thread, the application's event loop"
+	for ex in library_thread event_loop; do \
+	  cc $(CSTRICT) -D_POSIX_C_SOURCE=200809L examples/c/$$ex.c -o $(C_BUILD)/$$ex $$($(PKG) --cflags --libs captivate) -Wl,-rpath,$(C_PREFIX)/lib -lpthread \
+	  && $(WITH_SIM) -- valgrind -q --error-exitcode=3 --leak-check=full --errors-for-leak-kinds=definite --show-leak-kinds=definite $(C_BUILD)/$$ex > /dev/null || exit 1; \
+	done
 	@echo "== C tests"
 	cc $(CSTRICT) -D_POSIX_C_SOURCE=200809L tests/c/test_captivate.c -o $(C_BUILD)/test_captivate $$($(PKG) --cflags --libs captivate) -Wl,-rpath,$(C_PREFIX)/lib -lpthread
 	$(WITH_SIM) -- $(C_BUILD)/test_captivate

@@ -4,14 +4,19 @@
  * waiting on a condition variable. Same command line and output as every client program of
  * the benchmark (see bench/src/scenario.rs):
  *
- *   bench-c c-lib <connect|roundtrip|pipelined> URL HUB_PID N M
+ *   bench-c <c-lib|c-lib-library|c-lib-polled> <connect|roundtrip|pipelined> URL HUB_PID N M
  *
- * prints one JSON line of figures, or a message on stderr and exits 1.
+ * prints one JSON line of figures, or a message on stderr and exits 1. The first argument
+ * chooses where the callbacks run: the client's dispatch thread (c-lib, the default), the
+ * library's own thread (c-lib-library), or this program's main thread, which then waits in
+ * poll(2) on the client's descriptor and dispatches (c-lib-polled) instead of waiting on the
+ * condition variable.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <captivate.h>
 
 #include <errno.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -82,8 +87,43 @@ static void expect(char tag, long n) {
     pthread_mutex_unlock(&st.lock);
 }
 
+/* Where the callbacks run (a captivate_callbacks value), and in the polled mode the client
+ * whose callbacks the main thread runs while it waits. */
+static int mode = CAPTIVATE_CALLBACKS_DISPATCH_THREAD;
+static captivate_client *polled;
+
+static int64_t now_ns(clockid_t clock);
+
+/* The polled mode's wait: poll(2) on the client's descriptor, then run what is ready. */
+static int pump_for(long n) {
+    int fd = -1;
+    if (captivate_client_fd(polled, &fd) != CAPTIVATE_RESULT_OK) {
+        snprintf(st.error, sizeof st.error, "no descriptor: %s", captivate_last_error_message());
+        return 0;
+    }
+    int64_t deadline = now_ns(CLOCK_MONOTONIC) + (int64_t)WAIT_SECONDS * 1000000000;
+    for (;;) {
+        pthread_mutex_lock(&st.lock);
+        int done = st.error[0] || (st.echoes >= n && st.completions >= n);
+        pthread_mutex_unlock(&st.lock);
+        if (done) return !st.error[0];
+        int64_t left_ms = (deadline - now_ns(CLOCK_MONOTONIC)) / 1000000;
+        struct pollfd p = {fd, POLLIN, 0};
+        if (left_ms <= 0 || poll(&p, 1, (int)left_ms) == 0) {
+            snprintf(st.error, sizeof st.error, "timed out: %ld echoes, %ld completions of %ld", st.echoes,
+                     st.completions, n);
+            return 0;
+        }
+        if (captivate_client_dispatch(polled, 0, NULL) != CAPTIVATE_RESULT_OK) {
+            snprintf(st.error, sizeof st.error, "dispatch: %s", captivate_last_error_message());
+            return 0;
+        }
+    }
+}
+
 /* Waits until `n` echoes and completions of the batch arrived; 0 on error or timeout. */
 static int wait_for(long n) {
+    if (polled) return pump_for(n);
     struct timespec deadline;
     clock_gettime(CLOCK_REALTIME, &deadline);
     deadline.tv_sec += WAIT_SECONDS;
@@ -183,6 +223,7 @@ static captivate_client *connect_client(void) {
     captivate_client *client = NULL;
     int ok = check(captivate_options_new(API_KEY, &options), "options") &&
              check(captivate_options_set_endpoint(options, url), "endpoint") &&
+             check(captivate_options_set_callbacks(options, mode), "callbacks") &&
              check(captivate_client_connect(options, on_event, NULL, NULL, &client), "connect");
     captivate_options_free(options);
     return ok ? client : NULL;
@@ -224,8 +265,14 @@ static int connect_scenario(long n) {
     return 1;
 }
 
+/* The client whose callbacks wait_for runs, in the polled mode. */
+static captivate_client *waits_on(captivate_client *client) {
+    if (mode == CAPTIVATE_CALLBACKS_POLLED) polled = client;
+    return client;
+}
+
 static int round_trips(long n, long warmup) {
-    captivate_client *client = connect_client();
+    captivate_client *client = waits_on(connect_client());
     char *conversation = client ? start(client) : NULL;
     if (!conversation) return 0;
     int64_t *samples = malloc(sizeof *samples * (size_t)n);
@@ -260,7 +307,7 @@ static int batch(captivate_client *client, const char *conversation, char tag, l
 }
 
 static int pipelined(long n, long batches) {
-    captivate_client *client = connect_client();
+    captivate_client *client = waits_on(connect_client());
     char *conversation = client ? start(client) : NULL;
     if (!conversation || !batch(client, conversation, 'w', n < 1000 ? n : 1000)) return 0;
     phase p = phase_start();
@@ -277,7 +324,15 @@ static int pipelined(long n, long batches) {
 
 int main(int argc, char **argv) {
     if (argc != 7) {
-        fprintf(stderr, "usage: %s c-lib SCENARIO URL HUB_PID N M\n", argv[0]);
+        fprintf(stderr, "usage: %s c-lib|c-lib-library|c-lib-polled SCENARIO URL HUB_PID N M\n", argv[0]);
+        return 2;
+    }
+    if (strcmp(argv[1], "c-lib-library") == 0)
+        mode = CAPTIVATE_CALLBACKS_LIBRARY_THREAD;
+    else if (strcmp(argv[1], "c-lib-polled") == 0)
+        mode = CAPTIVATE_CALLBACKS_POLLED;
+    else if (strcmp(argv[1], "c-lib") != 0) {
+        fprintf(stderr, "unknown client %s\n", argv[1]);
         return 2;
     }
     const char *scenario = argv[2];

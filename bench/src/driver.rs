@@ -75,7 +75,8 @@ fn jobs() -> Vec<Job> {
         }
     };
     let rust = ["rust-lib", "rust-bare"];
-    let everyone = ["rust-lib", "rust-bare", "c-lib", "py-lib", "py-raw", "node-lib", "node-raw"];
+    let everyone =
+        ["rust-lib", "rust-bare", "c-lib", "c-lib-library", "c-lib-polled", "py-lib", "py-raw", "node-lib", "node-raw"];
     add(&everyone, "connect", connect);
     add(&everyone, "roundtrip", round_trip);
     add(&everyone, "pipelined", pipelined);
@@ -162,7 +163,9 @@ fn programs(o: &Options, me: &str) -> BTreeMap<&'static str, Result<Vec<String>,
     let mut m = BTreeMap::new();
     m.insert("rust-lib", Ok(vec![me.to_owned(), "client".into(), "rust-lib".into()]));
     m.insert("rust-bare", Ok(vec![me.to_owned(), "client".into(), "rust-bare".into()]));
-    m.insert("c-lib", given("c", o.c.clone().map(|c| vec![c, "c-lib".into()])));
+    for mode in ["c-lib", "c-lib-library", "c-lib-polled"] {
+        m.insert(mode, given("c", o.c.clone().map(|c| vec![c, mode.into()])));
+    }
     m.insert("py-lib", given("python", py("py-lib")));
     m.insert("py-raw", given("python", py("py-raw")));
     m.insert("node-lib", given("node", node("node-lib")));

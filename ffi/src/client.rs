@@ -10,7 +10,8 @@ use serde_json::{Map, Value, json};
 
 use crate::calls::{Done, Json, wait};
 use crate::dispatch::{
-    Dispatch, UserData, captivate_completion_callback, captivate_event_callback, captivate_userdata_free, in_callback,
+    Dispatch, UserData, captivate_callbacks, captivate_completion_callback, captivate_event_callback,
+    captivate_userdata_free, in_callback,
 };
 use crate::options::{captivate_options, config_of};
 use crate::registry::Registry;
@@ -56,7 +57,7 @@ pub enum captivate_state {
 /// A live client: its session and its dispatch thread.
 pub(crate) struct Entry {
     pub(crate) session: Arc<Session>,
-    dispatch: Dispatch,
+    pub(crate) dispatch: Dispatch,
 }
 
 impl Entry {
@@ -99,13 +100,14 @@ pub(crate) fn nothing<T>(_: T) -> Json {
 
 fn register(
     session: Arc<Session>,
+    callbacks: captivate_callbacks,
     on_event: captivate_event_callback,
     userdata: *mut c_void,
     userdata_free: captivate_userdata_free,
     out: *mut *mut captivate_client,
 ) -> R<()> {
-    let dispatch = Dispatch::start(session.clone(), on_event, UserData(userdata), userdata_free)
-        .map_err(|e| Fail::new(captivate_result::Internal, format!("cannot start the dispatch thread: {e}")))?;
+    let dispatch = Dispatch::start(session.clone(), callbacks, on_event, UserData(userdata), userdata_free)
+        .map_err(|e| Fail::new(captivate_result::Internal, format!("cannot start the callbacks: {e}")))?;
     let id = CLIENTS.insert(Arc::new(Entry { session, dispatch }));
     // SAFETY: checked non-NULL by the callers; they promise it is writable.
     unsafe { *out = id as usize as *mut captivate_client };
@@ -143,9 +145,9 @@ pub unsafe extern "C" fn captivate_client_connect(
         if in_callback() {
             return Err(Fail::would_deadlock("captivate_client_new"));
         }
-        let config = config_of(options)?;
+        let (config, callbacks) = config_of(options)?;
         let session = wait(0, || Ok(Session::connect(config)))?;
-        register(session, on_event, userdata, userdata_free, out)
+        register(session, callbacks, on_event, userdata, userdata_free, out)
     })
 }
 
@@ -167,8 +169,9 @@ pub unsafe extern "C" fn captivate_client_new(
         if out.is_null() {
             return Err(Fail::new(captivate_result::NullPointer, "out is NULL"));
         }
-        let session = Session::connect_lazy(config_of(options)?)?;
-        register(session, on_event, userdata, userdata_free, out)
+        let (config, callbacks) = config_of(options)?;
+        let session = Session::connect_lazy(config)?;
+        register(session, callbacks, on_event, userdata, userdata_free, out)
     })
 }
 

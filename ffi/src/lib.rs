@@ -1,7 +1,8 @@
 //! # libcaptivate
 //!
 //! The C ABI of the captivate client: opaque handles, result codes, a thread-local last error,
-//! callbacks on a dispatch thread per client, blocking calls with a timeout and non-blocking
+//! callbacks where the application chooses (a dispatch thread per client, the library's own
+//! thread, or the application's event loop through a descriptor to poll), blocking calls with a timeout and non-blocking
 //! calls with a completion callback, a log callback. Every function is a few lines over the
 //! binding layer (`captivate-binding`: sessions, option schema, value checks, errors, the one
 //! ordered event feed, logs), which the Python and Node front ends share; this crate only
@@ -15,6 +16,8 @@ mod calls;
 mod client;
 mod conversation;
 mod files;
+#[cfg(unix)]
+mod polled;
 
 // The header follows the order of these modules: the calls of one client, then those of
 // several, then the rest.
@@ -31,11 +34,15 @@ mod strings;
 pub use across::*;
 pub use client::*;
 pub use conversation::*;
-pub use dispatch::{captivate_completion_callback, captivate_event_callback, captivate_userdata_free};
+pub use dispatch::{
+    captivate_callbacks, captivate_completion_callback, captivate_event_callback, captivate_userdata_free,
+};
 pub use event::*;
 pub use files::*;
 pub use logs::*;
 pub use options::*;
+#[cfg(unix)]
+pub use polled::*;
 pub use result::*;
 pub use strings::*;
 

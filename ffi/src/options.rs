@@ -7,6 +7,7 @@ use captivate::Config;
 use captivate::options::{OPTIONS as SCHEMA, OptionType};
 use serde_json::{Value, json};
 
+use crate::dispatch::captivate_callbacks;
 use crate::registry::Registry;
 use crate::result::{Fail, R, captivate_result, guard, guard_or};
 use crate::strings::{arg_str, to_c};
@@ -23,7 +24,8 @@ use crate::strings::{arg_str, to_c};
 /// captivate_options_set_delivery, captivate_options_set_offline_queue,
 /// captivate_options_set_socket_per_conversation, captivate_options_set_legacy_dialect,
 /// captivate_options_set_catch_up, captivate_options_set_transport,
-/// captivate_options_set_refresh_file_links, captivate_options_free.
+/// captivate_options_set_refresh_file_links, captivate_options_set_callbacks,
+/// captivate_options_free.
 pub struct captivate_options {
     _private: [u8; 0],
 }
@@ -64,7 +66,18 @@ pub enum captivate_transport {
     Http = 1,
 }
 
-pub(crate) static OPTIONS: LazyLock<Registry<Mutex<Config>>> = LazyLock::new(|| Registry::new("options"));
+/// What a captivate_options holds: the client's configuration, and where its callbacks run.
+pub(crate) struct Options {
+    config: Config,
+    callbacks: captivate_callbacks,
+}
+
+pub(crate) static OPTIONS: LazyLock<Registry<Mutex<Options>>> = LazyLock::new(|| Registry::new("options"));
+
+/// The name of the option (in captivate_options_set_json) that chooses where callbacks run.
+const CALLBACKS: &str = "callbacks";
+/// Its values, in the order of captivate_callbacks.
+const CALLBACKS_VALUES: [&str; 3] = ["dispatch-thread", "library-thread", "polled"];
 
 /// Sets the options `v` names through the schema, all or none.
 fn set(options: *mut captivate_options, v: Value) -> captivate_result {
@@ -73,15 +86,43 @@ fn set(options: *mut captivate_options, v: Value) -> captivate_result {
 
 fn apply(options: *mut captivate_options, v: &Value) -> R<()> {
     let o = OPTIONS.get(options as usize as u64)?;
-    let mut c = o.lock().unwrap_or_else(PoisonError::into_inner);
-    captivate::options::apply(&mut c, v).map_err(Fail::from)
+    let mut o = o.lock().unwrap_or_else(PoisonError::into_inner);
+    // `callbacks` is the C library's own; the rest is the schema's.
+    let callbacks = match v.get(CALLBACKS) {
+        None | Some(Value::Null) => None,
+        Some(c) => Some(callbacks_named(c)?),
+    };
+    match v {
+        Value::Object(m) if m.contains_key(CALLBACKS) => {
+            let mut rest = m.clone();
+            rest.remove(CALLBACKS);
+            captivate::options::apply(&mut o.config, &Value::Object(rest)).map_err(Fail::from)?;
+        }
+        _ => captivate::options::apply(&mut o.config, v).map_err(Fail::from)?,
+    }
+    if let Some(c) = callbacks {
+        o.callbacks = c;
+    }
+    Ok(())
 }
 
-/// The configuration the options hold now.
-pub(crate) fn config_of(options: *const captivate_options) -> R<Config> {
+fn callbacks_named(v: &Value) -> R<captivate_callbacks> {
+    match v.as_str().and_then(|s| CALLBACKS_VALUES.iter().position(|n| *n == s)) {
+        Some(0) => Ok(captivate_callbacks::DispatchThread),
+        Some(1) => Ok(captivate_callbacks::LibraryThread),
+        Some(_) => Ok(captivate_callbacks::Polled),
+        None => Err(Fail::new(
+            captivate_result::InvalidArgument,
+            format!("callbacks: {v} is not one of {}", CALLBACKS_VALUES.join(", ")),
+        )),
+    }
+}
+
+/// The configuration the options hold now, and where the callbacks run.
+pub(crate) fn config_of(options: *const captivate_options) -> R<(Config, captivate_callbacks)> {
     let o = OPTIONS.get(options as usize as u64)?;
-    let c = o.lock().unwrap_or_else(PoisonError::into_inner).clone();
-    Ok(c)
+    let o = o.lock().unwrap_or_else(PoisonError::into_inner);
+    Ok((o.config.clone(), o.callbacks))
 }
 
 fn one_of(n: i32, names: &[&str], what: &str) -> R<Value> {
@@ -115,7 +156,10 @@ pub unsafe extern "C" fn captivate_options_new(
         if key.is_empty() {
             return Err(Fail::new(captivate_result::InvalidArgument, "the API key is empty"));
         }
-        let id = OPTIONS.insert(Arc::new(Mutex::new(Config::new(key))));
+        let id = OPTIONS.insert(Arc::new(Mutex::new(Options {
+            config: Config::new(key),
+            callbacks: captivate_callbacks::default(),
+        })));
         // SAFETY: checked non-NULL above; the caller promises it is writable.
         unsafe { *out = id as usize as *mut captivate_options };
         Ok(())
@@ -165,7 +209,7 @@ pub unsafe extern "C" fn captivate_options_set_json(
 #[unsafe(no_mangle)]
 pub extern "C" fn captivate_options_schema_json() -> *const c_char {
     static SCHEMA_JSON: LazyLock<CString> = LazyLock::new(|| {
-        let all: Vec<Value> = SCHEMA
+        let mut all: Vec<Value> = SCHEMA
             .iter()
             .map(|o| {
                 let (kind, values) = match o.kind {
@@ -183,6 +227,13 @@ pub extern "C" fn captivate_options_schema_json() -> *const c_char {
                 j
             })
             .collect();
+        all.push(json!({
+            "name": CALLBACKS,
+            "type": "choice",
+            "values": CALLBACKS_VALUES,
+            "doc": "Where the client's callbacks run (captivate_callbacks): on a thread of the client's own, \
+                    on the library's own thread, or on the application's thread (captivate_client_dispatch).",
+        }));
         to_c(Value::Array(all).to_string())
     });
     guard_or(c"[]".as_ptr(), || Some(SCHEMA_JSON.as_ptr()))
@@ -286,6 +337,17 @@ pub unsafe extern "C" fn captivate_options_set_ca_file(
         // SAFETY: per the function's contract.
         let p = unsafe { arg_str(path, "path") }?;
         apply(options, &json!({ "ca_file": p }))
+    })
+}
+
+/// Sets where the client's event and completion callbacks run (a captivate_callbacks value;
+/// default CAPTIVATE_CALLBACKS_DISPATCH_THREAD), the same as `{"callbacks": "dispatch-thread"
+/// | "library-thread" | "polled"}` with captivate_options_set_json.
+#[unsafe(no_mangle)]
+pub extern "C" fn captivate_options_set_callbacks(options: *mut captivate_options, callbacks: i32) -> captivate_result {
+    guard(|| {
+        let c = one_of(callbacks, &CALLBACKS_VALUES, "captivate_callbacks")?;
+        apply(options, &json!({ CALLBACKS: c }))
     })
 }
 

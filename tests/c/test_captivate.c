@@ -14,7 +14,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/socket.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
 #include <time.h>
 #include <unistd.h>
 
@@ -204,6 +208,11 @@ typedef struct {
     int mysteries, after_echoes, malformed;
     char mystery_conversation[128];
     captivate_result reconnect_rc;
+    captivate_result dispatch_rc; /* captivate_client_dispatch from inside a callback */
+    /* where the callbacks ran */
+    pthread_t cb_thread;
+    int cb_threads; /* how many times the callback thread changed (0 before any callback) */
+    char cb_thread_name[32];
 } recorder;
 
 static void rec_init(recorder *r) {
@@ -260,6 +269,7 @@ static void on_event(void *userdata, const captivate_event *event) {
         r->close_rc = captivate_client_close(r->self);
         r->reconnect_rc = captivate_client_reconnect(r->self);
         r->async_rc = captivate_conversation_send_message_async(r->self, conv, "from a callback", NULL, on_async_done, r);
+        r->dispatch_rc = captivate_client_dispatch(r->self, 0, NULL);
     }
     if (is_bot && r->close_async_inside == 1 && r->self) {
         r->close_async_inside = (int)captivate_client_close_async(r->self) + 1000; /* OK -> 1000 */
@@ -271,6 +281,13 @@ static void on_event(void *userdata, const captivate_event *event) {
     }
 
     pthread_mutex_lock(&r->lock);
+    if (r->cb_threads == 0 || !pthread_equal(r->cb_thread, pthread_self())) {
+        r->cb_threads++;
+        r->cb_thread = pthread_self();
+#ifdef __linux__
+        prctl(PR_GET_NAME, r->cb_thread_name, 0, 0, 0);
+#endif
+    }
     r->events++;
     if (is_bot) r->bot_messages++;
     if (strcmp(kind, "livechat_message") == 0) r->livechat_messages++;
@@ -1471,6 +1488,201 @@ static void test_list_across_keys(void) {
     rec_destroy(&r2);
 }
 
+/* ----- where callbacks run (captivate_options_set_callbacks) ----- */
+
+static captivate_client *connect_mode(recorder *r, int mode) {
+    captivate_options *o = options(KEY);
+    CHECK_RC(captivate_options_set_callbacks(o, mode), CAPTIVATE_RESULT_OK);
+    captivate_client *c = NULL;
+    CHECK_RC(captivate_client_connect(o, on_event, r, on_free, &c), CAPTIVATE_RESULT_OK);
+    CHECK_RC(captivate_options_free(o), CAPTIVATE_RESULT_OK);
+    return c;
+}
+
+/* Polls the client's descriptor and dispatches until `done(r, arg)` holds (at most 10 s), as an
+ * application's event loop would; returns 1 when it does. Every callback runs on this thread. */
+static int pump(captivate_client *c, recorder *r, int (*done)(recorder *, const void *), const void *arg) {
+    int fd = -1;
+    if (captivate_client_fd(c, &fd) != CAPTIVATE_RESULT_OK) return 0;
+    struct timespec start, now;
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    for (;;) {
+        pthread_mutex_lock(&r->lock);
+        int reached = done(r, arg);
+        pthread_mutex_unlock(&r->lock);
+        if (reached) return 1;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        long left = 10000 - ((now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000);
+        if (left <= 0) return 0;
+        struct pollfd p = {fd, POLLIN, 0};
+        if (poll(&p, 1, (int)left) > 0 && captivate_client_dispatch(c, 0, NULL) != CAPTIVATE_RESULT_OK) return 0;
+    }
+}
+
+typedef struct {
+    int *counter;
+    int want;
+} at_least;
+
+static int reached_count(recorder *r, const void *arg) {
+    (void)r;
+    const at_least *a = arg;
+    return *a->counter >= a->want;
+}
+
+static int has_text(recorder *r, const void *needle) {
+    return strstr(r->all_text, needle) != NULL;
+}
+
+/* Dispatches until `*counter >= want`. */
+static int pump_until(captivate_client *c, recorder *r, int *counter, int want) {
+    at_least a = {counter, want};
+    return pump(c, r, reached_count, &a);
+}
+
+/* Dispatches until an event whose text contains `needle` has run. */
+static int pump_text(captivate_client *c, recorder *r, const char *needle) {
+    return pump(c, r, has_text, needle);
+}
+
+/* Whether the descriptor is readable right now. */
+static int readable(int fd) {
+    struct pollfd p = {fd, POLLIN, 0};
+    return poll(&p, 1, 0) == 1 && (p.revents & POLLIN);
+}
+
+static void test_callbacks_on_the_library_thread(void) {
+    recorder r;
+    rec_init(&r);
+    captivate_client *c = connect_mode(&r, CAPTIVATE_CALLBACKS_LIBRARY_THREAD);
+    r.self = c;
+    char *conv = NULL;
+    CHECK_RC(captivate_client_start_conversation(c, "lib-user", NULL, 0, &conv), CAPTIVATE_RESULT_OK);
+    CHECK(wait_count(&r, &r.async_done, 1), "the async call made inside the callback completes");
+    CHECK(r.blocking_rc == CAPTIVATE_RESULT_WOULD_DEADLOCK, "blocking inside a callback: %s", captivate_result_name(r.blocking_rc));
+    CHECK(r.close_rc == CAPTIVATE_RESULT_WOULD_DEADLOCK, "close inside a callback: %s", captivate_result_name(r.close_rc));
+    CHECK(r.dispatch_rc == CAPTIVATE_RESULT_INVALID_ARGUMENT, "dispatch of a client that is not polled: %s",
+          captivate_result_name(r.dispatch_rc));
+    CHECK(wait_text(&r, "You said: from a callback"), "the message sent from the callback is answered");
+    CHECK(!pthread_equal(r.cb_thread, pthread_self()), "callbacks do not run on the caller's thread");
+#ifdef __linux__
+    CHECK(strncmp(r.cb_thread_name, "captivate-rt", 12) == 0, "callbacks run on the library's own thread: %s",
+          r.cb_thread_name);
+#endif
+    int fd = 0;
+    CHECK_RC(captivate_client_fd(c, &fd), CAPTIVATE_RESULT_INVALID_ARGUMENT);
+
+    /* A call still waiting when the client is freed completes with CLOSED before free returns. */
+    completion k = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0, ""};
+    CHECK_RC(captivate_client_send_raw_async(c, "x", NULL, "never_sent_by_the_hub", NULL, on_complete, &k), CAPTIVATE_RESULT_OK);
+    r.self = NULL;
+    CHECK_RC(captivate_client_free(c), CAPTIVATE_RESULT_OK);
+    CHECK(k.calls == 1 && k.result == CAPTIVATE_RESULT_CLOSED, "pending call closed: %d %s", k.calls,
+          captivate_result_name(k.result));
+    CHECK(r.frees == 1, "userdata freed when free returns");
+    captivate_string_free(conv);
+
+    /* Freed from inside its own callback: teardown ends after that callback. */
+    recorder f;
+    rec_init(&f);
+    c = connect_mode(&f, CAPTIVATE_CALLBACKS_LIBRARY_THREAD);
+    f.self = c;
+    f.free_inside = 1;
+    CHECK_RC(captivate_client_start_conversation(c, "lib-free-user", NULL, 0, &conv), CAPTIVATE_RESULT_OK);
+    CHECK(wait_count(&f, &f.frees, 1), "userdata freed after a free inside the callback");
+    CHECK(f.free_inside == 1000 + CAPTIVATE_RESULT_OK, "free inside the callback returned OK (%d)", f.free_inside);
+    CHECK_RC(captivate_client_free(c), CAPTIVATE_RESULT_INVALID_HANDLE);
+    captivate_string_free(conv);
+    rec_destroy(&r);
+    rec_destroy(&f);
+}
+
+static void test_polled_callbacks(void) {
+    captivate_options *o = options(KEY);
+    CHECK_RC(captivate_options_set_callbacks(o, 3), CAPTIVATE_RESULT_INVALID_ARGUMENT);
+    CHECK_RC(captivate_options_set_json(o, "{\"callbacks\": \"sometimes\"}"), CAPTIVATE_RESULT_INVALID_ARGUMENT);
+    CHECK_RC(captivate_options_set_json(o, "{\"callbacks\": \"polled\", \"request_timeout_ms\": 4000}"), CAPTIVATE_RESULT_OK);
+    CHECK(strstr(captivate_options_schema_json(), "\"callbacks\"") != NULL, "the schema lists callbacks");
+    recorder r;
+    rec_init(&r);
+    captivate_client *c = NULL;
+    CHECK_RC(captivate_client_connect(o, on_event, &r, on_free, &c), CAPTIVATE_RESULT_OK);
+    CHECK_RC(captivate_options_free(o), CAPTIVATE_RESULT_OK);
+    int fd = -1;
+    CHECK_RC(captivate_client_fd(c, &fd), CAPTIVATE_RESULT_OK);
+    CHECK(fd >= 0, "a descriptor to poll: %d", fd);
+    CHECK_RC(captivate_client_fd(c, NULL), CAPTIVATE_RESULT_NULL_POINTER);
+    CHECK_RC(captivate_client_dispatch(NULL, 0, NULL), CAPTIVATE_RESULT_NULL_POINTER);
+    /* Nothing runs until the application dispatches: the connection's state events wait. */
+    CHECK(r.events == 0, "no callback before a dispatch (%d)", r.events);
+    CHECK(readable(fd), "the descriptor is readable with the state events waiting");
+    CHECK(pump_until(c, &r, &r.connected_states, 1), "the connected state arrives through dispatch");
+    CHECK(pthread_equal(r.cb_thread, pthread_self()) && r.cb_threads == 1, "callbacks run on the dispatching thread");
+
+    r.self = c;
+    char *conv = NULL;
+    CHECK_RC(captivate_client_start_conversation(c, "poll-user", NULL, 0, &conv), CAPTIVATE_RESULT_OK);
+    CHECK(pump_until(c, &r, &r.async_done, 1), "the async call made inside a callback completes through dispatch");
+    CHECK(r.blocking_rc == CAPTIVATE_RESULT_WOULD_DEADLOCK, "blocking inside a callback: %s", captivate_result_name(r.blocking_rc));
+    CHECK(r.dispatch_rc == CAPTIVATE_RESULT_WOULD_DEADLOCK, "dispatch inside a callback: %s", captivate_result_name(r.dispatch_rc));
+    r.self = NULL;
+    CHECK(pump_text(c, &r, "You said: from a callback"), "the message sent from the callback is answered");
+
+    /* A budget: with several events ready, dispatch(1) runs one and the descriptor stays readable. */
+    char *id = NULL;
+    for (int i = 0; i < 3; i++) {
+        char text[32];
+        snprintf(text, sizeof text, "budget %d", i);
+        CHECK_RC(captivate_conversation_send_message(c, conv, text, NULL, 0, &id), CAPTIVATE_RESULT_OK);
+        captivate_string_free(id);
+    }
+    /* Wait until the three echoes (and the hub's other events) are ready, without running them. */
+    char *transcript = NULL;
+    int answered = 0;
+    for (int tries = 0; tries < 200 && !answered; tries++) {
+        CHECK_RC(captivate_conversation_get_transcript(c, conv, 0, &transcript), CAPTIVATE_RESULT_OK);
+        answered = transcript && strstr(transcript, "You said: budget 2") != NULL;
+        captivate_string_free(transcript);
+    }
+    CHECK(answered, "the hub answered the three messages");
+    size_t ran = 99;
+    int events_before = r.events;
+    CHECK_RC(captivate_client_dispatch(c, 1, &ran), CAPTIVATE_RESULT_OK);
+    CHECK(ran == 1 && r.events == events_before + 1, "one callback ran (%zu, %d events)", ran, r.events - events_before);
+    CHECK(readable(fd), "the descriptor stays readable while callbacks are ready");
+    CHECK(pump_text(c, &r, "You said: budget 2"), "the rest arrives");
+    CHECK(strstr(r.all_text, "You said: budget 0") < strstr(r.all_text, "You said: budget 2"), "in order");
+
+    /* A blocking close returns at once; `closed` comes with the next dispatch. */
+    CHECK_RC(captivate_client_close(c), CAPTIVATE_RESULT_OK);
+    CHECK(pump_until(c, &r, &r.closed_states, 1), "closed arrives through dispatch");
+
+    /* Freed with a call waiting: its completion and the userdata's release run on the freeing thread. */
+    completion k = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0, ""};
+    CHECK_RC(captivate_client_send_raw_async(c, "x", NULL, "never_sent_by_the_hub", NULL, on_complete, &k), CAPTIVATE_RESULT_OK);
+    CHECK_RC(captivate_client_free(c), CAPTIVATE_RESULT_OK);
+    CHECK(k.calls == 1 && k.result == CAPTIVATE_RESULT_CLOSED, "pending call closed: %d %s", k.calls,
+          captivate_result_name(k.result));
+    CHECK(r.frees == 1, "userdata freed when free returns");
+    CHECK(pthread_equal(r.cb_thread, pthread_self()) && r.cb_threads == 1, "every callback ran on this thread");
+    CHECK_RC(captivate_client_dispatch(c, 0, NULL), CAPTIVATE_RESULT_INVALID_HANDLE);
+    captivate_string_free(conv);
+
+    /* Freed from inside its own callback, during a dispatch: teardown ends after that callback. */
+    recorder f;
+    rec_init(&f);
+    c = connect_mode(&f, CAPTIVATE_CALLBACKS_POLLED);
+    f.self = c;
+    f.free_inside = 1;
+    CHECK_RC(captivate_client_start_conversation(c, "poll-free-user", NULL, 0, &conv), CAPTIVATE_RESULT_OK);
+    CHECK(pump_until(c, &f, &f.frees, 1), "userdata freed after a free inside the callback");
+    CHECK(f.free_inside == 1000 + CAPTIVATE_RESULT_OK, "free inside the callback returned OK (%d)", f.free_inside);
+    CHECK_RC(captivate_client_free(c), CAPTIVATE_RESULT_INVALID_HANDLE);
+    captivate_string_free(conv);
+    rec_destroy(&r);
+    rec_destroy(&f);
+}
+
 int main(void) {
     URL = getenv("CAPTIVATE_URL");
     KEY = getenv("CAPTIVATE_API_KEY");
@@ -1496,6 +1708,8 @@ int main(void) {
     test_uploads_and_presigned_links();
     test_http_transport_and_link_refresh();
     test_list_across_keys();
+    test_callbacks_on_the_library_thread();
+    test_polled_callbacks();
     printf("%d passed, %d failed\n", passed, failed);
     return failed == 0 ? 0 : 1;
 }
