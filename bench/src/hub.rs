@@ -4,7 +4,9 @@
 //! - On connect: `socket_connected` with a fresh `socket_id`.
 //! - `conversation_start` -> `conversation_start_success` with a fresh `conversation_id`
 //!   (the userId, `-`, a UUID-shaped counter).
-//! - `user_message` with text -> `bot_message` `You said: <text>` naming the conversation.
+//! - `user_message` with text -> `bot_message` `You said: <text>` naming the conversation, as
+//!   its first text item, followed in turn by the other item kinds the hub sends (buttons,
+//!   files, cards), in each key order the hub uses (see [`bot_echo`]).
 //! - Pings get pongs (tungstenite queues them; they go out with the next flush).
 //!
 //! It reads every frame that is ready, answers them all, then flushes once, on one thread
@@ -191,19 +193,89 @@ fn hub_frame(event_type: &str, payload: &str) -> String {
     frame_with(event_type, payload.len(), |out, _| out.push_str(payload))
 }
 
+/// The item kinds that follow the echo's text, in turn: none, the hub's `button` spelling,
+/// files, cards, `buttons`, and several at once (as the hub's greeting and agents' messages).
+const EXTRA_ITEMS: [&str; 6] = [
+    "",
+    r#",{"type":"button","buttons":{"title":"Please choose from one of the following:","options":[{"label":"Leave Contact Details","value":"Leave Contact Details"},{"label":"Chat to Agent","value":"Chat to Agent"}]}}"#,
+    r#",{"files":[{"type":"image","url":"https://example.invalid/pics/img_37o2ah9f8j.jpeg","mimetype":"image","filename":null}],"type":"files"}"#,
+    r#",{"type":"cards","cards":[{"title":"Plan A","description":"For small teams","buttons":[{"label":"Choose A","value":"plan a"}]},{"title":"Plan B","description":"For everyone else","buttons":[{"label":"Choose B","value":"plan b"}]}]}"#,
+    r#",{"buttons":{"title":"Anything else?","options":[{"label":"Yes","value":"yes"},{"label":"No","value":"no"}]},"type":"buttons"}"#,
+    r#",{"type":"button","buttons":{"title":"Pick one","options":[{"label":"A","value":"a"}]}},{"type":"files","files":[{"type":"application/pdf","url":"https://example.invalid/brochure.pdf","filename":"brochure.pdf"}]}"#,
+];
+
 /// The bot's echo (`You said: …`) in `conversation`; both are bodies of JSON string literals,
-/// escapes kept.
+/// escapes kept. The echo is the message's first text item, as the clients read it, and the
+/// frame takes each shape the hub sends in turn: the item kinds of [`EXTRA_ITEMS`], each in
+/// the key order of the client's usual expectation, in the hub's own order (as
+/// `vectors/receive/bot_message_text_and_buttons.json`: `text` before `type`, the payload
+/// before the event's id) and with every object's keys sorted, so that a client's fast path for
+/// one shape is measured on all of them.
 fn bot_echo(conversation: &str, said: &str) -> String {
-    frame_with("bot_message", 100 + conversation.len() + said.len(), |out, id| {
-        out.push_str(r#"{"type":"message_create","ch_msg_id":"m"#);
-        out.push_str(id);
-        out.push_str(r#"","conversation_id":""#);
-        out.push_str(conversation);
-        out.push_str(r#"","content":[{"type":"text","text":""#);
-        out.push_str(ECHO_PREFIX);
-        out.push_str(said);
-        out.push_str(r#""}]}"#);
-    })
+    let id = next_id();
+    let extra = EXTRA_ITEMS[(id % EXTRA_ITEMS.len() as u64) as usize];
+    let order = (id / EXTRA_ITEMS.len() as u64) % 3;
+    let mut out = String::with_capacity(260 + conversation.len() + said.len() + extra.len());
+    let text_item = |out: &mut String, text_first: bool| {
+        let text = |out: &mut String| {
+            out.push_str(r#""text":""#);
+            out.push_str(ECHO_PREFIX);
+            out.push_str(said);
+            out.push('"');
+        };
+        out.push('{');
+        if text_first {
+            text(out);
+            out.push_str(r#","type":"text""#);
+        } else {
+            out.push_str(r#""type":"text","#);
+            text(out);
+        }
+        out.push('}');
+    };
+    let id = id.to_string();
+    match order {
+        // The order the clients' fast paths expect.
+        0 => {
+            out.push_str(r#"{"action":"receiveMessage","event":{"event_type":"bot_message","event_id":"e"#);
+            out.push_str(&id);
+            out.push_str(r#"","event_payload":{"type":"message_create","ch_msg_id":"m"#);
+            out.push_str(&id);
+            out.push_str(r#"","conversation_id":""#);
+            out.push_str(conversation);
+            out.push_str(r#"","content":["#);
+            text_item(&mut out, false);
+            out.push_str(extra);
+            out.push_str(r#"]},"accepts_response_payload":false}}"#);
+        }
+        // The hub's own order.
+        1 => {
+            out.push_str(r#"{"action":"receiveMessage","event":{"event_type":"bot_message","event_payload":{"type":"message_create","ch_msg_id":"m"#);
+            out.push_str(&id);
+            out.push_str(r#"","bot":{},"conversation_id":""#);
+            out.push_str(conversation);
+            out.push_str(r#"","content":["#);
+            text_item(&mut out, true);
+            out.push_str(extra);
+            out.push_str(r#"]},"event_id":""#);
+            out.push_str(&id);
+            out.push_str(r#"=","accepts_response_payload":false}}"#);
+        }
+        // Every object's keys sorted.
+        _ => {
+            out.push_str(r#"{"action":"receiveMessage","event":{"accepts_response_payload":false,"event_id":"e"#);
+            out.push_str(&id);
+            out.push_str(r#"","event_payload":{"bot":{},"ch_msg_id":"m"#);
+            out.push_str(&id);
+            out.push_str(r#"","content":["#);
+            text_item(&mut out, true);
+            out.push_str(extra);
+            out.push_str(r#"],"conversation_id":""#);
+            out.push_str(conversation);
+            out.push_str(r#"","type":"message_create"},"event_type":"bot_message"}}"#);
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -236,6 +308,32 @@ mod tests {
             assert_eq!(q, p, "{frame}");
             assert_eq!(q.0, "bot_message");
         }
+    }
+
+    #[test]
+    fn echoes_take_every_shape_the_hub_sends() {
+        let mut kinds = std::collections::BTreeSet::new();
+        let mut orders = std::collections::BTreeSet::new();
+        for i in 0..36 {
+            let reply = bot_echo("c\\\"1", &format!("m{i} \\u00e9"));
+            let (event_type, conversation, text) = fields(&reply);
+            assert_eq!(event_type, "bot_message");
+            assert_eq!(conversation, "c\"1");
+            assert_eq!(text, format!("You said: m{i} \u{e9}"));
+            let v: serde_json::Value = serde_json::from_str(&reply).unwrap();
+            for item in v["event"]["event_payload"]["content"].as_array().unwrap() {
+                kinds.insert(item["type"].as_str().unwrap().to_owned());
+            }
+            // Where the payload's content stands among its keys tells the order apart.
+            let at = |k: &str| reply.find(k).unwrap();
+            orders.insert((
+                at(r#""event_type""#) < at(r#""event_payload""#),
+                at(r#""event_id""#) < at(r#""event_payload""#),
+                at(r#""content""#) < at(r#""conversation_id""#),
+            ));
+        }
+        assert_eq!(kinds.into_iter().collect::<Vec<_>>(), ["button", "buttons", "cards", "files", "text"]);
+        assert_eq!(orders.len(), 2 + 1, "three key orders: {orders:?}");
     }
 
     #[test]
