@@ -3,9 +3,10 @@
 //! made into Python objects when read, so an object nobody inspects costs one allocation.
 
 use captivate::{ContentItem, FileRef};
-use pyo3::exceptions::PyTypeError;
+use pyo3::IntoPyObjectExt;
+use pyo3::exceptions::{PyIndexError, PyTypeError};
 use pyo3::prelude::*;
-use pyo3::types::PyList;
+use pyo3::types::{PyIterator, PyList};
 use serde_json::Value;
 
 use crate::values;
@@ -461,7 +462,8 @@ impl ConnectionState {
 }
 
 /// One entry of a transcript. `sender` is `user`, `bot`, `agent` or the hub's own value.
-#[pyclass(frozen, module = "captivate")]
+#[pyclass(frozen, eq, module = "captivate")]
+#[derive(PartialEq)]
 pub(crate) struct TranscriptEntry {
     entry: captivate::TranscriptEntry,
 }
@@ -548,8 +550,41 @@ pub(crate) fn entries(py: Python<'_>, t: &captivate::Transcript) -> PyResult<Py<
     Ok(list.unbind())
 }
 
-/// A conversation's transcript, oldest first.
-#[pyclass(frozen, module = "captivate")]
+/// Python's sequence protocol over results: an int (negative from the end) gives one item, a
+/// slice a list, as a list would.
+fn item_at<'py, T, C>(
+    py: Python<'py>,
+    items: &[T],
+    index: &Bound<'py, PyAny>,
+    make: impl Fn(&T) -> C,
+) -> PyResult<Py<PyAny>>
+where
+    C: IntoPyObject<'py>,
+{
+    if let Ok(i) = index.extract::<isize>() {
+        let n = items.len() as isize;
+        let at = if i < 0 { i + n } else { i };
+        return match usize::try_from(at).ok().and_then(|at| items.get(at)) {
+            Some(item) => make(item).into_py_any(py),
+            None => Err(PyIndexError::new_err("index out of range")),
+        };
+    }
+    let all = PyList::empty(py);
+    for item in items {
+        all.append(make(item))?;
+    }
+    Ok(all.as_any().get_item(index)?.unbind())
+}
+
+/// An iterator over a fresh list of results.
+fn iterate(list: Py<PyList>, py: Python<'_>) -> PyResult<Py<PyIterator>> {
+    Ok(list.into_bound(py).try_iter()?.unbind())
+}
+
+/// A conversation's transcript, oldest first: a sequence of [`TranscriptEntry`] (`len`,
+/// iteration, indexing and slicing, `==`).
+#[pyclass(frozen, eq, module = "captivate")]
+#[derive(PartialEq)]
 pub(crate) struct Transcript {
     pub(crate) transcript: captivate::Transcript,
 }
@@ -562,8 +597,23 @@ impl Transcript {
         entries(py, &self.transcript)
     }
 
+    /// Every entry as the hub sent it, oldest first.
+    #[getter]
+    fn raw(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        let all: Vec<Value> = self.transcript.entries.iter().map(|e| Value::clone(&e.raw)).collect();
+        values::to_py(py, &Value::Array(all))
+    }
+
     fn __len__(&self) -> usize {
         self.transcript.entries.len()
+    }
+
+    fn __getitem__(&self, py: Python<'_>, index: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+        item_at(py, &self.transcript.entries, index, |e| TranscriptEntry { entry: e.clone() })
+    }
+
+    fn __iter__(&self, py: Python<'_>) -> PyResult<Py<PyIterator>> {
+        iterate(entries(py, &self.transcript)?, py)
     }
 
     fn __repr__(&self) -> String {
@@ -572,7 +622,8 @@ impl Transcript {
 }
 
 /// A conversation in a listing.
-#[pyclass(frozen, module = "captivate")]
+#[pyclass(frozen, eq, module = "captivate")]
+#[derive(PartialEq)]
 pub(crate) struct ConversationSummary {
     summary: captivate::ConversationSummary,
 }
@@ -666,8 +717,10 @@ pub(crate) fn pagination(l: &captivate::ConversationList) -> Option<Pagination> 
     l.pagination.clone().map(|pagination| Pagination { pagination })
 }
 
-/// A page of a user's conversations.
-#[pyclass(frozen, module = "captivate")]
+/// A page of a user's conversations: a sequence of [`ConversationSummary`] (`len`,
+/// iteration, indexing and slicing, `==`), with its `pagination`.
+#[pyclass(frozen, eq, module = "captivate")]
+#[derive(PartialEq)]
 pub(crate) struct ConversationList {
     pub(crate) list: captivate::ConversationList,
 }
@@ -688,6 +741,14 @@ impl ConversationList {
 
     fn __len__(&self) -> usize {
         self.list.conversations.len()
+    }
+
+    fn __getitem__(&self, py: Python<'_>, index: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+        item_at(py, &self.list.conversations, index, |c| ConversationSummary { summary: c.clone() })
+    }
+
+    fn __iter__(&self, py: Python<'_>) -> PyResult<Py<PyIterator>> {
+        iterate(summaries(py, &self.list)?, py)
     }
 
     fn __repr__(&self) -> String {
