@@ -5,8 +5,8 @@ use std::time::Duration;
 
 use captivate::{
     Client, Config, ConnectionState, ContentItem, Conversation, DeleteMode, Delivery, Error, ErrorKind, Event,
-    EventStream, FileRef, HubEvent, ListOptions, MetadataTarget, OutgoingMessage, StartMode, StartOptions, TlsRoots,
-    UpdateKind,
+    EventStream, FileRef, HubEvent, ListOptions, MetadataTarget, OutgoingMessage, StartMode, StartOptions, StateChange,
+    TlsRoots, UpdateKind,
 };
 use captivate_sim::{Faults, Sim, SimConfig};
 use serde_json::json;
@@ -817,5 +817,31 @@ async fn a_link_given_up_for_dead_is_reset_so_nothing_unsent_arrives_late() {
     given_up_tx.send(()).unwrap();
     let end = hub.await.unwrap();
     assert_eq!(end, Err(std::io::ErrorKind::ConnectionReset), "the dead link ended with a reset, not a close");
+    client.close().await;
+}
+
+/// `network_up` tells the client the network is back: waiting to reconnect (here a backoff of
+/// half a minute or more), it tries at once.
+#[tokio::test]
+async fn network_up_reconnects_at_once_instead_of_after_the_backoff() {
+    let sim = sim().await;
+    let mut c = config(&sim);
+    c.timings.reconnect.initial_delay = Duration::from_secs(60);
+    c.timings.reconnect.max_delay = Duration::from_secs(60);
+    let client = Client::connect(c).await.unwrap();
+    let mut events = client.events();
+    client.network_up();
+    assert!(client.is_connected(), "connected: nothing to do");
+    sim.drop_connections();
+    let down = wait_for(&mut events, "disconnected", |e| state_is(e, "disconnected")).await;
+    let Event::State(StateChange { current: ConnectionState::Disconnected { retry_in, .. }, .. }) = down else {
+        unreachable!("a state change to disconnected")
+    };
+    assert!(retry_in >= Duration::from_secs(30), "the next attempt is far off: {retry_in:?}");
+    let asked = tokio::time::Instant::now();
+    client.network_up();
+    wait_for(&mut events, "connected", |e| state_is(e, "connected")).await;
+    assert!(asked.elapsed() < retry_in, "connected again after {:?}, before the backoff's end", asked.elapsed());
+    assert_eq!(sim.connections_accepted(), 2);
     client.close().await;
 }
