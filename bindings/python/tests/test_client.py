@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import gc
 import time
 from typing import Any, Callable, List, Optional, Type, TypeVar
@@ -11,7 +10,7 @@ from typing import Any, Callable, List, Optional, Type, TypeVar
 import pytest
 
 import captivate
-from conftest import Hub
+from conftest import Hub, in_thread
 
 E = TypeVar("E", bound=captivate.Event)
 
@@ -42,16 +41,6 @@ async def hub_received(hub: Hub, event_type: str, conversation_id: str) -> None:
             return
         await asyncio.sleep(0.025)
     raise AssertionError(f"the hub never received {event_type} for {conversation_id}")
-
-
-def in_thread(work: Callable[[], None], timeout: float = 30) -> None:
-    """Runs ``work`` in a plain thread of its own; what it raises (a failed assertion included)
-    is raised here, and so is its not ending within ``timeout`` seconds."""
-    pool = concurrent.futures.ThreadPoolExecutor(max_workers=1)
-    try:
-        pool.submit(work).result(timeout)
-    finally:
-        pool.shutdown(wait=False)
 
 
 def texts(e: captivate.Message) -> List[str]:
