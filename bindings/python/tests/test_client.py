@@ -304,6 +304,30 @@ def test_reconnect_while_iterating(hub: Hub) -> None:
     asyncio.run(main())
 
 
+def test_a_send_made_while_reconnecting_is_queued_and_delivered(hub: Hub) -> None:
+    async def main() -> None:
+        async with await client_for(hub) as client:
+            conv = await client.start_conversation("queued", start="user-first")
+            states = client.events()
+            events = conv.events()
+            # The stalled hub holds `socket_connected` back: the link stays down until it ends.
+            hub.faults(stall=True)
+            try:
+                hub.control("/control/drop")
+                await next_of(states, captivate.StateChange, lambda s: s.current.state == "disconnected")
+                sent = asyncio.ensure_future(conv.send_message("while away"))  # queued when called
+                assert client.state.state != "connected", client.state
+                hub.faults()
+                back = await next_of(states, captivate.StateChange, lambda s: s.current.state == "connected")
+                assert back.queued == 1, "the send waited for the connection"
+                await sent
+                await next_of(events, captivate.BotMessage, lambda e: e.text == "You said: while away")
+            finally:
+                hub.faults()
+
+    asyncio.run(main())
+
+
 def test_cancelling_an_awaiting_task_leaves_nothing_behind(hub: Hub) -> None:
     async def main() -> None:
         async with await client_for(hub) as client:
