@@ -134,7 +134,73 @@ async fn session(sim: &Sim, transport: Transport) -> String {
     let e = client.presigned_url(&storage.file_key, Duration::from_secs(60)).await.unwrap_err();
     seen += &format!("{e} {e:?}");
     client.close().await;
+
+    // The HTTP services answer an error that quotes the whole request: its headers (with
+    // `x-api-key`) and its body (with the upload's folder, or the file key).
+    let echo = echo_server().await;
+    let mut quoting = config.clone();
+    quoting.http_url = Some(echo.clone());
+    quoting.files_url = Some(echo);
+    let client = Client::connect(quoting).await.unwrap();
+    match client.start_conversation(StartOptions { mode: StartMode::UserFirst, ..StartOptions::new("u") }).await {
+        Ok(conv) => {
+            let e = conv.upload_file(Upload::new(b"x".to_vec(), "x.txt")).await.unwrap_err();
+            seen += &format!("{e} {e:?}");
+        }
+        Err(e) => {
+            assert_eq!(transport, Transport::Http, "only the HTTP transport posts the start: {e}");
+            assert!(e.to_string().contains("x-api-key: [redacted]"), "the quoted header, without the key: {e}");
+            seen += &format!("{e} {e:?}");
+        }
+    }
+    let e = client.presigned_url(&storage.file_key, Duration::from_secs(60)).await.unwrap_err();
+    assert!(e.to_string().contains("quoted"), "the answer's text is kept: {e}");
+    seen += &format!("{e} {e:?}");
+    client.close().await;
     seen
+}
+
+/// An HTTP server on loopback that answers every request `400 {"success": false, "error":
+/// "quoted: <the request>"}`; its base URL.
+async fn echo_server() -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        while let Ok((mut s, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let mut request = Vec::new();
+                let mut chunk = [0u8; 4096];
+                // The head, then the body its content-length announces.
+                let complete = |r: &[u8]| {
+                    let text = String::from_utf8_lossy(r);
+                    let Some(head_end) = text.find("\r\n\r\n") else { return false };
+                    let length = text[..head_end]
+                        .lines()
+                        .find_map(|l| {
+                            l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().to_owned())
+                        })
+                        .and_then(|v| v.parse::<usize>().ok())
+                        .unwrap_or(0);
+                    r.len() >= head_end + 4 + length
+                };
+                while !complete(&request) {
+                    match s.read(&mut chunk).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => request.extend_from_slice(&chunk[..n]),
+                    }
+                }
+                let quoted = format!("quoted: {}", String::from_utf8_lossy(&request));
+                let body = serde_json::json!({"success": false, "error": quoted}).to_string();
+                let answer = format!(
+                    "HTTP/1.1 400 Bad Request\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = s.write_all(answer.as_bytes()).await;
+            });
+        }
+    });
+    base
 }
 
 #[tokio::test]
