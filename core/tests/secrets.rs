@@ -1,10 +1,12 @@
 //! The API key never appears in a log line, an error message or a `Debug` print, whatever
 //! happens: a good session over either transport, drops and reconnects, uploads and presigned
-//! links filed under the key, conversations listed across keys, HTTP failures, a rejected key,
-//! a TLS failure, bad URLs. The keys hold `+`, `/`, `%` and `&`, so the connect URL carries
-//! them percent-encoded and the file links carry them encoded segment by segment: no part of
-//! a key may show, in any form. Every record is captured at TRACE, those that dependencies
-//! write through the `log` crate (tungstenite, rustls, hyper) included.
+//! links filed under the key, conversations listed across keys, HTTP failures (among them an
+//! HTTP service whose error answers quote the whole request), a rejected key, a TLS failure,
+//! bad URLs. The keys hold `+`, `/`, `%` and `&`, so the connect URL carries them
+//! percent-encoded and the file links carry them encoded segment by segment: no part of a key
+//! may show, in any form. Every record is captured at TRACE, those that dependencies write
+//! through the `log` crate (tungstenite, rustls, hyper) included, except tungstenite's dumps
+//! of frames (see the test).
 
 mod support;
 
