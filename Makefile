@@ -4,7 +4,7 @@ export CARGO_TARGET_DIR ?= $(CURDIR)/target
 SIM := $(CARGO_TARGET_DIR)/debug/captivate-sim
 WITH_SIM := scripts/with-sim.sh
 
-.PHONY: demo test build-sim demo-rust test-rust lint docs
+.PHONY: demo test build-sim demo-rust test-rust lint docs bless
 .DEFAULT_GOAL := demo
 
 demo: demo-rust demo-c demo-python demo-node
@@ -25,6 +25,12 @@ test-rust: lint docs
 lint:
 	cargo fmt --all -- --check
 	cargo clippy --workspace --exclude captivate-python --exclude captivate-node --all-targets -- -D warnings
+
+# Writes the golden files afresh (the canonical JSON of events, the C header): the only way;
+# the tests themselves always compare. Check the diff before committing it.
+bless:
+	CAPTIVATE_BLESS=1 cargo test -q -p captivate --test canonical -- --ignored --exact bless
+	CAPTIVATE_BLESS=1 cargo test -q -p captivate-ffi --test header -- --ignored --exact bless
 
 # The C library's crate shares the core's library name, so its docs are checked on their own.
 docs:

@@ -11,7 +11,7 @@ CSTRICT := -std=c99 -Wall -Wextra -Wpedantic -Werror -g
 .PHONY: demo-c test-c test-dist-c install-c install-lib install uninstall dist-c header
 
 header:
-	CAPTIVATE_BLESS=1 cargo test -q -p captivate-ffi --test header
+	CAPTIVATE_BLESS=1 cargo test -q -p captivate-ffi --test header -- --ignored --exact bless
 
 C_PROFILE ?= debug
 

@@ -155,17 +155,13 @@ impl Drop for KeyGuard {
     }
 }
 
-/// `text` without any API key in use, nor any `apiKey=` query value.
+/// `text` without any API key in use, in any form ([`captivate::error::redact`]), nor any
+/// `apiKey=` query value or `x-api-key` header.
 pub fn redact(text: &str) -> String {
-    let mut out = captivate::error::redact(text, "");
-    if let Some(map) = KEYS.lock().unwrap_or_else(PoisonError::into_inner).as_ref() {
-        for key in map.keys() {
-            if out.contains(key.as_str()) {
-                out = out.replace(key.as_str(), "[redacted]");
-            }
-        }
+    match KEYS.lock().unwrap_or_else(PoisonError::into_inner).as_ref() {
+        Some(map) => captivate::error::redact_keys(text, map.keys().map(String::as_str)),
+        None => captivate::error::redact(text, ""),
     }
-    out
 }
 
 fn emit(level: Level, target: &str, message: String) {

@@ -166,41 +166,82 @@ fn filters_give_each_listener_its_events_once() {
     });
 }
 
+/// Keys with `+`, `/`, `%` and `&`: the connect URL carries them percent-encoded, a file's
+/// link carries them encoded segment by segment, and frames quote them as they are.
+const ODD_KEY: &str = "bk-odd+Vb7Qn/Jd4%e2Px&Kt6Wm";
+const ODD_OTHER: &str = "bk-two+Fs3Lg/Rc%2Fq&Nh8Yd";
+
+/// The parts of the odd keys between their special characters: none may show.
+const ODD_PARTS: [&str; 7] = ["Vb7Qn", "Jd4", "e2Px", "Kt6Wm", "Fs3Lg", "Rc%2Fq", "Nh8Yd"];
+
 #[test]
 fn logs_reach_the_host_at_every_level_without_the_key() {
     let records: Arc<Mutex<Vec<Record>>> = Arc::default();
     let sink = records.clone();
     assert!(logs::set_sink(Level::Trace, Some(Arc::new(move |r| sink.lock().unwrap().push(r)))));
-    let sim = sim();
-    let s = block(Session::connect_json(&options(&sim)));
-    let conv = block(s.start_conversation(&json!({"user_id": "lg", "start": "user-first"})));
-    block(s.send_message(conv.id(), Some(format!("the key is {KEY}")), None));
-    let mut feed = s.all_events();
-    sim.drop_connections();
-    // Sent before the client has seen the drop, a message is possibly lost (at-most-once): wait
-    // for the connection to come back first.
-    // (The feed replays the backlog, the first connection included: the loss comes first.)
-    let change = |r: &Routed, from: bool, to: bool| {
-        matches!(&r.event, Event::State(c) if matches!(c.previous, ConnectionState::Connected { .. }) == from
-            && matches!(c.current, ConnectionState::Connected { .. }) == to)
-    };
-    next_matching(&mut feed, &Filter::All, |r| change(r, true, false));
-    next_matching(&mut feed, &Filter::All, |r| change(r, false, true));
-    block(s.send_message(conv.id(), Some("after the drop".into()), None));
-    let mut wrong = options(&sim);
-    wrong["apiKey"] = json!(format!("{KEY}-wrong"));
-    assert!(runtime::block_on(Session::connect_json(&wrong), Some(WAIT)).is_err());
-    block(async {
-        s.close().await;
-        Ok::<(), ()>(())
-    });
+    for transport in ["socket", "http"] {
+        let sim = runtime::handle()
+            .block_on(Sim::start(SimConfig {
+                api_key: ODD_KEY.into(),
+                extra_api_keys: vec![ODD_OTHER.into()],
+                ..SimConfig::default()
+            }))
+            .expect("the hub starts");
+        let mut opts = options(&sim);
+        opts["apiKey"] = json!(ODD_KEY);
+        opts["transport"] = json!(transport);
+        let s = block(Session::connect_json(&opts));
+        let conv = block(s.start_conversation(&json!({"user_id": "lg", "start": "user-first"})));
+        block(s.send_message(conv.id(), Some(format!("the key is {ODD_KEY}")), None));
+        // A file filed under the key, sent in a message: the frames carry its file key and its
+        // link (the key percent-encoded); a new link; a listing across both keys.
+        let file = block(s.upload_file(Some(conv.id()), b"notes".to_vec(), &json!({"fileName": "n.txt"})));
+        let file_key = file.storage.as_ref().expect("stored").file_key.clone();
+        assert!(file_key.starts_with(ODD_KEY), "filed under the key: {file_key}");
+        block(s.send_message(conv.id(), Some("attached".into()), Some(&json!([file.to_json()]))));
+        assert!(block(s.presigned_url(&file_key, Some(60))).contains("Vb7Qn"), "the link names the key's folder");
+        let mut other_opts = opts.clone();
+        other_opts["apiKey"] = json!(ODD_OTHER);
+        let other = block(Session::connect_json(&other_opts));
+        block(other.start_conversation(&json!({"user_id": "lg", "start": "user-first"})));
+        let (found, _) = block(Session::list_across(&[s.clone(), other.clone()], &json!({"user_id": "lg"})));
+        assert_eq!(found.len(), 2);
+        block(s.get_transcript(conv.id()));
+
+        let mut feed = s.all_events();
+        sim.drop_connections();
+        // Sent before the client has seen the drop, a message is possibly lost (at-most-once):
+        // wait for the connection to come back first.
+        // (The feed replays the backlog, the first connection included: the loss comes first.)
+        let change = |r: &Routed, from: bool, to: bool| {
+            matches!(&r.event, Event::State(c) if matches!(c.previous, ConnectionState::Connected { .. }) == from
+                && matches!(c.current, ConnectionState::Connected { .. }) == to)
+        };
+        next_matching(&mut feed, &Filter::All, |r| change(r, true, false));
+        next_matching(&mut feed, &Filter::All, |r| change(r, false, true));
+        block(s.send_message(conv.id(), Some("after the drop".into()), None));
+        let mut wrong = opts.clone();
+        wrong["apiKey"] = json!(format!("{ODD_KEY}-wrong"));
+        assert!(runtime::block_on(Session::connect_json(&wrong), Some(WAIT)).is_err());
+        block(async {
+            s.close().await;
+            other.close().await;
+            Ok::<(), ()>(())
+        });
+    }
     logs::set_sink(Level::Off, None);
     let records = records.lock().unwrap();
     assert!(records.iter().any(|r| r.target.starts_with("captivate") && r.message.contains("connection lost")));
     assert!(records.iter().any(|r| r.target.starts_with("tungstenite")), "records of the log crate arrive too");
     assert!(records.iter().any(|r| r.level == Level::Trace));
+    assert!(
+        records.iter().any(|r| r.target.starts_with("tungstenite") && r.message.contains("[redacted]")),
+        "the frames that quoted a key were logged, without it"
+    );
     for r in records.iter() {
-        assert!(!r.message.contains(KEY) && !r.target.contains(KEY), "the key leaked: {r:?}");
+        for part in ODD_PARTS {
+            assert!(!r.message.contains(part) && !r.target.contains(part), "the key leaked ({part}): {r:?}");
+        }
     }
 }
 

@@ -47,9 +47,6 @@ impl Line {
     }
 }
 
-/// The text that stands in for the API key.
-const REDACTED: &str = "[redacted]";
-
 /// Prints lines, redacting the API key.
 #[derive(Clone, Debug)]
 pub(crate) struct Output {
@@ -109,10 +106,13 @@ impl Output {
     }
 }
 
-/// `text` with every occurrence of `secret` replaced.
+/// `text` with `secret` replaced in every form it can take ([`captivate::error::redact`]).
 pub(crate) fn redact<'a>(text: &'a str, secret: Option<&str>) -> Cow<'a, str> {
     match secret {
-        Some(s) if !s.is_empty() && text.contains(s) => Cow::Owned(text.replace(s, REDACTED)),
+        Some(s) if !s.is_empty() => match captivate::error::redact(text, s) {
+            out if out == text => Cow::Borrowed(text),
+            out => Cow::Owned(out),
+        },
         _ => Cow::Borrowed(text),
     }
 }

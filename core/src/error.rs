@@ -224,18 +224,162 @@ impl Error {
 /// The result type of this library.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
-/// Removes the value of an `apiKey` query parameter (and anything that looks like the given
-/// key) from a text, so that URLs and transport errors can be shown safely.
+/// What stands in for a key removed from a text.
+const REDACTED: &str = "[redacted]";
+
+/// The names whose values [`redact`] removes wherever they appear (compared without case):
+/// the `apiKey` query parameter and the `x-api-key` header.
+const KEY_NAMES: [&str; 2] = ["apikey", "x-api-key"];
+
+/// Removes the API key from a text, so that URLs, frames and transport errors can be shown
+/// safely: `api_key` in every form it can take there (as is, percent-encoded with either case
+/// of hex digits, or any mix of the two, as a URL path encodes it segment by segment), and the
+/// value of every `apiKey=` query parameter and `x-api-key` header, whatever their case, so
+/// that a key not known here is removed too.
 pub fn redact(text: &str, api_key: &str) -> String {
+    redact_keys(text, [api_key])
+}
+
+/// [`redact`] with several keys: each is removed whole before any key value is.
+pub fn redact_keys<'a>(text: &str, api_keys: impl IntoIterator<Item = &'a str>) -> String {
     let mut out = text.to_owned();
-    if !api_key.is_empty() {
-        out = out.replace(api_key, "[redacted]");
+    for key in api_keys.into_iter().filter(|k| !k.is_empty()) {
+        out = replace_encoded(&out, key.as_bytes());
     }
-    let lower = out.to_ascii_lowercase();
-    if let Some(pos) = lower.find("apikey=") {
-        let start = pos + "apikey=".len();
-        let end = out[start..].find(['&', ' ', '"', '\'', '#', '\n']).map_or(out.len(), |e| start + e);
-        out.replace_range(start..end, "[redacted]");
+    for name in KEY_NAMES {
+        out = redact_values(&out, name);
     }
     out
+}
+
+/// `text` with every occurrence of `key` replaced, each of its bytes matched as is or as
+/// `%XX` (`+` also stands for a space).
+fn replace_encoded(text: &str, key: &[u8]) -> String {
+    let bytes = text.as_bytes();
+    let mut out = String::with_capacity(text.len());
+    let mut copied = 0;
+    let mut i = 0;
+    while i < bytes.len() {
+        match encoded_match(&bytes[i..], key) {
+            Some(len) => {
+                out.push_str(&text[copied..i]);
+                out.push_str(REDACTED);
+                i += len;
+                copied = i;
+            }
+            None => i += 1,
+        }
+    }
+    out.push_str(&text[copied..]);
+    out
+}
+
+/// The length of the form of `key` that `text` starts with, if it does (a `%` of the key
+/// itself may stand as is or as `%25`: both readings are tried).
+fn encoded_match(text: &[u8], key: &[u8]) -> Option<usize> {
+    let Some((&want, rest)) = key.split_first() else { return Some(0) };
+    let got = *text.first()?;
+    if got == b'%'
+        && text.get(1..3).and_then(hex_byte) == Some(want)
+        && let Some(n) = encoded_match(&text[3..], rest)
+    {
+        return Some(3 + n);
+    }
+    if got == want || (want == b' ' && got == b'+') {
+        return encoded_match(&text[1..], rest).map(|n| 1 + n);
+    }
+    None
+}
+
+fn hex_byte(two: &[u8]) -> Option<u8> {
+    let digit = |b: u8| (b as char).to_digit(16);
+    Some((digit(two[0])? * 16 + digit(two[1])?) as u8)
+}
+
+/// `text` with the value after every `name=` or `name: ` (any case, quoted or not) replaced.
+fn redact_values(text: &str, name: &str) -> String {
+    let lower = text.to_ascii_lowercase();
+    let mut out = String::with_capacity(text.len());
+    let mut copied = 0;
+    let mut from = 0;
+    while let Some(found) = lower[from..].find(name) {
+        let after_name = from + found + name.len();
+        from = after_name;
+        // `apikey` inside `x-api-key` or a longer word is not the name.
+        let starts_word = from - name.len() == 0 || !is_name_byte(text.as_bytes()[from - name.len() - 1]);
+        let rest = &text.as_bytes()[after_name..];
+        let sep = rest.iter().take_while(|b| matches!(b, b'"' | b'\'' | b'\\' | b' ' | b':' | b'=')).count();
+        let separators = &rest[..sep];
+        if !starts_word || sep == 0 || !separators.iter().any(|b| matches!(b, b':' | b'=')) {
+            continue;
+        }
+        let start = after_name + sep;
+        // A quoted value (JSON, or JSON in a `Debug` print) ends at its quote; a query value
+        // or a header at the first delimiter.
+        let quoted = separators.iter().rev().take_while(|b| matches!(b, b'"' | b'\'' | b'\\')).count() > 0;
+        let end = text[start..]
+            .find(|c: char| {
+                matches!(c, '"' | '\'' | '\\' | '\n' | '\r')
+                    || (!quoted && matches!(c, '&' | ' ' | '#' | ',' | ';' | ')' | '>' | '}'))
+            })
+            .map_or(text.len(), |e| start + e);
+        if end > start {
+            out.push_str(&text[copied..start]);
+            out.push_str(REDACTED);
+            copied = end;
+            from = end;
+        }
+    }
+    out.push_str(&text[copied..]);
+    out
+}
+
+fn is_name_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'-' || b == b'_'
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact;
+
+    const KEY: &str = "sk-live+Zq8/uK%e7&Ww3";
+
+    #[test]
+    fn the_key_goes_in_every_form() {
+        for form in [
+            KEY,
+            "sk-live%2BZq8%2FuK%25e7%26Ww3",
+            "sk-live%2bZq8%2fuK%25e7%26Ww3",
+            "sk-live%2BZq8/uK%25e7%26Ww3",
+            "%73k-live+Zq8/uK%e7&Ww3",
+        ] {
+            let text = format!("GET /files/{form}/n.txt and then {form}");
+            assert_eq!(redact(&text, KEY), "GET /files/[redacted]/n.txt and then [redacted]", "{form}");
+        }
+    }
+
+    #[test]
+    fn every_key_parameter_and_header_goes_whatever_the_key() {
+        let text = "ws://h/?apiKey=one&x=1 then wss://h/?a=b&APIKEY=two#f, \"apikey\": \"three\", x-api-key: four";
+        assert_eq!(
+            redact(text, ""),
+            "ws://h/?apiKey=[redacted]&x=1 then wss://h/?a=b&APIKEY=[redacted]#f, \"apikey\": \"[redacted]\", \
+             x-api-key: [redacted]"
+        );
+        assert_eq!(redact("x-api-key=a&apiKey=b", "b"), "x-api-key=[redacted]&apiKey=[redacted]");
+        let json = r#"{"apiKey":"a&b c","x":1} and {\"apiKey\":\"d&e\"}"#;
+        assert_eq!(redact(json, ""), r#"{"apiKey":"[redacted]","x":1} and {\"apiKey\":\"[redacted]\"}"#);
+        assert_eq!(
+            super::redact_keys("k1&x k2&y ?apiKey=k2&y", ["k1&x", "k2&y"]),
+            "[redacted] [redacted] ?apiKey=[redacted]"
+        );
+    }
+
+    #[test]
+    fn other_text_is_kept() {
+        let text = "apikeys are fine; the apiKey field; myapikey=x";
+        assert_eq!(redact(text, "zz9"), text);
+        assert_eq!(redact("no key here: 100%", "sk-1"), "no key here: 100%");
+        assert_eq!(redact("ünïcode %zz %", "ü"), "[redacted]nïcode %zz %");
+    }
 }

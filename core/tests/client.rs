@@ -5,8 +5,8 @@ use std::time::Duration;
 
 use captivate::{
     Client, Config, ConnectionState, ContentItem, Conversation, DeleteMode, Delivery, Error, ErrorKind, Event,
-    EventStream, FileRef, HubEvent, ListOptions, MetadataTarget, OutgoingMessage, StartMode, StartOptions, TlsRoots,
-    UpdateKind,
+    EventStream, FileRef, HubEvent, ListOptions, MetadataTarget, OutgoingMessage, StartMode, StartOptions, StateChange,
+    TlsRoots, UpdateKind,
 };
 use captivate_sim::{Faults, Sim, SimConfig};
 use serde_json::json;
@@ -270,7 +270,8 @@ async fn reconnecting_reports_the_new_attempts_failure() {
         c.timings.reconnect.enabled = false;
         c.timings.transport = crate::TRANSPORT;
         let client = Client::connect_lazy(c).expect("made");
-        // Asked at moments spread over the first attempt's life (it takes tens of µs).
+        // Asked at moments spread over the first attempt's life (it takes tens of µs): the pause
+        // is the test's input, not a wait for something.
         std::thread::sleep(Duration::from_micros(i % 100));
         client.reconnect().expect("asked");
         let e = client.wait_connected(WAIT).await.expect_err("nothing listens on port 1");
@@ -289,12 +290,14 @@ async fn reconnect_after_a_drop_delivers_queued_messages_once_and_in_order() {
     sim.set_faults(Faults { stall: true, ..Faults::default() });
     sim.drop_connections();
     wait_for(&mut client_events, "disconnected", |e| state_is(e, "disconnected")).await;
-    // Sent while disconnected: queued, then written in order once `socket_connected` arrives.
+    // Sent while disconnected (the stalled hub holds `socket_connected` back): queued, then
+    // written in order once `socket_connected` arrives. Calls are submitted when made.
     let sends = futures_util::future::join_all((0..20).map(|i| conv.send_message(format!("queued {i}"))));
-    let (results, ()) = tokio::join!(sends, async {
-        tokio::time::sleep(Duration::from_millis(100)).await;
-        sim.set_faults(Faults::default());
-    });
+    assert!(!client.is_connected(), "the link is down when the sends are made: {:?}", client.state());
+    sim.set_faults(Faults::default());
+    let (results, back) = tokio::join!(sends, wait_for(&mut client_events, "connected", |e| state_is(e, "connected")));
+    let Event::State(back) = back else { unreachable!("a state change") };
+    assert_eq!(back.queued, 20, "every send waited for the connection: {back:?}");
     for r in results {
         r.expect("queued message delivered");
     }
@@ -415,10 +418,12 @@ async fn replies_without_conversation_id_and_duplicates() {
     let mut events = a.events();
     a.send_message("once").await.unwrap();
     wait_for(&mut events, "echo", |e| text_is(e, "You said: once")).await;
-    tokio::time::sleep(Duration::from_millis(200)).await;
-    while let Some(e) = events.try_next() {
-        assert!(!text_is(&e, "You said: once"), "a duplicate event was delivered twice");
-    }
+    // The hub sends each duplicate right after its original: one comes, if at all, before the
+    // echo of a later message.
+    a.send_message("later").await.unwrap();
+    let e = wait_for(&mut events, "the later echo", |e| text_is(e, "You said: once") || text_is(e, "You said: later"))
+        .await;
+    assert!(text_is(&e, "You said: later"), "a duplicate event was delivered twice: {e:?}");
 }
 
 #[tokio::test]
@@ -554,7 +559,8 @@ async fn dropping_every_handle_closes_the_socket() {
     let client = client(&sim).await;
     let conv = user_first(&client, "kim").await;
     drop(client);
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    // A round trip after the drop: a close it started would come first and fail it.
+    conv.get_metadata().await.expect("the conversation handle keeps the client working");
     assert_eq!(sim.live_connections(), 1, "the conversation handle keeps it open");
     drop(conv);
     until("the socket closed", || sim.live_connections() == 0).await;
@@ -811,5 +817,31 @@ async fn a_link_given_up_for_dead_is_reset_so_nothing_unsent_arrives_late() {
     given_up_tx.send(()).unwrap();
     let end = hub.await.unwrap();
     assert_eq!(end, Err(std::io::ErrorKind::ConnectionReset), "the dead link ended with a reset, not a close");
+    client.close().await;
+}
+
+/// `network_up` tells the client the network is back: waiting to reconnect (here a backoff of
+/// half a minute or more), it tries at once.
+#[tokio::test]
+async fn network_up_reconnects_at_once_instead_of_after_the_backoff() {
+    let sim = sim().await;
+    let mut c = config(&sim);
+    c.timings.reconnect.initial_delay = Duration::from_secs(60);
+    c.timings.reconnect.max_delay = Duration::from_secs(60);
+    let client = Client::connect(c).await.unwrap();
+    let mut events = client.events();
+    client.network_up();
+    assert!(client.is_connected(), "connected: nothing to do");
+    sim.drop_connections();
+    let down = wait_for(&mut events, "disconnected", |e| state_is(e, "disconnected")).await;
+    let Event::State(StateChange { current: ConnectionState::Disconnected { retry_in, .. }, .. }) = down else {
+        unreachable!("a state change to disconnected")
+    };
+    assert!(retry_in >= Duration::from_secs(30), "the next attempt is far off: {retry_in:?}");
+    let asked = tokio::time::Instant::now();
+    client.network_up();
+    wait_for(&mut events, "connected", |e| state_is(e, "connected")).await;
+    assert!(asked.elapsed() < retry_in, "connected again after {:?}, before the backoff's end", asked.elapsed());
+    assert_eq!(sim.connections_accepted(), 2);
     client.close().await;
 }

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
-import { sleep, startSim, waitFor } from './sim.mjs';
+import { startSim, waitFor } from './sim.mjs';
 
 /** @type {import('./sim.mjs').Sim} */
 let sim;
@@ -101,11 +101,22 @@ describe('reconnect', () => {
     const api = await sim.client({ reconnect: { initialDelayMs: 100, maxDelayMs: 200 } });
     const c = await api.createConversation('queued', undefined, undefined, 'user-first');
     const down = waitFor((fn) => api.onStateChange(fn), (s) => s.current.state === 'disconnected');
-    await sim.control('/control/drop');
-    await down;
-    const reply = nextEvent(c, (e) => botText(e) === 'You said: while away', 5000);
-    await c.sendMessage('while away');
-    await reply;
+    // The stalled hub holds `socket_connected` back: the link stays down until the stall ends.
+    await sim.control('/control/faults', { stall: true });
+    try {
+      await sim.control('/control/drop');
+      await down;
+      const reply = nextEvent(c, (e) => botText(e) === 'You said: while away', 5000);
+      const sent = c.sendMessage('while away');
+      assert.equal(api.isSocketActive(), false, 'the link is down when the send is made');
+      const back = waitFor((fn) => api.onStateChange(fn), (s) => s.current.state === 'connected');
+      await sim.control('/control/faults', {});
+      assert.equal((await back).queued, 1, 'the send waited for the connection');
+      await sent;
+      await reply;
+    } finally {
+      await sim.control('/control/faults', {});
+    }
     await api.dispose();
   });
 });
@@ -194,12 +205,12 @@ describe('routing', () => {
   });
 
   test('socketPerConversation: every conversation gets its own socket, and still hears only its own', async () => {
-    await sleep(200); // let the sockets of earlier tests finish closing
-    const before = (await sim.control('/control/stats')).live_connections;
+    // Sockets accepted, not live ones: those of earlier tests may still be closing.
+    const before = (await sim.control('/control/stats')).connections_accepted;
     const api = await sim.client({ socketPerConversation: true });
     const a = await api.createConversation('own-a', undefined, undefined, 'user-first');
     const b = await api.createConversation('own-b', undefined, undefined, 'user-first');
-    assert.equal((await sim.control('/control/stats')).live_connections, before + 3);
+    assert.equal((await sim.control('/control/stats')).connections_accepted, before + 3);
     const replyA = nextEvent(a, (e) => botText(e) === 'You said: to a');
     const replyB = nextEvent(b, (e) => botText(e) === 'You said: to b');
     /** @type {string[]} */

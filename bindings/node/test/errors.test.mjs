@@ -40,6 +40,20 @@ async function hubReceived(sim, eventType, conversationId) {
   throw new Error(`the hub never received ${eventType} for ${conversationId}`);
 }
 
+/** Waits (at most 10 s) until the hub accepts connections again after a restart. */
+async function hubBack() {
+  for (let i = 0; i < 200; i++) {
+    try {
+      const c = await sim.client({ reconnect: { enabled: false } });
+      await c.dispose();
+      return;
+    } catch {
+      await sleep(50);
+    }
+  }
+  throw new Error('the hub did not come back');
+}
+
 /** @type {import('./sim.mjs').Sim} */
 let sim;
 /** @type {CaptivateChatAPI} */
@@ -250,7 +264,7 @@ describe('errors with a stable code', () => {
     assert.equal(c.isSocketActive(), false);
     await rejectsWith(c.getConversation('after-failure').getMetadata(), Failed, 'failed');
     await c.dispose();
-    await sleep(1600);
+    await hubBack();
   });
 
   test('reconnecting disabled: a drop fails the client; a waiting call rejects with ConnectionLost, later ones with Failed', async () => {

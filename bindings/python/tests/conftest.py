@@ -6,11 +6,12 @@ import asyncio
 import json
 import os
 import subprocess
+import threading
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, Iterator, List, Optional, Tuple
+from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
 
 import pytest
 
@@ -30,6 +31,25 @@ def sim_binary() -> str:
         return explicit
     target = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target"))
     return str(target / "debug" / "captivate-sim")
+
+
+def in_thread(work: Callable[[], None], limit: float = 30) -> None:
+    """Runs ``work`` on a thread; fails if it is still running after ``limit`` seconds (a hang)
+    or raised."""
+    errors: List[BaseException] = []
+
+    def run() -> None:
+        try:
+            work()
+        except BaseException as e:
+            errors.append(e)
+
+    t = threading.Thread(target=run, daemon=True)
+    t.start()
+    t.join(limit)
+    assert not t.is_alive(), "the blocking client hung"
+    if errors:
+        raise errors[0]
 
 
 @dataclass

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import gc
-import threading
 import time
 from typing import Any, Callable, List, Optional, Type, TypeVar
 
 import pytest
 
 import captivate
-from conftest import Hub
+from conftest import Hub, in_thread
 
 E = TypeVar("E", bound=captivate.Event)
 
@@ -251,8 +250,8 @@ def test_each_exception_for_real(hub: Hub) -> None:
         # The offline queue overflows while the hub is unreachable.
         lazy = await captivate.connect(hub.key, url="ws://127.0.0.1:1/dev", lazy=True, max_queued_events=1)
         far = lazy.conversation("nowhere")
-        first = asyncio.ensure_future(far.send_message("queued"))
-        await asyncio.sleep(0.05)
+        first = asyncio.ensure_future(far.send_message("queued"))  # queued when called
+        assert lazy.state.state != "connected"
         with pytest.raises(captivate.QueueFull):
             await far.send_message("one too many")
         await lazy.close()
@@ -280,9 +279,10 @@ def test_reconnect_while_iterating(hub: Hub) -> None:
         async with await client_for(hub) as client:
             conv = await client.start_conversation("rec", start="user-first")
             seen: List[str] = []
+            events = conv.events()  # listening from here: nothing of the drop is missed
 
             async def consume() -> None:
-                async for event in conv.events():
+                async for event in events:
                     if isinstance(event, captivate.StateChange):
                         seen.append(event.current.state)
                     elif isinstance(event, captivate.Discontinuity):
@@ -292,7 +292,6 @@ def test_reconnect_while_iterating(hub: Hub) -> None:
                         return
 
             task = asyncio.ensure_future(consume())
-            await asyncio.sleep(0.1)
             hub.control("/control/drop")
             for _ in range(100):
                 if client.is_connected and "connected" in seen:
@@ -305,13 +304,37 @@ def test_reconnect_while_iterating(hub: Hub) -> None:
     asyncio.run(main())
 
 
+def test_a_send_made_while_reconnecting_is_queued_and_delivered(hub: Hub) -> None:
+    async def main() -> None:
+        async with await client_for(hub) as client:
+            conv = await client.start_conversation("queued", start="user-first")
+            states = client.events()
+            events = conv.events()
+            # The stalled hub holds `socket_connected` back: the link stays down until it ends.
+            hub.faults(stall=True)
+            try:
+                hub.control("/control/drop")
+                await next_of(states, captivate.StateChange, lambda s: s.current.state == "disconnected")
+                sent = asyncio.ensure_future(conv.send_message("while away"))  # queued when called
+                assert client.state.state != "connected", client.state
+                hub.faults()
+                back = await next_of(states, captivate.StateChange, lambda s: s.current.state == "connected")
+                assert back.queued == 1, "the send waited for the connection"
+                await sent
+                await next_of(events, captivate.BotMessage, lambda e: e.text == "You said: while away")
+            finally:
+                hub.faults()
+
+    asyncio.run(main())
+
+
 def test_cancelling_an_awaiting_task_leaves_nothing_behind(hub: Hub) -> None:
     async def main() -> None:
         async with await client_for(hub) as client:
             conv = await client.start_conversation("cancel", start="user-first", metadata={"v": 1})
             hub.faults(reply_delay_ms=300)
             task = asyncio.ensure_future(conv.get_metadata())
-            await asyncio.sleep(0.05)
+            await hub_received(hub, "metadata_request", conv.id)  # the reply is on its way
             task.cancel()
             with pytest.raises(asyncio.CancelledError):
                 await task
@@ -396,10 +419,7 @@ def test_the_blocking_client_in_a_plain_thread(hub: Hub) -> None:
             with pytest.raises(captivate.HubError):
                 client.conversation("no-such-conversation").get_metadata()
 
-    t = threading.Thread(target=work)
-    t.start()
-    t.join(30)
-    assert not t.is_alive()
+    in_thread(work)
     assert isinstance(result[0], captivate.BotMessage) and isinstance(result[1], captivate.BotMessage)
     assert result[2]["k"] == "v" and result[3] >= 2
 
@@ -426,14 +446,14 @@ def test_close_ends_iteration_and_listeners(hub: Hub) -> None:
         client = await client_for(hub)
         conv = await client.start_conversation("closing", start="user-first")
         seen: List[captivate.Event] = []
+        events = conv.events()  # listening from here
 
         async def consume() -> None:
-            async for event in conv.events():
+            async for event in events:
                 seen.append(event)
 
         task = asyncio.ensure_future(consume())
-        conv.on_event(lambda e: None)  # a listener's task, which must end with the client
-        await asyncio.sleep(0.05)
+        conv.on_event(lambda e: None)  # a listener, which must end with the client
         await client.close()
         await asyncio.wait_for(task, 10)  # the loop ends by itself
         last = seen[-1]
@@ -455,10 +475,7 @@ def test_close_ends_iteration_and_listeners(hub: Hub) -> None:
         client.close()
         assert [e for e in events if isinstance(e, captivate.StateChange)][-1].current.state == "closed"
 
-    t = threading.Thread(target=work)
-    t.start()
-    t.join(30)
-    assert not t.is_alive()
+    in_thread(work)
 
 
 def test_messages_missed_during_a_drop_are_recovered(hub: Hub) -> None:
@@ -492,8 +509,7 @@ def test_closing_from_inside_a_state_callback(hub: Hub) -> None:
                 await client.close()  # re-entering from the state listener: no deadlock
                 closed.set()
 
-        client.on_state_change(on_state)
-        await asyncio.sleep(0.05)
+        client.on_state_change(on_state)  # listening from here
         hub.control("/control/drop")
         await asyncio.wait_for(closed.wait(), 10)
         assert client.state.state == "closed"
@@ -513,7 +529,7 @@ import signal, sys, captivate
 signal.signal(signal.SIGINT, signal.default_int_handler)
 client = captivate.BlockingClient.connect({hub.key!r}, url={hub.url!r}, request_timeout_ms=60000)
 conv = client.start_conversation("ctrl-c", start="user-first")
-print("ready", flush=True)
+print("ready", conv.id, flush=True)
 try:
     conv.get_metadata() if sys.argv[1] == "call" else next(iter(conv.events()))
 except KeyboardInterrupt:
@@ -526,8 +542,21 @@ except KeyboardInterrupt:
             [sys.executable, "-c", script, mode], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
         )
         assert proc.stdout is not None
-        assert proc.stdout.readline().strip() == "ready"
-        time.sleep(0.3)
+        ready, conv_id = proc.stdout.readline().split()
+        assert ready == "ready"
+        if mode == "call":
+            # The hub has the request: the call is waiting for its answer.
+            deadline = time.monotonic() + 10
+            while not any(
+                f["event"]["event_type"] == "metadata_request"
+                and f["event"]["event_payload"].get("conversation_id") == conv_id
+                for f in hub.received()
+            ):
+                assert time.monotonic() < deadline, "the hub never received the call"
+                time.sleep(0.02)
+        else:
+            # A wait for an event shows nothing outside the process: the pause lets it begin.
+            time.sleep(0.3)
         started = time.monotonic()
         proc.send_signal(signal.SIGINT)
         out, err = proc.communicate(timeout=20)

@@ -6,31 +6,12 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from typing import Any, Callable, List
+from typing import Any, List
 
 import pytest
 
 import captivate
-from conftest import Hub
-
-
-def in_thread(work: Callable[[], None], limit: float = 30) -> None:
-    """Runs ``work`` on a thread; fails if it is still running after ``limit`` seconds (a hang)
-    or raised."""
-    errors: List[BaseException] = []
-
-    def run() -> None:
-        try:
-            work()
-        except BaseException as e:
-            errors.append(e)
-
-    t = threading.Thread(target=run, daemon=True)
-    t.start()
-    t.join(limit)
-    assert not t.is_alive(), "the blocking client hung"
-    if errors:
-        raise errors[0]
+from conftest import Hub, in_thread
 
 
 def test_the_blocking_client_fails_at_once_after_close(hub: Hub) -> None:

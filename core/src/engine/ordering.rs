@@ -18,12 +18,16 @@ pub(super) struct Hold {
     queue: VecDeque<Held>,
 }
 
-/// A conversation's catch-up: its transcript request (`None` while waiting for its turn), and
-/// where in the hold's queue the recovered messages go.
-#[derive(Debug, Clone, Copy)]
+/// A conversation's catch-up: its transcript request (`None` while waiting for its turn),
+/// where in the hold's queue the recovered messages go, the last message delivered when it
+/// began (where the missed ones start), and the first message that arrived live since (where
+/// they end). Both hold even when held events went out meanwhile, past `MAX_HELD`.
+#[derive(Debug, Clone)]
 struct CatchUp {
     request: Option<RequestId>,
     at: usize,
+    from: Option<String>,
+    first_live: Option<String>,
 }
 
 #[derive(Debug)]
@@ -41,6 +45,13 @@ impl Engine {
             && let Some(h) = self.holds.get_mut(c)
         {
             let c = c.to_owned();
+            if let Some(cu) = &mut h.catch_up
+                && cu.first_live.is_none()
+                && let Event::Hub(i) = &event
+                && matches!(i.body, HubEvent::BotMessage(_) | HubEvent::LivechatMessage(_))
+            {
+                cu.first_live.clone_from(&i.event_id);
+            }
             h.queue.push_back(Held::Ready(Box::new((event, route))));
             if h.queue.len() > MAX_HELD {
                 self.release(&c, true);
@@ -105,8 +116,9 @@ impl Engine {
             {
                 continue;
             }
+            let from = self.last_message.get(id).cloned();
             let h = self.holds.entry(id.clone()).or_default();
-            h.catch_up = Some(CatchUp { request: None, at: h.queue.len() });
+            h.catch_up = Some(CatchUp { request: None, at: h.queue.len(), from, first_live: None });
             self.catch_ups_waiting.push_back(id.clone());
         }
         self.next_catch_ups();
@@ -156,7 +168,7 @@ impl Engine {
         debug_assert!(request >= INTERNAL);
         let Some(id) = self.catch_ups.remove(&request) else { return };
         let Some(mut h) = self.holds.remove(&id) else { return };
-        let Some(CatchUp { at, .. }) = h.catch_up.take() else {
+        let Some(CatchUp { at, from, first_live, .. }) = h.catch_up.take() else {
             self.holds.insert(id, h);
             return;
         };
@@ -174,7 +186,7 @@ impl Engine {
                         Held::Fetching(_) => None,
                     })
                     .collect();
-                let missed = self.missed(&id, &t, &held_ids);
+                let missed = self.missed(&id, (from.as_deref(), first_live.as_deref()), &t, &held_ids);
                 if !missed.is_empty() {
                     tracing::info!(count = missed.len(), "messages recovered from the transcript");
                 }
@@ -220,9 +232,9 @@ impl Engine {
             return true;
         }
         let Some(a) = self.written.remove_reply(seq) else { return false };
-        let last = self.last_message.get(&conversation);
+        let last = self.holds.get(&conversation).and_then(|h| h.catch_up.as_ref()).and_then(|c| c.from.as_deref());
         let t = Transcript::tail_from_raw_entries(&frame.entries, |e| {
-            last.is_some_and(|l| e.event_id.as_deref() == Some(l.as_str()))
+            last.is_some_and(|l| e.event_id.as_deref() == Some(l))
         });
         let answer = Inbound {
             event_type: "conversation_transcript".into(),
@@ -236,11 +248,18 @@ impl Engine {
         true
     }
 
-    /// The bot and agent messages of `t` after the last one delivered in conversation `id`,
+    /// The bot and agent messages of `t` after `from` (the last one delivered in conversation
+    /// `id` when its catch-up began) and before `until` (the first that arrived live since),
     /// not delivered already and not among the live events `held`.
-    fn missed(&mut self, id: &str, t: &Transcript, held: &HashSet<&str>) -> Vec<Inbound> {
-        let start = match self.last_message.get(id) {
-            Some(last) => match t.entries.iter().rposition(|e| e.event_id.as_deref() == Some(last.as_str())) {
+    fn missed(
+        &mut self,
+        id: &str,
+        (from, until): (Option<&str>, Option<&str>),
+        t: &Transcript,
+        held: &HashSet<&str>,
+    ) -> Vec<Inbound> {
+        let start = match from {
+            Some(last) => match t.entries.iter().rposition(|e| e.event_id.as_deref() == Some(last)) {
                 Some(i) => i + 1,
                 None => {
                     tracing::info!("the last message delivered is not in the transcript; nothing recovered");
@@ -251,6 +270,9 @@ impl Engine {
         };
         let mut out = Vec::new();
         for e in &t.entries[start..] {
+            if until.is_some_and(|u| e.event_id.as_deref() == Some(u)) {
+                break;
+            }
             let event_type = match e.from {
                 Sender::Bot => "bot_message",
                 Sender::Agent => "livechat_message",
@@ -319,6 +341,10 @@ impl Engine {
         {
             *slot = Held::Ready(Box::new((event, route)));
             self.release(&c, false);
+            // During a catch-up, what waited behind it past the limit goes out now.
+            if self.holds.get(&c).is_some_and(|h| h.queue.len() > MAX_HELD) {
+                self.release(&c, true);
+            }
             return;
         }
         self.deliver(event, route);

@@ -1173,3 +1173,160 @@ fn deadlines_of_any_timeouts_expire_in_time_order_and_cancels_find_their_request
     assert!(h.completions().is_empty());
     assert_eq!(h.e.in_flight(), (0, 0, 0));
 }
+
+/// The announcement of a large message in conversation `c`, under event id `id`.
+fn large(id: &str) -> serde_json::Value {
+    hub(
+        "general_error",
+        json!({"conversation_id": "c", "error_code": 413, "error_desc": "too large", "message_link": format!("https://x/m/{id}")}),
+        Some(id),
+    )
+}
+
+/// The fetches the actions ask for, with their announcements.
+fn fetches(actions: Vec<Action>) -> Vec<(u64, Inbound)> {
+    actions
+        .into_iter()
+        .filter_map(|a| match a {
+            Action::FetchLargeMessage { fetch, announcement, .. } => Some((fetch, *announcement)),
+            _ => None,
+        })
+        .collect()
+}
+
+fn ids(got: &[(String, bool)]) -> Vec<&str> {
+    got.iter().map(|(id, _)| id.as_str()).collect()
+}
+
+/// Asserts that `got` delivered exactly `want`, live, in order; a failure shows where they differ.
+fn assert_live(got: &[(String, bool)], want: &[String], what: &str) {
+    let at = got.iter().zip(want).position(|((g, recovered), w)| g != w || *recovered);
+    assert!(
+        at.is_none() && got.len() == want.len(),
+        "{what}: {} delivered, {} expected; first difference at {at:?}: {:?} for {:?}",
+        got.len(),
+        want.len(),
+        at.map(|i| &got[i]),
+        at.map(|i| &want[i])
+    );
+}
+
+#[test]
+fn events_held_during_a_catch_up_past_max_held_go_out_oldest_first() {
+    let mut h = heard_e1(timings());
+    assert!(sends(&reconnect(&mut h)).iter().any(|s| s.contains("conversation_transcript_request")));
+    let live: Vec<String> = (0..MAX_HELD + 5).map(|i| format!("live{i}")).collect();
+    for id in &live[..MAX_HELD] {
+        h.frame(bot("c", id));
+    }
+    assert!(delivered(&mut h).is_empty(), "up to MAX_HELD events wait for the catch-up");
+    for id in &live[MAX_HELD..] {
+        h.frame(bot("c", id));
+    }
+    let early = delivered(&mut h);
+    assert_eq!(ids(&early), ["live0", "live1", "live2", "live3", "live4"], "the oldest beyond the limit, in order");
+    assert!(early.iter().all(|(_, recovered)| !recovered));
+    // The transcript: the missed message, then the live ones (those already out included).
+    let mut entries = vec![("bot", "e1"), ("bot", "missed")];
+    entries.extend(live.iter().map(|id| ("bot", id.as_str())));
+    h.frame(transcript("c", &entries));
+    let rest = delivered(&mut h);
+    assert_eq!(rest[0], ("missed".to_owned(), true), "the missed message first, recovered");
+    assert_live(&rest[1..], &live[5..], "then the held ones, once (those already out are not recovered)");
+    h.frame(bot("c", "after"));
+    assert_eq!(ids(&delivered(&mut h)), ["after"], "nothing held any more");
+}
+
+#[test]
+fn a_large_message_at_the_head_of_the_held_queue_keeps_its_place_through_a_catch_up() {
+    let mut h = heard_e1(timings());
+    reconnect(&mut h);
+    h.frame(large("big"));
+    let mut f = fetches(h.take_actions());
+    assert_eq!(f.len(), 1, "the large message is fetched at once");
+    let (fetch, announcement) = f.pop().unwrap();
+    h.frame(bot("c", "e3"));
+    h.frame(transcript("c", &[("bot", "e1"), ("bot", "e2"), ("bot", "e3")]));
+    assert_eq!(
+        delivered(&mut h),
+        [("e2".to_owned(), true)],
+        "the missed message goes out; the live ones wait behind the large message"
+    );
+    h.e.large_message_fetched(fetch, announcement, Ok(json!([{"type": "text", "text": "huge"}])));
+    assert_eq!(ids(&delivered(&mut h)), ["big", "e3"], "the large message in its place, then the rest");
+    h.frame(bot("c", "e4"));
+    assert_eq!(ids(&delivered(&mut h)), ["e4"], "nothing held any more");
+}
+
+#[test]
+fn a_large_message_at_the_head_holds_back_even_past_max_held_until_it_is_fetched() {
+    let mut h = heard_e1(timings());
+    reconnect(&mut h);
+    h.frame(large("big"));
+    let (fetch, announcement) = fetches(h.take_actions()).pop().expect("a fetch");
+    let live: Vec<String> = (0..MAX_HELD + 3).map(|i| format!("live{i}")).collect();
+    for id in &live {
+        h.frame(bot("c", id));
+    }
+    assert!(delivered(&mut h).is_empty(), "nothing overtakes the large message, whatever the count");
+    // Fetched while the catch-up still waits: the events past the limit go out behind it.
+    h.e.large_message_fetched(fetch, announcement, Ok(json!([{"type": "text", "text": "huge"}])));
+    assert_eq!(ids(&delivered(&mut h)), ["big", "live0", "live1", "live2"], "down to MAX_HELD held");
+    let mut entries = vec![("bot", "e1")];
+    entries.extend(live.iter().map(|id| ("bot", id.as_str())));
+    h.frame(transcript("c", &entries));
+    assert_live(&delivered(&mut h), &live[3..], "the rest once the catch-up is done");
+}
+
+#[test]
+fn network_up_retries_at_once_when_waiting_to_reconnect_and_does_nothing_otherwise() {
+    let mut t = timings();
+    t.reconnect.initial_delay = Duration::from_secs(30);
+    t.reconnect.max_delay = Duration::from_secs(60);
+    let mut h = H::new(t);
+    h.connect();
+    h.take_actions();
+    // Connected: nothing to retry.
+    h.e.network_up(h.now);
+    assert!(h.e.state().is_connected());
+    assert!(!h.take_actions().iter().any(|a| matches!(a, Action::Open { .. })));
+
+    let g = h.e.generation();
+    h.e.transport_closed(g, Some(1006), "", h.now);
+    assert!(
+        matches!(h.e.state(), ConnectionState::Disconnected { retry_in, .. } if *retry_in >= Duration::from_secs(15))
+    );
+    h.take_actions();
+    h.advance(Duration::from_millis(10));
+    h.e.network_up(h.now);
+    assert!(matches!(h.e.state(), ConnectionState::Connecting { .. }), "{:?}", h.e.state());
+    let opens = |actions: &[Action]| actions.iter().filter(|a| matches!(a, Action::Open { .. })).count();
+    assert_eq!(opens(&h.take_actions()), 1, "the attempt starts now, not after the backoff");
+    // Already connecting: no second attempt.
+    h.e.network_up(h.now);
+    assert_eq!(opens(&h.take_actions()), 0);
+    h.open_and_greet("s2");
+    assert!(h.e.state().is_connected());
+
+    // Suspended: retried at once too.
+    let mut t = timings();
+    t.reconnect.initial_delay = Duration::from_secs(30);
+    t.reconnect.max_delay = Duration::from_secs(60);
+    t.reconnect.suspend_after = Duration::from_secs(1);
+    t.reconnect.suspended_retry = Duration::from_secs(600);
+    let mut h = H::new(t);
+    h.connect();
+    let g = h.e.generation();
+    h.e.transport_closed(g, Some(1006), "", h.now);
+    while !matches!(h.e.state(), ConnectionState::Suspended { .. }) {
+        h.run_to_next_timer().expect("a timer runs until suspended");
+        if matches!(h.e.state(), ConnectionState::Connecting { .. }) {
+            let g = h.e.generation();
+            h.e.transport_failed(g, TransportError::Other("refused".into()), h.now);
+        }
+    }
+    h.take_actions();
+    h.e.network_up(h.now);
+    assert!(matches!(h.e.state(), ConnectionState::Connecting { .. }), "{:?}", h.e.state());
+    assert_eq!(opens(&h.take_actions()), 1);
+}

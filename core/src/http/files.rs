@@ -121,10 +121,11 @@ impl Upload {
     }
 }
 
-fn answer_error(v: &Value, what: &str) -> Option<Error> {
+/// The error a `{success: false, error}` answer names (without the key it may quote).
+fn answer_error(http: &Http, v: &Value, what: &str) -> Option<Error> {
     (v.get("success").and_then(Value::as_bool) == Some(false)).then(|| {
         let why = v.get("error").and_then(Value::as_str).unwrap_or("the service said no");
-        Error::Http(format!("{what}: {why}"))
+        Error::Http(http.redact(&format!("{what}: {why}")))
     })
 }
 
@@ -150,7 +151,7 @@ pub(crate) async fn upload(http: &Http, upload: Upload, path: Option<String>) ->
     // The service takes no API key.
     let resp = http.plain(Method::POST, &url)?.multipart(form).send().await.map_err(|e| http.fail("upload", e))?;
     let v = http.json("upload", resp).await?;
-    if let Some(e) = answer_error(&v, "upload") {
+    if let Some(e) = answer_error(http, &v, "upload") {
         return Err(e);
     }
     let text = v.get("text").and_then(Value::as_str).unwrap_or_default();
@@ -193,7 +194,7 @@ pub(crate) async fn presigned_url(http: &Http, file_key: &str, expires_in: Durat
         .await
         .map_err(|e| http.fail("presigned URL", e))?;
     let v = http.json("presigned URL", resp).await?;
-    if let Some(e) = answer_error(&v, "presigned URL") {
+    if let Some(e) = answer_error(http, &v, "presigned URL") {
         return Err(e);
     }
     v.get("presignedUrl")

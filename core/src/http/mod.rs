@@ -87,7 +87,12 @@ impl Http {
     }
 
     fn fail(&self, what: &str, e: impl std::fmt::Display) -> Error {
-        Error::Http(redact(&format!("{what}: {e}"), self.config.api_key.expose()))
+        Error::Http(self.redact(&format!("{what}: {e}")))
+    }
+
+    /// `text` without the API key.
+    fn redact(&self, text: &str) -> String {
+        redact(text, self.config.api_key.expose())
     }
 
     /// A request without the key.
@@ -105,7 +110,7 @@ impl Http {
         body: impl Fn(RequestBuilder) -> RequestBuilder,
     ) -> Result<reqwest::Response> {
         self.keyed_send(method, url, body).await.map_err(|e| match e {
-            KeyedError::Untrusted(m) | KeyedError::Unusable(m) => Error::Http(m),
+            KeyedError::Untrusted(m) | KeyedError::Unusable(m) => Error::Http(self.redact(&m)),
             KeyedError::Send(e) => self.fail("HTTP request failed", e),
         })
     }
@@ -159,7 +164,8 @@ impl Http {
         let value = serde_json::from_str(&text)
             .unwrap_or_else(|_| serde_json::json!({"status": "success", "message": text.trim()}));
         if !status.is_success() {
-            return Err(Error::Http(format!("{what}: HTTP {}: {}", status.as_u16(), error_text(&value))));
+            // The answer may quote the request, the key with it.
+            return Err(Error::Http(self.redact(&format!("{what}: HTTP {}: {}", status.as_u16(), error_text(&value)))));
         }
         Ok(value)
     }

@@ -40,11 +40,11 @@ pub(crate) async fn post(http: &Http, frame: &str, socket_id: &str) -> PostOutco
         Ok(r) => r,
         // Refused before sending anything.
         Err(KeyedError::Untrusted(message) | KeyedError::Unusable(message)) => {
-            return PostOutcome::Rejected { status: 0, message };
+            return PostOutcome::Rejected { status: 0, message: http.redact(&message) };
         }
         Err(KeyedError::Send(e)) if e.is_timeout() => return PostOutcome::TimedOut,
         Err(KeyedError::Send(e)) => {
-            let message = crate::error::redact(&e.to_string(), http.config().api_key.expose());
+            let message = http.redact(&e.to_string());
             // Failed before the request was written: it never reached the hub.
             return if e.is_connect() { PostOutcome::NotSent(message) } else { PostOutcome::Failed(message) };
         }
@@ -59,7 +59,8 @@ pub(crate) async fn post(http: &Http, frame: &str, socket_id: &str) -> PostOutco
         serde_json::Value::String(s) => s.clone(),
         v => super::error_text(v),
     };
-    PostOutcome::Rejected { status: status.as_u16(), message }
+    // The answer may quote the request, the key with it.
+    PostOutcome::Rejected { status: status.as_u16(), message: http.redact(&message) }
 }
 
 #[cfg(test)]

@@ -341,7 +341,7 @@ pub fn decode(text: &str) -> Result<Inbound, DecodeError> {
     if let Some(inbound) = quick::message(text).or_else(|| fast::event(text)) {
         return Ok(inbound);
     }
-    let value: Value = serde_json::from_str(text).map_err(|e| DecodeError::NotJson(e.to_string()))?;
+    let value = super::parse_json(text).map_err(|e| DecodeError::NotJson(e.to_string()))?;
     decode_value(value)
 }
 

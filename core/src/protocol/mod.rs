@@ -6,6 +6,7 @@
 
 pub mod content;
 pub mod inbound;
+mod numbers;
 pub mod outbound;
 mod raw;
 mod scan;
@@ -17,6 +18,7 @@ pub use inbound::{
     Action, ConversationList, ConversationSummary, ConversationUpdate, DecodeError, ErrorCode, HubError, HubEvent,
     Inbound, MessageBody, Pagination, UpdateKind, decode,
 };
+pub(crate) use numbers::parse as parse_json;
 pub use outbound::{DeleteMode, Dialect, ListOptions, MetadataTarget, OutgoingMessage, StartMode, StartOptions};
 pub use raw::RawFrame;
 pub use transcript::{Sender, Transcript, TranscriptEntry};

@@ -46,8 +46,7 @@ impl RawFrame {
 
     /// The frame as JSON, parsed on first use.
     pub fn value(&self) -> &Value {
-        self.value
-            .get_or_init(|| Arc::new(self.own_text().and_then(|t| serde_json::from_str(t).ok()).unwrap_or_default()))
+        self.value.get_or_init(|| Arc::new(self.own_text().and_then(|t| super::parse_json(t).ok()).unwrap_or_default()))
     }
 
     /// The frame's text as received (for a frame built by the library, its JSON text).

@@ -181,7 +181,7 @@ impl Transcript {
 /// Decodes one element of a transcript given as its JSON text (valid JSON: it was scanned as
 /// part of its frame) into `entries`, as [`push_entries`]; anything but an object holds none.
 fn push_element(entries: &mut Vec<TranscriptEntry>, text: &str, raw: impl FnOnce() -> RawFrame) {
-    if let Ok(Value::Object(o)) = serde_json::from_str::<Value>(text) {
+    if let Ok(Value::Object(o)) = super::parse_json(text) {
         push_entries(entries, &o, raw);
     }
 }

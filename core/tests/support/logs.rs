@@ -20,12 +20,23 @@ impl Write for Captured {
 impl Captured {
     /// Installs the process's subscriber, at TRACE, writing here (once per test binary).
     pub fn install() -> Captured {
+        Captured::install_filtered("trace")
+    }
+
+    /// As [`Captured::install`], keeping only the records that `directives` (as in
+    /// `captivate=trace,tungstenite=debug`) let through.
+    pub fn install_filtered(directives: &str) -> Captured {
+        use tracing_subscriber::layer::SubscriberExt;
+        use tracing_subscriber::util::SubscriberInitExt;
         let logs = Captured::default();
         let writer = logs.clone();
+        let targets: tracing_subscriber::filter::Targets = directives.parse().expect("valid directives");
         tracing_subscriber::fmt()
             .with_max_level(tracing::Level::TRACE)
             .with_writer(move || writer.clone())
             .with_ansi(false)
+            .finish()
+            .with(targets)
             .init();
         logs
     }

@@ -1,7 +1,9 @@
 //! What the application saw in a fault test, checked against what the hub received: nothing
-//! lost, nothing duplicated beyond what the delivery mode allows, nothing reordered, every
-//! event in its own conversation, every call completed once with a documented outcome. The
-//! figures of a run are returned for the test to print.
+//! lost silently (with at-most-once, every message missing at the hub was reported to its
+//! caller as maybe not delivered or never sent; with at-least-once, none is missing), nothing
+//! the caller was told was never sent at the hub, nothing duplicated beyond what the delivery
+//! mode allows, nothing reordered, every event in its own conversation, every call completed
+//! once with a documented outcome. The figures of a run are returned for the test to print.
 
 use std::collections::{HashMap, HashSet};
 use std::fmt;
@@ -70,6 +72,21 @@ fn documented(delivery: Delivery, e: &Error) -> bool {
         // Not proven in time: kept and resent, and a delivery report tells the rest.
         Delivery::AtLeastOnce => matches!(e, Error::Unconfirmed { .. }),
     }
+}
+
+/// Whether a failed `send_message` admits that its message is missing at the hub. With
+/// at-most-once: written to a connection that died (`PossiblyNotDelivered`), not proven in
+/// time (`Timeout`), or never written (`ConnectionLost`, queued when the client was
+/// suspended). With at-least-once, none: every message reaches the hub.
+fn may_be_missing(delivery: Delivery, e: &Error) -> bool {
+    delivery == Delivery::AtMostOnce
+        && matches!(e, Error::PossiblyNotDelivered { .. } | Error::Timeout { .. } | Error::ConnectionLost)
+}
+
+/// Whether a failed `send_message` says its message was never written (so it can never reach
+/// the hub): queued and failed when the client was suspended, closed or failed, or refused.
+fn never_written(e: &Error) -> bool {
+    matches!(e, Error::ConnectionLost | Error::QueueFull(_) | Error::Closed | Error::Failed(_))
 }
 
 /// The figures of one run.
@@ -196,6 +213,19 @@ pub fn check(rig: &Rig, calls: &[Call], all_ok: bool) -> Figures {
         }
         if seen.is_empty() {
             fig.missing += 1;
+            // No silent loss: a message the hub never got was reported to its caller as maybe
+            // not delivered (written to a link that died, or not proven in time) or as never
+            // sent.
+            assert!(
+                c.error().is_some_and(|e| may_be_missing(delivery, e)),
+                "{:?} never reached the hub, but its call ended {:?}",
+                c.text,
+                c.outcome
+            );
+        }
+        // A call that failed before its message was written never lets it reach the hub.
+        if let Some(e) = c.error().filter(|e| never_written(e)) {
+            assert!(seen.is_empty(), "{:?} failed as never sent ({e:?}) but the hub received it", c.text);
         }
         // Duplicates: never with at-most-once; a resend at most once with at-least-once.
         let most = if delivery == Delivery::AtLeastOnce { 2 } else { 1 };
