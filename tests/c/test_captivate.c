@@ -386,6 +386,88 @@ static captivate_client *connect_client(recorder *r) {
     return c;
 }
 
+/* ----- where callbacks run (captivate_options_set_callbacks) ----- */
+
+static captivate_client *connect_mode(recorder *r, int mode) {
+    captivate_options *o = options(KEY);
+    CHECK_RC(captivate_options_set_callbacks(o, mode), CAPTIVATE_RESULT_OK);
+    captivate_client *c = NULL;
+    CHECK_RC(captivate_client_connect(o, on_event, r, on_free, &c), CAPTIVATE_RESULT_OK);
+    CHECK_RC(captivate_options_free(o), CAPTIVATE_RESULT_OK);
+    return c;
+}
+
+/* Polls the client's descriptor and dispatches until `done(r, arg)` holds (at most 10 s), as an
+ * application's event loop would; returns 1 when it does. Every callback runs on this thread. */
+static int pump(captivate_client *c, recorder *r, int (*done)(recorder *, const void *), const void *arg) {
+    int fd = -1;
+    if (captivate_client_fd(c, &fd) != CAPTIVATE_RESULT_OK) return 0;
+    struct timespec start, now;
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    for (;;) {
+        pthread_mutex_lock(&r->lock);
+        int reached = done(r, arg);
+        pthread_mutex_unlock(&r->lock);
+        if (reached) return 1;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        long left = 10000 - ((now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000);
+        if (left <= 0) return 0;
+        struct pollfd p = {fd, POLLIN, 0};
+        if (poll(&p, 1, (int)left) > 0 && captivate_client_dispatch(c, 0, NULL) != CAPTIVATE_RESULT_OK) return 0;
+    }
+}
+
+typedef struct {
+    int *counter;
+    int want;
+} at_least;
+
+static int reached_count(recorder *r, const void *arg) {
+    (void)r;
+    const at_least *a = arg;
+    return *a->counter >= a->want;
+}
+
+static int has_text(recorder *r, const void *needle) {
+    return strstr(r->all_text, needle) != NULL;
+}
+
+/* Dispatches until `*counter >= want`. */
+static int pump_until(captivate_client *c, recorder *r, int *counter, int want) {
+    at_least a = {counter, want};
+    return pump(c, r, reached_count, &a);
+}
+
+/* Dispatches until an event whose text contains `needle` has run. */
+static int pump_text(captivate_client *c, recorder *r, const char *needle) {
+    return pump(c, r, has_text, needle);
+}
+
+/* Whether the descriptor is readable right now. */
+static int readable(int fd) {
+    struct pollfd p = {fd, POLLIN, 0};
+    return poll(&p, 1, 0) == 1 && (p.revents & POLLIN);
+}
+
+/* Frees a client of the given callback mode from inside its own event callback: the free
+ * returns OK there, teardown ends after that callback (userdata freed once), and the handle is
+ * invalid afterwards. */
+static void check_free_inside_callback(int mode, const char *user) {
+    recorder f;
+    rec_init(&f);
+    captivate_client *c = connect_mode(&f, mode);
+    char *conv = NULL;
+    f.self = c;
+    f.free_inside = 1;
+    CHECK_RC(captivate_client_start_conversation(c, user, NULL, 0, &conv), CAPTIVATE_RESULT_OK);
+    int freed = mode == CAPTIVATE_CALLBACKS_POLLED ? pump_until(c, &f, &f.frees, 1) : wait_count(&f, &f.frees, 1);
+    CHECK(freed, "userdata freed after a free inside the callback (%s)", user);
+    CHECK(f.free_inside == 1000 + CAPTIVATE_RESULT_OK, "free inside the callback returned OK (%d)", f.free_inside);
+    CHECK_RC(captivate_client_free(c), CAPTIVATE_RESULT_INVALID_HANDLE);
+    captivate_string_free(conv);
+    rec_destroy(&f);
+}
+
 /* ----- tests ----- */
 
 static void test_version_and_codes(void) {
@@ -711,18 +793,8 @@ static void test_reentrancy(void) {
     rec_destroy(&k);
 
     /* Freeing the client from inside its own callback. */
-    recorder f;
-    rec_init(&f);
-    c = connect_client(&f);
-    f.self = c;
-    f.free_inside = 1;
-    CHECK_RC(captivate_client_start_conversation(c, "free-user", NULL, 0, &conv), CAPTIVATE_RESULT_OK);
-    CHECK(wait_count(&f, &f.frees, 1), "userdata freed after a free inside the callback");
-    CHECK(f.free_inside == 1000 + CAPTIVATE_RESULT_OK, "free inside the callback returned OK (%d)", f.free_inside);
-    CHECK_RC(captivate_client_free(c), CAPTIVATE_RESULT_INVALID_HANDLE);
-    captivate_string_free(conv);
+    check_free_inside_callback(CAPTIVATE_CALLBACKS_DISPATCH_THREAD, "free-user");
     rec_destroy(&r);
-    rec_destroy(&f);
 }
 
 static void test_lazy_client_and_cycles(void) {
@@ -1488,69 +1560,6 @@ static void test_list_across_keys(void) {
     rec_destroy(&r2);
 }
 
-/* ----- where callbacks run (captivate_options_set_callbacks) ----- */
-
-static captivate_client *connect_mode(recorder *r, int mode) {
-    captivate_options *o = options(KEY);
-    CHECK_RC(captivate_options_set_callbacks(o, mode), CAPTIVATE_RESULT_OK);
-    captivate_client *c = NULL;
-    CHECK_RC(captivate_client_connect(o, on_event, r, on_free, &c), CAPTIVATE_RESULT_OK);
-    CHECK_RC(captivate_options_free(o), CAPTIVATE_RESULT_OK);
-    return c;
-}
-
-/* Polls the client's descriptor and dispatches until `done(r, arg)` holds (at most 10 s), as an
- * application's event loop would; returns 1 when it does. Every callback runs on this thread. */
-static int pump(captivate_client *c, recorder *r, int (*done)(recorder *, const void *), const void *arg) {
-    int fd = -1;
-    if (captivate_client_fd(c, &fd) != CAPTIVATE_RESULT_OK) return 0;
-    struct timespec start, now;
-    clock_gettime(CLOCK_MONOTONIC, &start);
-    for (;;) {
-        pthread_mutex_lock(&r->lock);
-        int reached = done(r, arg);
-        pthread_mutex_unlock(&r->lock);
-        if (reached) return 1;
-        clock_gettime(CLOCK_MONOTONIC, &now);
-        long left = 10000 - ((now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000);
-        if (left <= 0) return 0;
-        struct pollfd p = {fd, POLLIN, 0};
-        if (poll(&p, 1, (int)left) > 0 && captivate_client_dispatch(c, 0, NULL) != CAPTIVATE_RESULT_OK) return 0;
-    }
-}
-
-typedef struct {
-    int *counter;
-    int want;
-} at_least;
-
-static int reached_count(recorder *r, const void *arg) {
-    (void)r;
-    const at_least *a = arg;
-    return *a->counter >= a->want;
-}
-
-static int has_text(recorder *r, const void *needle) {
-    return strstr(r->all_text, needle) != NULL;
-}
-
-/* Dispatches until `*counter >= want`. */
-static int pump_until(captivate_client *c, recorder *r, int *counter, int want) {
-    at_least a = {counter, want};
-    return pump(c, r, reached_count, &a);
-}
-
-/* Dispatches until an event whose text contains `needle` has run. */
-static int pump_text(captivate_client *c, recorder *r, const char *needle) {
-    return pump(c, r, has_text, needle);
-}
-
-/* Whether the descriptor is readable right now. */
-static int readable(int fd) {
-    struct pollfd p = {fd, POLLIN, 0};
-    return poll(&p, 1, 0) == 1 && (p.revents & POLLIN);
-}
-
 static void test_callbacks_on_the_library_thread(void) {
     recorder r;
     rec_init(&r);
@@ -1583,18 +1592,8 @@ static void test_callbacks_on_the_library_thread(void) {
     captivate_string_free(conv);
 
     /* Freed from inside its own callback: teardown ends after that callback. */
-    recorder f;
-    rec_init(&f);
-    c = connect_mode(&f, CAPTIVATE_CALLBACKS_LIBRARY_THREAD);
-    f.self = c;
-    f.free_inside = 1;
-    CHECK_RC(captivate_client_start_conversation(c, "lib-free-user", NULL, 0, &conv), CAPTIVATE_RESULT_OK);
-    CHECK(wait_count(&f, &f.frees, 1), "userdata freed after a free inside the callback");
-    CHECK(f.free_inside == 1000 + CAPTIVATE_RESULT_OK, "free inside the callback returned OK (%d)", f.free_inside);
-    CHECK_RC(captivate_client_free(c), CAPTIVATE_RESULT_INVALID_HANDLE);
-    captivate_string_free(conv);
+    check_free_inside_callback(CAPTIVATE_CALLBACKS_LIBRARY_THREAD, "lib-free-user");
     rec_destroy(&r);
-    rec_destroy(&f);
 }
 
 static void test_polled_callbacks(void) {
@@ -1669,18 +1668,8 @@ static void test_polled_callbacks(void) {
     captivate_string_free(conv);
 
     /* Freed from inside its own callback, during a dispatch: teardown ends after that callback. */
-    recorder f;
-    rec_init(&f);
-    c = connect_mode(&f, CAPTIVATE_CALLBACKS_POLLED);
-    f.self = c;
-    f.free_inside = 1;
-    CHECK_RC(captivate_client_start_conversation(c, "poll-free-user", NULL, 0, &conv), CAPTIVATE_RESULT_OK);
-    CHECK(pump_until(c, &f, &f.frees, 1), "userdata freed after a free inside the callback");
-    CHECK(f.free_inside == 1000 + CAPTIVATE_RESULT_OK, "free inside the callback returned OK (%d)", f.free_inside);
-    CHECK_RC(captivate_client_free(c), CAPTIVATE_RESULT_INVALID_HANDLE);
-    captivate_string_free(conv);
+    check_free_inside_callback(CAPTIVATE_CALLBACKS_POLLED, "poll-free-user");
     rec_destroy(&r);
-    rec_destroy(&f);
 }
 
 int main(void) {
