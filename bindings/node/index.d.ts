@@ -314,7 +314,10 @@ export interface BotMessageEvent extends HubEventBase {
   messageId: string | null;
   /** The text items joined with newlines, or null. */
   text: string | null;
+  /** The content items, normalised (`button` read as `buttons`, files as `FileRef`s). */
   content: ContentItem[];
+  /** The content exactly as the hub sent it, as `onMessage` passes it (a getter). */
+  readonly hubContent: Json[];
   /** True when it arrived as a 413 `message_link` and was fetched. */
   fetchedFromLink: boolean;
   /** True when it was missed while the connection was down and recovered from the transcript. */
@@ -324,7 +327,10 @@ export interface LivechatMessageEvent extends HubEventBase {
   kind: 'livechat_message';
   messageId: string | null;
   text: string | null;
+  /** The content items, normalised. */
   content: ContentItem[];
+  /** The content exactly as the hub sent it, as `onMessage` passes it (a getter). */
+  readonly hubContent: Json[];
   fetchedFromLink: boolean;
   /** True when it was missed while the connection was down and recovered from the transcript. */
   recovered: boolean;
@@ -565,7 +571,8 @@ export class Conversation {
 
   /**
    * Bot (`'ai_agent'`) and live-agent (`'human_agent'`) messages: `message` is the message's
-   * content items (`ContentItem[]`), as in the official client; hub errors come as
+   * content exactly as the hub sent it (the event's `hubContent`: every item kind and field,
+   * the hub's own spellings), as in the official client; hub errors come as
    * `('[Error: ...]', 'error')`. `message` is typed `any` because the official client declares
    * it a string (so code written for it compiles); the typed event is the third argument.
    */

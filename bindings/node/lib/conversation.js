@@ -139,8 +139,8 @@ class Conversation {
   onMessage(callback) {
     args.needFunction('callback', callback);
     return this._listen((ev) => {
-      if (ev.kind === 'bot_message') callback(ev.content, 'ai_agent', ev);
-      else if (ev.kind === 'livechat_message') callback(ev.content, 'human_agent', ev);
+      if (ev.kind === 'bot_message') callback(ev.hubContent, 'ai_agent', ev);
+      else if (ev.kind === 'livechat_message') callback(ev.hubContent, 'human_agent', ev);
       else if (ev.kind === 'error') callback(`[Error: ${ev.description || 'Unknown error'}]`, 'error', ev);
     });
   }

@@ -103,6 +103,19 @@ class MessageEvent extends HubEvent {
     this.fetchedFromLink = (flags & 1) !== 0;
     this.recovered = (flags & 2) !== 0;
   }
+
+  /**
+   * The message's content exactly as the hub sent it (every item kind, every field, the hub's
+   * own spellings such as `button`), as the official client hands it to `onMessage`; `content`
+   * is the library's normalised view. A message recovered from the transcript gives the
+   * entry's items; one whose frame has no content array, the normalised items.
+   */
+  get hubContent() {
+    /** @type {any} */
+    const raw = this.raw;
+    const content = raw && typeof raw === 'object' ? (raw.event?.event_payload?.content ?? raw.messages ?? raw.content) : undefined;
+    return Array.isArray(content) ? content : this.content;
+  }
 }
 
 /** `socket_connected`. */
