@@ -93,6 +93,10 @@ pub enum Action {
         post: u64,
         /// The frame.
         frame: String,
+        /// The id of the socket its replies go to (the open connection's, at the time the
+        /// engine asked; a post still queued when the connection is cut or renamed is taken
+        /// back and asked for again with the new one).
+        socket_id: String,
     },
     /// Write a WebSocket ping with this number as its payload (8 bytes, big-endian).
     Ping(u64),
@@ -243,6 +247,13 @@ pub enum TransportError {
     },
     /// Anything else (DNS, TCP, TLS, handshake, I/O): retried per the policy.
     Other(String),
+}
+
+/// The `client_msg_id` a frame the engine was given carries (`event.event_payload`), read
+/// only on rare paths (a write cut off).
+pub(super) fn frame_client_msg_id(frame: &str) -> Option<String> {
+    let v: Value = serde_json::from_str(frame).ok()?;
+    v.get("event")?.get("event_payload")?.get("client_msg_id")?.as_str().map(str::to_owned)
 }
 
 /// The conversation a frame the engine was given names (`event.event_payload.conversation_id`),
