@@ -7,6 +7,8 @@ use serde_json::json;
 use super::*;
 use crate::config::{Delivery, Timings};
 
+mod edges;
+
 struct H {
     e: Engine,
     now: Instant,
