@@ -97,6 +97,79 @@ async fn http_errors_and_timeouts_reach_the_call() {
     client.close().await;
 }
 
+#[tokio::test]
+async fn a_slow_hub_bounds_the_line_of_posts_and_each_send_learns_its_fate_within_its_timeout() {
+    let sim = sim().await;
+    let timeout = Duration::from_secs(2);
+    let mut c = config(&sim, Transport::Http);
+    c.timings.request_timeout = timeout;
+    c.timings.max_queued_events = 5;
+    let client = Client::connect(c).await.unwrap();
+    let conv = client
+        .start_conversation(StartOptions { mode: StartMode::UserFirst, ..StartOptions::new("slow") })
+        .await
+        .unwrap();
+    sim.set_faults(Faults { http_delay: Duration::from_secs(8), ..Faults::default() });
+    let sent = tokio::time::Instant::now();
+    let sends: Vec<_> = (0..20)
+        .map(|i| {
+            let send = conv.send_message(format!("s{i}"));
+            tokio::spawn(async move { (send.await, sent.elapsed()) })
+        })
+        .collect();
+    let mut outcomes = Vec::new();
+    for s in sends {
+        outcomes.push(s.await.unwrap());
+    }
+    let refused = outcomes.iter().filter(|(r, _)| r.as_ref().is_err_and(|e| e.kind() == ErrorKind::QueueFull)).count();
+    assert_eq!(refused, 14, "one post in flight, five in line, the rest refused: {outcomes:?}");
+    for (r, took) in &outcomes {
+        let e = r.as_ref().expect_err("the hub answers after the timeout");
+        assert!(matches!(e.kind(), ErrorKind::QueueFull | ErrorKind::Timeout), "{e}");
+        assert!(*took <= timeout + Duration::from_millis(1500), "{e} after {took:?}");
+    }
+    sim.set_faults(Faults::default());
+    conv.send_message("after").await.expect("the line goes on once the hub answers in time");
+    client.close().await;
+}
+
+#[tokio::test]
+async fn a_second_socket_connected_gives_later_posts_the_new_socket_id() {
+    let sim = sim().await;
+    let client = Client::connect(config(&sim, Transport::Http)).await.unwrap();
+    let conv = client
+        .start_conversation(StartOptions { mode: StartMode::UserFirst, ..StartOptions::new("renamed") })
+        .await
+        .unwrap();
+    let mut events = client.events();
+    let old = client.socket_id().expect("connected");
+    let renewed = sim.renew_socket_ids();
+    assert_eq!(renewed.len(), 1, "one connection");
+    let new = renewed[0].clone();
+    assert_ne!(old, new);
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+        match events.next_timeout(left).await {
+            Some(captivate::Event::State(c))
+                if c.current == captivate::ConnectionState::Connected { socket_id: new.clone() } =>
+            {
+                break;
+            }
+            Some(_) => {}
+            None => panic!("the new socket id was never adopted"),
+        }
+    }
+    assert_eq!(client.socket_id().as_deref(), Some(new.as_str()));
+    let mut echoes = conv.events();
+    conv.send_message("after the rename").await.expect("posted with the new id");
+    echo(&mut echoes, "You said: after the rename").await;
+    let posted = received_via_http(&sim, "user_message");
+    assert_eq!(posted.last().unwrap()["event"]["socket_id"], new.as_str());
+    assert_eq!(sim.connections_accepted(), 1, "the same connection throughout");
+    client.close().await;
+}
+
 /// A plain HTTP/1.1 GET (the hub's links are on loopback, without TLS).
 async fn get(url: &str) -> (u16, Vec<u8>) {
     let rest = url.strip_prefix("http://").expect("an http URL");

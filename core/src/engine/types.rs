@@ -17,7 +17,8 @@ pub type RequestId = u64;
 /// What a submitted frame waits for before its call completes.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Expect {
-    /// Complete as soon as the frame is written.
+    /// Complete once the frame is written: flushed to the connection that carries it (the
+    /// driver says so with [`crate::engine::Engine::flushed`]), or its post answered.
     Written,
     /// Complete when the hub has read the frame: the pong to a ping written after it (the hub
     /// reads in order, and answers a ping with its payload). Subject to the
@@ -59,7 +60,8 @@ pub struct Submit {
     pub frame: String,
     /// What completes it.
     pub expect: Expect,
-    /// The reply or delivery timeout, counted from the write.
+    /// The reply or delivery timeout, counted from the write (over HTTP, from when it joined
+    /// the line of posts).
     pub timeout: Duration,
 }
 
