@@ -2,6 +2,8 @@
 //! presigned links, the REST transcript and its link refresh, the API key's trusted hosts for
 //! large messages, and conversations listed across several keys.
 
+mod support;
+
 use std::time::Duration;
 
 use captivate::{
@@ -131,6 +133,42 @@ async fn a_slow_hub_bounds_the_line_of_posts_and_each_send_learns_its_fate_withi
     sim.set_faults(Faults::default());
     conv.send_message("after").await.expect("the line goes on once the hub answers in time");
     client.close().await;
+}
+
+/// The requests `sim` received of this type, on either transport.
+fn received_of(sim: &Sim, event_type: &str) -> Vec<Value> {
+    sim.received().into_iter().filter(|f| f["event"]["event_type"] == event_type).collect()
+}
+
+#[tokio::test]
+async fn a_request_the_link_drops_before_it_went_out_goes_after_the_reconnect() {
+    for transport in [Transport::Http, Transport::Socket] {
+        let sim = sim().await;
+        let client = Client::connect(config(&sim, transport)).await.unwrap();
+        let first_socket = client.socket_id().expect("connected");
+        // The first start waits for a reply the hub never sends; the second waits for its turn.
+        sim.set_faults(Faults { never_answer: vec!["conversation_start".into()], ..Faults::default() });
+        let first = client.start_conversation(StartOptions { mode: StartMode::UserFirst, ..StartOptions::new("u1") });
+        let second = client.start_conversation(StartOptions { mode: StartMode::UserFirst, ..StartOptions::new("u2") });
+        support::wait::until("the first start sent", WAIT, || received_of(&sim, "conversation_start").len() == 1).await;
+        sim.set_faults(Faults::default());
+        // Its answer and the end of the link come together: the client reads both in one go, so
+        // the second start, due once the first is answered, is asked for just before the cut.
+        sim.push(json!({"action": "receiveMessage", "event": {"event_type": "conversation_start_success",
+            "event_payload": {"conversation_id": "u1-cut"}, "event_id": "e-cut"}}));
+        sim.close_connections(1001, "going away");
+        assert_eq!(first.await.expect("answered").id(), "u1-cut");
+        let second = second.await.expect("sent after the reconnect, not lost with the link");
+        assert!(second.id().starts_with("u2"));
+        let sent = received_of(&sim, "conversation_start");
+        assert_eq!(sent.len(), 2, "each start sent once ({transport:?}): {sent:?}");
+        if transport == Transport::Http {
+            let socket = sent[1]["event"]["socket_id"].as_str().unwrap_or_default().to_owned();
+            assert!(!socket.is_empty() && socket != first_socket, "the new connection's socket id, not {socket:?}");
+            assert_eq!(client.socket_id().as_deref(), Some(socket.as_str()));
+        }
+        client.close().await;
+    }
 }
 
 #[tokio::test]
