@@ -86,6 +86,11 @@ impl PendingWrites {
         }
     }
 
+    /// Sends waiting for their write to finish.
+    pub(super) fn len(&self) -> usize {
+        self.items.len()
+    }
+
     /// Whether a frame taken by the driver waits for its flush.
     pub(super) fn any_taken(&self) -> bool {
         self.items.front().is_some_and(|w| w.taken)

@@ -196,10 +196,11 @@ impl Engine {
     }
 
     /// Requests waiting for a reply (including those whose caller went away, kept for one more
-    /// period), messages waiting for a proof of delivery, and sends queued (for leak checks).
+    /// period), messages waiting for a proof of delivery, and sends queued or waiting for their
+    /// write to finish (for leak checks).
     pub fn in_flight(&self) -> (usize, usize, usize) {
         let (replies, proofs) = self.written.counts();
-        (replies, proofs, self.outbox.len() + self.posts_waiting())
+        (replies, proofs, self.outbox.len() + self.posts_waiting() + self.writes.len())
     }
 
     /// Whether answers are awaited on the socket: replies, or proofs of delivery.
