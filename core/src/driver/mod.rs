@@ -7,6 +7,11 @@
 //! and outcomes) before the next: a burst is carried out in step with its readers, so that what
 //! is in flight stays small. The socket has no writer task of its own, and the one timer is
 //! moved only when the next deadline comes earlier than the one it is set for.
+//!
+//! A frame counts as written once the flush that carries it is done: the engine is told
+//! ([`Engine::flushed`]) when sends wait for it. A frame the socket refuses ends the connection
+//! as a failed flush does; what the engine asked for and the driver had not carried out when a
+//! connection ended is taken back by the engine, never written to another one.
 
 mod boundaries;
 mod completions;
