@@ -104,7 +104,8 @@ impl Client {
         self.state().is_connected()
     }
 
-    /// The hub's id of the current socket, while connected.
+    /// The hub's id of the current socket, while connected (a second `socket_connected` from
+    /// the hub replaces it).
     pub fn socket_id(&self) -> Option<String> {
         match self.state() {
             ConnectionState::Connected { socket_id } => Some(socket_id),
@@ -239,7 +240,8 @@ impl Client {
         Pending::after(submitted, |_| Ok(()))
     }
 
-    /// The escape hatch: sends any event type with any payload; completes once written.
+    /// The escape hatch: sends any event type with any payload; completes once written (its
+    /// frame flushed to the connection, or with [`crate::Transport::Http`] its post answered).
     pub fn send_raw(&self, event_type: &str, payload: Value) -> Pending<()> {
         if event_type.trim().is_empty() {
             return Pending::ready(Err(Error::InvalidArgument("event_type must not be empty".into())));

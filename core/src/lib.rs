@@ -44,6 +44,15 @@
 //! [`Timings::queue_while_offline`] off (sends fail at once while disconnected), or drop the
 //! call's [`Pending`] (a queued request is then never sent).
 //!
+//! The bounds count every send waiting to go out, on either transport: the offline queue, the
+//! messages waiting for a resend (at-least-once), and with [`Transport::Http`] the posts waiting
+//! in line behind the one in flight. A send's timeout counts from when it went on its way
+//! (written to the socket, or put in the line of posts): posts go one at a time, in call order;
+//! one still in line at its deadline fails with `timeout` unsent, and the one in flight fails at
+//! its deadline while the line waits for its answer. A send the link drops before it went out
+//! stays queued, first and in order. A second `socket_connected` on an open connection gives it
+//! a new socket id, which later posts name (a [`StateChange`] to `Connected` says so).
+//!
 //! ## Delivery
 //!
 //! A message's call completes when the hub proved it read it (the pong of a ping written after

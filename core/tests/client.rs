@@ -429,7 +429,11 @@ async fn replies_without_conversation_id_and_duplicates() {
 #[tokio::test]
 async fn a_thousand_conversations_each_hear_only_their_own() {
     let sim = sim().await;
-    let client = client(&sim).await;
+    let mut c = config(&sim);
+    // Over HTTP the thousand sends wait in one line of posts, and a send's timeout counts from
+    // when it joined the line: long enough for the whole line.
+    c.timings.request_timeout = Duration::from_secs(30);
+    let client = Client::connect(c).await.expect("connects");
     let starts: Vec<_> = (0..1000)
         .map(|i| {
             let c = client.clone();

@@ -46,7 +46,7 @@ impl H {
         let (mut posts, mut other, mut done) = (Vec::new(), Vec::new(), Vec::new());
         while let Some(a) = self.e.poll_action() {
             match a {
-                Action::Post { post, frame } => posts.push((post, frame)),
+                Action::Post { post, frame, .. } => posts.push((post, frame)),
                 a => other.push(a),
             }
         }

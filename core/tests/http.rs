@@ -2,6 +2,8 @@
 //! presigned links, the REST transcript and its link refresh, the API key's trusted hosts for
 //! large messages, and conversations listed across several keys.
 
+mod support;
+
 use std::time::Duration;
 
 use captivate::{
@@ -94,6 +96,115 @@ async fn http_errors_and_timeouts_reach_the_call() {
     let e = conv.send_message("slow").await.unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Timeout, "{e}");
     sim.set_faults(Faults::default());
+    client.close().await;
+}
+
+#[tokio::test]
+async fn a_slow_hub_bounds_the_line_of_posts_and_each_send_learns_its_fate_within_its_timeout() {
+    let sim = sim().await;
+    let timeout = Duration::from_secs(2);
+    let mut c = config(&sim, Transport::Http);
+    c.timings.request_timeout = timeout;
+    c.timings.max_queued_events = 5;
+    let client = Client::connect(c).await.unwrap();
+    let conv = client
+        .start_conversation(StartOptions { mode: StartMode::UserFirst, ..StartOptions::new("slow") })
+        .await
+        .unwrap();
+    sim.set_faults(Faults { http_delay: Duration::from_secs(8), ..Faults::default() });
+    let sent = tokio::time::Instant::now();
+    let sends: Vec<_> = (0..20)
+        .map(|i| {
+            let send = conv.send_message(format!("s{i}"));
+            tokio::spawn(async move { (send.await, sent.elapsed()) })
+        })
+        .collect();
+    let mut outcomes = Vec::new();
+    for s in sends {
+        outcomes.push(s.await.unwrap());
+    }
+    let refused = outcomes.iter().filter(|(r, _)| r.as_ref().is_err_and(|e| e.kind() == ErrorKind::QueueFull)).count();
+    assert_eq!(refused, 14, "one post in flight, five in line, the rest refused: {outcomes:?}");
+    for (r, took) in &outcomes {
+        let e = r.as_ref().expect_err("the hub answers after the timeout");
+        assert!(matches!(e.kind(), ErrorKind::QueueFull | ErrorKind::Timeout), "{e}");
+        assert!(*took <= timeout + Duration::from_millis(1500), "{e} after {took:?}");
+    }
+    sim.set_faults(Faults::default());
+    conv.send_message("after").await.expect("the line goes on once the hub answers in time");
+    client.close().await;
+}
+
+/// The requests `sim` received of this type, on either transport.
+fn received_of(sim: &Sim, event_type: &str) -> Vec<Value> {
+    sim.received().into_iter().filter(|f| f["event"]["event_type"] == event_type).collect()
+}
+
+#[tokio::test]
+async fn a_request_the_link_drops_before_it_went_out_goes_after_the_reconnect() {
+    for transport in [Transport::Http, Transport::Socket] {
+        let sim = sim().await;
+        let client = Client::connect(config(&sim, transport)).await.unwrap();
+        let first_socket = client.socket_id().expect("connected");
+        // The first start waits for a reply the hub never sends; the second waits for its turn.
+        sim.set_faults(Faults { never_answer: vec!["conversation_start".into()], ..Faults::default() });
+        let first = client.start_conversation(StartOptions { mode: StartMode::UserFirst, ..StartOptions::new("u1") });
+        let second = client.start_conversation(StartOptions { mode: StartMode::UserFirst, ..StartOptions::new("u2") });
+        support::wait::until("the first start sent", WAIT, || received_of(&sim, "conversation_start").len() == 1).await;
+        sim.set_faults(Faults::default());
+        // Its answer and the end of the link come together: the client reads both in one go, so
+        // the second start, due once the first is answered, is asked for just before the cut.
+        sim.push(json!({"action": "receiveMessage", "event": {"event_type": "conversation_start_success",
+            "event_payload": {"conversation_id": "u1-cut"}, "event_id": "e-cut"}}));
+        sim.close_connections(1001, "going away");
+        assert_eq!(first.await.expect("answered").id(), "u1-cut");
+        let second = second.await.expect("sent after the reconnect, not lost with the link");
+        assert!(second.id().starts_with("u2"));
+        let sent = received_of(&sim, "conversation_start");
+        assert_eq!(sent.len(), 2, "each start sent once ({transport:?}): {sent:?}");
+        if transport == Transport::Http {
+            let socket = sent[1]["event"]["socket_id"].as_str().unwrap_or_default().to_owned();
+            assert!(!socket.is_empty() && socket != first_socket, "the new connection's socket id, not {socket:?}");
+            assert_eq!(client.socket_id().as_deref(), Some(socket.as_str()));
+        }
+        client.close().await;
+    }
+}
+
+#[tokio::test]
+async fn a_second_socket_connected_gives_later_posts_the_new_socket_id() {
+    let sim = sim().await;
+    let client = Client::connect(config(&sim, Transport::Http)).await.unwrap();
+    let conv = client
+        .start_conversation(StartOptions { mode: StartMode::UserFirst, ..StartOptions::new("renamed") })
+        .await
+        .unwrap();
+    let mut events = client.events();
+    let old = client.socket_id().expect("connected");
+    let renewed = sim.renew_socket_ids();
+    assert_eq!(renewed.len(), 1, "one connection");
+    let new = renewed[0].clone();
+    assert_ne!(old, new);
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+        match events.next_timeout(left).await {
+            Some(captivate::Event::State(c))
+                if c.current == captivate::ConnectionState::Connected { socket_id: new.clone() } =>
+            {
+                break;
+            }
+            Some(_) => {}
+            None => panic!("the new socket id was never adopted"),
+        }
+    }
+    assert_eq!(client.socket_id().as_deref(), Some(new.as_str()));
+    let mut echoes = conv.events();
+    conv.send_message("after the rename").await.expect("posted with the new id");
+    echo(&mut echoes, "You said: after the rename").await;
+    let posted = received_via_http(&sim, "user_message");
+    assert_eq!(posted.last().unwrap()["event"]["socket_id"], new.as_str());
+    assert_eq!(sim.connections_accepted(), 1, "the same connection throughout");
     client.close().await;
 }
 

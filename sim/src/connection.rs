@@ -90,7 +90,8 @@ pub(crate) async fn websocket(shared: Arc<Shared>, mut io: Box<dyn Io>, head: He
     {
         let mut st = shared.state.lock().unwrap();
         st.conns.remove(&id);
-        st.sockets.remove(&socket_id);
+        // Under whatever id it has now (see `Sim::renew_socket_ids`).
+        st.sockets.retain(|_, c| *c != id);
         st.keys.remove(&id);
     }
     eprintln!("sim: connection {id} closed");

@@ -333,6 +333,9 @@ async fn route(shared: &Arc<Shared>, head: &Head, path: &str, body: &[u8]) -> An
             }
             Err(e) => Reply::error(400, e.to_string()).into(),
         },
+        ("POST", "/control/renew-socket-ids") => {
+            Reply::json(200, json!({"ok": true, "socket_ids": shared.renew_socket_ids()})).into()
+        }
         ("POST", "/control/push_text") => {
             shared.push_text(&String::from_utf8_lossy(body));
             ok()

@@ -65,7 +65,8 @@
 //!   force); `GET /control/faults`.
 //! - `POST /control/drop`, `/control/close?code=N&reason=R`, `/control/restart?down_ms=N`,
 //!   `/control/push` (a JSON frame to every socket), `/control/push_text`, `/control/say`
-//!   (`{conversation_id, text, send}`).
+//!   (`{conversation_id, text, send}`), `/control/renew-socket-ids` (see
+//!   [`Sim::renew_socket_ids`]; answers `{"ok": true, "socket_ids": [...]}`).
 //! - `POST /control/expire-file` with `{"fileKey": KEY}`, or no key for every stored file:
 //!   see [`Sim::expire_files`]; answers `{"ok": true, "expired": N}`, 404 for an unknown key.
 //! - `GET /control/files`: the stored files, `[{fileKey, filename, contentType, fileSize,
@@ -446,6 +447,13 @@ impl Sim {
         self.shared.restart(down_for).await
     }
 
+    /// Gives every live connection a new socket id and tells it with a second
+    /// `socket_connected`; the old id names no socket from then on (HTTP sends naming it get
+    /// 404). Returns the new ids.
+    pub fn renew_socket_ids(&self) -> Vec<String> {
+        self.shared.renew_socket_ids()
+    }
+
     /// Sends this exact frame to every live connection.
     pub fn push(&self, frame: Value) {
         self.shared.push_text(&frame.to_string());
@@ -512,6 +520,22 @@ impl Shared {
 
     pub(crate) fn close_connections(&self, code: u16, reason: &str) {
         self.to_all(|| Out::Close(code, reason.to_owned()));
+    }
+
+    pub(crate) fn renew_socket_ids(&self) -> Vec<String> {
+        let renewed: Vec<(u64, String)> = {
+            let mut st = self.state.lock().unwrap();
+            let renewed: Vec<(u64, String)> = st.conns.keys().map(|&c| (c, frames::new_id())).collect();
+            st.sockets.retain(|_, c| !renewed.iter().any(|(r, _)| r == c));
+            for (c, id) in &renewed {
+                st.sockets.insert(id.clone(), *c);
+            }
+            renewed
+        };
+        for (c, id) in &renewed {
+            self.send_event(*c, "socket_connected", json!({"socket_id": id}), false);
+        }
+        renewed.into_iter().map(|(_, id)| id).collect()
     }
 
     pub(crate) fn push(&self, frame: Value) {

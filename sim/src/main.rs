@@ -31,7 +31,8 @@ http_status, http_status_count, http_delay_ms, http_paths), /control/drop,
 /control/close?code=N, /control/restart?down_ms=N, /control/push, /control/push_text,
 /control/say ({conversation_id, text, send}: a bot message, recorded in the transcript and sent
 unless send is false), /control/expire-file ({fileKey} or {} for all: presigned URLs expire
-now); GET /control/faults, /control/received, /control/files, /control/stats.
+now), /control/renew-socket-ids (a new socket id for every connection, told by a second
+socket_connected); GET /control/faults, /control/received, /control/files, /control/stats.
 
 captivate-sim proxy starts a TCP proxy to the upstream (the hub, or any server; a ws:// URL may
 be given for it) and prints its address, ADDR:PORT, as the first line of standard output. A

@@ -7,6 +7,11 @@
 //! and outcomes) before the next: a burst is carried out in step with its readers, so that what
 //! is in flight stays small. The socket has no writer task of its own, and the one timer is
 //! moved only when the next deadline comes earlier than the one it is set for.
+//!
+//! A frame counts as written once the flush that carries it is done: the engine is told
+//! ([`Engine::flushed`]) when sends wait for it. A frame the socket refuses ends the connection
+//! as a failed flush does; what the engine asked for and the driver had not carried out when a
+//! connection ended is taken back by the engine, never written to another one.
 
 mod boundaries;
 mod completions;
@@ -430,27 +435,36 @@ enum Step {
     Opened(u64, Box<std::result::Result<Ws, TransportError>>),
     Read(u64, Option<std::result::Result<Message, tokio_tungstenite::tungstenite::Error>>),
     WriteFailed(u64, tokio_tungstenite::tungstenite::Error),
+    /// What was written to the socket of that generation is flushed.
+    Flushed(u64),
     Io(IoEvent),
     Timer,
     /// Commands taken from the queue earlier are still to be handled.
     Backlog,
 }
 
-/// Flushes what was written, then waits for the next frame.
-fn poll_socket(ws: &mut Option<(u64, Ws)>, unflushed: &mut bool, cx: &mut Context<'_>) -> Poll<Step> {
-    if let Poll::Ready(failed) = poll_flush(ws, unflushed, cx) {
-        return Poll::Ready(failed);
+/// Flushes what was written (ready with [`Step::Flushed`] when `report` asks for it), then
+/// waits for the next frame.
+fn poll_socket(ws: &mut Option<(u64, Ws)>, unflushed: &mut bool, report: bool, cx: &mut Context<'_>) -> Poll<Step> {
+    if let Poll::Ready(step) = poll_flush(ws, unflushed, report, cx) {
+        return Poll::Ready(step);
     }
     let Some((g, ws)) = ws.as_mut() else { return Poll::Pending };
     Pin::new(ws).poll_next(cx).map(|m| Step::Read(*g, m))
 }
 
-/// Flushes what was written; ready only when the write failed.
-fn poll_flush(ws: &mut Option<(u64, Ws)>, unflushed: &mut bool, cx: &mut Context<'_>) -> Poll<Step> {
+/// Flushes what was written; ready when the write failed, or, with `report`, when it is done
+/// (the engine waits to hear it).
+fn poll_flush(ws: &mut Option<(u64, Ws)>, unflushed: &mut bool, report: bool, cx: &mut Context<'_>) -> Poll<Step> {
     let Some((g, ws)) = ws.as_mut() else { return Poll::Pending };
     if *unflushed {
         match Pin::new(&mut *ws).poll_flush(cx) {
-            Poll::Ready(Ok(())) => *unflushed = false,
+            Poll::Ready(Ok(())) => {
+                *unflushed = false;
+                if report {
+                    return Poll::Ready(Step::Flushed(*g));
+                }
+            }
             Poll::Ready(Err(e)) => {
                 *unflushed = false;
                 return Poll::Ready(Step::WriteFailed(*g, e));
@@ -517,6 +531,7 @@ impl Driver {
                 let wait = d.saturating_duration_since(now());
                 sleep.as_mut().reset(tokio::time::Instant::now() + wait);
             }
+            let report = self.engine.awaits_flush();
             let step = {
                 let Driver { cmd_rx, connecting, ws, unflushed, io_rx, handles_gone, batch, .. } = &mut self;
                 // Commands already taken go first: none is received before them.
@@ -524,7 +539,7 @@ impl Driver {
                 let accept_commands = !*handles_gone && !backlog;
                 tokio::select! {
                     biased;
-                    s = poll_fn(|cx| poll_socket(ws, unflushed, cx)) => s,
+                    s = poll_fn(|cx| poll_socket(ws, unflushed, report, cx)) => s,
                     c = cmd_rx.recv(), if accept_commands => Step::Command(c),
                     (g, r) = async { match connecting.as_mut() { Some(f) => f.await, None => std::future::pending().await } } => Step::Opened(g, Box::new(r)),
                     Some(e) = io_rx.recv() => Step::Io(e),
@@ -588,8 +603,9 @@ impl Driver {
     /// not ready for it now.
     fn flush_now(&mut self) {
         let mut cx = Context::from_waker(futures_util::task::noop_waker_ref());
-        if let Poll::Ready(failed) = poll_flush(&mut self.ws, &mut self.unflushed, &mut cx) {
-            self.step(failed, now());
+        let report = self.engine.awaits_flush();
+        if let Poll::Ready(step) = poll_flush(&mut self.ws, &mut self.unflushed, report, &mut cx) {
+            self.step(step, now());
         }
     }
 
@@ -699,6 +715,7 @@ impl Driver {
                 self.ws = None;
                 self.engine.transport_failed(g, TransportError::Other(format!("write failed: {msg}")), t);
             }
+            Step::Flushed(g) => self.engine.flushed(g, t),
             Step::Io(IoEvent::Fetched(fetch, announcement, result)) => {
                 self.engine.large_message_fetched(fetch, *announcement, result)
             }
@@ -830,12 +847,8 @@ impl Driver {
                     let _ = io_tx.send(IoEvent::Fetched(fetch, announcement, r));
                 });
             }
-            Action::Post { post, frame } => {
+            Action::Post { post, frame, socket_id } => {
                 let io_tx = self.io_tx.clone();
-                let socket_id = match self.engine.state() {
-                    ConnectionState::Connected { socket_id } => socket_id.clone(),
-                    _ => String::new(),
-                };
                 let http = match self.http() {
                     Ok(h) => h.clone(),
                     Err(e) => {
@@ -859,15 +872,20 @@ impl Driver {
         Ok(self.http.as_ref().expect("set above"))
     }
 
-    /// Buffers a frame on the current socket; the loop flushes it.
+    /// Buffers a frame on the current socket; the loop flushes it. A frame the socket refuses
+    /// ends the connection, as a failed flush does: the engine takes back what it has not
+    /// handed out yet, and settles what it has per the delivery policy.
     fn write(&mut self, m: Message) {
         match &mut self.ws {
             Some((g, ws)) if *g == self.engine.generation() => {
-                if let Err(e) = Pin::new(ws).start_send(m) {
-                    tracing::debug!(error = %e, "write failed");
+                let g = *g;
+                match Pin::new(ws).start_send(m) {
+                    Ok(()) => self.unflushed = true,
+                    Err(e) => self.step(Step::WriteFailed(g, e), now()),
                 }
-                self.unflushed = true;
             }
+            // The engine asks for writes only while its transport is open; the driver drops
+            // the socket only together with telling the engine.
             _ => tracing::debug!("write without a transport dropped"),
         }
     }

@@ -31,6 +31,15 @@ impl Engine {
         self.outbox.len() + self.written.awaiting_resend() + self.posts_waiting()
     }
 
+    /// Whether one more send of `len` bytes fits within `max_queued_events` and
+    /// `max_queued_bytes`, counting every send waiting to go out: the offline queue, the posts
+    /// waiting in line (HTTP), and the messages waiting for a resend.
+    pub(super) fn room_for(&self, len: usize) -> Result<(), Error> {
+        let (posts, post_bytes) = self.posts.load();
+        let (resends, resend_bytes) = self.written.resend_load();
+        self.outbox.room_for(len, (posts + resends, post_bytes + resend_bytes), &self.t)
+    }
+
     pub(super) fn start_attempt(&mut self, now: Instant) {
         self.timers.clear(Timer::Close);
         self.timers.clear(Timer::Retry);
@@ -62,6 +71,10 @@ impl Engine {
     }
 
     pub(super) fn socket_connected(&mut self, socket_id: String, now: Instant) {
+        if self.state.is_connected() {
+            self.renamed(socket_id, now);
+            return;
+        }
         if !matches!(self.state, ConnectionState::Connecting { .. }) {
             tracing::debug!("socket_connected outside of connecting; ignored");
             return;
@@ -93,7 +106,9 @@ impl Engine {
         // the queue, in order, ahead of anything sent later.
         let resent = self.written.resend(self.ping_seq + 1);
         if !resent.is_empty() {
-            self.actions.extend(resent.into_iter().map(Action::Send));
+            for (id, frame) in resent {
+                self.actions.push_for(Action::Send(frame), id);
+            }
             if !self.proof_ping_in_flight {
                 self.send_ping(true);
             }
@@ -121,6 +136,7 @@ impl Engine {
             return;
         }
         tracing::info!(reason = %reason, was_open, "connection lost");
+        self.requeue_cut_writes();
         self.last_error = Some(if was_open { Error::ConnectionLost } else { Error::Connect(reason.clone()) });
         // Requests that were written and not answered: the answer went with the socket.
         for a in self.written.take_replies() {
@@ -133,13 +149,10 @@ impl Engine {
         // (at-least-once, once), or reported.
         let resend = self.t.delivery == Delivery::AtLeastOnce;
         for seq in self.written.proof_seqs() {
-            let keep = self.written.proof_mut(seq).is_some_and(|u| {
-                if resend && !u.resent {
-                    u.awaiting_resend = true;
-                }
-                u.awaiting_resend
-            });
-            if !keep && let Some(u) = self.written.remove_proof(seq) {
+            let keep = self.written.proof_mut(seq).is_some_and(|u| u.awaiting_resend || (resend && !u.resent));
+            if keep {
+                self.written.mark_for_resend(seq);
+            } else if let Some(u) = self.written.remove_proof(seq) {
                 let client_msg_id = u.client_msg_id.clone();
                 self.end_proof(u, Err(Error::PossiblyNotDelivered { client_msg_id }));
             }
@@ -216,6 +229,12 @@ impl Engine {
 
     /// Fails every call waiting.
     pub(super) fn fail_all(&mut self, error: Error) {
+        for s in self.take_back_unsent() {
+            self.complete(s.id, Err(error.clone()));
+        }
+        for w in self.writes.take_all() {
+            self.complete(w.id, Err(error.clone()));
+        }
         self.fail_queued(error.clone());
         for a in self.written.take_replies() {
             if !a.cancelled {

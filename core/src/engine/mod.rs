@@ -14,7 +14,9 @@
 //! Parts: the public in and out types, the request table, the connection's life (attempts,
 //! pings, liveness, drops), and ordering (the catch-up after a reconnect and large messages).
 
+mod actions;
 mod backoff;
+mod cut;
 mod deadlines;
 mod dedupe;
 mod lifecycle;
@@ -37,6 +39,7 @@ use crate::event::{ConnectionState, DeliveryReport, Event, MalformedFrame};
 use crate::hash::{FastMap, FastSet};
 use crate::protocol::{HubEvent, Inbound, decode};
 
+use actions::{Actions, PendingWrite, PendingWrites};
 pub use backoff::Backoff;
 use dedupe::Dedupe;
 use ordering::Hold;
@@ -94,7 +97,9 @@ pub struct Engine {
     abandoned_starts: VecDeque<(String, Instant)>,
     dedupe: Dedupe,
     backoff: Backoff,
-    actions: VecDeque<Action>,
+    actions: Actions,
+    /// Sends that complete once written, until their frame is flushed.
+    writes: PendingWrites,
     outputs: Outputs,
     /// Conversations whose events are held back to keep them in order.
     holds: FastMap<String, Hold>,
@@ -116,7 +121,7 @@ pub struct Engine {
     started_here: FastSet<String>,
     next_internal: RequestId,
     /// Requests of the HTTP transport waiting to be posted, in order.
-    posts: VecDeque<posts::PostItem>,
+    posts: posts::Line,
     /// The one being posted.
     post_in_flight: Option<posts::PostItem>,
     next_post: u64,
@@ -146,7 +151,8 @@ impl Engine {
             conversations: FastSet::default(),
             abandoned_starts: VecDeque::new(),
             backoff,
-            actions: VecDeque::new(),
+            actions: Actions::default(),
+            writes: PendingWrites::default(),
             outputs: Outputs::default(),
             holds: FastMap::default(),
             next_fetch: 1,
@@ -158,7 +164,7 @@ impl Engine {
             last_message: FastMap::default(),
             started_here: FastSet::default(),
             next_internal: INTERNAL,
-            posts: VecDeque::new(),
+            posts: posts::Line::default(),
             post_in_flight: None,
             next_post: 1,
         }
@@ -190,10 +196,11 @@ impl Engine {
     }
 
     /// Requests waiting for a reply (including those whose caller went away, kept for one more
-    /// period), messages waiting for a proof of delivery, and sends queued (for leak checks).
+    /// period), messages waiting for a proof of delivery, and sends queued or waiting for their
+    /// write to finish (for leak checks).
     pub fn in_flight(&self) -> (usize, usize, usize) {
         let (replies, proofs) = self.written.counts();
-        (replies, proofs, self.outbox.len() + self.posts_waiting())
+        (replies, proofs, self.outbox.len() + self.posts_waiting() + self.writes.len())
     }
 
     /// Whether answers are awaited on the socket: replies, or proofs of delivery.
@@ -202,9 +209,31 @@ impl Engine {
         replies + proofs > 0
     }
 
-    /// The next action for the driver.
+    /// The next action for the driver. A frame it takes counts as written once the driver
+    /// reports it flushed ([`Engine::flushed`]).
     pub fn poll_action(&mut self) -> Option<Action> {
-        self.actions.pop_front()
+        let (a, owner) = self.actions.pop_front()?;
+        if let (Action::Send(_), Some(id)) = (&a, owner) {
+            self.writes.taken(id);
+        }
+        Some(a)
+    }
+
+    /// The frames taken from [`Engine::poll_action`] so far were flushed to transport
+    /// `generation`: sends that complete once written complete now.
+    pub fn flushed(&mut self, generation: u64, now: Instant) {
+        self.tick(now);
+        if generation != self.generation || !self.transport_open {
+            return;
+        }
+        while let Some(w) = self.writes.pop_taken() {
+            self.complete(w.id, Ok(Completion::Written));
+        }
+    }
+
+    /// Whether a frame taken from [`Engine::poll_action`] waits for its flush to be reported.
+    pub fn awaits_flush(&self) -> bool {
+        self.writes.any_taken()
     }
 
     /// The next output for the driver.
@@ -225,10 +254,10 @@ impl Engine {
 
     /// When [`Engine::handle_timeout`] must be called next.
     pub fn poll_timeout(&self) -> Option<Instant> {
-        match (self.timers.next(), self.written.next_deadline()) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
+        [self.timers.next(), self.written.next_deadline(), self.post_deadline(), self.writes.next_deadline()]
+            .into_iter()
+            .flatten()
+            .min()
     }
 
     fn tick(&mut self, now: Instant) {
@@ -330,11 +359,15 @@ impl Engine {
                 self.outbox.push(submit, true);
                 self.pump_starts(now);
             } else {
+                if self.t.transport == Transport::Http {
+                    // Posts wait in line: the line has the queue's bounds.
+                    self.room_for(submit.frame.len())?;
+                }
                 self.write(submit, now);
             }
             return Ok(());
         }
-        self.outbox.room_for(submit.frame.len(), &self.t)?;
+        self.room_for(submit.frame.len())?;
         self.outbox.push(submit, start);
         Ok(())
     }
@@ -343,7 +376,7 @@ impl Engine {
     /// written one stops waiting, and its reply, if it comes, is delivered as an unsolicited
     /// event.
     pub fn cancel(&mut self, id: RequestId) {
-        if self.outbox.remove(id) || self.cancel_post(id) {
+        if self.outbox.remove(id) || self.cancel_post(id) || self.writes.remove(id).is_some() {
             return;
         }
         let Some(seq) = self.written.seq_of(id) else { return };
@@ -533,6 +566,11 @@ impl Engine {
     }
 
     fn expire_requests(&mut self, now: Instant) {
+        self.expire_posts(now);
+        while let Some(w) = self.writes.pop_due(now) {
+            // Never flushed in time (the hub does not read): the caller learns it now.
+            self.complete(w.id, Err(Error::timeout(&w.operation, w.timeout)));
+        }
         let mut starts_freed = false;
         while let Some(seq) = self.written.due(now) {
             if let Some(a) = self.written.reply(seq) {
@@ -609,12 +647,13 @@ impl Engine {
         let Submit { id, operation, frame, expect, timeout } = s;
         match expect {
             Expect::Written => {
-                self.actions.push_back(Action::Send(frame));
-                self.complete(id, Ok(Completion::Written));
+                let deadline = now + timeout;
+                self.writes.push(PendingWrite { id, operation, frame: frame.clone(), timeout, deadline, taken: false });
+                self.actions.push_for(Action::Send(frame), id);
             }
             Expect::Delivered { client_msg_id } => {
                 let kept = (self.t.delivery == Delivery::AtLeastOnce).then(|| frame.clone());
-                self.actions.push_back(Action::Send(frame));
+                self.actions.push_for(Action::Send(frame), id);
                 self.written.insert_proof(Unproven {
                     id,
                     operation,
@@ -634,7 +673,7 @@ impl Engine {
                 }
             }
             Expect::Reply(matcher) => {
-                self.actions.push_back(Action::Send(frame));
+                self.actions.push_for(Action::Send(frame), id);
                 if matcher.start {
                     self.start_in_flight = Some(id);
                 }

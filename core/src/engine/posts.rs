@@ -1,7 +1,14 @@
 //! The HTTP transport: requests POSTed one at a time, in order, each acknowledged by its
 //! answer. Replies still arrive on the socket, so a request is posted only while connected
 //! (with the socket's id), and its reply is awaited from the moment it is posted.
+//!
+//! The line of posts has the bounds of the offline queue (`max_queued_events`,
+//! `max_queued_bytes`), and a request's timeout counts from when it joined the line, as it
+//! counts from the write on the socket: one still waiting in line at its deadline is failed
+//! with `Timeout` and never posted, and the one in flight is failed at its deadline while the
+//! line waits for its answer (so that nothing behind it overtakes it).
 
+use std::collections::{BTreeSet, VecDeque};
 use std::time::Instant;
 
 use super::Engine;
@@ -10,6 +17,7 @@ use super::types::{Action, Completion, Expect, PostOutcome, RequestId, Submit};
 use crate::ErrorCode;
 use crate::config::Delivery;
 use crate::error::Error;
+use crate::event::ConnectionState;
 
 /// A request of the HTTP transport.
 #[derive(Debug)]
@@ -22,6 +30,78 @@ pub(super) struct PostItem {
     resent: bool,
     /// The caller went away, or the call was failed already: the outcome changes nothing.
     settled: bool,
+    /// When the call times out: its timeout after it joined the line.
+    deadline: Instant,
+}
+
+impl PostItem {
+    fn is_reply(&self) -> bool {
+        matches!(self.submit.expect, Expect::Reply(_))
+    }
+}
+
+/// The requests waiting to be posted, in order, with their bytes and their deadlines.
+#[derive(Debug, Default)]
+pub(super) struct Line {
+    items: VecDeque<PostItem>,
+    bytes: usize,
+    /// The deadlines of the requests waiting, earliest first, with their post number.
+    deadlines: BTreeSet<(Instant, u64)>,
+}
+
+impl Line {
+    fn add(&mut self, item: &PostItem) {
+        self.bytes += item.submit.frame.len();
+        self.deadlines.insert((item.deadline, item.post));
+    }
+
+    fn gone(&mut self, item: &PostItem) {
+        self.bytes -= item.submit.frame.len();
+        self.deadlines.remove(&(item.deadline, item.post));
+    }
+
+    fn push_back(&mut self, item: PostItem) {
+        self.add(&item);
+        self.items.push_back(item);
+    }
+
+    fn push_front(&mut self, item: PostItem) {
+        self.add(&item);
+        self.items.push_front(item);
+    }
+
+    fn pop_front(&mut self) -> Option<PostItem> {
+        let item = self.items.pop_front()?;
+        self.gone(&item);
+        Some(item)
+    }
+
+    fn remove_where(&mut self, f: impl Fn(&PostItem) -> bool) -> Option<PostItem> {
+        let pos = self.items.iter().position(f)?;
+        let item = self.items.remove(pos)?;
+        self.gone(&item);
+        Some(item)
+    }
+
+    fn take_all(&mut self) -> VecDeque<PostItem> {
+        self.bytes = 0;
+        self.deadlines.clear();
+        std::mem::take(&mut self.items)
+    }
+
+    /// A request whose deadline is `now` or earlier.
+    fn pop_due(&mut self, now: Instant) -> Option<PostItem> {
+        let &(d, post) = self.deadlines.first()?;
+        if d > now {
+            return None;
+        }
+        self.remove_where(|i| i.post == post)
+    }
+
+    /// Requests waiting, and their bytes.
+    pub(super) fn load(&self) -> (usize, usize) {
+        (self.items.len(), self.bytes)
+    }
 }
 
 impl Engine {
@@ -29,15 +109,55 @@ impl Engine {
     pub(super) fn post_later(&mut self, submit: Submit, now: Instant) {
         let post = self.next_post;
         self.next_post += 1;
-        self.posts.push_back(PostItem { post, submit, not_sent: 0, resent: false, settled: false });
+        let deadline = now + submit.timeout;
+        self.posts.push_back(PostItem { post, submit, not_sent: 0, resent: false, settled: false, deadline });
         self.pump_posts(now);
+    }
+
+    /// Fails the requests whose deadline passed: those waiting in line are never posted; the
+    /// one in flight stays in flight (the line waits for its answer), its outcome ignored.
+    pub(super) fn expire_posts(&mut self, now: Instant) {
+        while let Some(item) = self.posts.pop_due(now) {
+            // Never posted (nothing waits for a reply yet).
+            self.complete(item.submit.id, Err(Error::timeout(&item.submit.operation, item.submit.timeout)));
+        }
+        if let Some(item) = self.post_in_flight.as_mut()
+            && !item.settled
+            && !item.is_reply()
+            && item.deadline <= now
+        {
+            // A request with a reply times out with its reply's deadline (the same one).
+            item.settled = true;
+            let (id, error) = (item.submit.id, Error::timeout(&item.submit.operation, item.submit.timeout));
+            self.complete(id, Err(error));
+        }
+    }
+
+    /// The next deadline of the HTTP transport's requests.
+    pub(super) fn post_deadline(&self) -> Option<Instant> {
+        let in_flight = self.post_in_flight.as_ref().filter(|i| !i.settled && !i.is_reply()).map(|i| i.deadline);
+        [self.posts.deadlines.first().map(|(d, _)| *d), in_flight].into_iter().flatten().min()
+    }
+
+    /// A post the driver never carried out (its connection was cut, or renamed): back to the
+    /// head of the line, to be posted again with the socket id of its time.
+    pub(super) fn unpost(&mut self, post: u64) {
+        let Some(item) = self.post_in_flight.take_if(|i| i.post == post) else { return };
+        let waiting = self.forget_reply(item.submit.id, item.is_reply());
+        if !item.settled && (!item.is_reply() || waiting) {
+            self.posts.push_front(item);
+        }
     }
 
     /// Posts the next request when none is in flight and the socket is up.
     pub(super) fn pump_posts(&mut self, now: Instant) {
-        if self.post_in_flight.is_some() || !self.transport_open || !self.state.is_connected() {
+        if self.post_in_flight.is_some() || !self.transport_open {
             return;
         }
+        let ConnectionState::Connected { socket_id } = &self.state else { return };
+        let socket_id = socket_id.clone();
+        // Nothing is posted past its deadline.
+        self.expire_posts(now);
         let Some(item) = self.posts.pop_front() else { return };
         if let Expect::Reply(matcher) = &item.submit.expect {
             if matcher.start {
@@ -47,12 +167,13 @@ impl Engine {
                 id: item.submit.id,
                 operation: item.submit.operation.clone(),
                 matcher: matcher.clone(),
-                deadline: now + item.submit.timeout,
+                deadline: item.deadline.max(now),
                 timeout: item.submit.timeout,
                 cancelled: false,
             });
         }
-        self.actions.push_back(Action::Post { post: item.post, frame: item.submit.frame.clone() });
+        let post = Action::Post { post: item.post, frame: item.submit.frame.clone(), socket_id };
+        self.actions.push_for(post, item.submit.id);
         self.post_in_flight = Some(item);
     }
 
@@ -89,7 +210,7 @@ impl Engine {
             PostOutcome::Rejected { status, message } => {
                 Some(Error::Http(format!("the hub answered HTTP {status}: {message}")))
             }
-            PostOutcome::NotSent(reason) if item.not_sent == 0 => {
+            PostOutcome::NotSent(reason) if item.not_sent == 0 && !item.settled => {
                 // It never reached the hub: post it again, first in line.
                 tracing::info!(reason = %reason, "an HTTP send could not be made; trying once more");
                 item.not_sent += 1;
@@ -99,7 +220,9 @@ impl Engine {
                 return;
             }
             PostOutcome::NotSent(reason) => Some(Error::Http(reason)),
-            PostOutcome::Failed(reason) if self.t.delivery == Delivery::AtLeastOnce && !item.resent => {
+            PostOutcome::Failed(reason)
+                if self.t.delivery == Delivery::AtLeastOnce && !item.resent && !item.settled =>
+            {
                 tracing::info!(reason = %reason, "an HTTP send got no answer; posting it once more");
                 item.resent = true;
                 self.forget_reply(id, is_reply);
@@ -140,8 +263,7 @@ impl Engine {
 
     /// A request of the HTTP transport is cancelled: never posted, or its outcome ignored.
     pub(super) fn cancel_post(&mut self, id: RequestId) -> bool {
-        if let Some(pos) = self.posts.iter().position(|i| i.submit.id == id) {
-            self.posts.remove(pos);
+        if self.posts.remove_where(|i| i.submit.id == id).is_some() {
             return true;
         }
         if let Some(item) = self.post_in_flight.as_mut().filter(|i| i.submit.id == id) {
@@ -153,7 +275,7 @@ impl Engine {
 
     /// Fails every request waiting to be posted, and the one in flight.
     pub(super) fn fail_posts(&mut self, error: &Error) {
-        for item in std::mem::take(&mut self.posts) {
+        for item in self.posts.take_all() {
             self.complete(item.submit.id, Err(error.clone()));
         }
         if let Some(item) = self.post_in_flight.as_mut()
@@ -169,7 +291,7 @@ impl Engine {
 
     /// Requests of the HTTP transport not answered yet.
     pub(super) fn posts_waiting(&self) -> usize {
-        self.posts.len() + usize::from(self.post_in_flight.is_some())
+        self.posts.items.len() + usize::from(self.post_in_flight.is_some())
     }
 }
 

@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, VecDeque};
 use std::time::{Duration, Instant};
 
 use super::deadlines::{Deadlines, Lane};
-use super::types::{ReplyMatch, RequestId, Submit};
+use super::types::{Expect, ReplyMatch, RequestId, Submit};
 use crate::config::Timings;
 use crate::error::Error;
 use crate::hash::FastMap;
@@ -34,12 +34,13 @@ impl Outbox {
         self.events.len() + self.starts.len()
     }
 
-    /// Whether one more frame of `len` bytes fits within the offline queue's limits.
-    pub(super) fn room_for(&self, len: usize, t: &Timings) -> Result<(), Error> {
-        if self.len() >= t.max_queued_events {
+    /// Whether one more frame of `len` bytes fits within the queue's limits, with `others`
+    /// (sends and bytes) waiting elsewhere: posts in line, messages waiting for a resend.
+    pub(super) fn room_for(&self, len: usize, others: (usize, usize), t: &Timings) -> Result<(), Error> {
+        if self.len() + others.0 >= t.max_queued_events {
             return Err(Error::QueueFull(format!("{} events", t.max_queued_events)));
         }
-        if self.bytes + len > t.max_queued_bytes {
+        if self.bytes + others.1 + len > t.max_queued_bytes {
             return Err(Error::QueueFull(format!("{} bytes", t.max_queued_bytes)));
         }
         Ok(())
@@ -48,6 +49,17 @@ impl Outbox {
     pub(super) fn push(&mut self, s: Submit, start: bool) {
         self.bytes += s.frame.len();
         if start { self.starts.push_back(s) } else { self.events.push_back(s) }
+    }
+
+    /// Puts requests taken back from a cut connection at the head of the queue, in order.
+    pub(super) fn push_front_all(&mut self, taken_back: Vec<Submit>) {
+        for s in taken_back.into_iter().rev() {
+            self.bytes += s.frame.len();
+            match &s.expect {
+                Expect::Reply(m) if m.start => self.starts.push_front(s),
+                _ => self.events.push_front(s),
+            }
+        }
     }
 
     pub(super) fn pop_event(&mut self) -> Option<Submit> {
@@ -139,6 +151,8 @@ pub(super) struct Written {
     by_kind: FastMap<String, KindIndex>,
     /// Replies awaited, by named conversation, oldest first (same caveat).
     by_conversation: FastMap<String, VecDeque<Seq>>,
+    /// Messages waiting for a resend, and their bytes.
+    resend_load: (usize, usize),
 }
 
 /// A place in the queue of proofs: a proof awaited, or the hole it left.
@@ -268,6 +282,10 @@ impl Written {
         }
         if let Some(ids) = &mut self.proof_ids {
             ids.remove(&u.id);
+        }
+        if u.awaiting_resend {
+            self.resend_load.0 -= 1;
+            self.resend_load.1 -= u.frame.as_ref().map_or(0, String::len);
         }
         if let Some(d) = u.deadline {
             self.deadlines.remove(d, seq);
@@ -441,12 +459,29 @@ impl Written {
 
     /// Messages waiting to be written again.
     pub(super) fn awaiting_resend(&self) -> usize {
-        self.proofs.iter().filter(|p| p.proof.as_ref().is_some_and(|u| u.awaiting_resend)).count()
+        self.resend_load.0
+    }
+
+    /// Messages waiting to be written again, and their bytes.
+    pub(super) fn resend_load(&self) -> (usize, usize) {
+        self.resend_load
+    }
+
+    /// Proof `seq`'s connection is gone: the message is written again after reconnecting.
+    pub(super) fn mark_for_resend(&mut self, seq: Seq) {
+        let Some(u) = self.proof_mut(seq) else { return };
+        if !u.awaiting_resend {
+            u.awaiting_resend = true;
+            let len = u.frame.as_ref().map_or(0, String::len);
+            self.resend_load.0 += 1;
+            self.resend_load.1 += len;
+        }
     }
 
     /// Takes the messages waiting to be written again, oldest first, as written now: their
-    /// proof is the pong of ping `needs_ping`. Returns their frames, to be written in order.
-    pub(super) fn resend(&mut self, needs_ping: u64) -> Vec<String> {
+    /// proof is the pong of ping `needs_ping`. Returns their ids and frames, to be written in
+    /// order.
+    pub(super) fn resend(&mut self, needs_ping: u64) -> Vec<(RequestId, String)> {
         let seqs: Vec<Seq> =
             self.proofs.iter().filter(|p| p.proof.as_ref().is_some_and(|u| u.awaiting_resend)).map(|p| p.seq).collect();
         let mut frames = Vec::with_capacity(seqs.len());
@@ -455,7 +490,7 @@ impl Written {
                 u.awaiting_resend = false;
                 u.resent = true;
                 u.needs_ping = needs_ping;
-                frames.push(u.frame.clone().unwrap_or_default());
+                frames.push((u.id, u.frame.clone().unwrap_or_default()));
                 self.insert_proof(u);
             }
         }

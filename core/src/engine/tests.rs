@@ -7,6 +7,8 @@ use serde_json::json;
 use super::*;
 use crate::config::{Delivery, Timings};
 
+mod edges;
+
 struct H {
     e: Engine,
     now: Instant,
@@ -424,6 +426,7 @@ fn a_request_cancelled_before_its_write_is_never_sent() {
     h.e.cancel(a);
     h.connect();
     assert_eq!(sends(&h.take_actions()), vec!["b".to_owned()]);
+    h.e.flushed(h.e.generation(), h.now);
     let c = h.completions();
     assert_eq!(c.len(), 1);
     assert_eq!(c[0].0, b);
@@ -437,6 +440,8 @@ fn every_call_completes_exactly_once() {
     let ok = h.submit("1", reply("conversation_metadata", "c"));
     let err = h.submit("2", reply("conversation_transcript", "c"));
     let lost = h.submit("3", reply("metadata_update_success", "c"));
+    // Written: the driver carried them out.
+    h.take_actions();
     h.frame(hub("conversation_metadata", json!({"conversation_id": "c", "content": {"a": 1}}), Some("e1")));
     h.frame(hub(
         "general_error",

@@ -17,7 +17,8 @@ pub type RequestId = u64;
 /// What a submitted frame waits for before its call completes.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Expect {
-    /// Complete as soon as the frame is written.
+    /// Complete once the frame is written: flushed to the connection that carries it (the
+    /// driver says so with [`crate::engine::Engine::flushed`]), or its post answered.
     Written,
     /// Complete when the hub has read the frame: the pong to a ping written after it (the hub
     /// reads in order, and answers a ping with its payload). Subject to the
@@ -59,7 +60,8 @@ pub struct Submit {
     pub frame: String,
     /// What completes it.
     pub expect: Expect,
-    /// The reply or delivery timeout, counted from the write.
+    /// The reply or delivery timeout, counted from the write (over HTTP, from when it joined
+    /// the line of posts).
     pub timeout: Duration,
 }
 
@@ -93,6 +95,10 @@ pub enum Action {
         post: u64,
         /// The frame.
         frame: String,
+        /// The id of the socket its replies go to (the open connection's, at the time the
+        /// engine asked; a post still queued when the connection is cut or renamed is taken
+        /// back and asked for again with the new one).
+        socket_id: String,
     },
     /// Write a WebSocket ping with this number as its payload (8 bytes, big-endian).
     Ping(u64),
@@ -243,6 +249,13 @@ pub enum TransportError {
     },
     /// Anything else (DNS, TCP, TLS, handshake, I/O): retried per the policy.
     Other(String),
+}
+
+/// The `client_msg_id` a frame the engine was given carries (`event.event_payload`), read
+/// only on rare paths (a write cut off).
+pub(super) fn frame_client_msg_id(frame: &str) -> Option<String> {
+    let v: Value = serde_json::from_str(frame).ok()?;
+    v.get("event")?.get("event_payload")?.get("client_msg_id")?.as_str().map(str::to_owned)
 }
 
 /// The conversation a frame the engine was given names (`event.event_payload.conversation_id`),

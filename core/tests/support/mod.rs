@@ -8,4 +8,5 @@ pub mod mutate;
 pub mod raw_ws;
 pub mod session;
 pub mod verdict;
+pub mod wait;
 pub mod workload;
