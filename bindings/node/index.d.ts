@@ -50,7 +50,9 @@ export interface ErrorDetails {
 
 /**
  * The base class of every error of this package. The hierarchy is flat: each kind of the
- * library's error table has one class deriving from this one (the same names as in Python).
+ * library's error table has one class deriving from this one, its name ending in `Error`
+ * (`TimeoutError`, `ClosedError`, ...); the names of the first versions without it remain as
+ * deprecated aliases.
  */
 export class CaptivateError extends Error {
   constructor(message: string, code?: ErrorCode, details?: ErrorDetails);
@@ -59,13 +61,13 @@ export class CaptivateError extends Error {
   readonly details: ErrorDetails;
 }
 /** An argument had the right type but an unacceptable value (TTL not 1/7/30/90, empty id, unknown option, ...). */
-export class InvalidArgument extends CaptivateError {
+export class InvalidArgumentError extends CaptivateError {
   constructor(message: string, details?: ErrorDetails);
   static readonly code: 'invalid_argument';
   readonly code: 'invalid_argument';
 }
 /** The hub refused the API key at the handshake. */
-export class Rejected extends CaptivateError {
+export class RejectedError extends CaptivateError {
   constructor(message: string, details?: ErrorDetails);
   static readonly code: 'rejected';
   readonly code: 'rejected';
@@ -78,7 +80,7 @@ export class ConnectError extends CaptivateError {
   readonly code: 'connect';
 }
 /** The reply (or the proof of delivery) did not come in time. */
-export class Timeout extends CaptivateError {
+export class TimeoutError extends CaptivateError {
   constructor(message: string, details?: ErrorDetails);
   static readonly code: 'timeout';
   readonly code: 'timeout';
@@ -88,13 +90,13 @@ export class Timeout extends CaptivateError {
   readonly unconfirmed?: boolean;
 }
 /** The connection was lost before the call completed. */
-export class ConnectionLost extends CaptivateError {
+export class ConnectionLostError extends CaptivateError {
   constructor(message: string, details?: ErrorDetails);
   static readonly code: 'connection_lost';
   readonly code: 'connection_lost';
 }
 /** A message was written to a connection that died right after; the hub may not have it. */
-export class PossiblyNotDelivered extends CaptivateError {
+export class PossiblyNotDeliveredError extends CaptivateError {
   constructor(message: string, details?: ErrorDetails);
   static readonly code: 'possibly_not_delivered';
   readonly code: 'possibly_not_delivered';
@@ -110,25 +112,25 @@ export class HubError extends CaptivateError {
   readonly conversationId: string | null;
 }
 /** The offline queue is full. */
-export class QueueFull extends CaptivateError {
+export class QueueFullError extends CaptivateError {
   constructor(message: string, details?: ErrorDetails);
   static readonly code: 'queue_full';
   readonly code: 'queue_full';
 }
 /** The client is disposed (or closed, or not connected yet). */
-export class Closed extends CaptivateError {
+export class ClosedError extends CaptivateError {
   constructor(message: string, details?: ErrorDetails);
   static readonly code: 'closed';
   readonly code: 'closed';
 }
 /** The connection failed for good (reconnecting gave up, or is disabled). */
-export class Failed extends CaptivateError {
+export class FailedError extends CaptivateError {
   constructor(message: string, details?: ErrorDetails);
   static readonly code: 'failed';
   readonly code: 'failed';
 }
 /** A frame exceeds the configured maximum size. */
-export class FrameTooLarge extends CaptivateError {
+export class FrameTooLargeError extends CaptivateError {
   constructor(message: string, details?: ErrorDetails);
   static readonly code: 'frame_too_large';
   readonly code: 'frame_too_large';
@@ -151,6 +153,43 @@ export class InternalError extends CaptivateError {
   static readonly code: 'internal';
   readonly code: 'internal';
 }
+
+/** @deprecated The same class as InvalidArgumentError. */
+export const InvalidArgument: typeof InvalidArgumentError;
+/** @deprecated The same type as InvalidArgumentError. */
+export type InvalidArgument = InvalidArgumentError;
+/** @deprecated The same class as RejectedError. */
+export const Rejected: typeof RejectedError;
+/** @deprecated The same type as RejectedError. */
+export type Rejected = RejectedError;
+/** @deprecated The same class as TimeoutError. */
+export const Timeout: typeof TimeoutError;
+/** @deprecated The same type as TimeoutError. */
+export type Timeout = TimeoutError;
+/** @deprecated The same class as ConnectionLostError. */
+export const ConnectionLost: typeof ConnectionLostError;
+/** @deprecated The same type as ConnectionLostError. */
+export type ConnectionLost = ConnectionLostError;
+/** @deprecated The same class as PossiblyNotDeliveredError. */
+export const PossiblyNotDelivered: typeof PossiblyNotDeliveredError;
+/** @deprecated The same type as PossiblyNotDeliveredError. */
+export type PossiblyNotDelivered = PossiblyNotDeliveredError;
+/** @deprecated The same class as QueueFullError. */
+export const QueueFull: typeof QueueFullError;
+/** @deprecated The same type as QueueFullError. */
+export type QueueFull = QueueFullError;
+/** @deprecated The same class as ClosedError. */
+export const Closed: typeof ClosedError;
+/** @deprecated The same type as ClosedError. */
+export type Closed = ClosedError;
+/** @deprecated The same class as FailedError. */
+export const Failed: typeof FailedError;
+/** @deprecated The same type as FailedError. */
+export type Failed = FailedError;
+/** @deprecated The same class as FrameTooLargeError. */
+export const FrameTooLarge: typeof FrameTooLargeError;
+/** @deprecated The same type as FrameTooLargeError. */
+export type FrameTooLarge = FrameTooLargeError;
 
 // ----- events ------------------------------------------------------------------------------
 

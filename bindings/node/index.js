@@ -13,7 +13,7 @@
 const native = require('./native.js');
 const { CaptivateChatAPI } = require('./lib/client.js');
 const { Conversation } = require('./lib/conversation.js');
-const { CaptivateError, CLASSES } = require('./lib/errors.js');
+const { ALIASES, CaptivateError, CLASSES } = require('./lib/errors.js');
 const { CaptivateChatFileManager } = require('./lib/files.js');
 const { CaptivateChatManager } = require('./lib/manager.js');
 const { OPTIONS } = require('./lib/options.js');
@@ -27,6 +27,7 @@ module.exports = {
   Conversation,
   CaptivateError,
   ...CLASSES,
+  ...ALIASES,
   OPTIONS,
   TIME_TO_LIVE_DAYS: Object.freeze(native.timeToLiveDays()),
   version: native.version(),

@@ -1,6 +1,6 @@
 // Argument types, checked at the call: a TypeError at once for a value of the wrong JavaScript
 // type. Values (an empty id, a time-to-live of 5 days, an unknown option, a file without a
-// URL) are checked once, by the binding layer, and reject with InvalidArgument.
+// URL) are checked once, by the binding layer, and reject with InvalidArgumentError.
 'use strict';
 
 function describe(v) {

@@ -179,7 +179,7 @@ class CaptivateChatAPI {
     });
   }
 
-  /** Throws Closed when the client is disposed (for registrations). */
+  /** Throws ClosedError when the client is disposed (for registrations). */
   _checkOpen() {
     if (this._disposed) throw errors.disposed();
     if (!this._connected) throw errors.ofCode('closed', 'the client is not connected yet: await connect() or use CaptivateChatAPI.create');
@@ -500,7 +500,7 @@ class CaptivateChatAPI {
 
   /**
    * Closes the socket gracefully and ends every iterator, so that nothing keeps the process
-   * alive. Later calls resolve at once; methods called afterwards reject with Closed.
+   * alive. Later calls resolve at once; methods called afterwards reject with ClosedError.
    */
   dispose() {
     if (this._disposing !== null) return this._disposing;

@@ -1,6 +1,8 @@
 // The error classes: one flat hierarchy under CaptivateError, one class per kind of the
-// binding layer's table (`errors::kinds()`), with the same names as in Python. Arguments of
-// the wrong type are TypeErrors (thrown at once); everything else is one of these.
+// binding layer's table (`errors::kinds()`), named as JavaScript names errors: the kind's
+// name with `Error` at the end (`TimeoutError`, `ClosedError`, `HubError`). The names without
+// it, those of the first versions, remain as deprecated aliases of the same classes.
+// Arguments of the wrong type are TypeErrors (thrown at once); everything else is one of these.
 'use strict';
 
 const native = require('../native.js');
@@ -23,13 +25,21 @@ class CaptivateError extends Error {
 /** Every kind, in the order the native layer numbers them: `{code, className, doc}`. */
 const KINDS = native.errorKinds();
 
+/** A kind's class name in JavaScript: with `Error` at the end. */
+function jsName(className) {
+  return className.endsWith('Error') ? className : `${className}Error`;
+}
+
 /** The classes by name, in the order of KINDS. */
 const CLASSES = {};
+/** The names of the first versions (without `Error`): deprecated aliases of the same classes. */
+const ALIASES = {};
 /** The classes in the order of KINDS (the native layer sends the index). */
 const BY_INDEX = [];
 /** The classes by code. */
 const BY_CODE = {};
-for (const { code, className } of KINDS) {
+for (const { code, className: kindName } of KINDS) {
+  const className = jsName(kindName);
   const cls = {
     [className]: class extends CaptivateError {
       /**
@@ -43,6 +53,7 @@ for (const { code, className } of KINDS) {
   }[className];
   cls.code = code;
   CLASSES[className] = cls;
+  if (kindName !== className) ALIASES[kindName] = cls;
   BY_INDEX.push(cls);
   BY_CODE[code] = cls;
 }
@@ -97,4 +108,4 @@ function disposed() {
   return ofCode('closed', 'the client is disposed');
 }
 
-module.exports = { CaptivateError, CLASSES, KINDS, fromIndex, ofCode, toError, disposed };
+module.exports = { CaptivateError, CLASSES, ALIASES, KINDS, jsName, fromIndex, ofCode, toError, disposed };

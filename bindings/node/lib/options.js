@@ -52,7 +52,7 @@ function canonical(v) {
  * The options object the native client reads; whether to connect lazily; whether the client
  * is shared (the registry's one per API key, mode and options) and, if so, its registry key.
  * Wrong argument types throw TypeError; names and values are checked natively
- * (InvalidArgument).
+ * (InvalidArgumentError).
  */
 function build(apiKey, mode, options) {
   needString('apiKey', apiKey);

@@ -7,18 +7,18 @@ import { after, before, describe, test } from 'node:test';
 import {
   CaptivateChatAPI,
   CaptivateError,
-  Closed,
+  ClosedError,
   ConnectError,
-  ConnectionLost,
-  Failed,
-  FrameTooLarge,
+  ConnectionLostError,
+  FailedError,
+  FrameTooLargeError,
   HubError,
-  InvalidArgument,
-  PossiblyNotDelivered,
+  InvalidArgumentError,
+  PossiblyNotDeliveredError,
   ProtocolError,
-  QueueFull,
-  Rejected,
-  Timeout,
+  QueueFullError,
+  RejectedError,
+  TimeoutError,
 } from 'captivate-chat';
 import { sleep, startSim, waitFor } from './sim.mjs';
 
@@ -135,29 +135,29 @@ describe('wrong argument types throw TypeError synchronously', () => {
 
 describe('errors with a stable code', () => {
   test('InvalidArgument: a time-to-live that is not 1, 7, 30 or 90; an empty user id; a zero timeout', async () => {
-    await rejectsWith(conv.setTimeToLive(5), InvalidArgument, 'invalid_argument');
-    await rejectsWith(api.createConversation('  '), InvalidArgument, 'invalid_argument');
-    await rejectsWith(api.getUserConversations({ userId: 'u', pagination: { page: 0 } }), InvalidArgument, 'invalid_argument');
-    await rejectsWith(conv.sendMessage({}), InvalidArgument, 'invalid_argument');
-    await rejectsWith(CaptivateChatAPI.create(sim.key, 'dev', { url: sim.url, requestTimeoutMs: 0 }), InvalidArgument, 'invalid_argument');
-    await rejectsWith(CaptivateChatAPI.create(sim.key, 'dev', { url: 'http://example.com' }), InvalidArgument, 'invalid_argument');
-    assert.throws(() => api.getConversation(''), InvalidArgument);
+    await rejectsWith(conv.setTimeToLive(5), InvalidArgumentError, 'invalid_argument');
+    await rejectsWith(api.createConversation('  '), InvalidArgumentError, 'invalid_argument');
+    await rejectsWith(api.getUserConversations({ userId: 'u', pagination: { page: 0 } }), InvalidArgumentError, 'invalid_argument');
+    await rejectsWith(conv.sendMessage({}), InvalidArgumentError, 'invalid_argument');
+    await rejectsWith(CaptivateChatAPI.create(sim.key, 'dev', { url: sim.url, requestTimeoutMs: 0 }), InvalidArgumentError, 'invalid_argument');
+    await rejectsWith(CaptivateChatAPI.create(sim.key, 'dev', { url: 'http://example.com' }), InvalidArgumentError, 'invalid_argument');
+    assert.throws(() => api.getConversation(''), InvalidArgumentError);
   });
 
   test('InvalidArgument: values the binding layer checks (options, start mode, files, metadata target)', async () => {
-    await rejectsWith(CaptivateChatAPI.create('k', /** @type {any} */ ('staging')), InvalidArgument, 'invalid_argument');
-    await rejectsWith(CaptivateChatAPI.create('k', 'dev', /** @type {any} */ ({ urll: 'ws://x' })), InvalidArgument, 'invalid_argument');
-    await rejectsWith(CaptivateChatAPI.create('k', 'dev', /** @type {any} */ ({ requestTimeoutMs: '5' })), InvalidArgument, 'invalid_argument');
-    await rejectsWith(api.createConversation('u', {}, {}, /** @type {any} */ ('whoever')), InvalidArgument, 'invalid_argument');
-    await rejectsWith(conv.sendMessage(/** @type {any} */ ({ files: [{}] })), InvalidArgument, 'invalid_argument');
-    await rejectsWith(conv.setMetadata({}, /** @type {any} */ ({ target: 'all' })), InvalidArgument, 'invalid_argument');
-    await rejectsWith(conv.setTimeToLive(7.5), InvalidArgument, 'invalid_argument');
-    assert.throws(() => new CaptivateChatAPI('k', 'dev', /** @type {any} */ ({ urll: 'ws://x' })), InvalidArgument);
+    await rejectsWith(CaptivateChatAPI.create('k', /** @type {any} */ ('staging')), InvalidArgumentError, 'invalid_argument');
+    await rejectsWith(CaptivateChatAPI.create('k', 'dev', /** @type {any} */ ({ urll: 'ws://x' })), InvalidArgumentError, 'invalid_argument');
+    await rejectsWith(CaptivateChatAPI.create('k', 'dev', /** @type {any} */ ({ requestTimeoutMs: '5' })), InvalidArgumentError, 'invalid_argument');
+    await rejectsWith(api.createConversation('u', {}, {}, /** @type {any} */ ('whoever')), InvalidArgumentError, 'invalid_argument');
+    await rejectsWith(conv.sendMessage(/** @type {any} */ ({ files: [{}] })), InvalidArgumentError, 'invalid_argument');
+    await rejectsWith(conv.setMetadata({}, /** @type {any} */ ({ target: 'all' })), InvalidArgumentError, 'invalid_argument');
+    await rejectsWith(conv.setTimeToLive(7.5), InvalidArgumentError, 'invalid_argument');
+    assert.throws(() => new CaptivateChatAPI('k', 'dev', /** @type {any} */ ({ urll: 'ws://x' })), InvalidArgumentError);
   });
 
   test('Rejected: a wrong API key is refused at the handshake (HTTP 401)', async () => {
     const p = CaptivateChatAPI.create('wrong-key', 'dev', { url: sim.url });
-    await rejectsWith(p, Rejected, 'rejected');
+    await rejectsWith(p, RejectedError, 'rejected');
     await p.catch((/** @type {any} */ e) => assert.equal(e.status, 401));
   });
 
@@ -172,7 +172,7 @@ describe('errors with a stable code', () => {
     await sim.control('/control/faults', { never_answer: ['metadata_request'] });
     try {
       const p = cv.getMetadata();
-      await rejectsWith(p, Timeout, 'timeout');
+      await rejectsWith(p, TimeoutError, 'timeout');
       await p.catch((/** @type {any} */ e) => {
         assert.equal(e.operation, 'metadata_request');
         assert.equal(e.millis, 300);
@@ -200,7 +200,7 @@ describe('errors with a stable code', () => {
     try {
       const p = cv.getTranscript();
       // Checked from now on: it may reject before the drop request below has its answer.
-      const checked = rejectsWith(p, ConnectionLost, 'connection_lost');
+      const checked = rejectsWith(p, ConnectionLostError, 'connection_lost');
       await hubReceived(sim, 'conversation_transcript_request', cv.id);
       await sim.control('/control/drop');
       await checked;
@@ -216,7 +216,7 @@ describe('errors with a stable code', () => {
     await sim.control('/control/faults', { drop_after_frames: 1 });
     try {
       const p = cv.sendMessage('did it arrive?');
-      await rejectsWith(p, PossiblyNotDelivered, 'possibly_not_delivered');
+      await rejectsWith(p, PossiblyNotDeliveredError, 'possibly_not_delivered');
       await p.catch((/** @type {any} */ e) => assert.match(e.clientMsgId, /^[0-9a-f-]{36}$/));
     } finally {
       await sim.control('/control/faults', {});
@@ -227,7 +227,7 @@ describe('errors with a stable code', () => {
   test('FrameTooLarge: a message over maxFrameSize', async () => {
     const c = await sim.client({ maxFrameSize: 2048 });
     const cv = await c.createConversation('frames', undefined, undefined, 'user-first');
-    await rejectsWith(cv.sendMessage('x'.repeat(4096)), FrameTooLarge, 'frame_too_large');
+    await rejectsWith(cv.sendMessage('x'.repeat(4096)), FrameTooLargeError, 'frame_too_large');
     await c.dispose();
   });
 
@@ -248,11 +248,11 @@ describe('errors with a stable code', () => {
     const cv = c.getConversation('offline');
     const sends = Array.from({ length: 3 }, (_, i) => cv.sendMessage(`queued ${i}`).then(() => 'sent', (/** @type {any} */ e) => e));
     const overflow = await Promise.race(sends);
-    assert.ok(overflow instanceof QueueFull, `expected QueueFull, got ${overflow}`);
+    assert.ok(overflow instanceof QueueFullError, `expected QueueFullError, got ${overflow}`);
     assert.equal(overflow.code, 'queue_full');
     await c.dispose();
     for (const r of await Promise.all(sends)) {
-      assert.ok(r instanceof QueueFull || r instanceof Closed, `${r}`);
+      assert.ok(r instanceof QueueFullError || r instanceof ClosedError, `${r}`);
     }
   });
 
@@ -262,23 +262,23 @@ describe('errors with a stable code', () => {
     await sim.control('/control/restart?down_ms=1500');
     await failed;
     assert.equal(c.isSocketActive(), false);
-    await rejectsWith(c.getConversation('after-failure').getMetadata(), Failed, 'failed');
+    await rejectsWith(c.getConversation('after-failure').getMetadata(), FailedError, 'failed');
     await c.dispose();
     await hubBack();
   });
 
-  test('reconnecting disabled: a drop fails the client; a waiting call rejects with ConnectionLost, later ones with Failed', async () => {
+  test('reconnecting disabled: a drop fails the client; a waiting call rejects with ConnectionLostError, later ones with Failed', async () => {
     const c = await sim.client({ reconnect: { enabled: false } });
     const failed = waitFor((fn) => c.onStateChange(fn), (s) => s.current.state === 'failed');
     await sim.control('/control/faults', { never_answer: ['metadata_request'] });
     try {
       const waiting = c.getConversation('during-drop').getMetadata();
-      const checked = rejectsWith(waiting, ConnectionLost, 'connection_lost');
+      const checked = rejectsWith(waiting, ConnectionLostError, 'connection_lost');
       await hubReceived(sim, 'metadata_request', 'during-drop');
       await sim.control('/control/drop');
       await checked;
       await failed;
-      await rejectsWith(c.getConversation('after-drop').getMetadata(), Failed, 'failed');
+      await rejectsWith(c.getConversation('after-drop').getMetadata(), FailedError, 'failed');
     } finally {
       await sim.control('/control/faults', {});
     }
@@ -290,16 +290,16 @@ describe('errors with a stable code', () => {
     const cv = await c.createConversation('closed', undefined, undefined, 'user-first');
     await c.dispose();
     await c.dispose();
-    await rejectsWith(cv.sendMessage('late'), Closed, 'closed');
-    await rejectsWith(cv.getMetadata(), Closed, 'closed');
-    await rejectsWith(c.createConversation('late'), Closed, 'closed');
-    await rejectsWith(c.getUserConversations('late'), Closed, 'closed');
-    await rejectsWith(c.deleteUserConversations('late'), Closed, 'closed');
-    await rejectsWith(c.sendRaw('x', {}), Closed, 'closed');
-    await rejectsWith(c.connect(), Closed, 'closed');
-    assert.throws(() => c.getConversation('late'), Closed);
-    await rejectsWith(c.reconnect(), Closed, 'closed');
-    assert.throws(() => cv.onMessage(() => {}), Closed);
+    await rejectsWith(cv.sendMessage('late'), ClosedError, 'closed');
+    await rejectsWith(cv.getMetadata(), ClosedError, 'closed');
+    await rejectsWith(c.createConversation('late'), ClosedError, 'closed');
+    await rejectsWith(c.getUserConversations('late'), ClosedError, 'closed');
+    await rejectsWith(c.deleteUserConversations('late'), ClosedError, 'closed');
+    await rejectsWith(c.sendRaw('x', {}), ClosedError, 'closed');
+    await rejectsWith(c.connect(), ClosedError, 'closed');
+    assert.throws(() => c.getConversation('late'), ClosedError);
+    await rejectsWith(c.reconnect(), ClosedError, 'closed');
+    assert.throws(() => cv.onMessage(() => {}), ClosedError);
     // Every iterator ends at dispose, also one opened after it.
     assert.deepEqual(await c.events().next(), { value: undefined, done: true });
     assert.deepEqual(await cv.events().next(), { value: undefined, done: true });

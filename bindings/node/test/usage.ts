@@ -8,7 +8,7 @@ import {
   HubError,
   type LogRecord,
   OPTIONS,
-  Timeout,
+  TimeoutError,
   type TranscriptEntry,
 } from 'captivate-chat';
 
@@ -83,7 +83,7 @@ export async function usage(apiKey: string): Promise<TranscriptEntry[]> {
   try {
     await conversation.getMetadata();
   } catch (e) {
-    if (e instanceof Timeout) console.log(e.operation, e.millis);
+    if (e instanceof TimeoutError) console.log(e.operation, e.millis);
     else if (e instanceof HubError) console.log(e.hubCode, e.description);
     else if (e instanceof CaptivateError) console.log(e.code);
   }
