@@ -47,7 +47,6 @@ use timers::Timers;
 pub use types::{
     Action, Completion, Expect, Output, PostOutcome, ReplyMatch, RequestId, Route, Submit, TransportError,
 };
-pub(crate) use types::{Dest, Out};
 
 /// The first id of the engine's own requests.
 const INTERNAL: RequestId = 1 << 63;
@@ -207,20 +206,12 @@ impl Engine {
         self.actions.pop_front()
     }
 
-    /// The next output for the driver.
+    /// The next output to deliver. Every event and state change ready comes before the
+    /// completions: a request's caller learns of its end after the events that came with it
+    /// (the driver, the tests and the fuzz target all drain the engine through this).
+    #[inline]
     pub fn poll_output(&mut self) -> Option<Output> {
         self.outputs.pop()
-    }
-
-    /// The next event or state change as the engine keeps it (for the driver: no copy of the
-    /// route; completions come apart, from [`Engine::poll_done`]).
-    pub(crate) fn poll_out(&mut self) -> Option<Out> {
-        self.outputs.pop_out()
-    }
-
-    /// The next request completed (for the driver).
-    pub(crate) fn poll_done(&mut self) -> Option<Done> {
-        self.outputs.pop_done()
     }
 
     /// When [`Engine::handle_timeout`] must be called next.
@@ -466,7 +457,7 @@ impl Engine {
                 tracing::warn!(error = %e, "a binary frame from the hub is not UTF-8");
                 let preview = String::from_utf8_lossy(&data[..data.len().min(1024)]).into_owned();
                 let error = format!("binary frame of {} bytes is not UTF-8: {e}", data.len());
-                self.deliver(Event::Malformed(MalformedFrame { error, text: preview }), Dest::Client);
+                self.deliver(Event::Malformed(MalformedFrame { error, text: preview }), Route::Client);
             }
         }
     }
@@ -492,13 +483,13 @@ impl Engine {
                 tracing::warn!(error = %e, "malformed frame from the hub");
                 self.deliver(
                     Event::Malformed(MalformedFrame { error: e.to_string(), text: text[..cut].to_owned() }),
-                    Dest::Client,
+                    Route::Client,
                 );
                 return;
             }
         };
         if self.raw_frames {
-            self.outputs.push(Out::Other(Output::Frame(inbound.clone())));
+            self.outputs.push(Output::Frame(inbound.clone()));
         }
         if let HubEvent::SocketConnected { socket_id } = inbound.body {
             self.socket_connected(socket_id, now);
@@ -650,13 +641,13 @@ impl Engine {
         }
     }
 
-    fn route(&self, conversation_id: Option<&str>) -> Dest {
+    fn route(&self, conversation_id: Option<&str>) -> Route {
         match conversation_id {
-            Some(c) => self.conversations.get(c).map_or(Dest::Client, |c| Dest::Conversation(c.clone())),
+            Some(c) => self.conversations.get(c).map_or(Route::Client, |c| Route::Conversation(c.clone())),
             None if self.conversations.len() == 1 => {
-                self.conversations.iter().next().map_or(Dest::Client, |c| Dest::Both(c.clone()))
+                self.conversations.iter().next().map_or(Route::Client, |c| Route::Both(c.clone()))
             }
-            None => Dest::Client,
+            None => Route::Client,
         }
     }
 

@@ -101,7 +101,7 @@ impl H {
         self.take_outputs()
             .into_iter()
             .filter_map(|o| match o {
-                Output::Complete { id, result } => Some((id, result)),
+                Output::Complete { id, result } => Some((id, result.map_err(|e| *e))),
                 _ => None,
             })
             .collect()
@@ -380,7 +380,7 @@ fn request_timeout_counts_from_the_write_and_late_replies_are_unsolicited() {
     h.frame(hub("conversation_metadata", json!({"conversation_id": "c1", "content": {}}), Some("late")));
     let outs = h.take_outputs();
     assert!(outs.iter().all(|o| !matches!(o, Output::Complete { .. })), "a late reply completes nothing");
-    assert!(outs.iter().any(|o| matches!(o, Output::Deliver { event: Event::Hub(i), route: Route::Conversation(c) } if i.event_type == "conversation_metadata" && c == "c1")));
+    assert!(outs.iter().any(|o| matches!(o, Output::Deliver { event: Event::Hub(i), route: Route::Conversation(c) } if i.event_type == "conversation_metadata" && &**c == "c1")));
 }
 
 #[test]
@@ -427,6 +427,32 @@ fn a_request_cancelled_before_its_write_is_never_sent() {
     let c = h.completions();
     assert_eq!(c.len(), 1);
     assert_eq!(c[0].0, b);
+}
+
+#[test]
+fn events_ready_together_come_before_the_completions_they_caused() {
+    let mut h = H::new(timings());
+    h.connect();
+    h.e.attach("c");
+    let waiting = h.submit("1", reply("conversation_metadata", "c"));
+    h.take_outputs();
+    let g = h.e.generation();
+    h.e.transport_closed(g, None, "", h.now);
+    let kinds: Vec<_> = h
+        .take_outputs()
+        .into_iter()
+        .map(|o| match o {
+            Output::State(c) => c.current.name().to_owned(),
+            Output::Deliver { .. } => "event".into(),
+            Output::Frame(_) => "frame".into(),
+            Output::Complete { id, .. } => format!("complete {id}"),
+        })
+        .collect();
+    assert_eq!(
+        kinds,
+        vec!["disconnected".to_owned(), format!("complete {waiting}")],
+        "the caller learns of the lost connection after the state change is out"
+    );
 }
 
 #[test]
@@ -807,7 +833,7 @@ fn large_messages_are_fetched_then_delivered_as_bot_messages() {
     h.e.large_message_fetched(fetch, *announcement, Ok(json!([{"type": "text", "text": "huge"}])));
     let outs = h.take_outputs();
     assert!(matches!(&outs[..], [Output::Deliver { event: Event::Hub(i), route: Route::Conversation(c) }]
-        if c == "c" && i.event_type == "bot_message" && i.text().as_deref() == Some("huge")));
+        if &**c == "c" && i.event_type == "bot_message" && i.text().as_deref() == Some("huge")));
 }
 
 #[test]

@@ -113,15 +113,16 @@ pub enum Action {
     },
 }
 
-/// Where a delivered event goes.
+/// Where a delivered event goes. The conversation's id is shared with the engine's registry,
+/// so that routing an event copies no string.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Route {
     /// The client's own listeners.
     Client,
     /// That conversation's listeners.
-    Conversation(String),
+    Conversation(Arc<str>),
     /// Both the client's listeners and that (only open) conversation's.
-    Both(String),
+    Both(Arc<str>),
 }
 
 impl Route {
@@ -134,62 +135,7 @@ impl Route {
     }
 }
 
-/// A [`Route`] as the engine keeps it: the conversation's id shared with the registry, so
-/// that routing an event copies no string.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) enum Dest {
-    Client,
-    Conversation(Arc<str>),
-    Both(Arc<str>),
-}
-
-impl Dest {
-    /// The conversation the event goes to, if any.
-    pub(crate) fn conversation(&self) -> Option<&str> {
-        match self {
-            Dest::Conversation(c) | Dest::Both(c) => Some(c),
-            Dest::Client => None,
-        }
-    }
-}
-
-impl From<Route> for Dest {
-    fn from(r: Route) -> Dest {
-        match r {
-            Route::Client => Dest::Client,
-            Route::Conversation(c) => Dest::Conversation(c.into()),
-            Route::Both(c) => Dest::Both(c.into()),
-        }
-    }
-}
-
-impl From<Dest> for Route {
-    fn from(d: Dest) -> Route {
-        match d {
-            Dest::Client => Route::Client,
-            Dest::Conversation(c) => Route::Conversation(c.to_string()),
-            Dest::Both(c) => Route::Both(c.to_string()),
-        }
-    }
-}
-
-/// An [`Output`] as the engine keeps it: deliveries name their conversation with a [`Dest`].
-#[derive(Debug)]
-pub(crate) enum Out {
-    Deliver { event: Event, to: Dest },
-    Other(Output),
-}
-
-impl From<Out> for Output {
-    fn from(o: Out) -> Output {
-        match o {
-            Out::Deliver { event, to } => Output::Deliver { event, route: to.into() },
-            Out::Other(o) => o,
-        }
-    }
-}
-
-/// What the engine hands to the driver to deliver.
+/// What the engine hands to the driver to deliver, from [`crate::engine::Engine::poll_output`].
 #[derive(Clone, Debug, PartialEq)]
 pub enum Output {
     /// The connection's state changed.
@@ -208,8 +154,9 @@ pub enum Output {
     Complete {
         /// Which.
         id: RequestId,
-        /// How.
-        result: Result<Completion, Error>,
+        /// How (the error boxed: completions are many, one pong may complete thousands of
+        /// messages, and most of them succeed).
+        result: Result<Completion, Box<Error>>,
     },
 }
 
