@@ -17,6 +17,7 @@
 mod backoff;
 mod deadlines;
 mod dedupe;
+mod errors;
 mod lifecycle;
 mod ordering;
 mod outputs;
@@ -24,6 +25,8 @@ mod posts;
 mod requests;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_errors;
 mod timers;
 mod types;
 
@@ -35,7 +38,7 @@ use crate::config::{Delivery, Timings, Transport};
 use crate::error::Error;
 use crate::event::{ConnectionState, DeliveryReport, Event, MalformedFrame};
 use crate::hash::{FastMap, FastSet};
-use crate::protocol::{HubEvent, Inbound, decode};
+use crate::protocol::{HubEvent, Inbound, decode, outbound};
 
 pub use backoff::Backoff;
 use dedupe::Dedupe;
@@ -605,6 +608,7 @@ impl Engine {
             }
             Expect::Delivered { client_msg_id } => {
                 let kept = (self.t.delivery == Delivery::AtLeastOnce).then(|| frame.clone());
+                let conversation = outbound::frame_conversation(&frame).map(|c| requests::conversation_key(&c));
                 self.actions.push_back(Action::Send(frame));
                 self.written.insert_proof(Unproven {
                     id,
@@ -617,6 +621,8 @@ impl Engine {
                     resent: false,
                     call_done: false,
                     awaiting_resend: false,
+                    conversation,
+                    error_taken: false,
                 });
                 // Ask for the proof right away rather than at the next keep-alive ping; while a
                 // proof ping is out, its pong sends the next one, so pings stay one in flight.
@@ -654,20 +660,8 @@ impl Engine {
     /// Gives a reply to the request waiting for it. Returns the event back when nobody waits
     /// for it (then it is delivered as an ordinary event).
     fn match_reply(&mut self, inbound: Inbound, now: Instant) -> Option<Inbound> {
-        if let HubEvent::Error(err) = &inbound.body {
-            if err.message_link.is_some() {
-                return Some(inbound);
-            }
-            // A hub error answers the oldest request naming the same conversation.
-            let Some(c) = inbound.conversation_id.as_deref() else { return Some(inbound) };
-            let Some(seq) = self.written.oldest_naming(c) else { return Some(inbound) };
-            if let Some(a) = self.written.remove_reply(seq)
-                && !a.cancelled
-            {
-                let error = Error::from_hub(err, Some(c.to_owned()));
-                self.complete(a.id, Err(error));
-            }
-            return None;
+        if matches!(inbound.body, HubEvent::Error(_)) {
+            return self.claim_error(inbound, now);
         }
         if matches!(inbound.body, HubEvent::ConversationStarted) {
             return self.match_start(inbound, now);
@@ -753,7 +747,8 @@ impl Engine {
             self.complete(u.id, result);
             return;
         }
-        let conversation_id = u.frame.as_deref().and_then(types::frame_conversation);
+        let conversation_id =
+            u.frame.as_deref().and_then(outbound::frame_conversation).map(std::borrow::Cow::into_owned);
         let route = self.route(conversation_id.as_deref());
         let report = DeliveryReport { client_msg_id: u.client_msg_id, conversation_id, delivered: result.is_ok() };
         tracing::info!(delivered = report.delivered, "late outcome of a message not confirmed in time");

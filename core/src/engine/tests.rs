@@ -7,20 +7,20 @@ use serde_json::json;
 use super::*;
 use crate::config::{Delivery, Timings};
 
-struct H {
-    e: Engine,
-    now: Instant,
+pub(super) struct H {
+    pub(super) e: Engine,
+    pub(super) now: Instant,
     actions: Vec<Action>,
     outputs: Vec<Output>,
     next_id: RequestId,
 }
 
-fn timings() -> Timings {
+pub(super) fn timings() -> Timings {
     Timings { jitter_seed: Some(7), ..Timings::default() }
 }
 
 impl H {
-    fn new(t: Timings) -> H {
+    pub(super) fn new(t: Timings) -> H {
         let now = Instant::now();
         H { e: Engine::new(t, now), now, actions: Vec::new(), outputs: Vec::new(), next_id: 1 }
     }
@@ -34,17 +34,17 @@ impl H {
         }
     }
 
-    fn take_actions(&mut self) -> Vec<Action> {
+    pub(super) fn take_actions(&mut self) -> Vec<Action> {
         self.drain();
         std::mem::take(&mut self.actions)
     }
 
-    fn take_outputs(&mut self) -> Vec<Output> {
+    pub(super) fn take_outputs(&mut self) -> Vec<Output> {
         self.drain();
         std::mem::take(&mut self.outputs)
     }
 
-    fn advance(&mut self, d: Duration) {
+    pub(super) fn advance(&mut self, d: Duration) {
         self.now += d;
         self.e.handle_timeout(self.now);
     }
@@ -58,7 +58,7 @@ impl H {
         Some(d)
     }
 
-    fn frame(&mut self, v: serde_json::Value) {
+    pub(super) fn frame(&mut self, v: serde_json::Value) {
         let g = self.e.generation();
         self.e.frame_received(g, &v.to_string(), self.now);
     }
@@ -68,7 +68,7 @@ impl H {
     }
 
     /// Initialized → Connected.
-    fn connect(&mut self) {
+    pub(super) fn connect(&mut self) {
         self.e.connect(self.now);
         self.open_and_greet("s1");
     }
@@ -80,9 +80,15 @@ impl H {
     }
 
     fn submit(&mut self, frame: &str, expect: Expect) -> RequestId {
+        self.submit_as("op", frame, expect)
+    }
+
+    /// Submits a request of operation `operation` (10 s timeout).
+    pub(super) fn submit_as(&mut self, operation: &'static str, frame: &str, expect: Expect) -> RequestId {
         let id = self.next_id;
         self.next_id += 1;
-        let s = Submit { id, operation: "op".into(), frame: frame.into(), expect, timeout: Duration::from_secs(10) };
+        let s =
+            Submit { id, operation: operation.into(), frame: frame.into(), expect, timeout: Duration::from_secs(10) };
         self.e.submit(s, self.now).expect("submit accepted");
         id
     }
@@ -97,7 +103,7 @@ impl H {
             .collect()
     }
 
-    fn completions(&mut self) -> Vec<(RequestId, Result<Completion, Error>)> {
+    pub(super) fn completions(&mut self) -> Vec<(RequestId, Result<Completion, Error>)> {
         self.take_outputs()
             .into_iter()
             .filter_map(|o| match o {
@@ -108,11 +114,11 @@ impl H {
     }
 }
 
-fn hub(event_type: &str, payload: serde_json::Value, event_id: Option<&str>) -> serde_json::Value {
+pub(super) fn hub(event_type: &str, payload: serde_json::Value, event_id: Option<&str>) -> serde_json::Value {
     json!({"action": "receiveMessage", "event": {"event_type": event_type, "event_payload": payload, "event_id": event_id}})
 }
 
-fn sends(actions: &[Action]) -> Vec<String> {
+pub(super) fn sends(actions: &[Action]) -> Vec<String> {
     actions
         .iter()
         .filter_map(|a| match a {
@@ -122,7 +128,7 @@ fn sends(actions: &[Action]) -> Vec<String> {
         .collect()
 }
 
-fn reply(event_type: &str, conversation_id: &str) -> Expect {
+pub(super) fn reply(event_type: &str, conversation_id: &str) -> Expect {
     Expect::Reply(ReplyMatch {
         event_type: event_type.into(),
         conversation_id: Some(conversation_id.into()),
@@ -895,7 +901,7 @@ fn the_attempt_counter_resets_after_a_stable_connection() {
 }
 
 /// Drops the connection and reconnects; returns the actions of the reconnect.
-fn reconnect(h: &mut H) -> Vec<Action> {
+pub(super) fn reconnect(h: &mut H) -> Vec<Action> {
     let g = h.e.generation();
     h.e.transport_closed(g, Some(1006), "", h.now);
     h.take_actions();
@@ -906,7 +912,7 @@ fn reconnect(h: &mut H) -> Vec<Action> {
 }
 
 /// The hub events delivered, as (event_id, recovered).
-fn delivered(h: &mut H) -> Vec<(String, bool)> {
+pub(super) fn delivered(h: &mut H) -> Vec<(String, bool)> {
     h.take_outputs()
         .into_iter()
         .filter_map(|o| match o {
@@ -920,11 +926,11 @@ fn delivered(h: &mut H) -> Vec<(String, bool)> {
         .collect()
 }
 
-fn bot(conv: &str, id: &str) -> serde_json::Value {
+pub(super) fn bot(conv: &str, id: &str) -> serde_json::Value {
     hub("bot_message", json!({"conversation_id": conv, "content": [{"type": "text", "text": id}]}), Some(id))
 }
 
-fn transcript(conv: &str, entries: &[(&str, &str)]) -> serde_json::Value {
+pub(super) fn transcript(conv: &str, entries: &[(&str, &str)]) -> serde_json::Value {
     let t: Vec<_> = entries
         .iter()
         .map(|(from, id)| json!({"from": from, "messages": [{"type": "text", "text": id}], "event_id": id}))
@@ -987,7 +993,7 @@ fn missed_messages_come_once_and_before_newer_ones(raw_frames: bool) {
 }
 
 /// Connected, with conversation `c` open and its bot message `e1` delivered.
-fn heard_e1(t: Timings) -> H {
+pub(super) fn heard_e1(t: Timings) -> H {
     let mut h = H::new(t);
     h.connect();
     h.e.attach("c");

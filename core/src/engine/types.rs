@@ -4,8 +4,6 @@ use std::borrow::Cow;
 use std::sync::Arc;
 use std::time::Duration;
 
-use serde_json::Value;
-
 use crate::error::Error;
 use crate::event::{Event, StateChange};
 use crate::protocol::Inbound;
@@ -190,11 +188,4 @@ pub enum TransportError {
     },
     /// Anything else (DNS, TCP, TLS, handshake, I/O): retried per the policy.
     Other(String),
-}
-
-/// The conversation a frame the engine was given names (`event.event_payload.conversation_id`),
-/// read only on rare paths (a late delivery report).
-pub(super) fn frame_conversation(frame: &str) -> Option<String> {
-    let v: Value = serde_json::from_str(frame).ok()?;
-    v.get("event")?.get("event_payload")?.get("conversation_id")?.as_str().map(str::to_owned)
 }
