@@ -592,6 +592,9 @@ impl OutgoingMessage {
 /// message is read as far as its third field). `None` when the frame is not a client envelope
 /// naming a conversation.
 pub(crate) fn frame_conversation(frame: &str) -> Option<Cow<'_, str>> {
+    if let Some(c) = super::text_frame::conversation_of(frame) {
+        return Some(Cow::Borrowed(c));
+    }
     let mut r = Reader::new(frame);
     for key in ["event", "event_payload", "conversation_id"] {
         if !r.open_object()? {
