@@ -199,7 +199,13 @@ impl Written {
                 None => idx.unnamed.push_back(seq),
             }
             if let Some(c) = &a.matcher.conversation_id {
-                self.by_conversation.entry(c.clone()).or_default().push_back(seq);
+                let q = self.by_conversation.entry(c.clone()).or_default();
+                // Requests mostly end in order: those answered since are dropped from the front,
+                // so that the index stays the size of what waits.
+                while q.front().is_some_and(|s| !self.replies.contains_key(s)) {
+                    q.pop_front();
+                }
+                q.push_back(seq);
             }
         }
         self.replies.insert(seq, a);
