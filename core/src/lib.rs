@@ -63,6 +63,18 @@
 //! fails with [`Error::Unconfirmed`] (kind `timeout`) but the message stays in the resend set,
 //! and an [`Event::Delivery`] on its conversation tells later whether the hub read it.
 //!
+//! ## The hub's errors
+//!
+//! A `general_error` names a conversation (not always), a code and a description, never the
+//! request it answers. It fails the call that caused it when that can be told, and is
+//! otherwise delivered as an [`Event::Hub`] to the conversation it names (or to the client):
+//! the candidates are the requests waiting for an answer and the messages not yet confirmed
+//! that name its conversation, narrowed to an operation its description names; the oldest is
+//! taken when they are all of one kind or the error is "Invalid conversation_id", and with no
+//! conversation, the only one. The error of a request whose caller gave up, of a message, of
+//! the catch-up after a reconnect (which then ends), or of nobody is delivered as an event,
+//! and the other requests wait for their own answer.
+//!
 //! ## Logs
 //!
 //! The library logs through [`tracing`](https://docs.rs/tracing): connections, drops and

@@ -381,6 +381,33 @@ async fn timeouts_and_late_replies() {
 }
 
 #[tokio::test]
+async fn the_error_of_a_cancelled_request_reaches_the_conversations_listeners() {
+    let sim = sim().await;
+    let client = client(&sim).await;
+    let conv = user_first(&client, "ivo").await;
+    let mut events = conv.events();
+    // A request the hub never answers, given up by its caller once the hub has it.
+    sim.set_faults(Faults { never_answer: vec!["metadata".into()], ..Faults::default() });
+    let given_up = conv.set_metadata(json!({"k": 1}), None);
+    until("the hub has the request", || sim.received().iter().any(|f| f["event"]["event_type"] == "metadata")).await;
+    drop(given_up);
+    sim.set_faults(Faults::default());
+    // Calls reach the client's task in call order: once this one is done, the request is given up.
+    conv.send_message("after").await.unwrap();
+    sim.push(json!({"action": "receiveMessage", "event": {
+        "event_type": "general_error",
+        "event_payload": {"conversation_id": conv.id(), "error_code": 500, "error_desc": "the metadata was refused"},
+        "event_id": "refused-1",
+    }}));
+    let e = wait_for(&mut events, "the hub's error", |e| e.kind_name() == "general_error").await;
+    assert!(
+        matches!(&e.hub().unwrap().body, HubEvent::Error(err) if err.description == "the metadata was refused"),
+        "{e:?}"
+    );
+    assert!(client.is_connected());
+}
+
+#[tokio::test]
 async fn malformed_frames_and_unknown_events_do_not_break_the_connection() {
     let sim = sim().await;
     let client = client(&sim).await;

@@ -52,7 +52,7 @@ impl H {
         }
         while let Some(o) = self.e.poll_output() {
             if let Output::Complete { id, result } = o {
-                done.push((id, result));
+                done.push((id, result.map_err(|e| *e)));
             }
         }
         (posts, other, done)

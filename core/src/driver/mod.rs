@@ -38,9 +38,7 @@ use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::protocol::{CloseFrame, Role};
 
 use crate::config::Config;
-use crate::engine::{
-    Action, Completion, Done, Engine, Expect, Out, Output, PostOutcome, RequestId, Submit, TransportError,
-};
+use crate::engine::{Action, Completion, Done, Engine, Expect, Output, PostOutcome, RequestId, Submit, TransportError};
 use crate::error::{Error, Result, redact};
 use crate::event::{ConnectionState, Event, Routed};
 use crate::http::{Http, send};
@@ -785,13 +783,9 @@ impl Driver {
                 busy = true;
                 self.action(a);
             }
-            while let Some(o) = self.engine.poll_out() {
+            while let Some(o) = self.engine.poll_output() {
                 busy = true;
                 self.output(o);
-            }
-            while let Some(done) = self.engine.poll_done() {
-                busy = true;
-                self.completed.push(done);
             }
             if !busy {
                 break;
@@ -919,12 +913,11 @@ impl Driver {
         self.unflushed = false;
     }
 
-    fn output(&mut self, o: Out) {
-        let o = match o {
-            Out::Deliver { event, to } => return self.subscribers.deliver(event, to),
-            Out::Other(o) => o,
-        };
+    #[inline]
+    fn output(&mut self, o: Output) {
         match o {
+            // First: one pong may complete thousands of messages.
+            Output::Complete { id, result } => self.completed.push((id, result)),
             Output::State(change) => {
                 let current = change.current.clone();
                 let error = if current == ConnectionState::Failed {
@@ -957,13 +950,12 @@ impl Driver {
                     }
                 }
             }
-            Output::Deliver { event, route } => self.subscribers.deliver(event, route.into()),
+            Output::Deliver { event, route } => self.subscribers.deliver(event, route),
             Output::Frame(inbound) => {
                 if !self.subscribers.raw(inbound) {
                     self.engine.set_raw_frames(false);
                 }
             }
-            Output::Complete { id, result } => self.completed.push((id, result.map_err(Box::new))),
         }
     }
 }

@@ -2,7 +2,7 @@
 
 use std::collections::VecDeque;
 
-use crate::engine::Dest;
+use crate::engine::Route;
 use crate::event::{Event, Routed};
 use crate::hash::FastMap;
 use crate::protocol::Inbound;
@@ -20,11 +20,11 @@ pub(crate) enum Scope {
 }
 
 /// Where a routed event goes, as [`Routed`] says it.
-fn routed(event: Event, route: &Dest) -> Routed {
+fn routed(event: Event, route: &Route) -> Routed {
     let (conversation_id, to_client) = match route {
-        Dest::Client => (None, true),
-        Dest::Conversation(c) => (Some(c.to_string()), false),
-        Dest::Both(c) => (Some(c.to_string()), true),
+        Route::Client => (None, true),
+        Route::Conversation(c) => (Some(c.to_string()), false),
+        Route::Both(c) => (Some(c.to_string()), true),
     };
     Routed { event, conversation_id, to_client }
 }
@@ -114,11 +114,11 @@ impl Subscribers {
         let ids: Vec<String> = ids.into_iter().cloned().collect();
         let client = &mut self.client;
         let mut backlog =
-            vec![(Dest::Client, std::mem::take(&mut client.backlog), std::mem::take(&mut client.dropped))];
+            vec![(Route::Client, std::mem::take(&mut client.backlog), std::mem::take(&mut client.dropped))];
         for id in ids {
             if let Some(slot) = self.conversations.get_mut(&id) {
                 backlog.push((
-                    Dest::Conversation(id.into()),
+                    Route::Conversation(id.into()),
                     std::mem::take(&mut slot.backlog),
                     std::mem::take(&mut slot.dropped),
                 ));
@@ -138,7 +138,7 @@ impl Subscribers {
     }
 
     /// Sends to the listeners of every event; false when there are none.
-    fn send_to_all(&mut self, event: &Event, route: &Dest) -> bool {
+    fn send_to_all(&mut self, event: &Event, route: &Route) -> bool {
         self.all.retain(|s| !s.is_closed());
         for s in &self.all {
             let _ = s.send(routed(event.clone(), route));
@@ -149,7 +149,7 @@ impl Subscribers {
     /// A state change: to the listeners of every event, to every conversation's listeners, and
     /// to the client's (kept for them when nobody at all listens).
     pub(super) fn state(&mut self, event: Event) {
-        let heard = self.send_to_all(&event, &Dest::Client);
+        let heard = self.send_to_all(&event, &Route::Client);
         for slot in self.conversations.values_mut() {
             if !slot.subs.is_empty() {
                 send_all(&mut slot.subs, event.clone());
@@ -161,13 +161,13 @@ impl Subscribers {
 
     /// An event, to the listeners of every event and to the scope its route names (kept for
     /// that scope when nobody at all listens).
-    pub(super) fn deliver(&mut self, event: Event, route: Dest) {
+    pub(super) fn deliver(&mut self, event: Event, route: Route) {
         let heard = !self.all.is_empty() && self.send_to_all(&event, &route);
         let max = if heard { 0 } else { self.max_backlog };
         match route {
-            Dest::Client => Self::to_slot(&mut self.client, event, max),
-            Dest::Conversation(id) => self.send_to_conversation(&id, event, max),
-            Dest::Both(id) => {
+            Route::Client => Self::to_slot(&mut self.client, event, max),
+            Route::Conversation(id) => self.send_to_conversation(&id, event, max),
+            Route::Both(id) => {
                 self.send_to_conversation(&id, event.clone(), max);
                 Self::to_slot(&mut self.client, event, max);
             }

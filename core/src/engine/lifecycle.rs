@@ -5,7 +5,7 @@ use std::time::Instant;
 
 use super::Engine;
 use super::timers::Timer;
-use super::types::{Action, Out, Output};
+use super::types::{Action, Output};
 use crate::config::Delivery;
 use crate::error::Error;
 use crate::event::{ConnectionState, Event, StateChange};
@@ -22,7 +22,7 @@ impl Engine {
                 queued,
                 "state"
             );
-            self.outputs.push(Out::Other(Output::State(StateChange { previous, current: new, reason, queued })));
+            self.outputs.push(Output::State(StateChange { previous, current: new, reason, queued }));
         }
     }
 
@@ -96,7 +96,7 @@ impl Engine {
             for id in &ids {
                 self.deliver(
                     Event::Discontinuity { conversation_id: id.to_string() },
-                    super::Dest::Conversation(id.clone()),
+                    super::Route::Conversation(id.clone()),
                 );
             }
             let ids: Vec<String> = ids.iter().map(|id| id.to_string()).collect();

@@ -19,6 +19,7 @@ mod backoff;
 mod cut;
 mod deadlines;
 mod dedupe;
+mod errors;
 mod lifecycle;
 mod ordering;
 mod outputs;
@@ -26,6 +27,8 @@ mod posts;
 mod requests;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_errors;
 mod timers;
 mod types;
 
@@ -37,7 +40,7 @@ use crate::config::{Delivery, Timings, Transport};
 use crate::error::Error;
 use crate::event::{ConnectionState, DeliveryReport, Event, MalformedFrame};
 use crate::hash::{FastMap, FastSet};
-use crate::protocol::{HubEvent, Inbound, decode};
+use crate::protocol::{HubEvent, Inbound, decode, outbound};
 
 use actions::{Actions, PendingWrite, PendingWrites};
 pub use backoff::Backoff;
@@ -50,7 +53,6 @@ use timers::Timers;
 pub use types::{
     Action, Completion, Expect, Output, PostOutcome, ReplyMatch, RequestId, Route, Submit, TransportError,
 };
-pub(crate) use types::{Dest, Out};
 
 /// The first id of the engine's own requests.
 const INTERNAL: RequestId = 1 << 63;
@@ -236,20 +238,12 @@ impl Engine {
         self.writes.any_taken()
     }
 
-    /// The next output for the driver.
+    /// The next output to deliver. Every event and state change ready comes before the
+    /// completions: a request's caller learns of its end after the events that came with it
+    /// (the driver, the tests and the fuzz target all drain the engine through this).
+    #[inline]
     pub fn poll_output(&mut self) -> Option<Output> {
         self.outputs.pop()
-    }
-
-    /// The next event or state change as the engine keeps it (for the driver: no copy of the
-    /// route; completions come apart, from [`Engine::poll_done`]).
-    pub(crate) fn poll_out(&mut self) -> Option<Out> {
-        self.outputs.pop_out()
-    }
-
-    /// The next request completed (for the driver).
-    pub(crate) fn poll_done(&mut self) -> Option<Done> {
-        self.outputs.pop_done()
     }
 
     /// When [`Engine::handle_timeout`] must be called next.
@@ -499,7 +493,7 @@ impl Engine {
                 tracing::warn!(error = %e, "a binary frame from the hub is not UTF-8");
                 let preview = String::from_utf8_lossy(&data[..data.len().min(1024)]).into_owned();
                 let error = format!("binary frame of {} bytes is not UTF-8: {e}", data.len());
-                self.deliver(Event::Malformed(MalformedFrame { error, text: preview }), Dest::Client);
+                self.deliver(Event::Malformed(MalformedFrame { error, text: preview }), Route::Client);
             }
         }
     }
@@ -525,13 +519,13 @@ impl Engine {
                 tracing::warn!(error = %e, "malformed frame from the hub");
                 self.deliver(
                     Event::Malformed(MalformedFrame { error: e.to_string(), text: text[..cut].to_owned() }),
-                    Dest::Client,
+                    Route::Client,
                 );
                 return;
             }
         };
         if self.raw_frames {
-            self.outputs.push(Out::Other(Output::Frame(inbound.clone())));
+            self.outputs.push(Output::Frame(inbound.clone()));
         }
         if let HubEvent::SocketConnected { socket_id } = inbound.body {
             self.socket_connected(socket_id, now);
@@ -653,6 +647,7 @@ impl Engine {
             }
             Expect::Delivered { client_msg_id } => {
                 let kept = (self.t.delivery == Delivery::AtLeastOnce).then(|| frame.clone());
+                let conversation = outbound::frame_conversation(&frame).map(|c| requests::conversation_key(&c));
                 self.actions.push_for(Action::Send(frame), id);
                 self.written.insert_proof(Unproven {
                     id,
@@ -665,6 +660,8 @@ impl Engine {
                     resent: false,
                     call_done: false,
                     awaiting_resend: false,
+                    conversation,
+                    error_taken: false,
                 });
                 // Ask for the proof right away rather than at the next keep-alive ping; while a
                 // proof ping is out, its pong sends the next one, so pings stay one in flight.
@@ -689,33 +686,21 @@ impl Engine {
         }
     }
 
-    fn route(&self, conversation_id: Option<&str>) -> Dest {
+    fn route(&self, conversation_id: Option<&str>) -> Route {
         match conversation_id {
-            Some(c) => self.conversations.get(c).map_or(Dest::Client, |c| Dest::Conversation(c.clone())),
+            Some(c) => self.conversations.get(c).map_or(Route::Client, |c| Route::Conversation(c.clone())),
             None if self.conversations.len() == 1 => {
-                self.conversations.iter().next().map_or(Dest::Client, |c| Dest::Both(c.clone()))
+                self.conversations.iter().next().map_or(Route::Client, |c| Route::Both(c.clone()))
             }
-            None => Dest::Client,
+            None => Route::Client,
         }
     }
 
     /// Gives a reply to the request waiting for it. Returns the event back when nobody waits
     /// for it (then it is delivered as an ordinary event).
     fn match_reply(&mut self, inbound: Inbound, now: Instant) -> Option<Inbound> {
-        if let HubEvent::Error(err) = &inbound.body {
-            if err.message_link.is_some() {
-                return Some(inbound);
-            }
-            // A hub error answers the oldest request naming the same conversation.
-            let Some(c) = inbound.conversation_id.as_deref() else { return Some(inbound) };
-            let Some(seq) = self.written.oldest_naming(c) else { return Some(inbound) };
-            if let Some(a) = self.written.remove_reply(seq)
-                && !a.cancelled
-            {
-                let error = Error::from_hub(err, Some(c.to_owned()));
-                self.complete(a.id, Err(error));
-            }
-            return None;
+        if matches!(inbound.body, HubEvent::Error(_)) {
+            return self.claim_error(inbound, now);
         }
         if matches!(inbound.body, HubEvent::ConversationStarted) {
             return self.match_start(inbound, now);
@@ -801,7 +786,8 @@ impl Engine {
             self.complete(u.id, result);
             return;
         }
-        let conversation_id = u.frame.as_deref().and_then(types::frame_conversation);
+        let conversation_id =
+            u.frame.as_deref().and_then(outbound::frame_conversation).map(std::borrow::Cow::into_owned);
         let route = self.route(conversation_id.as_deref());
         let report = DeliveryReport { client_msg_id: u.client_msg_id, conversation_id, delivered: result.is_ok() };
         tracing::info!(delivered = report.delivered, "late outcome of a message not confirmed in time");

@@ -5,7 +5,7 @@ use std::collections::{HashSet, VecDeque};
 
 use serde_json::{Value, json};
 
-use super::types::{Action, Completion, Dest, Expect, Out, ReplyMatch, RequestId, Submit};
+use super::types::{Action, Completion, Expect, Output, ReplyMatch, RequestId, Route, Submit};
 use super::{Engine, INTERNAL, MAX_CATCH_UPS_IN_FLIGHT, MAX_HELD};
 use crate::error::Error;
 use crate::event::Event;
@@ -32,14 +32,14 @@ struct CatchUp {
 
 #[derive(Debug)]
 enum Held {
-    Ready(Box<(Event, Dest)>),
+    Ready(Box<(Event, Route)>),
     /// The place of a large message still being fetched.
     Fetching(u64),
 }
 
 impl Engine {
     /// Delivers an event, behind the conversation's held events if it has any.
-    pub(super) fn deliver(&mut self, event: Event, route: Dest) {
+    pub(super) fn deliver(&mut self, event: Event, route: Route) {
         if !self.holds.is_empty()
             && let Some(c) = route.conversation()
             && let Some(h) = self.holds.get_mut(c)
@@ -61,7 +61,7 @@ impl Engine {
         self.deliver_now(event, route);
     }
 
-    fn deliver_now(&mut self, event: Event, route: Dest) {
+    fn deliver_now(&mut self, event: Event, route: Route) {
         if let Some(c) = route.conversation()
             && let Event::Hub(i) = &event
             && matches!(i.body, HubEvent::BotMessage(_) | HubEvent::LivechatMessage(_))
@@ -78,7 +78,7 @@ impl Engine {
                 }
             }
         }
-        self.outputs.push(Out::Deliver { event, to: route });
+        self.outputs.push(Output::Deliver { event, route });
     }
 
     /// Delivers a conversation's held events from the front, up to the first one still on its

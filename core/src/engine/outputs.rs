@@ -1,60 +1,41 @@
 //! The queue of what the engine hands out. Completions are kept apart from events and state
 //! changes, small (an error boxed), since one pong may complete thousands of messages at once;
-//! [`Engine::poll_output`](super::Engine::poll_output) hands both out in the order they came,
-//! the driver takes each kind on its own.
+//! [`Engine::poll_output`](super::Engine::poll_output) hands out every event and state change
+//! ready before the completions: a caller learns of a request's end after the events that came
+//! with it (a reply's conversation is registered, a state change is published, first).
 
 use std::collections::VecDeque;
 
-use super::types::{Completion, Out, Output, RequestId};
+use super::types::{Completion, Output, RequestId};
 use crate::error::Error;
 
-/// A request's outcome, as the queue keeps it.
+/// A request's outcome, as the driver keeps it until its caller takes it.
 pub(crate) type Done = (RequestId, Result<Completion, Box<Error>>);
 
 #[derive(Debug, Default)]
 pub(super) struct Outputs {
-    /// Numbers the outputs of both kinds in order.
-    next: u64,
-    outs: VecDeque<(u64, Out)>,
-    done: VecDeque<(u64, Done)>,
+    /// Events, state changes and raw frames, in order.
+    outs: VecDeque<Output>,
+    /// Completions, in order.
+    done: VecDeque<Done>,
 }
 
 impl Outputs {
-    fn number(&mut self) -> u64 {
-        self.next += 1;
-        self.next
-    }
-
-    pub(super) fn push(&mut self, out: Out) {
-        let n = self.number();
-        self.outs.push_back((n, out));
+    pub(super) fn push(&mut self, out: Output) {
+        self.outs.push_back(out);
     }
 
     pub(super) fn complete(&mut self, id: RequestId, result: Result<Completion, Error>) {
-        let n = self.number();
-        self.done.push_back((n, (id, result.map_err(Box::new))));
+        self.done.push_back((id, result.map_err(Box::new)));
     }
 
-    /// The next output of either kind, in order.
+    /// The next output: an event or state change while any is ready, then a completion.
+    #[inline]
     pub(super) fn pop(&mut self) -> Option<Output> {
-        let out_first = match (self.outs.front(), self.done.front()) {
-            (Some((a, _)), Some((b, _))) => a < b,
-            (a, _) => a.is_some(),
-        };
-        if out_first {
-            return self.outs.pop_front().map(|(_, o)| o.into());
+        if let Some(o) = self.outs.pop_front() {
+            return Some(o);
         }
-        let (_, (id, result)) = self.done.pop_front()?;
-        Some(Output::Complete { id, result: result.map_err(|e| *e) })
-    }
-
-    /// The next event or state change.
-    pub(super) fn pop_out(&mut self) -> Option<Out> {
-        self.outs.pop_front().map(|(_, o)| o)
-    }
-
-    /// The next completion.
-    pub(super) fn pop_done(&mut self) -> Option<Done> {
-        self.done.pop_front().map(|(_, d)| d)
+        let (id, result) = self.done.pop_front()?;
+        Some(Output::Complete { id, result })
     }
 }

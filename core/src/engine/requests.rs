@@ -14,7 +14,7 @@ use super::deadlines::{Deadlines, Lane};
 use super::types::{Expect, ReplyMatch, RequestId, Submit};
 use crate::config::Timings;
 use crate::error::Error;
-use crate::hash::FastMap;
+use crate::hash::{FastHasher, FastMap};
 
 /// The write order of written requests: the older, the lower.
 pub(super) type Seq = u64;
@@ -127,6 +127,20 @@ pub(super) struct Unproven {
     pub(super) call_done: bool,
     /// The connection it was written to is gone: it is written again after reconnecting.
     pub(super) awaiting_resend: bool,
+    /// The conversation its frame names, as a [`conversation_key`]: a hub error about that
+    /// conversation may be its answer.
+    pub(super) conversation: Option<u64>,
+    /// A hub error was taken for its answer already.
+    pub(super) error_taken: bool,
+}
+
+/// A conversation id as messages waiting for their proof keep it: a hash (no copy of the id
+/// per message; looked at only when a hub error comes).
+pub(super) fn conversation_key(c: &str) -> u64 {
+    use std::hash::Hasher;
+    let mut h = FastHasher::default();
+    h.write(c.as_bytes());
+    h.finish()
 }
 
 /// Written requests: replies awaited and proofs of delivery awaited.
@@ -199,7 +213,13 @@ impl Written {
                 None => idx.unnamed.push_back(seq),
             }
             if let Some(c) = &a.matcher.conversation_id {
-                self.by_conversation.entry(c.clone()).or_default().push_back(seq);
+                let q = self.by_conversation.entry(c.clone()).or_default();
+                // Requests mostly end in order: those answered since are dropped from the front,
+                // so that the index stays the size of what waits.
+                while q.front().is_some_and(|s| !self.replies.contains_key(s)) {
+                    q.pop_front();
+                }
+                q.push_back(seq);
             }
         }
         self.replies.insert(seq, a);
@@ -406,17 +426,30 @@ impl Written {
         Some(seq)
     }
 
-    /// The oldest reply awaited that names conversation `c` (a hub error about `c` answers it).
-    pub(super) fn oldest_naming(&mut self, c: &str) -> Option<Seq> {
-        let q = self.by_conversation.get_mut(c)?;
-        while q.front().is_some_and(|s| !self.replies.contains_key(s)) {
-            q.pop_front();
-        }
-        let seq = q.pop_front();
+    /// The replies awaited that name conversation `c`, oldest first.
+    pub(super) fn replies_naming(&mut self, c: &str) -> Vec<Seq> {
+        let Some(q) = self.by_conversation.get_mut(c) else { return Vec::new() };
+        q.retain(|s| self.replies.contains_key(s));
         if q.is_empty() {
             self.by_conversation.remove(c);
+            return Vec::new();
         }
-        seq
+        q.iter().copied().collect()
+    }
+
+    /// Every reply awaited, oldest first.
+    pub(super) fn reply_seqs(&self) -> Vec<Seq> {
+        self.replies.keys().copied().collect()
+    }
+
+    /// The messages waiting for their proof that a hub error may still answer: those naming
+    /// the conversation of key `c` (any, when `None`), oldest first.
+    pub(super) fn messages_naming(&self, c: Option<u64>) -> Vec<Seq> {
+        self.proofs
+            .iter()
+            .filter(|p| p.proof.as_ref().is_some_and(|u| !u.error_taken && (c.is_none() || u.conversation == c)))
+            .map(|p| p.seq)
+            .collect()
     }
 
     /// Takes every reply awaited, oldest first.
@@ -446,6 +479,11 @@ impl Written {
     /// Proofs awaited, oldest first.
     pub(super) fn proof_seqs(&self) -> Vec<Seq> {
         self.proofs.iter().filter(|p| p.proof.is_some()).map(|p| p.seq).collect()
+    }
+
+    pub(super) fn proof(&self, seq: Seq) -> Option<&Unproven> {
+        let i = self.proof_index(seq)?;
+        self.proofs[i].proof.as_ref()
     }
 
     pub(super) fn proof_mut(&mut self, seq: Seq) -> Option<&mut Unproven> {

@@ -9,20 +9,20 @@ use crate::config::{Delivery, Timings};
 
 mod edges;
 
-struct H {
-    e: Engine,
-    now: Instant,
+pub(super) struct H {
+    pub(super) e: Engine,
+    pub(super) now: Instant,
     actions: Vec<Action>,
     outputs: Vec<Output>,
     next_id: RequestId,
 }
 
-fn timings() -> Timings {
+pub(super) fn timings() -> Timings {
     Timings { jitter_seed: Some(7), ..Timings::default() }
 }
 
 impl H {
-    fn new(t: Timings) -> H {
+    pub(super) fn new(t: Timings) -> H {
         let now = Instant::now();
         H { e: Engine::new(t, now), now, actions: Vec::new(), outputs: Vec::new(), next_id: 1 }
     }
@@ -36,17 +36,17 @@ impl H {
         }
     }
 
-    fn take_actions(&mut self) -> Vec<Action> {
+    pub(super) fn take_actions(&mut self) -> Vec<Action> {
         self.drain();
         std::mem::take(&mut self.actions)
     }
 
-    fn take_outputs(&mut self) -> Vec<Output> {
+    pub(super) fn take_outputs(&mut self) -> Vec<Output> {
         self.drain();
         std::mem::take(&mut self.outputs)
     }
 
-    fn advance(&mut self, d: Duration) {
+    pub(super) fn advance(&mut self, d: Duration) {
         self.now += d;
         self.e.handle_timeout(self.now);
     }
@@ -60,7 +60,7 @@ impl H {
         Some(d)
     }
 
-    fn frame(&mut self, v: serde_json::Value) {
+    pub(super) fn frame(&mut self, v: serde_json::Value) {
         let g = self.e.generation();
         self.e.frame_received(g, &v.to_string(), self.now);
     }
@@ -70,7 +70,7 @@ impl H {
     }
 
     /// Initialized → Connected.
-    fn connect(&mut self) {
+    pub(super) fn connect(&mut self) {
         self.e.connect(self.now);
         self.open_and_greet("s1");
     }
@@ -82,9 +82,15 @@ impl H {
     }
 
     fn submit(&mut self, frame: &str, expect: Expect) -> RequestId {
+        self.submit_as("op", frame, expect)
+    }
+
+    /// Submits a request of operation `operation` (10 s timeout).
+    pub(super) fn submit_as(&mut self, operation: &'static str, frame: &str, expect: Expect) -> RequestId {
         let id = self.next_id;
         self.next_id += 1;
-        let s = Submit { id, operation: "op".into(), frame: frame.into(), expect, timeout: Duration::from_secs(10) };
+        let s =
+            Submit { id, operation: operation.into(), frame: frame.into(), expect, timeout: Duration::from_secs(10) };
         self.e.submit(s, self.now).expect("submit accepted");
         id
     }
@@ -99,22 +105,22 @@ impl H {
             .collect()
     }
 
-    fn completions(&mut self) -> Vec<(RequestId, Result<Completion, Error>)> {
+    pub(super) fn completions(&mut self) -> Vec<(RequestId, Result<Completion, Error>)> {
         self.take_outputs()
             .into_iter()
             .filter_map(|o| match o {
-                Output::Complete { id, result } => Some((id, result)),
+                Output::Complete { id, result } => Some((id, result.map_err(|e| *e))),
                 _ => None,
             })
             .collect()
     }
 }
 
-fn hub(event_type: &str, payload: serde_json::Value, event_id: Option<&str>) -> serde_json::Value {
+pub(super) fn hub(event_type: &str, payload: serde_json::Value, event_id: Option<&str>) -> serde_json::Value {
     json!({"action": "receiveMessage", "event": {"event_type": event_type, "event_payload": payload, "event_id": event_id}})
 }
 
-fn sends(actions: &[Action]) -> Vec<String> {
+pub(super) fn sends(actions: &[Action]) -> Vec<String> {
     actions
         .iter()
         .filter_map(|a| match a {
@@ -124,7 +130,7 @@ fn sends(actions: &[Action]) -> Vec<String> {
         .collect()
 }
 
-fn reply(event_type: &str, conversation_id: &str) -> Expect {
+pub(super) fn reply(event_type: &str, conversation_id: &str) -> Expect {
     Expect::Reply(ReplyMatch {
         event_type: event_type.into(),
         conversation_id: Some(conversation_id.into()),
@@ -382,7 +388,7 @@ fn request_timeout_counts_from_the_write_and_late_replies_are_unsolicited() {
     h.frame(hub("conversation_metadata", json!({"conversation_id": "c1", "content": {}}), Some("late")));
     let outs = h.take_outputs();
     assert!(outs.iter().all(|o| !matches!(o, Output::Complete { .. })), "a late reply completes nothing");
-    assert!(outs.iter().any(|o| matches!(o, Output::Deliver { event: Event::Hub(i), route: Route::Conversation(c) } if i.event_type == "conversation_metadata" && c == "c1")));
+    assert!(outs.iter().any(|o| matches!(o, Output::Deliver { event: Event::Hub(i), route: Route::Conversation(c) } if i.event_type == "conversation_metadata" && &**c == "c1")));
 }
 
 #[test]
@@ -430,6 +436,32 @@ fn a_request_cancelled_before_its_write_is_never_sent() {
     let c = h.completions();
     assert_eq!(c.len(), 1);
     assert_eq!(c[0].0, b);
+}
+
+#[test]
+fn events_ready_together_come_before_the_completions_they_caused() {
+    let mut h = H::new(timings());
+    h.connect();
+    h.e.attach("c");
+    let waiting = h.submit("1", reply("conversation_metadata", "c"));
+    h.take_outputs();
+    let g = h.e.generation();
+    h.e.transport_closed(g, None, "", h.now);
+    let kinds: Vec<_> = h
+        .take_outputs()
+        .into_iter()
+        .map(|o| match o {
+            Output::State(c) => c.current.name().to_owned(),
+            Output::Deliver { .. } => "event".into(),
+            Output::Frame(_) => "frame".into(),
+            Output::Complete { id, .. } => format!("complete {id}"),
+        })
+        .collect();
+    assert_eq!(
+        kinds,
+        vec!["disconnected".to_owned(), format!("complete {waiting}")],
+        "the caller learns of the lost connection after the state change is out"
+    );
 }
 
 #[test]
@@ -812,7 +844,7 @@ fn large_messages_are_fetched_then_delivered_as_bot_messages() {
     h.e.large_message_fetched(fetch, *announcement, Ok(json!([{"type": "text", "text": "huge"}])));
     let outs = h.take_outputs();
     assert!(matches!(&outs[..], [Output::Deliver { event: Event::Hub(i), route: Route::Conversation(c) }]
-        if c == "c" && i.event_type == "bot_message" && i.text().as_deref() == Some("huge")));
+        if &**c == "c" && i.event_type == "bot_message" && i.text().as_deref() == Some("huge")));
 }
 
 #[test]
@@ -874,7 +906,7 @@ fn the_attempt_counter_resets_after_a_stable_connection() {
 }
 
 /// Drops the connection and reconnects; returns the actions of the reconnect.
-fn reconnect(h: &mut H) -> Vec<Action> {
+pub(super) fn reconnect(h: &mut H) -> Vec<Action> {
     let g = h.e.generation();
     h.e.transport_closed(g, Some(1006), "", h.now);
     h.take_actions();
@@ -885,7 +917,7 @@ fn reconnect(h: &mut H) -> Vec<Action> {
 }
 
 /// The hub events delivered, as (event_id, recovered).
-fn delivered(h: &mut H) -> Vec<(String, bool)> {
+pub(super) fn delivered(h: &mut H) -> Vec<(String, bool)> {
     h.take_outputs()
         .into_iter()
         .filter_map(|o| match o {
@@ -899,11 +931,11 @@ fn delivered(h: &mut H) -> Vec<(String, bool)> {
         .collect()
 }
 
-fn bot(conv: &str, id: &str) -> serde_json::Value {
+pub(super) fn bot(conv: &str, id: &str) -> serde_json::Value {
     hub("bot_message", json!({"conversation_id": conv, "content": [{"type": "text", "text": id}]}), Some(id))
 }
 
-fn transcript(conv: &str, entries: &[(&str, &str)]) -> serde_json::Value {
+pub(super) fn transcript(conv: &str, entries: &[(&str, &str)]) -> serde_json::Value {
     let t: Vec<_> = entries
         .iter()
         .map(|(from, id)| json!({"from": from, "messages": [{"type": "text", "text": id}], "event_id": id}))
@@ -966,7 +998,7 @@ fn missed_messages_come_once_and_before_newer_ones(raw_frames: bool) {
 }
 
 /// Connected, with conversation `c` open and its bot message `e1` delivered.
-fn heard_e1(t: Timings) -> H {
+pub(super) fn heard_e1(t: Timings) -> H {
     let mut h = H::new(t);
     h.connect();
     h.e.attach("c");

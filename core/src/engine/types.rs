@@ -4,8 +4,6 @@ use std::borrow::Cow;
 use std::sync::Arc;
 use std::time::Duration;
 
-use serde_json::Value;
-
 use crate::error::Error;
 use crate::event::{Event, StateChange};
 use crate::protocol::Inbound;
@@ -119,15 +117,16 @@ pub enum Action {
     },
 }
 
-/// Where a delivered event goes.
+/// Where a delivered event goes. The conversation's id is shared with the engine's registry,
+/// so that routing an event copies no string.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Route {
     /// The client's own listeners.
     Client,
     /// That conversation's listeners.
-    Conversation(String),
+    Conversation(Arc<str>),
     /// Both the client's listeners and that (only open) conversation's.
-    Both(String),
+    Both(Arc<str>),
 }
 
 impl Route {
@@ -140,62 +139,7 @@ impl Route {
     }
 }
 
-/// A [`Route`] as the engine keeps it: the conversation's id shared with the registry, so
-/// that routing an event copies no string.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) enum Dest {
-    Client,
-    Conversation(Arc<str>),
-    Both(Arc<str>),
-}
-
-impl Dest {
-    /// The conversation the event goes to, if any.
-    pub(crate) fn conversation(&self) -> Option<&str> {
-        match self {
-            Dest::Conversation(c) | Dest::Both(c) => Some(c),
-            Dest::Client => None,
-        }
-    }
-}
-
-impl From<Route> for Dest {
-    fn from(r: Route) -> Dest {
-        match r {
-            Route::Client => Dest::Client,
-            Route::Conversation(c) => Dest::Conversation(c.into()),
-            Route::Both(c) => Dest::Both(c.into()),
-        }
-    }
-}
-
-impl From<Dest> for Route {
-    fn from(d: Dest) -> Route {
-        match d {
-            Dest::Client => Route::Client,
-            Dest::Conversation(c) => Route::Conversation(c.to_string()),
-            Dest::Both(c) => Route::Both(c.to_string()),
-        }
-    }
-}
-
-/// An [`Output`] as the engine keeps it: deliveries name their conversation with a [`Dest`].
-#[derive(Debug)]
-pub(crate) enum Out {
-    Deliver { event: Event, to: Dest },
-    Other(Output),
-}
-
-impl From<Out> for Output {
-    fn from(o: Out) -> Output {
-        match o {
-            Out::Deliver { event, to } => Output::Deliver { event, route: to.into() },
-            Out::Other(o) => o,
-        }
-    }
-}
-
-/// What the engine hands to the driver to deliver.
+/// What the engine hands to the driver to deliver, from [`crate::engine::Engine::poll_output`].
 #[derive(Clone, Debug, PartialEq)]
 pub enum Output {
     /// The connection's state changed.
@@ -214,8 +158,9 @@ pub enum Output {
     Complete {
         /// Which.
         id: RequestId,
-        /// How.
-        result: Result<Completion, Error>,
+        /// How (the error boxed: completions are many, one pong may complete thousands of
+        /// messages, and most of them succeed).
+        result: Result<Completion, Box<Error>>,
     },
 }
 
@@ -254,13 +199,6 @@ pub enum TransportError {
 /// The `client_msg_id` a frame the engine was given carries (`event.event_payload`), read
 /// only on rare paths (a write cut off).
 pub(super) fn frame_client_msg_id(frame: &str) -> Option<String> {
-    let v: Value = serde_json::from_str(frame).ok()?;
+    let v: serde_json::Value = serde_json::from_str(frame).ok()?;
     v.get("event")?.get("event_payload")?.get("client_msg_id")?.as_str().map(str::to_owned)
-}
-
-/// The conversation a frame the engine was given names (`event.event_payload.conversation_id`),
-/// read only on rare paths (a late delivery report).
-pub(super) fn frame_conversation(frame: &str) -> Option<String> {
-    let v: Value = serde_json::from_str(frame).ok()?;
-    v.get("event")?.get("event_payload")?.get("conversation_id")?.as_str().map(str::to_owned)
 }

@@ -3,10 +3,13 @@
 //! Every function here returns the complete envelope
 //! `{"action": "sendMessage", "event": {"event_type": ..., "event_payload": {...}}}`.
 
+use std::borrow::Cow;
+
 use serde::Serialize;
 use serde_json::Value;
 
 use super::content::FileRef;
+use super::scan::Reader;
 
 /// Which names the client uses for operations the hub has renamed over time.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -584,6 +587,32 @@ impl OutgoingMessage {
     }
 }
 
+/// The conversation a client frame names (`event.event_payload.conversation_id`), read without
+/// a full parse: the members before it are skipped, the content after it is not read (a text
+/// message is read as far as its third field). `None` when the frame is not a client envelope
+/// naming a conversation.
+pub(crate) fn frame_conversation(frame: &str) -> Option<Cow<'_, str>> {
+    if let Some(c) = super::text_frame::conversation_of(frame) {
+        return Some(Cow::Borrowed(c));
+    }
+    let mut r = Reader::new(frame);
+    for key in ["event", "event_payload", "conversation_id"] {
+        if !r.open_object()? {
+            return None;
+        }
+        loop {
+            if r.key()? == key {
+                break;
+            }
+            r.skip_value(1)?;
+            if !r.more(b'}')? {
+                return None;
+            }
+        }
+    }
+    r.string()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -600,6 +629,23 @@ mod tests {
                     "{text:?} {conversation:?} {id:?}"
                 );
             }
+        }
+    }
+
+    #[test]
+    fn the_conversation_a_frame_names_is_read_where_the_payload_has_it() {
+        let data = json!({"conversation_id": "inner", "list": [1, {"x": "}"}]});
+        let message = OutgoingMessage::text("\"conversation_id\":\"not this\"");
+        for (frame, want) in [
+            (user_message("c-1", "m", &message), Some("c-1")),
+            (text_message("c \"2\"", "m", "hi"), Some("c \"2\"")),
+            (action("c-3", "go", &data, "normal"), Some("c-3")),
+            (metadata_request("c-4"), Some("c-4")),
+            (envelope("ping_me", json!({"nested": {"conversation_id": "no"}})), None),
+            ("{}".to_owned(), None),
+            ("not json".to_owned(), None),
+        ] {
+            assert_eq!(frame_conversation(&frame).as_deref(), want, "{frame}");
         }
     }
 

@@ -73,6 +73,19 @@ pub(super) fn user_message(conversation_id: &str, client_msg_id: &str, text: &st
     out
 }
 
+/// The conversation a frame of [`user_message`]'s shape names, found where that shape has it
+/// (`None` for another shape, or ids with escapes).
+pub(super) fn conversation_of(frame: &str) -> Option<&str> {
+    let b = frame.as_bytes();
+    let rest = b.strip_prefix(HEAD.as_bytes())?.strip_prefix(b"\"")?;
+    let end = next_special(rest, 0);
+    let at = b.len() - rest.len() + end;
+    let conversation = b.get(at..)?.strip_prefix(b"\"")?.strip_prefix(CONVERSATION.as_bytes())?.strip_prefix(b"\"")?;
+    let start = b.len() - conversation.len();
+    let end = start + next_special(conversation, 0);
+    (b.get(end) == Some(&b'"')).then(|| frame.get(start..end)).flatten()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
