@@ -18,13 +18,13 @@ demo-rust: build-sim
 	$(WITH_SIM) -- $(CARGO_TARGET_DIR)/debug/chat
 
 test-rust: lint docs
-	cargo test --workspace --exclude captivate-python --exclude captivate-node
+	cargo test --workspace --exclude captivate-python
 	@echo "== the Rust example against the local hub"
 	$(MAKE) --no-print-directory demo-rust > /dev/null
 
 lint:
 	cargo fmt --all -- --check
-	cargo clippy --workspace --exclude captivate-python --exclude captivate-node --all-targets -- -D warnings
+	cargo clippy --workspace --exclude captivate-python --all-targets -- -D warnings
 
 # The C library's crate shares the core's library name, so its docs are checked on their own.
 docs:
