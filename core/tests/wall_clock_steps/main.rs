@@ -32,10 +32,14 @@ fn main() {
         if let Ok(url) = std::env::var(CHILD_URL) {
             client::run(&url);
         } else {
+            println!("\nrunning 1 test");
             hub_side::run();
-            println!("test wall_clock_steps ... ok");
+            println!("test wall_clock_steps ... ok\n");
+            println!("test result: ok. 1 passed; 0 failed; 0 ignored; 0 measured; 0 filtered out\n");
         }
     }
     #[cfg(not(target_os = "linux"))]
-    println!("test wall_clock_steps ... ignored (Linux only)");
+    println!(
+        "\nrunning 1 test\ntest wall_clock_steps ... ignored (Linux only)\n\ntest result: ok. 0 passed; 0 failed; 1 ignored; 0 measured; 0 filtered out\n"
+    );
 }
