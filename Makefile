@@ -18,13 +18,13 @@ demo-rust: build-sim
 	$(WITH_SIM) -- $(CARGO_TARGET_DIR)/debug/chat
 
 test-rust: lint docs
-	cargo test --workspace --exclude captivate-python --exclude captivate-node
+	cargo test --workspace --exclude captivate-python
 	@echo "== the Rust example against the local hub"
 	$(MAKE) --no-print-directory demo-rust > /dev/null
 
 lint:
 	cargo fmt --all -- --check
-	cargo clippy --workspace --exclude captivate-python --exclude captivate-node --all-targets -- -D warnings
+	cargo clippy --workspace --exclude captivate-python --all-targets -- -D warnings
 
 # Writes the golden files afresh (the canonical JSON of events, the C header): the only way;
 # the tests themselves always compare. Check the diff before committing it.

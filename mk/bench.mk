@@ -3,5 +3,5 @@
 # bench/RESULTS.md. See bench/run.sh and bench/src/driver.rs.
 .PHONY: bench
 
-bench:
+bench: c-tools
 	bench/run.sh

@@ -58,13 +58,13 @@ dist-c:
 	$(call dist_tar,$(DIST_STAGE)/c,$(C_DIST_NAME),$(DIST_DIR)/c/$(C_DIST_NAME).tar.gz)
 	rm -rf $(DIST_STAGE)/c
 
-$(C_BUILD)/chat: examples/c/chat.c install-c
+$(C_BUILD)/chat: examples/c/chat.c install-c c-tools
 	cc $(CSTRICT) -D_POSIX_C_SOURCE=200809L examples/c/chat.c -o $@ $$($(PKG) --cflags --libs captivate) -Wl,-rpath,$(C_PREFIX)/lib -lpthread
 
 demo-c: build-sim $(C_BUILD)/chat
 	$(WITH_SIM) -- $(C_BUILD)/chat
 
-test-c: build-sim install-c
+test-c: build-sim install-c c-tools
 	@echo "== the header compiles as C99 and as C++"
 	printf '#include <captivate.h>\nint main(void) { return captivate_version() == 0; }\n' > $(C_BUILD)/header.c
 	cc $(CSTRICT) -c $(C_BUILD)/header.c -o $(C_BUILD)/header_c.o $$($(PKG) --cflags captivate)
@@ -94,6 +94,6 @@ test-c: build-sim install-c
 # build (the recipe is the same; a release build would add minutes), unpacked elsewhere and
 # built against with pkg-config and CMake; `make install`/`uninstall` with DESTDIR and LIBDIR.
 test: test-dist-c
-test-dist-c: build-sim
+test-dist-c: build-sim c-tools
 	$(MAKE) --no-print-directory dist-c C_INSTALL_PROFILE=debug DIST_DIR=$(C_BUILD)/dist DIST_STAGE=$(C_BUILD)/dist-stage
 	tests/c/check-dist.sh $(C_BUILD)/dist/c/$(C_DIST_NAME).tar.gz C_INSTALL_PROFILE=debug

@@ -6,7 +6,7 @@ README_FILES := README.md core/README.md cli/README.md sim/README.md bindings/py
 .PHONY: test-readme
 test: test-readme
 
-test-readme: build-sim install-c
+test-readme: build-sim install-c c-tools
 	@test -x $(PY_VENV)/bin/python && $(PY_VENV)/bin/python -c 'import captivate' 2>/dev/null || $(MAKE) --no-print-directory python-venv
 	@test -f $(NODE_DIR)/captivate.node || $(MAKE) --no-print-directory install-node
 	python3 scripts/readme_blocks.py $(README_FILES)

@@ -22,7 +22,7 @@ archive=$(realpath "$1")
 shift
 make_args=("$@")
 for tool in cc pkg-config cmake readelf; do
-  command -v "$tool" >/dev/null || fail "$tool is needed for these checks (.ci/run installs it)"
+  command -v "$tool" >/dev/null || fail "$tool is needed for these checks (\`make test-dist-c\` takes cmake and pkg-config from PyPI when missing)"
 done
 
 version=$(sed -n 's/^version = "\(.*\)"/\1/p' "$root/Cargo.toml" | head -n1)

@@ -14,6 +14,7 @@
 //! connection ended is taken back by the engine, never written to another one.
 
 mod boundaries;
+mod clock;
 mod completions;
 mod readahead;
 mod subscribers;
@@ -373,16 +374,10 @@ impl Link {
     }
 }
 
-/// The engine's clock: monotonic, but never behind the wall clock's progress since the
-/// process started, so that time spent with the machine asleep (which the monotonic clock does
-/// not count on Linux) still expires the liveness deadline before the next write.
+/// The engine's clock: counts the time the machine spends suspended, ignores steps of the wall
+/// clock (see [`clock`]).
 fn now() -> std::time::Instant {
-    static START: std::sync::LazyLock<(std::time::Instant, std::time::SystemTime)> =
-        std::sync::LazyLock::new(|| (tokio::time::Instant::now().into_std(), std::time::SystemTime::now()));
-    let (mono_start, wall_start) = *START;
-    let mono = tokio::time::Instant::now().into_std();
-    let wall = wall_start.elapsed().unwrap_or_default();
-    mono.max(mono_start + wall)
+    clock::now()
 }
 
 enum IoEvent {
