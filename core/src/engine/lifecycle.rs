@@ -71,8 +71,14 @@ impl Engine {
     }
 
     pub(super) fn socket_connected(&mut self, socket_id: String, now: Instant) {
-        if self.state.is_connected() {
-            self.renamed(socket_id, now);
+        if let ConnectionState::Connected { socket_id: current } = &self.state {
+            // A new id is adopted; the same one again, or none (nothing a post could name), is not.
+            if socket_id.is_empty() || *current == socket_id {
+                tracing::debug!("socket_connected on the open connection without a new socket id; ignored");
+                self.inbound(now);
+            } else {
+                self.renamed(socket_id, now);
+            }
             return;
         }
         if !matches!(self.state, ConnectionState::Connecting { .. }) {

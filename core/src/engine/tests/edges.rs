@@ -182,6 +182,13 @@ fn a_second_socket_connected_gives_later_posts_the_new_socket_id() {
     h.socket_connected("s3");
     let p = posts(&h.take_actions());
     assert_eq!(p.iter().map(|(_, f, s)| (f.as_str(), s.as_str())).collect::<Vec<_>>(), [("c", "s3")]);
+    // The same id again, or none at all, changes nothing: no state change, the id kept.
+    h.take_outputs();
+    h.socket_connected("s3");
+    h.socket_connected("");
+    assert_eq!(h.e.state(), &ConnectionState::Connected { socket_id: "s3".into() });
+    let states: Vec<_> = h.take_outputs().into_iter().filter(|o| matches!(o, Output::State(_))).collect();
+    assert!(states.is_empty(), "{states:?}");
 }
 
 #[test]
