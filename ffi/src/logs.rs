@@ -35,6 +35,9 @@ pub type captivate_log_callback =
 struct Target {
     cb: unsafe extern "C" fn(*mut c_void, i32, *const c_char, *const c_char),
     userdata: *mut c_void,
+    /// The level the callback was registered for: a record let through for the previous
+    /// callback's level while the two are swapped is not handed to this one.
+    level: u8,
 }
 
 // SAFETY: the header requires the callback and its userdata to be usable from any thread.
@@ -48,7 +51,7 @@ static TARGET: RwLock<Option<Target>> = RwLock::new(None);
 
 fn deliver(r: Record) {
     let target = TARGET.read().unwrap_or_else(PoisonError::into_inner);
-    if let Some(t) = target.as_ref() {
+    if let Some(t) = target.as_ref().filter(|t| r.level as u8 <= t.level) {
         let (from, message) = (to_c(r.target), to_c(r.message));
         // SAFETY: the application registered `cb` with this userdata, for any thread; the
         // strings live until the call returns.
@@ -76,7 +79,7 @@ pub extern "C" fn captivate_set_log_callback(
         let n = u8::try_from(level).ok().filter(|n| *n <= Level::Trace as u8).ok_or_else(|| {
             Fail::new(captivate_result::InvalidArgument, format!("{level} is not a log level (0..5)"))
         })?;
-        let target = cb.filter(|_| n > 0).map(|cb| Target { cb, userdata });
+        let target = cb.filter(|_| n > 0).map(|cb| Target { cb, userdata, level: n });
         let on = target.is_some();
         // Off first, then swap (waiting for calls of the previous callback), then on.
         if !on {
