@@ -25,7 +25,7 @@ mod support;
 
 use std::time::Duration;
 
-use captivate::{Delivery, Error, Event};
+use captivate::{Delivery, Error, Event, Transport};
 use captivate_sim::proxy::ProxyFaults;
 use support::verdict::{check, hub_messages, settle};
 use support::workload::{self, Call, Plan, Progress, Rig, WAIT, closing_round, is_state, reset_all, send};
@@ -125,42 +125,57 @@ async fn report_outage(rig: &Rig, fault: Fault, on: Instant, off: Instant) {
     );
 }
 
-/// The workload under `fault` with `delivery`, then a closing message per conversation, then
-/// every check; prints the figures.
-async fn under(fault: Fault, delivery: Delivery) {
-    let rig = Rig::start(delivery, 3).await;
+/// The workload under `fault` with `delivery` over `transport`, then a closing message per
+/// conversation, then every check; prints the figures. Over HTTP the requests are posted to the
+/// hub's HTTP side directly, and the faults strike the socket that brings the events and the
+/// socket id the posts name.
+async fn under(fault: Fault, delivery: Delivery, transport: Transport) {
+    let rig = Rig::start_with(delivery, 3, |c, sim| {
+        if transport == Transport::Http {
+            c.timings.transport = Transport::Http;
+            c.http_url = Some(sim.http_url());
+        }
+    })
+    .await;
     let (mut calls, ()) = workload::run(&rig, PLAN, |progress| fault.inject(&rig, progress)).await;
     calls.extend(closing_round(&rig, PLAN.per_conversation).await);
     settle(&rig, &calls).await;
     // Only latency leaves every proof in time; the other faults may fail calls as documented.
     let figures = check(&rig, &calls, fault == Fault::Latency);
-    eprintln!("{fault:?} ({delivery:?} delivery): {figures}; proxy {:?}", rig.proxy.stats());
+    eprintln!("{fault:?} ({delivery:?} delivery, {transport:?}): {figures}; proxy {:?}", rig.proxy.stats());
 }
 
 macro_rules! fault_tests {
-    ($($name:ident: $fault:expr, $delivery:expr;)*) => {$(
+    ($($name:ident: $fault:expr, $delivery:expr, $transport:expr;)*) => {$(
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
         async fn $name() {
-            under($fault, $delivery).await;
+            under($fault, $delivery, $transport).await;
         }
     )*};
 }
 
 fault_tests! {
-    latency_at_most_once: Fault::Latency, Delivery::AtMostOnce;
-    latency_at_least_once: Fault::Latency, Delivery::AtLeastOnce;
-    bandwidth_limit_at_most_once: Fault::Bandwidth, Delivery::AtMostOnce;
-    bandwidth_limit_at_least_once: Fault::Bandwidth, Delivery::AtLeastOnce;
-    connection_resets_at_most_once: Fault::Resets, Delivery::AtMostOnce;
-    connection_resets_at_least_once: Fault::Resets, Delivery::AtLeastOnce;
-    truncated_frames_at_most_once: Fault::Truncation, Delivery::AtMostOnce;
-    truncated_frames_at_least_once: Fault::Truncation, Delivery::AtLeastOnce;
-    blackhole_at_most_once: Fault::Blackhole, Delivery::AtMostOnce;
-    blackhole_at_least_once: Fault::Blackhole, Delivery::AtLeastOnce;
-    blackhole_then_reset_at_most_once: Fault::BlackholeThenReset, Delivery::AtMostOnce;
-    blackhole_then_reset_at_least_once: Fault::BlackholeThenReset, Delivery::AtLeastOnce;
-    proxy_restart_at_most_once: Fault::Restart, Delivery::AtMostOnce;
-    proxy_restart_at_least_once: Fault::Restart, Delivery::AtLeastOnce;
+    latency_at_most_once: Fault::Latency, Delivery::AtMostOnce, Transport::Socket;
+    latency_at_least_once: Fault::Latency, Delivery::AtLeastOnce, Transport::Socket;
+    bandwidth_limit_at_most_once: Fault::Bandwidth, Delivery::AtMostOnce, Transport::Socket;
+    bandwidth_limit_at_least_once: Fault::Bandwidth, Delivery::AtLeastOnce, Transport::Socket;
+    connection_resets_at_most_once: Fault::Resets, Delivery::AtMostOnce, Transport::Socket;
+    connection_resets_at_least_once: Fault::Resets, Delivery::AtLeastOnce, Transport::Socket;
+    truncated_frames_at_most_once: Fault::Truncation, Delivery::AtMostOnce, Transport::Socket;
+    truncated_frames_at_least_once: Fault::Truncation, Delivery::AtLeastOnce, Transport::Socket;
+    blackhole_at_most_once: Fault::Blackhole, Delivery::AtMostOnce, Transport::Socket;
+    blackhole_at_least_once: Fault::Blackhole, Delivery::AtLeastOnce, Transport::Socket;
+    blackhole_then_reset_at_most_once: Fault::BlackholeThenReset, Delivery::AtMostOnce, Transport::Socket;
+    blackhole_then_reset_at_least_once: Fault::BlackholeThenReset, Delivery::AtLeastOnce, Transport::Socket;
+    proxy_restart_at_most_once: Fault::Restart, Delivery::AtMostOnce, Transport::Socket;
+    proxy_restart_at_least_once: Fault::Restart, Delivery::AtLeastOnce, Transport::Socket;
+    http_connection_resets_at_most_once: Fault::Resets, Delivery::AtMostOnce, Transport::Http;
+    http_connection_resets_at_least_once: Fault::Resets, Delivery::AtLeastOnce, Transport::Http;
+    http_truncated_frames_at_most_once: Fault::Truncation, Delivery::AtMostOnce, Transport::Http;
+    http_blackhole_then_reset_at_most_once: Fault::BlackholeThenReset, Delivery::AtMostOnce, Transport::Http;
+    http_blackhole_then_reset_at_least_once: Fault::BlackholeThenReset, Delivery::AtLeastOnce, Transport::Http;
+    http_proxy_restart_at_most_once: Fault::Restart, Delivery::AtMostOnce, Transport::Http;
+    http_proxy_restart_at_least_once: Fault::Restart, Delivery::AtLeastOnce, Transport::Http;
 }
 
 /// Awaits call tasks in order.
@@ -307,7 +322,7 @@ async fn sends_wait_in_the_queue_while_the_hub_is_unreachable() {
 /// none waits any more, and the conversations work again once the hub is back.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn queued_sends_fail_with_connection_lost_when_the_client_is_suspended() {
-    let rig = Rig::start_with(Delivery::AtMostOnce, 3, |c| {
+    let rig = Rig::start_with(Delivery::AtMostOnce, 3, |c, _| {
         c.timings.reconnect.suspend_after = Duration::from_secs(1);
         c.timings.reconnect.suspended_retry = Duration::from_millis(200);
     })

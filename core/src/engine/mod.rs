@@ -126,6 +126,9 @@ pub struct Engine {
     posts: posts::Line,
     /// The one being posted.
     post_in_flight: Option<posts::PostItem>,
+    /// The socket id the hub's HTTP side said it has no open socket for: posts wait for
+    /// another one (the socket is gone; the reconnect brings a new id).
+    refused_socket: Option<String>,
     next_post: u64,
 }
 
@@ -168,6 +171,7 @@ impl Engine {
             next_internal: INTERNAL,
             posts: posts::Line::default(),
             post_in_flight: None,
+            refused_socket: None,
             next_post: 1,
         }
     }

@@ -155,6 +155,10 @@ impl Engine {
             return;
         }
         let ConnectionState::Connected { socket_id } = &self.state else { return };
+        if self.refused_socket.as_ref() == Some(socket_id) {
+            // The hub's HTTP side no longer knows this socket: wait for the next one.
+            return;
+        }
         let socket_id = socket_id.clone();
         // Nothing is posted past its deadline.
         self.expire_posts(now);
@@ -194,6 +198,20 @@ impl Engine {
                     }
                 }
                 None
+            }
+            PostOutcome::Rejected { status, message } if is_stale_socket(status, &message) && !item.settled => {
+                // The socket the post named is gone at the hub (it saw the link drop before
+                // this client did): the hub did not take the request, so it waits, first in
+                // line, for the next socket id, within its own deadline; a ping finds out at
+                // once whether this link is dead.
+                if let ConnectionState::Connected { socket_id } = &self.state {
+                    tracing::info!("the hub has no open socket of this id; the post waits for the next connection");
+                    self.refused_socket = Some(socket_id.clone());
+                }
+                self.forget_reply(id, is_reply);
+                self.posts.push_front(item);
+                self.send_ping(false);
+                return;
             }
             PostOutcome::Rejected { status: 0, message } => Some(Error::Http(message)),
             // The hub refused this request (an unknown conversation, a bad payload, too
@@ -297,6 +315,12 @@ impl Engine {
 
 /// An HTTP status by which the hub refuses the request itself (answered on the socket by a
 /// `general_error`), as opposed to the key, the rate or the server.
+/// Whether an HTTP answer says the socket a post named is not open at the hub (a 404 or 410
+/// that speaks of the socket): the request was not taken, and a new socket id is needed.
+fn is_stale_socket(status: u16, message: &str) -> bool {
+    matches!(status, 404 | 410) && message.to_ascii_lowercase().contains("socket")
+}
+
 fn is_refusal(status: u16) -> bool {
     (400..500).contains(&status) && !matches!(status, 401 | 403 | 407 | 408 | 429)
 }

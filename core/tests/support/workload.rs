@@ -135,15 +135,16 @@ pub struct Rig {
 impl Rig {
     /// Starts a hub, a proxy and a client with `conversations` conversations.
     pub async fn start(delivery: Delivery, conversations: usize) -> Rig {
-        Rig::start_with(delivery, conversations, |_| {}).await
+        Rig::start_with(delivery, conversations, |_, _| {}).await
     }
 
-    /// As [`Rig::start`], with the client's configuration adjusted by `adjust`.
-    pub async fn start_with(delivery: Delivery, conversations: usize, adjust: impl FnOnce(&mut Config)) -> Rig {
+    /// As [`Rig::start`], with the client's configuration adjusted by `adjust` (which sees the
+    /// hub, for its HTTP side).
+    pub async fn start_with(delivery: Delivery, conversations: usize, adjust: impl FnOnce(&mut Config, &Sim)) -> Rig {
         let sim = Sim::start(SimConfig::default()).await.expect("the hub starts");
         let proxy = Proxy::start(format!("127.0.0.1:{}", sim.port())).await.expect("the proxy starts");
         let mut config = config(&sim, &proxy, delivery);
-        adjust(&mut config);
+        adjust(&mut config, &sim);
         let client = Client::connect(config).await.expect("connects through the proxy");
         let states = Listener::start(client.events());
         let mut convs = Vec::new();

@@ -257,3 +257,26 @@ fn every_post_learns_its_fate_within_its_timeout_however_long_the_line() {
     assert_eq!(h.e.in_flight(), (0, 0, 0), "nothing left behind");
     assert_eq!(h.e.poll_timeout().map(|d| d > h.now), Some(true), "no deadline in the past");
 }
+
+#[test]
+fn a_post_refused_for_a_stale_socket_waits_for_the_next_socket_id() {
+    let mut h = H::new(http());
+    h.connect();
+    h.take_outputs();
+    h.submit("m", delivered("c"));
+    let first = posts(&h.take_actions());
+    assert_eq!(first[0].2, "s1");
+    // The hub's HTTP side saw the socket go before this client did.
+    h.e.post_result(
+        first[0].0,
+        PostOutcome::Rejected { status: 404, message: "no open socket has this socket_id".into() },
+        h.now,
+    );
+    let completions: Vec<_> = h.take_outputs().into_iter().filter(|o| matches!(o, Output::Complete { .. })).collect();
+    assert!(completions.is_empty(), "the call does not fail: {completions:?}");
+    assert!(posts(&h.take_actions()).is_empty(), "nothing is posted again under the refused id");
+    // The next socket id takes it.
+    h.socket_connected("s2");
+    let again = posts(&h.take_actions());
+    assert_eq!(again.iter().map(|(_, f, s)| (f.as_str(), s.as_str())).collect::<Vec<_>>(), [("m", "s2")]);
+}
