@@ -2,13 +2,15 @@
 //! WebSocket codec grew for it (they would otherwise stay, at the size of the largest frame,
 //! for as long as the connection lasts), and loses nothing of the stream in doing so: frames
 //! cut anywhere, fragmented messages with control frames between fragments, frames arriving
-//! together. One test in its own process, which reads the library's TRACE records.
+//! together; and over TLS, against the local hub. One test in its own process, which reads the
+//! library's TRACE records.
 
 mod support;
 
 use std::time::Duration;
 
-use captivate::Event;
+use captivate::{Client, Config, Event, TlsRoots};
+use captivate_sim::{Sim, SimConfig};
 use support::logs::Captured;
 use support::raw_ws::{WAIT, frame, op, text};
 use support::session::Session;
@@ -111,4 +113,31 @@ async fn buffers_grown_for_a_large_frame_are_let_go_and_nothing_is_lost() {
     assert_eq!(s.server.accepted(), 1);
     assert!(s.client.is_connected());
     assert!(!s.seen.iter().any(|e| matches!(e, Event::Malformed(_))), "nothing malformed");
+
+    // Over TLS (the local hub with its own certificate): the codec is made anew over the TLS
+    // stream, which keeps its session, and the connection goes on.
+    let before = let_go(&logs);
+    let sim = Sim::start(SimConfig { tls: true, ..SimConfig::default() }).await.expect("the hub starts");
+    let mut c = Config::new(sim.api_key()).url(sim.base_url());
+    c.tls.roots = TlsRoots::None;
+    c.tls.extra_ca_pem = sim.ca_pem();
+    let client = Client::connect(c).await.expect("a TLS connection");
+    let mut events = client.events();
+    let mut next_tls_probe = async || loop {
+        match events.next_timeout(WAIT).await {
+            Some(e) if e.hub().is_some_and(|h| h.event_type == "large_probe") => {
+                let p = e.hub().unwrap().payload();
+                break (p["n"].as_u64().unwrap(), p["pad"].as_str().unwrap().len());
+            }
+            Some(_) => {}
+            None => panic!("no probe over TLS within {WAIT:?}"),
+        }
+    };
+    sim.push_text(&probe(8, 300_000));
+    assert_eq!(next_tls_probe().await, (8, 300_000));
+    wait_let_go(&logs, before + 1).await;
+    sim.push_text(&probe(9, 10));
+    assert_eq!(next_tls_probe().await, (9, 10), "the stream goes on over the same TLS session");
+    assert_eq!(sim.connections_accepted(), 1);
+    assert!(client.is_connected());
 }
