@@ -197,7 +197,7 @@ def test_each_exception_for_real(hub: Hub) -> None:
         with pytest.raises(captivate.InvalidArgument):
             await captivate.connect(123)  # type: ignore[arg-type]
         with pytest.raises(captivate.InvalidArgument, match="unknown option"):
-            await captivate.connect(hub.key, url=hub.url, request_timeout=3)  # type: ignore[call-arg]
+            await captivate.connect(hub.key, url=hub.url, request_timeout_s=3)  # type: ignore[call-arg]
 
         client = await client_for(hub, request_timeout_ms=300)
         conv = await client.start_conversation("errs", start="user-first")

@@ -42,7 +42,7 @@ from ._native import (
     StateChange,
     Transcript,
 )
-from ._options import ConnectOptions
+from ._options import ConnectOptions, milliseconds
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
@@ -55,8 +55,9 @@ Files = Sequence[Union[File, Dict[str, Any]]]
 
 
 def options_of(api_key: str, mode: Optional[str], url: Optional[str], options: Mapping[str, Any]) -> Dict[str, Any]:
-    """The options of ``connect`` as the schema's dict."""
-    opts = dict(options)
+    """The options of ``connect`` as the schema's dict (durations in seconds become the
+    schema's milliseconds)."""
+    opts = milliseconds(options)
     hosts = opts.get("trusted_hosts")
     if isinstance(hosts, Sequence) and not isinstance(hosts, (str, bytes)):
         opts["trusted_hosts"] = list(hosts)
@@ -102,9 +103,9 @@ async def connect(
     ``ws://`` or ``wss://`` URL without the key) wins over it.
 
     ``options`` are the names of the options schema (``captivate.OPTIONS`` lists them, with
-    their meaning, and ``captivate.ConnectOptions`` types them): times in milliseconds
-    (``request_timeout_ms=3000``), the reconnect policy as a dict (``reconnect={"initial_delay_ms":
-    50, "max_attempts": 3}``), and the official client's HTTP services (``transport="http"``,
+    their meaning, and ``captivate.ConnectOptions`` types them): durations in seconds
+    (``request_timeout=3.0``; the schema's ``request_timeout_ms=3000`` is accepted too), the
+    reconnect policy as a dict (``reconnect={"initial_delay": 0.05, "max_attempts": 3}``), and the official client's HTTP services (``transport="http"``,
     ``http_url``, ``files_url``, ``trusted_hosts``, ``refresh_file_links``). An unknown
     name or a wrong value raises ``InvalidArgument``; a refused key ``Rejected``; an unreachable
     hub ``ConnectError`` or ``Timeout``."""
