@@ -468,6 +468,20 @@ static void check_free_inside_callback(int mode, const char *user) {
     rec_destroy(&f);
 }
 
+/* What the event callback did with the client (recorder.self) on the first bot message, seen
+ * from a callback thread (dispatch or library thread): blocking calls refused with
+ * WOULD_DEADLOCK, the non-blocking send made and answered, dispatch refused with `dispatch_rc`. */
+static void check_calls_from_a_callback(recorder *r, captivate_result dispatch_rc) {
+    CHECK(wait_count(r, &r->async_done, 1), "the async call made inside the callback completes");
+    CHECK(r->blocking_rc == CAPTIVATE_RESULT_WOULD_DEADLOCK, "blocking inside a callback: %s", captivate_result_name(r->blocking_rc));
+    CHECK(r->close_rc == CAPTIVATE_RESULT_WOULD_DEADLOCK, "close inside a callback: %s", captivate_result_name(r->close_rc));
+    CHECK(r->reconnect_rc == CAPTIVATE_RESULT_WOULD_DEADLOCK, "reconnect inside a callback: %s",
+          captivate_result_name(r->reconnect_rc));
+    CHECK(r->async_rc == CAPTIVATE_RESULT_OK && r->async_result == CAPTIVATE_RESULT_OK, "async inside a callback");
+    CHECK(r->dispatch_rc == dispatch_rc, "dispatch inside a callback: %s", captivate_result_name(r->dispatch_rc));
+    CHECK(wait_text(r, "You said: from a callback"), "the message sent from the callback is answered");
+}
+
 /* ----- tests ----- */
 
 static void test_version_and_codes(void) {
@@ -756,13 +770,7 @@ static void test_reentrancy(void) {
     r.self = c;
     char *conv = NULL;
     CHECK_RC(captivate_client_start_conversation(c, "re-user", NULL, 0, &conv), CAPTIVATE_RESULT_OK);
-    CHECK(wait_count(&r, &r.async_done, 1), "the async call made inside the callback completes");
-    CHECK(r.blocking_rc == CAPTIVATE_RESULT_WOULD_DEADLOCK, "blocking inside a callback: %s", captivate_result_name(r.blocking_rc));
-    CHECK(r.close_rc == CAPTIVATE_RESULT_WOULD_DEADLOCK, "close inside a callback: %s", captivate_result_name(r.close_rc));
-    CHECK(r.reconnect_rc == CAPTIVATE_RESULT_WOULD_DEADLOCK, "reconnect inside a callback: %s",
-          captivate_result_name(r.reconnect_rc));
-    CHECK(r.async_rc == CAPTIVATE_RESULT_OK && r.async_result == CAPTIVATE_RESULT_OK, "async inside a callback");
-    CHECK(wait_text(&r, "You said: from a callback"), "the message sent from the callback is answered");
+    check_calls_from_a_callback(&r, CAPTIVATE_RESULT_INVALID_ARGUMENT);
     char *transcript = NULL;
     CHECK_RC(captivate_conversation_get_transcript(c, conv, 0, &transcript), CAPTIVATE_RESULT_OK);
     CHECK(transcript && strstr(transcript, "from a callback") && !strstr(transcript, "refused in a callback"),
@@ -1567,12 +1575,8 @@ static void test_callbacks_on_the_library_thread(void) {
     r.self = c;
     char *conv = NULL;
     CHECK_RC(captivate_client_start_conversation(c, "lib-user", NULL, 0, &conv), CAPTIVATE_RESULT_OK);
-    CHECK(wait_count(&r, &r.async_done, 1), "the async call made inside the callback completes");
-    CHECK(r.blocking_rc == CAPTIVATE_RESULT_WOULD_DEADLOCK, "blocking inside a callback: %s", captivate_result_name(r.blocking_rc));
-    CHECK(r.close_rc == CAPTIVATE_RESULT_WOULD_DEADLOCK, "close inside a callback: %s", captivate_result_name(r.close_rc));
-    CHECK(r.dispatch_rc == CAPTIVATE_RESULT_INVALID_ARGUMENT, "dispatch of a client that is not polled: %s",
-          captivate_result_name(r.dispatch_rc));
-    CHECK(wait_text(&r, "You said: from a callback"), "the message sent from the callback is answered");
+    /* Dispatch is for polled clients only. */
+    check_calls_from_a_callback(&r, CAPTIVATE_RESULT_INVALID_ARGUMENT);
     CHECK(!pthread_equal(r.cb_thread, pthread_self()), "callbacks do not run on the caller's thread");
 #ifdef __linux__
     CHECK(strncmp(r.cb_thread_name, "captivate-rt", 12) == 0, "callbacks run on the library's own thread: %s",
