@@ -57,6 +57,9 @@ class CaptivateChatAPI {
     const hidden = (name, value) => Object.defineProperty(this, name, { value, writable: true });
     hidden('_native', handle);
     hidden('_apiKey', apiKey);
+    /** How many events a listener not keeping up, or not there yet, may have waiting. */
+    const backlog = o.maxBacklog ?? o.max_backlog;
+    hidden('_maxBacklog', typeof backlog === 'number' ? backlog : undefined);
     hidden('_lazy', lazy);
     hidden('_identity', identity);
     hidden('_socket', null);

@@ -3,22 +3,30 @@
 // events (its error goes to the client's onListenerError handlers, or a process warning).
 'use strict';
 
-/** Events a conversation keeps for its first listener, at most (the oldest are dropped). */
-const BACKLOG = 1000;
+/** The client option `maxBacklog`'s default, as the library's. */
+const DEFAULT_BACKLOG = 10000;
+
+/** What a listener receives in place of the events it missed: `{kind: 'lagged', missed}`. */
+function lagged(missed) {
+  return { kind: 'lagged', missed };
+}
 
 /**
  * The listeners of one target: the client, or a conversation. A conversation's set keeps the
  * events that arrive before its first listener and hands them to it, after the registration
  * returns and before any newer event, so that a greeting sent right after a conversation
- * starts is not lost.
+ * starts is not lost. It keeps the client's `maxBacklog` of them at most: past that the
+ * oldest go, and the first listener gets a `lagged` event with their count before the rest.
  */
 class Listeners {
   /**
-   * @param {{_listenerFailed: (e: unknown, ev: unknown) => void}} owner the client
+   * @param {{_listenerFailed: (e: unknown, ev: unknown) => void, _maxBacklog?: number}} owner the client
    * @param {boolean} keepBacklog
    */
   constructor(owner, keepBacklog) {
     this.owner = owner;
+    /** Events dropped from the backlog. */
+    this.missed = 0;
     /** @type {{fn: Function, off: boolean}[]} replaced, never changed, so a dispatch in progress is not disturbed */
     this.entries = [];
     /** @type {unknown[] | null} events waiting for the first listener */
@@ -38,6 +46,8 @@ class Listeners {
         queueMicrotask(() => {
           const events = this.backlog || [];
           this.backlog = null;
+          if (this.missed > 0) this.deliver(lagged(this.missed));
+          this.missed = 0;
           for (const ev of events) this.deliver(ev);
         });
       }
@@ -57,7 +67,10 @@ class Listeners {
 
   emit(ev) {
     if (this.backlog !== null) {
-      if (this.backlog.length >= BACKLOG) this.backlog.shift();
+      if (this.backlog.length >= backlogOf(this.owner)) {
+        this.backlog.shift();
+        this.missed++;
+      }
       this.backlog.push(ev);
       return;
     }
@@ -79,14 +92,25 @@ class Listeners {
 }
 
 /**
+ * The client's `maxBacklog` (at least one).
+ * @param {{_maxBacklog?: number}} api
+ */
+function backlogOf(api) {
+  return Math.max(1, api._maxBacklog ?? DEFAULT_BACKLOG);
+}
+
+/**
  * An async iterator over what a listener receives; ends on `return()` (a `break` out of
- * `for await`) or when the client is disposed, and at once when opened after that.
+ * `for await`) or when the client is disposed, and at once when opened after that. It keeps
+ * the client's `maxBacklog` of events not taken yet: past that the oldest go, and the next
+ * `next()` gives a `lagged` event with their count before the rest.
  * @param {(fn: (ev: unknown) => void) => () => void} register
- * @param {{_disposed: boolean, _iterators: Set<() => void>}} api
+ * @param {{_disposed: boolean, _iterators: Set<() => void>, _maxBacklog?: number}} api
  */
 function iterate(register, api) {
   const queue = [];
   const waiting = [];
+  let missed = 0;
   let done = false;
   let off = () => {};
   const finish = () => {
@@ -102,13 +126,25 @@ function iterate(register, api) {
     off = register((ev) => {
       if (done) return;
       const w = waiting.shift();
-      if (w) w({ value: ev, done: false });
-      else queue.push(ev);
+      if (w) {
+        w({ value: ev, done: false });
+        return;
+      }
+      if (queue.length >= backlogOf(api)) {
+        queue.shift();
+        missed++;
+      }
+      queue.push(ev);
     });
     api._iterators.add(finish);
   }
   return {
     next() {
+      if (missed > 0) {
+        const value = lagged(missed);
+        missed = 0;
+        return Promise.resolve({ value, done: false });
+      }
       if (queue.length > 0) return Promise.resolve({ value: queue.shift(), done: false });
       if (done) return Promise.resolve({ value: undefined, done: true });
       return new Promise((resolve) => waiting.push(resolve));
