@@ -5,7 +5,7 @@ itself, with a value of another."""
 from __future__ import annotations
 
 import asyncio
-from typing import Any, Dict, List, Tuple
+from typing import Any, Dict, List, Set, Tuple
 
 import pytest
 
@@ -59,11 +59,16 @@ def test_the_schema_is_exposed() -> None:
 
 def test_the_typed_options_are_the_schema() -> None:
     """``ConnectOptions`` (what type checkers see) names every option of the schema, and
-    ``ReconnectOptions`` every one of the reconnect policy."""
+    ``ReconnectOptions`` every one of the reconnect policy; each duration (``_ms`` in the
+    schema) also under its Python name in seconds."""
+
+    def with_seconds(names: Set[str]) -> Set[str]:
+        return names | {n[: -len("_ms")] for n in names if n.endswith("_ms")}
+
     top = {o.name for o in captivate.OPTIONS if "." not in o.name} - {"api_key", "mode", "url"}
-    assert set(captivate.ConnectOptions.__annotations__) == top | {"reconnect"}
+    assert set(captivate.ConnectOptions.__annotations__) == with_seconds(top) | {"reconnect"}
     sub = {o.name.split(".", 1)[1] for o in captivate.OPTIONS if o.name.startswith("reconnect.")}
-    assert set(captivate.ReconnectOptions.__annotations__) == sub
+    assert set(captivate.ReconnectOptions.__annotations__) == with_seconds(sub)
 
 
 def test_every_option_reaches_connect(hub: Hub, ca_file: str) -> None:
