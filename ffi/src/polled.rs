@@ -42,11 +42,15 @@ impl Wake for Bell {
 }
 
 impl Bell {
-    /// Forgets the rings so far: the next ring writes again.
+    /// Forgets the rings so far: the next ring writes again. The bytes are read before the
+    /// flag is cleared: a ring in between finds the flag still set and writes nothing, and
+    /// what it rang for is seen by the turn that follows; cleared first, a ring in between
+    /// would write a byte that the read then swallows, leaving the flag set with nothing to
+    /// read, and no later ring would write again.
     fn answer(&self) {
-        self.rung.store(false, Ordering::SeqCst);
         let mut buf = [0u8; 64];
         while matches!((&self.reader).read(&mut buf), Ok(n) if n > 0) {}
+        self.rung.store(false, Ordering::SeqCst);
     }
 }
 

@@ -1656,6 +1656,21 @@ static void test_polled_callbacks(void) {
     CHECK(pump_text(c, &r, "You said: budget 2"), "the rest arrives");
     CHECK(strstr(r.all_text, "You said: budget 0") < strstr(r.all_text, "You said: budget 2"), "in order");
 
+    /* A burst: every echo and every completion comes through the descriptor, none stalls. */
+    {
+        completion burst = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0, ""};
+        enum { BURST = 2000 };
+        int before = r.bot_messages, refused = 0;
+        for (int i = 0; i < BURST; i++) {
+            char text[32];
+            snprintf(text, sizeof text, "burst %d", i);
+            refused += captivate_conversation_send_message_async(c, conv, text, NULL, on_complete, &burst) != CAPTIVATE_RESULT_OK;
+        }
+        CHECK(refused == 0, "%d sends of the burst refused", refused);
+        CHECK(pump_until(c, &r, &r.bot_messages, before + BURST) && pump_until(c, &r, &burst.calls, BURST),
+              "a burst arrives whole through dispatch (%d echoes, %d completions)", r.bot_messages - before, burst.calls);
+    }
+
     /* A blocking close returns at once; `closed` comes with the next dispatch. */
     CHECK_RC(captivate_client_close(c), CAPTIVATE_RESULT_OK);
     CHECK(pump_until(c, &r, &r.closed_states, 1), "closed arrives through dispatch");
