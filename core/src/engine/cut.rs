@@ -7,11 +7,12 @@
 
 use std::time::Instant;
 
-use super::types::{Action, Expect, RequestId, Submit, frame_client_msg_id};
+use super::types::{Action, Expect, RequestId, Submit};
 use super::{Engine, INTERNAL};
 use crate::config::Delivery;
 use crate::error::Error;
 use crate::event::ConnectionState;
+use crate::protocol::outbound::frame_payload_string;
 
 impl Engine {
     /// Takes back the writes the driver has not carried out, and returns their requests, in
@@ -71,7 +72,9 @@ impl Engine {
                     timeout: w.timeout,
                 });
             } else {
-                let client_msg_id = frame_client_msg_id(&w.frame).unwrap_or_default();
+                let client_msg_id = frame_payload_string(&w.frame, "client_msg_id")
+                    .map(std::borrow::Cow::into_owned)
+                    .unwrap_or_default();
                 self.complete(w.id, Err(Error::PossiblyNotDelivered { client_msg_id }));
             }
         }

@@ -195,10 +195,3 @@ pub enum TransportError {
     /// Anything else (DNS, TCP, TLS, handshake, I/O): retried per the policy.
     Other(String),
 }
-
-/// The `client_msg_id` a frame the engine was given carries (`event.event_payload`), read
-/// only on rare paths (a write cut off).
-pub(super) fn frame_client_msg_id(frame: &str) -> Option<String> {
-    let v: serde_json::Value = serde_json::from_str(frame).ok()?;
-    v.get("event")?.get("event_payload")?.get("client_msg_id")?.as_str().map(str::to_owned)
-}

@@ -595,8 +595,15 @@ pub(crate) fn frame_conversation(frame: &str) -> Option<Cow<'_, str>> {
     if let Some(c) = super::text_frame::conversation_of(frame) {
         return Some(Cow::Borrowed(c));
     }
+    frame_payload_string(frame, "conversation_id")
+}
+
+/// The string member `name` of a client frame's payload (`event.event_payload.<name>`), read
+/// without a full parse: the members before it are skipped, those after it are not read.
+/// `None` when the frame is not a client envelope with such a string.
+pub(crate) fn frame_payload_string<'a>(frame: &'a str, name: &str) -> Option<Cow<'a, str>> {
     let mut r = Reader::new(frame);
-    for key in ["event", "event_payload", "conversation_id"] {
+    for key in ["event", "event_payload", name] {
         if !r.open_object()? {
             return None;
         }
