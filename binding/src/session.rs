@@ -4,8 +4,8 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use captivate::{
-    Client, Config, ConnectionState, Conversation, ConversationList, DeleteMode, Error, EventStream, FileRef, Inbound,
-    ListOptions, MetadataTarget, OutgoingMessage, Pending, RoutedStream, StartOptions, Transcript, Upload,
+    Client, Config, ConnectionState, Conversation, ConversationList, DeleteMode, Error, EventStream, FileRef, HostFile,
+    Inbound, ListOptions, MetadataTarget, OutgoingMessage, Pending, RoutedStream, StartOptions, Transcript, Upload,
 };
 use serde_json::Value;
 
@@ -276,39 +276,47 @@ impl Session {
         let _ = runtime::handle().spawn(async move { client.close().await }).await;
     }
 
-    /// Uploads a file through the file-to-text service: `options` are `{"file_name",
-    /// "content_type", "storage" (default true), "url" (needed without storage), "ttl_days"}`
-    /// (camelCase names too). With a conversation id, the file is filed under it and kept as
-    /// long as its last time-to-live. Completes with the file object to send in a message
-    /// (`FileRef::to_json`).
-    pub fn upload_file(&self, conversation_id: Option<&str>, bytes: Vec<u8>, options: &Value) -> Pending<FileRef> {
-        let o = snake_keys(options);
-        let text = |k: &str| o.get(k).and_then(Value::as_str).map(str::to_owned);
-        let Some(name) = text("file_name").filter(|n| !n.trim().is_empty()) else {
-            return invalid("file_name must be a non-empty string");
-        };
-        let mut upload = Upload::new(bytes, name);
-        upload.content_type = text("content_type");
-        match o.get("storage") {
-            None | Some(Value::Null) => {}
-            Some(Value::Bool(b)) => upload.storage = *b,
-            Some(_) => return invalid("storage must be a boolean"),
-        }
-        upload.url = text("url");
-        match o.get("ttl_days") {
-            None | Some(Value::Null) => {}
-            Some(v) => match v
-                .as_u64()
-                .and_then(|d| u32::try_from(d).ok())
-                .filter(|d| captivate::TIME_TO_LIVE_DAYS.contains(d))
-            {
-                Some(d) => upload.ttl_days = Some(d),
-                None => return invalid(format!("ttl_days must be 1, 7, 30 or 90, not {v}")),
+    /// Uploads a file through the file-to-text service: `options` are the upload schema's
+    /// (`{"file_name", "content_type", "storage", "url", "ttl_days"}`, their aliases and
+    /// defaults: [`captivate::UPLOAD_OPTIONS`]), read by [`Upload::from_json`]. With a
+    /// conversation id, the file is filed under it and kept as long as its last time-to-live.
+    /// Completes with the file object to send in a message (`FileRef::to_json`).
+    /// `file` is what the front end read (its bytes, and the name and type it knows of
+    /// itself, which options that name none take).
+    pub fn upload_file(&self, conversation_id: Option<&str>, file: HostFile, options: &Value) -> Pending<FileRef> {
+        match Upload::from_host(file, options) {
+            Ok(upload) => match conversation_id {
+                Some(id) => self.with_conversation(id, |c| c.upload_file(upload)),
+                None => self.client.upload_file(upload),
             },
+            Err(e) => Pending::failed(e),
+        }
+    }
+
+    /// Uploads several files at once, each its bytes and its options (as for
+    /// [`Session::upload_file`]). The policy is the core's
+    /// ([`captivate::Client::upload_files`]): every upload is checked before any starts (a bad
+    /// one fails the call naming its position, and nothing is uploaded); then all run, each to
+    /// its end; the file objects come back in the files' order, or the call fails with the
+    /// error of the first that failed in that order (those that succeeded stay stored).
+    pub fn upload_files(&self, conversation_id: Option<&str>, files: Vec<(HostFile, Value)>) -> Pending<Vec<FileRef>> {
+        let n = files.len();
+        let mut uploads = Vec::with_capacity(n);
+        for (i, (file, options)) in files.into_iter().enumerate() {
+            match Upload::from_host(file, &options) {
+                Ok(u) => uploads.push(u),
+                Err(e) => {
+                    let why = match e {
+                        captivate::Error::InvalidArgument(m) => m,
+                        other => other.to_string(),
+                    };
+                    return invalid(format!("file {} of {n}: {why}", i + 1));
+                }
+            }
         }
         match conversation_id {
-            Some(id) => self.with_conversation(id, |c| c.upload_file(upload)),
-            None => self.client.upload_file(upload),
+            Some(id) => self.with_conversation(id, |c| c.upload_files(uploads)),
+            None => self.client.upload_files(uploads),
         }
     }
 

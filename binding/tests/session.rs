@@ -195,7 +195,7 @@ fn logs_reach_the_host_at_every_level_without_the_key() {
         block(s.send_message(conv.id(), Some(format!("the key is {ODD_KEY}")), None));
         // A file filed under the key, sent in a message: the frames carry its file key and its
         // link (the key percent-encoded); a new link; a listing across both keys.
-        let file = block(s.upload_file(Some(conv.id()), b"notes".to_vec(), &json!({"fileName": "n.txt"})));
+        let file = block(s.upload_file(Some(conv.id()), b"notes".to_vec().into(), &json!({"fileName": "n.txt"})));
         let file_key = file.storage.as_ref().expect("stored").file_key.clone();
         assert!(file_key.starts_with(ODD_KEY), "filed under the key: {file_key}");
         block(s.send_message(conv.id(), Some("attached".into()), Some(&json!([file.to_json()]))));
@@ -260,12 +260,16 @@ fn uploads_and_listings_across_keys() {
     let b = block(Session::connect_json(&other));
     let ca = block(a.start_conversation(&json!({"user_id": "x", "start": "user-first"})));
     let cb = block(b.start_conversation(&json!({"user_id": "x", "start": "user-first"})));
-    let file = block(a.upload_file(Some(ca.id()), b"notes".to_vec(), &json!({"fileName": "n.txt"})));
+    let file = block(a.upload_file(Some(ca.id()), b"notes".to_vec().into(), &json!({"fileName": "n.txt"})));
     assert_eq!(file.to_json()["textContent"]["text"], "notes");
     let key = file.storage.as_ref().expect("stored").file_key.clone();
     assert!(block(a.presigned_url(&key, Some(60))).starts_with("http://"));
     assert!(
-        runtime::block_on(a.upload_file(None, vec![], &json!({"file_name": "x", "ttl_days": 5})), Some(WAIT)).is_err()
+        runtime::block_on(
+            a.upload_file(None, Vec::new().into(), &json!({"file_name": "x", "ttl_days": 5})),
+            Some(WAIT)
+        )
+        .is_err()
     );
     let (found, _) = block(Session::list_across(&[a.clone(), b.clone()], &json!({"user_id": "x"})));
     assert_eq!(found.len(), 2);
@@ -277,6 +281,65 @@ fn uploads_and_listings_across_keys() {
     block(async {
         a.close().await;
         b.close().await;
+        Ok::<(), ()>(())
+    });
+}
+
+/// Several files at once, one policy for every front end: a bad one uploads nothing; a failure
+/// among several fails the call only once every upload has run to its end.
+#[test]
+fn several_uploads_one_policy() {
+    let sim = sim();
+    let s = block(Session::connect_json(&options(&sim)));
+    let conv = block(s.start_conversation(&json!({"user_id": "u", "start": "user-first"})));
+    let file = |name: Option<&str>, text: &str| captivate::HostFile {
+        bytes: text.as_bytes().to_vec(),
+        name: name.map(str::to_owned),
+        content_type: None,
+    };
+    let files = block(s.upload_files(
+        Some(conv.id()),
+        vec![
+            (file(Some("own.txt"), "a"), json!({})),
+            (file(None, "b"), json!({"fileName": "given.txt", "ttlDays": 30})),
+            (file(None, "c"), json!(null)),
+        ],
+    ));
+    let names: Vec<_> = files.iter().map(|f| f.filename.clone().unwrap()).collect();
+    assert_eq!(names[..2], ["own.txt", "given.txt"], "in the files' order, named by the file or its options");
+    assert!(names[2].starts_with("attachment_"), "{}", names[2]);
+    assert_eq!(files[1].text_content.as_ref().unwrap()["text"], "b");
+    assert_eq!(sim.files().len(), 3);
+    assert_eq!(sim.files().iter().find(|f| f.filename == "given.txt").unwrap().ttl_days, Some(30));
+
+    // A bad one among several: refused naming it, nothing uploaded.
+    let bad = runtime::block_on(
+        s.upload_files(None, vec![(file(Some("x.txt"), "x"), json!({})), (file(None, "y"), json!({"ttlDays": 5}))]),
+        Some(WAIT),
+    );
+    let Err(runtime::Blocked::Failed(e)) = bad else { panic!("a bad upload among several must fail: {bad:?}") };
+    assert_eq!(e.kind(), ErrorKind::InvalidArgument);
+    assert!(e.to_string().contains("file 2 of 2") && e.to_string().contains("ttlDays"), "{e}");
+    let unknown = runtime::block_on(s.upload_file(None, file(None, "z"), &json!({"fileNmae": "z"})), Some(WAIT));
+    assert!(format!("{unknown:?}").contains("not an upload option"), "{unknown:?}");
+    assert_eq!(sim.files().len(), 3, "nothing uploaded");
+
+    // The service fails one request of three: the call fails once all three have run.
+    sim.set_faults(captivate_sim::Faults {
+        http_status: Some(500),
+        http_status_count: Some(1),
+        http_paths: vec!["/api/file-to-text".into()],
+        ..captivate_sim::Faults::default()
+    });
+    let failed = runtime::block_on(
+        s.upload_files(None, (0..3).map(|i| (file(Some(&format!("f{i}.txt")), "f"), json!({}))).collect()),
+        Some(WAIT),
+    );
+    let Err(runtime::Blocked::Failed(e)) = failed else { panic!("one upload failed: {failed:?}") };
+    assert_eq!(e.kind(), ErrorKind::Http, "{e}");
+    assert_eq!(sim.files().len(), 5, "the two others ran to their end and stay stored");
+    block(async {
+        s.close().await;
         Ok::<(), ()>(())
     });
 }

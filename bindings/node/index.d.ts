@@ -232,8 +232,12 @@ export interface FileRef {
   textContent?: FileTextContent;
 }
 
-/** The bytes of a file to upload: a Buffer or Uint8Array, an ArrayBuffer, a Blob or File, or the path of a file. */
-export type FileInput = string | Uint8Array | ArrayBuffer | BlobLike;
+/**
+ * The bytes of a file to upload: a Buffer or Uint8Array, an ArrayBuffer, a Blob or File, a
+ * readable stream (`fs.createReadStream`, any `Readable`, a web `ReadableStream`: read to its
+ * end), or the path of a file.
+ */
+export type FileInput = string | Uint8Array | ArrayBuffer | BlobLike | AsyncIterable<Uint8Array | string>;
 
 /** What a Blob or File offers (so that either can be uploaded). */
 export interface BlobLike {
@@ -264,7 +268,7 @@ export type TtlDays = 1 | 7 | 30 | 90;
 /** What `CaptivateChatFileManager.create` (and `createFile`) take. */
 export interface FileUploadOptions {
   file: FileInput;
-  /** Default: the File's name, the path's last part, or `attachment_<ms>`. */
+  /** Default: the File's name, the path's last part (a file stream's too), or `attachment_<ms>`. Names and values are checked by the core's upload schema (InvalidArgumentError, as an unknown option). */
   fileName?: string;
   /** MIME type. Default: the Blob's type, else guessed from the name. */
   fileType?: string;

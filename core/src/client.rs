@@ -281,10 +281,12 @@ impl Client {
         self.upload_under(upload, None)
     }
 
-    /// Uploads several files at once; their objects come back in the same order.
+    /// Uploads several files at once; their objects come back in the same order. Every upload
+    /// is checked before any starts (a bad one fails the call naming its position, and nothing
+    /// is uploaded); then all run, each to its end, and a failure is the error of the first
+    /// upload that failed, in their order (the ones that succeeded stay stored).
     pub fn upload_files(&self, uploads: Vec<Upload>) -> Pending<Vec<FileRef>> {
-        let each: Vec<Pending<FileRef>> = uploads.into_iter().map(|u| self.upload_file(u)).collect();
-        Pending::new(futures_util::future::try_join_all(each))
+        crate::http::upload_all(uploads, |u| self.upload_file(u))
     }
 
     pub(crate) fn upload_under(&self, upload: Upload, path: Option<String>) -> Pending<FileRef> {

@@ -136,10 +136,10 @@ impl Conversation {
         self.client.upload_under(upload, Some(path))
     }
 
-    /// Uploads several files at once, filed under this conversation.
+    /// Uploads several files at once, filed under this conversation, with the policy of
+    /// [`crate::Client::upload_files`].
     pub fn upload_files(&self, uploads: Vec<Upload>) -> Pending<Vec<FileRef>> {
-        let each: Vec<Pending<FileRef>> = uploads.into_iter().map(|u| self.upload_file(u)).collect();
-        Pending::new(futures_util::future::try_join_all(each))
+        crate::http::upload_all(uploads, |u| self.upload_file(u))
     }
 
     /// The conversation's metadata (private metadata under `private`).

@@ -114,7 +114,7 @@ pub use config::{ApiKey, Config, Delivery, Endpoint, ReconnectPolicy, Timings, T
 pub use conversation::{Conversation, TIME_TO_LIVE_DAYS};
 pub use error::{Error, ErrorKind, Result};
 pub use event::{ConnectionState, DeliveryReport, Event, MalformedFrame, Routed, StateChange};
-pub use http::Upload;
+pub use http::{HostFile, UPLOAD_OPTIONS, Upload, UploadOptionSpec, default_file_name};
 pub use manager::{ManagedList, Manager};
 pub use pending::Pending;
 pub use protocol::{

@@ -105,7 +105,7 @@ unsafe fn upload_op(
     let options = unsafe { upload_options(options_json, None) }?;
     // SAFETY: forwarded from the caller.
     let bytes = unsafe { buffer(data, len) }?;
-    Ok(e.session.upload_file(id, bytes, &options))
+    Ok(e.session.upload_file(id, bytes.into(), &options))
 }
 
 /// Uploads `len` bytes at `data` through the file-to-text service, which extracts their text
@@ -195,7 +195,7 @@ unsafe fn upload_path_op(
     let bytes = std::fs::read(&path).map_err(|err| {
         Fail::new(captivate_result::InvalidArgument, format!("cannot read {}: {err}", path.display()))
     })?;
-    Ok(e.session.upload_file(id, bytes, &options))
+    Ok(e.session.upload_file(id, bytes.into(), &options))
 }
 
 /// Like captivate_conversation_upload_file, for the file at `path`: it is read before the

@@ -14,8 +14,13 @@ const errors = require('./errors.js');
 /** The lifetime of a presigned link when none is given: two hours, as the official client. */
 const DEFAULT_EXPIRY_SECS = 7200;
 
-/** The names an upload's options may have (the official ones). */
-const UPLOAD_KEYS = ['file', 'fileName', 'fileType', 'storage', 'url', 'apiKey', 'conversationId', 'ttlDays'];
+/**
+ * The keys of an upload's options this package reads itself: the file, and which client and
+ * conversation it goes through. The others (`fileName`, `fileType`, `storage`, `url`,
+ * `ttlDays`, their aliases) are the core's upload schema, whose names and values it checks
+ * (InvalidArgumentError), the same in every language.
+ */
+const OWN_KEYS = ['file', 'apiKey', 'conversationId'];
 const MULTIPLE_KEYS = ['files', 'storage', 'urls', 'apiKey', 'conversationId', 'ttlDays'];
 
 /** Makes a file manager from file objects (not a public constructor call). */
@@ -38,10 +43,17 @@ function isBlobLike(v) {
   return v !== null && typeof v === 'object' && typeof v.arrayBuffer === 'function';
 }
 
+/** A readable stream (Node's `Readable`, `fs.createReadStream`, a web `ReadableStream`) or any async iterable of chunks. */
+function isStream(v) {
+  return v !== null && typeof v === 'object' && typeof v[Symbol.asyncIterator] === 'function';
+}
+
 /** Throws TypeError unless `v` is something a file's bytes can be read from. */
 function checkInput(name, v) {
-  if (typeof v === 'string' || ArrayBuffer.isView(v) || v instanceof ArrayBuffer || isBlobLike(v)) return v;
-  throw new TypeError(`${name} must be a Buffer, a Uint8Array, an ArrayBuffer, a Blob or File, or a path, not ${args.describe(v)}`);
+  if (typeof v === 'string' || ArrayBuffer.isView(v) || v instanceof ArrayBuffer || isBlobLike(v) || isStream(v)) return v;
+  throw new TypeError(
+    `${name} must be a Buffer, a Uint8Array, an ArrayBuffer, a Blob or File, a readable stream, or a path, not ${args.describe(v)}`,
+  );
 }
 
 /**
@@ -58,6 +70,21 @@ async function readInput(v) {
   }
   if (v instanceof ArrayBuffer) return { bytes: new Uint8Array(v) };
   if (ArrayBuffer.isView(v)) return { bytes: new Uint8Array(v.buffer, v.byteOffset, v.byteLength) };
+  if (!isBlobLike(v)) {
+    // A stream, read to its end: a file stream knows its path.
+    const chunks = [];
+    try {
+      for await (const chunk of v) {
+        if (typeof chunk === 'string') chunks.push(Buffer.from(chunk, 'utf8'));
+        else if (ArrayBuffer.isView(chunk)) chunks.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+        else throw new TypeError(`a stream to upload must give bytes or strings, not ${args.describe(chunk)}`);
+      }
+    } catch (e) {
+      if (e instanceof TypeError) throw e;
+      throw errors.ofCode('invalid_argument', `cannot read the stream to upload: ${(e && e.message) || e}`);
+    }
+    return { bytes: Buffer.concat(chunks), name: typeof v.path === 'string' ? path.basename(v.path) : undefined };
+  }
   const bytes = new Uint8Array(await v.arrayBuffer());
   return {
     bytes,
@@ -66,20 +93,18 @@ async function readInput(v) {
   };
 }
 
-/** Checks the types of an upload's options (their values are the binding layer's to check). */
+/** Splits an upload's options into the file, its routing and the schema's options. */
 function uploadOptions(name, o) {
   args.needObject(name, o);
-  args.onlyKeys(name, o, UPLOAD_KEYS);
   checkInput(`${name}.file`, o.file);
+  /** @type {Record<string, unknown>} */
+  const schema = {};
+  for (const [k, v] of Object.entries(o)) if (!OWN_KEYS.includes(k) && v !== undefined) schema[k] = v;
   return {
     file: o.file,
-    fileName: args.optString(`${name}.fileName`, o.fileName),
-    fileType: args.optString(`${name}.fileType`, o.fileType),
-    storage: args.optBoolean(`${name}.storage`, o.storage),
-    url: args.optString(`${name}.url`, o.url),
     apiKey: args.optString(`${name}.apiKey`, o.apiKey),
     conversationId: args.optString(`${name}.conversationId`, o.conversationId),
-    ttlDays: args.none(o.ttlDays) ? undefined : args.needNumber(`${name}.ttlDays`, o.ttlDays),
+    schema,
   };
 }
 
@@ -120,34 +145,49 @@ function anyClient(apiKey) {
   return Promise.resolve(api);
 }
 
-/**
- * Uploads one file through `api` (filed under `conversationId` when given) and resolves to
- * its file object; the input it was read from is its `file` (not enumerable: neither printed
- * nor sent).
- */
-async function uploadOne(api, conversationId, o) {
-  const read = await readInput(o.file);
-  const options = {
-    fileName: o.fileName ?? read.name ?? `attachment_${Date.now()}`,
-    contentType: o.fileType ?? read.type ?? null,
-    storage: o.storage ?? true,
-    url: o.url ?? null,
-    ttlDays: o.ttlDays ?? null,
-  };
-  const file = await api._call((n) => n.uploadFile(conversationId ?? null, read.bytes, options));
-  Object.defineProperty(file, 'file', { value: o.file, writable: true, configurable: true });
-  return file;
+/** What the native layer takes of a file read: its bytes, and the name and type it knows. */
+async function nativeInput(file) {
+  const read = await readInput(file);
+  return { bytes: read.bytes, name: read.name, type: read.type };
 }
 
-/** Uploads several files at once; their objects in the same order. */
-function uploadMany(api, conversationId, o) {
+/** A file object, with the input it was read from as its `file` (not enumerable: neither printed nor sent). */
+function withInput(fileObject, input) {
+  Object.defineProperty(fileObject, 'file', { value: input, writable: true, configurable: true });
+  return fileObject;
+}
+
+/**
+ * Uploads one file through `api` (filed under `conversationId` when given) and resolves to
+ * its file object; names and values of `schema` are checked by the core.
+ */
+async function uploadOne(api, conversationId, file, schema) {
+  const input = await nativeInput(file);
+  const uploaded = await api._call((n) => n.uploadFile(conversationId ?? null, input, schema));
+  return withInput(uploaded, file);
+}
+
+/**
+ * Uploads several files at once, with the one policy of every language: all are checked
+ * before any starts (a bad one rejects naming its position, and nothing is uploaded); then all
+ * run, each to its end; their objects in the same order, or the error of the first that
+ * failed in that order (those that succeeded stay stored).
+ */
+async function uploadMany(api, conversationId, o) {
   const storage = o.storage ?? true;
   if (!storage && (o.urls === undefined || o.urls === null || o.urls.length !== o.files.length)) {
-    return Promise.reject(errors.ofCode('invalid_argument', 'files that are not stored need urls, one for each file'));
+    throw errors.ofCode('invalid_argument', 'files that are not stored need urls, one for each file');
   }
-  return Promise.all(
-    o.files.map((file, i) => uploadOne(api, conversationId, { file, storage, url: storage ? undefined : o.urls[i], ttlDays: o.ttlDays })),
-  );
+  const inputs = await Promise.all(o.files.map(nativeInput));
+  const options = o.files.map((_, i) => {
+    /** @type {Record<string, unknown>} */
+    const one = { storage };
+    if (!storage) one.url = o.urls[i];
+    if (o.ttlDays !== undefined && o.ttlDays !== null) one.ttlDays = o.ttlDays;
+    return one;
+  });
+  const uploaded = await api._call((n) => n.uploadFiles(conversationId ?? null, inputs, options));
+  return uploaded.map((f, i) => withInput(f, o.files[i]));
 }
 
 /** A presigned link through `api`. */
@@ -205,7 +245,7 @@ class CaptivateChatFileManager {
     const o = uploadOptions('options', options);
     return anyClient(o.apiKey).then(async (api) => {
       const conversationId = o.apiKey !== undefined ? o.conversationId : undefined;
-      return CaptivateChatFileManager._of([await uploadOne(api, conversationId, o)], api);
+      return CaptivateChatFileManager._of([await uploadOne(api, conversationId, o.file, o.schema)], api);
     });
   }
 
@@ -301,7 +341,7 @@ class ConversationFiles {
   create(options) {
     const o = uploadOptions('options', options);
     const c = this._conversation;
-    return uploadOne(c._api, c.conversationId, o).then((f) => CaptivateChatFileManager._of([f], c._api));
+    return uploadOne(c._api, c.conversationId, o.file, o.schema).then((f) => CaptivateChatFileManager._of([f], c._api));
   }
 
   /** Uploads one file and resolves to its file object. */

@@ -249,13 +249,38 @@ impl NativeClient {
         self.submit(|s| unit(s.delete_conversation(&conversation_id, hard)))
     }
 
-    /// Uploads a file to the file-to-text service (`options`: `{fileName, contentType, storage,
-    /// url, ttlDays}`); with a conversation id, files it under that conversation (and its
+    /// Uploads a file to the file-to-text service: `file` is what the package read (its bytes,
+    /// and the name and type it knows of itself); `options` are the core's upload schema
+    /// (`{fileName, fileType, storage, url, ttlDays}` and their aliases, names and values
+    /// checked there). With a conversation id, files it under that conversation (and its
     /// time-to-live). Resolves to the file object a message carries.
     #[napi]
-    pub fn upload_file(&self, conversation_id: Option<String>, bytes: Uint8Array, options: Value) -> napi::Result<u32> {
-        let bytes = bytes.to_vec();
-        self.submit(|s| call(s.upload_file(conversation_id.as_deref(), bytes, &options), |f| Done::Json(f.to_json())))
+    pub fn upload_file(&self, conversation_id: Option<String>, file: UploadInput, options: Value) -> napi::Result<u32> {
+        let file = file.into_host();
+        self.submit(|s| call(s.upload_file(conversation_id.as_deref(), file, &options), |f| Done::Json(f.to_json())))
+    }
+
+    /// Uploads several files at once (each as for `uploadFile`), with the binding layer's one
+    /// policy: every upload is checked before any starts (a bad one fails the call naming its
+    /// position, and nothing is uploaded); then all run, each to its end. Resolves to their
+    /// file objects in the same order, or rejects with the error of the first that failed in
+    /// that order (those that succeeded stay stored).
+    #[napi]
+    pub fn upload_files(
+        &self,
+        conversation_id: Option<String>,
+        files: Vec<UploadInput>,
+        options: Vec<Value>,
+    ) -> napi::Result<u32> {
+        if files.len() != options.len() {
+            return Err(js_error(BindingError::invalid("one options object per file")));
+        }
+        let each: Vec<_> = files.into_iter().map(UploadInput::into_host).zip(options).collect();
+        self.submit(|s| {
+            call(s.upload_files(conversation_id.as_deref(), each), |files| {
+                Done::Json(Value::Array(files.iter().map(captivate::FileRef::to_json).collect()))
+            })
+        })
     }
 
     /// Resolves to a new presigned link to a stored file, valid `expires_in_secs` (a whole
@@ -319,5 +344,23 @@ impl NativeClient {
                 Ok(Reply::Done(Done::Unit))
             })
         })
+    }
+}
+
+/// A file as the package read it: its bytes, and the name and MIME type it knows of itself (a
+/// path's last part, a Blob's or File's name and type), used where the options name none.
+#[napi(object)]
+pub struct UploadInput {
+    /// The file's bytes.
+    pub bytes: Uint8Array,
+    /// The name the file knows of itself.
+    pub name: Option<String>,
+    /// The MIME type the file knows of itself.
+    pub r#type: Option<String>,
+}
+
+impl UploadInput {
+    fn into_host(self) -> captivate::HostFile {
+        captivate::HostFile { bytes: self.bytes.to_vec(), name: self.name, content_type: self.r#type }
     }
 }

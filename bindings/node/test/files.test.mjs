@@ -152,13 +152,55 @@ describe('conversation.fileManager', () => {
     await assert.rejects(conversation.fileManager.createMultiple({ files, storage: false }), InvalidArgument);
   });
 
-  test('a file that cannot be read is refused; inputs and options of the wrong type throw at once', async () => {
+  test('a file that cannot be read is refused; inputs of the wrong type throw at once, options the core refuses reject', async () => {
     await assert.rejects(conversation.fileManager.create({ file: path.join(path.dirname(notesPath), 'missing.txt') }), InvalidArgument);
     assert.throws(() => conversation.fileManager.create({ file: /** @type {any} */ (42) }), TypeError);
     assert.throws(() => conversation.fileManager.create(/** @type {any} */ ('notes.txt')), TypeError);
-    assert.throws(() => conversation.fileManager.create({ file: notesPath, storage: /** @type {any} */ ('no') }), TypeError);
-    assert.throws(() => conversation.fileManager.create(/** @type {any} */ ({ file: notesPath, fileNmae: 'x' })), TypeError);
+    await assert.rejects(conversation.fileManager.create({ file: notesPath, storage: /** @type {any} */ ('no') }), {
+      name: 'InvalidArgumentError',
+      message: /storage must be a boolean/,
+    });
+    await assert.rejects(conversation.fileManager.create(/** @type {any} */ ({ file: notesPath, fileNmae: 'x' })), {
+      name: 'InvalidArgumentError',
+      message: /"fileNmae" is not an upload option \(file_name, content_type, storage, url, ttl_days\)/,
+    });
     assert.throws(() => conversation.fileManager.createMultiple({ files: /** @type {any} */ (notesPath) }), TypeError);
+  });
+});
+
+describe("the core's upload schema and policy, as in every language", () => {
+  test('a readable stream uploads (a file stream under its path\'s name); aliases and the default name', async () => {
+    const byStream = await conversation.fileManager.createFile({ file: fs.createReadStream(notesPath) });
+    assert.equal(byStream.filename, 'notes.txt');
+    assert.equal(byStream.textContent.text, NOTES);
+    const web = new Blob(['web stream']).stream();
+    const byWeb = await conversation.fileManager.createFile(/** @type {any} */ ({ file: web, filename: 'web.txt' }));
+    assert.equal(byWeb.filename, 'web.txt', 'the alias filename is the schema\'s');
+    assert.equal(byWeb.textContent.text, 'web stream');
+    const unnamed = await conversation.fileManager.createFile({ file: Buffer.from('bytes') });
+    assert.match(unnamed.filename, /^attachment_\d{13}$/);
+    await assert.rejects(conversation.fileManager.createFile(/** @type {any} */ ({ file: notesPath, fileName: 'a', filename: 'b' })), {
+      name: 'InvalidArgumentError',
+      message: /a second time/,
+    });
+  });
+
+  test('several files: a bad one uploads nothing; a failure rejects once every upload has run', async () => {
+    const before = (await storedFiles()).length;
+    await assert.rejects(
+      conversation.fileManager.createMultiple({ files: [Buffer.from('a'), Buffer.from('b')], ttlDays: /** @type {any} */ (5) }),
+      { name: 'InvalidArgumentError', message: /file 1 of 2.*ttlDays must be 1, 7, 30 or 90/ },
+    );
+    await assert.rejects(conversation.fileManager.createFile({ file: notesPath, ttlDays: /** @type {any} */ (3) }), {
+      name: 'InvalidArgumentError',
+    });
+    assert.equal((await storedFiles()).length, before, 'nothing uploaded');
+    await sim.control('/control/faults', { http_status: 500, http_status_count: 1, http_paths: ['/api/file-to-text'] });
+    await assert.rejects(
+      conversation.fileManager.createMultiple({ files: ['x', 'y', 'z'].map((t) => Buffer.from(t)) }),
+      HttpError,
+    );
+    assert.equal((await storedFiles()).length, before + 2, 'the two others ran to their end and stay stored');
   });
 });
 

@@ -220,9 +220,9 @@ impl Session {
         completions.start(call(self.inner.delete_conversation(conversation_id, hard), |()| Done::Unit))
     }
 
-    /// Uploads a file through the file-to-text service (options: `file_name`, `content_type`,
-    /// `storage`, `url`, `ttl_days`), filed under the conversation when one is given; completes
-    /// with the `File` to send.
+    /// Uploads a file through the file-to-text service (options: the upload schema's,
+    /// `file_name`, `content_type`, `storage`, `url`, `ttl_days`, read and checked by the core),
+    /// filed under the conversation when one is given; completes with the `File` to send.
     #[pyo3(signature = (completions, conversation_id, data, options))]
     fn upload_file(
         &self,
@@ -232,12 +232,15 @@ impl Session {
         options: &Bound<'_, PyAny>,
     ) -> PyResult<u64> {
         let options = to_json(options, "options")?;
-        let pending = self.inner.upload_file(conversation_id, data.to_vec(), &options);
+        let pending = self.inner.upload_file(conversation_id, data.to_vec().into(), &options);
         completions.start(call(pending, |f| Done::File(Box::new(f))))
     }
 
-    /// Uploads several files at once (each `(bytes, options)` as for `upload_file`); completes
-    /// with their `File`s in the same order, or with the first failure (the others stop).
+    /// Uploads several files at once (each `(bytes, options)` as for `upload_file`), with the
+    /// binding layer's policy: every upload is checked before any starts (a bad one fails the
+    /// call naming its position, nothing is uploaded); then all run, each to its end; completes
+    /// with their `File`s in the same order, or with the error of the first that failed in that
+    /// order (those that succeeded stay stored).
     fn upload_files(
         &self,
         completions: &Completions,
@@ -246,13 +249,9 @@ impl Session {
     ) -> PyResult<u64> {
         let mut each = Vec::with_capacity(files.len());
         for (data, options) in &files {
-            let options = to_json(options, "options")?;
-            each.push(self.inner.upload_file(conversation_id, data.as_bytes().to_vec(), &options));
+            each.push((data.as_bytes().to_vec().into(), to_json(options, "options")?));
         }
-        completions.start(Box::pin(async move {
-            let files = futures_util::future::try_join_all(each).await?;
-            Ok(Done::Files(files))
-        }))
+        completions.start(call(self.inner.upload_files(conversation_id, each), Done::Files))
     }
 
     /// A new presigned link to a stored file, living `expires_in` seconds (None: two hours).

@@ -9,6 +9,7 @@ use serde_json::{Value, json};
 
 use super::Http;
 use crate::error::{Error, Result};
+use crate::pending::Pending;
 use crate::protocol::{FileRef, FileStorage};
 
 /// A file to upload through the file-to-text service, which extracts its text and (with
@@ -27,7 +28,7 @@ pub struct Upload {
     pub storage: bool,
     /// Where the file can be downloaded, when it is not stored.
     pub url: Option<String>,
-    /// How long the store keeps it: 1, 7, 30 or 90 days (other values are left out).
+    /// How long the store keeps it: 1, 7, 30 or 90 days (others are refused).
     pub ttl_days: Option<u32>,
 }
 
@@ -62,7 +63,7 @@ impl Upload {
         let path = path.as_ref();
         let bytes =
             std::fs::read(path).map_err(|e| Error::InvalidArgument(format!("cannot read {}: {e}", path.display())))?;
-        let name = path.file_name().map_or_else(|| "attachment".into(), |n| n.to_string_lossy().into_owned());
+        let name = path.file_name().map_or_else(super::default_file_name, |n| n.to_string_lossy().into_owned());
         Ok(Upload::new(bytes, name))
     }
 
@@ -93,6 +94,9 @@ impl Upload {
         if !self.storage && self.url.as_deref().is_none_or(|u| u.trim().is_empty()) {
             return Err(Error::InvalidArgument("a file that is not stored needs a url".into()));
         }
+        if let Some(days) = self.ttl_days.filter(|d| !crate::TIME_TO_LIVE_DAYS.contains(d)) {
+            return Err(Error::InvalidArgument(format!("ttl_days must be 1, 7, 30 or 90 days, not {days}")));
+        }
         Ok(())
     }
 
@@ -121,6 +125,26 @@ impl Upload {
     }
 }
 
+/// Several uploads, one policy (the same for every front end): every upload is checked before
+/// any starts (a bad one fails the call with `invalid_argument` naming its position, and
+/// nothing is uploaded); then all run at once, each to its end; the result lists the file
+/// objects in the uploads' order, or, when any failed, is the error of the first that failed in
+/// that order (the others that succeeded stay stored: an upload cannot be undone).
+pub(crate) fn upload_all(uploads: Vec<Upload>, start: impl Fn(Upload) -> Pending<FileRef>) -> Pending<Vec<FileRef>> {
+    let n = uploads.len();
+    for (i, u) in uploads.iter().enumerate() {
+        if let Err(e) = u.check() {
+            let why = match e {
+                Error::InvalidArgument(m) => m,
+                other => other.to_string(),
+            };
+            return Pending::failed(Error::InvalidArgument(format!("file {} of {n} ({}): {why}", i + 1, u.file_name)));
+        }
+    }
+    let each: Vec<Pending<FileRef>> = uploads.into_iter().map(start).collect();
+    Pending::new(async move { futures_util::future::join_all(each).await.into_iter().collect() })
+}
+
 /// The error a `{success: false, error}` answer names (without the key it may quote).
 fn answer_error(http: &Http, v: &Value, what: &str) -> Option<Error> {
     (v.get("success").and_then(Value::as_bool) == Some(false)).then(|| {
@@ -130,11 +154,11 @@ fn answer_error(http: &Http, v: &Value, what: &str) -> Option<Error> {
 }
 
 /// Uploads a file; `path` is `<apiKey>/<conversationId>` when both are known.
-pub(crate) async fn upload(http: &Http, upload: Upload, path: Option<String>) -> Result<FileRef> {
+pub(crate) async fn upload(http: &Http, mut upload: Upload, path: Option<String>) -> Result<FileRef> {
     upload.check()?;
     let url = format!("{}/api/file-to-text", http.config().files_base());
     let mime = upload.mime();
-    let part = Part::bytes(upload.bytes.clone())
+    let part = Part::bytes(std::mem::take(&mut upload.bytes))
         .file_name(upload.file_name.clone())
         .mime_str(&mime)
         .map_err(|e| Error::InvalidArgument(format!("content type {mime:?}: {e}")))?;
@@ -145,7 +169,7 @@ pub(crate) async fn upload(http: &Http, upload: Upload, path: Option<String>) ->
     if let Some(p) = path {
         form = form.text("path", p);
     }
-    if let Some(d) = upload.ttl_days.filter(|d| crate::TIME_TO_LIVE_DAYS.contains(d)) {
+    if let Some(d) = upload.ttl_days {
         form = form.text("ttlDays", d.to_string());
     }
     // The service takes no API key.
@@ -201,4 +225,66 @@ pub(crate) async fn presigned_url(http: &Http, file_key: &str, expires_in: Durat
         .and_then(Value::as_str)
         .map(str::to_owned)
         .ok_or_else(|| Error::Http("presigned URL: the answer has no presignedUrl".into()))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+
+    use futures_util::FutureExt;
+    use tokio::sync::oneshot;
+
+    use super::*;
+
+    fn named(name: &str) -> FileRef {
+        FileRef { filename: Some(name.into()), ..FileRef::default() }
+    }
+
+    #[test]
+    fn several_uploads_wait_for_all_and_fail_with_the_first_failure_in_order() {
+        let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+        let (release_b, b_waits) = oneshot::channel::<()>();
+        let b_waits = Mutex::new(Some(b_waits));
+        let started = Mutex::new(Vec::new());
+        let start = |u: Upload| -> Pending<FileRef> {
+            started.lock().unwrap().push(u.file_name.clone());
+            match u.file_name.as_str() {
+                // b fails last, c at once: the call reports b's error, the first in order.
+                "b" => {
+                    let wait = b_waits.lock().unwrap().take().unwrap();
+                    Pending::new(async move {
+                        let _ = wait.await;
+                        Err(Error::Http("b failed".into()))
+                    })
+                }
+                "c" => Pending::failed(Error::Http("c failed".into())),
+                name => Pending::ready(Ok(named(name))),
+            }
+        };
+        let uploads = ["a", "b", "c", "d"].map(|n| Upload::new(vec![1], n)).to_vec();
+        let mut all = upload_all(uploads, start);
+        assert!((&mut all).now_or_never().is_none(), "still waiting for b although c failed");
+        assert_eq!(*started.lock().unwrap(), ["a", "b", "c", "d"], "all started at once");
+        release_b.send(()).unwrap();
+        let err = rt.block_on(all).unwrap_err();
+        assert_eq!(err.to_string(), Error::Http("b failed".into()).to_string());
+
+        let ok = upload_all(vec![Upload::new(vec![1], "x"), Upload::new(vec![2], "y")], |u| {
+            Pending::ready(Ok(named(&u.file_name)))
+        });
+        let files = rt.block_on(ok).unwrap();
+        assert_eq!(files.iter().map(|f| f.filename.as_deref().unwrap()).collect::<Vec<_>>(), ["x", "y"]);
+    }
+
+    #[test]
+    fn a_bad_upload_among_several_uploads_nothing() {
+        let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+        let uploads = vec![Upload::new(vec![1], "a"), Upload { storage: false, ..Upload::new(vec![1], "b.txt") }];
+        let all = upload_all(uploads, |_| panic!("nothing starts"));
+        let err = rt.block_on(all).unwrap_err();
+        assert_eq!(err.kind(), crate::ErrorKind::InvalidArgument);
+        assert!(err.to_string().contains("file 2 of 2 (b.txt): a file that is not stored needs a url"), "{err}");
+        let ttl = upload_all(vec![Upload::new(vec![1], "a").ttl_days(3)], |_| panic!("nothing starts"));
+        assert!(rt.block_on(ttl).unwrap_err().to_string().contains("ttl_days must be 1, 7, 30 or 90 days, not 3"));
+    }
 }

@@ -11,6 +11,7 @@ mod files;
 mod large;
 pub(crate) mod send;
 mod transcript;
+mod upload_options;
 
 use std::sync::{Arc, Mutex, PoisonError, Weak};
 use std::time::Duration;
@@ -24,9 +25,10 @@ use crate::driver::transport;
 use crate::error::{Error, Result, redact};
 
 pub use files::Upload;
-pub(crate) use files::{presigned_url, upload};
+pub(crate) use files::{presigned_url, upload, upload_all};
 pub(crate) use large::fetch_large_message;
 pub(crate) use transcript::{refresh_links, rest_transcript};
+pub use upload_options::{HostFile, UPLOAD_OPTIONS, UploadOptionSpec, default_file_name};
 
 /// The most redirects followed by a request carrying the API key (each to a trusted host).
 const MAX_KEYED_REDIRECTS: usize = 5;

@@ -1,11 +1,13 @@
 """What the uploads share, asyncio or blocking: the files they take (a path, bytes, or a binary
-file object), read into bytes with a file name, and their options, checked for type at once."""
+file object), read into bytes with the name the file knows of itself, and their options,
+checked for type at once. Their values (a blank name, a time-to-live other than 1, 7, 30 or 90
+days, a file not stored without a url), the default name ``attachment_<milliseconds>`` and the
+policy for several files are the core's upload schema's, the same in every language."""
 
 from __future__ import annotations
 
 import datetime
 import os
-import time
 from typing import IO, Any, Dict, List, Optional, Sequence, Tuple, Union
 
 from ._errors import InvalidArgument
@@ -15,19 +17,15 @@ Source = Union[str, "os.PathLike[str]", bytes, bytearray, memoryview, IO[bytes]]
 ``memoryview``), or a binary file object (read from its current position to its end)."""
 
 
-def _default_name() -> str:
-    # As the official client names a file that comes without one.
-    return f"attachment_{int(time.time() * 1000)}"
-
-
 def _check_opt(value: Any, name: str, kind: type) -> None:
     if value is not None and not isinstance(value, kind):
         raise TypeError(f"{name} must be a {kind.__name__} or None, not {type(value).__name__}")
 
 
-def read_source(source: Any, filename: Optional[str]) -> Tuple[bytes, str]:
+def read_source(source: Any, filename: Optional[str]) -> Tuple[bytes, Optional[str]]:
     """The bytes of ``source`` and the file name to upload them under: ``filename``, else the
-    path's (or the file object's) last part, else ``attachment_<milliseconds>``."""
+    path's (or the file object's) last part, else None (the core then names it
+    ``attachment_<milliseconds>``)."""
     _check_opt(filename, "filename", str)
     if isinstance(source, (str, os.PathLike)):
         path = os.fspath(source)
@@ -35,9 +33,9 @@ def read_source(source: Any, filename: Optional[str]) -> Tuple[bytes, str]:
             path = os.fsdecode(path)
         with open(path, "rb") as f:
             data = f.read()
-        return data, filename or os.path.basename(path) or _default_name()
+        return data, filename or os.path.basename(path) or None
     if isinstance(source, (bytes, bytearray, memoryview)):
-        return bytes(source), filename or _default_name()
+        return bytes(source), filename
     read = getattr(source, "read", None)
     if callable(read):
         data = read()
@@ -47,7 +45,7 @@ def read_source(source: Any, filename: Optional[str]) -> Tuple[bytes, str]:
             raise TypeError(f"the file object's read() gave {type(data).__name__}, not bytes")
         name = getattr(source, "name", None)
         own = os.path.basename(name) if isinstance(name, str) else ""
-        return bytes(data), filename or own or _default_name()
+        return bytes(data), filename or own or None
     raise TypeError(
         "a file to upload must be a path (str or os.PathLike), bytes, bytearray, memoryview or a binary "
         f"file object, not {type(source).__name__}"
@@ -55,7 +53,7 @@ def read_source(source: Any, filename: Optional[str]) -> Tuple[bytes, str]:
 
 
 def upload_options(
-    file_name: str, content_type: Optional[str], storage: bool, url: Optional[str], ttl_days: Optional[int]
+    file_name: Optional[str], content_type: Optional[str], storage: bool, url: Optional[str], ttl_days: Optional[int]
 ) -> Dict[str, Any]:
     """The options of one upload, for the native layer (which checks their values)."""
     _check_opt(content_type, "content_type", str)
