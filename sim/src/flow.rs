@@ -1,10 +1,12 @@
 //! The scripted chat flow and the request/reply handling of the hub.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use serde_json::{Map, Value, json};
 
 use crate::frames::{self, Object, new_id};
+use crate::script::{Content, Facts, Step, Trigger, Vars};
 use crate::transcript::Entry;
 use crate::{Conv, Shared, deliver};
 
@@ -14,20 +16,6 @@ fn s<'a>(p: &'a Value, key: &str) -> Option<&'a str> {
 
 fn text_item(t: &str) -> Value {
     json!({"type": "text", "text": t})
-}
-
-fn greeting() -> Vec<Value> {
-    vec![
-        text_item("Hi. I'm the Captivate Bot."),
-        text_item("You can leave us your contact details or you can chat to us directly now!"),
-        json!({"type": "buttons", "buttons": {
-            "title": "Please choose from one of the following:",
-            "options": [
-                {"label": "Leave Contact Details", "value": "Leave Contact Details"},
-                {"label": "Chat to Agent", "value": "Chat to Agent"}
-            ]
-        }}),
-    ]
 }
 
 /// Handles one frame from connection `conn`.
@@ -59,6 +47,9 @@ pub(crate) fn handle(shared: &Arc<Shared>, conn: u64, frame: Value) {
                 }
             }
             shared.send_event(conn, "metadata_update_success", json!({"conversation_id": id}), true);
+            if let Some(m) = p.get("metadata").and_then(Value::as_object) {
+                answer(shared, &id, &Trigger::Metadata(m), false, Vars::default());
+            }
         }
         "metadata_request" => {
             let Some(id) = touch(shared, conn, p) else { return };
@@ -92,8 +83,8 @@ pub(crate) fn handle(shared: &Arc<Shared>, conn: u64, frame: Value) {
         }
         "action" => {
             let Some(id) = touch(shared, conn, p) else { return };
-            if s(p, "id") == Some("escalateToHuman") {
-                escalate(shared, &id);
+            if let Some(action) = s(p, "id") {
+                answer(shared, &id, &Trigger::Action(action), false, Vars::default());
             }
         }
         "delete_conversation" => delete(shared, conn, p),
@@ -239,38 +230,166 @@ fn bot_text_to(shared: &Shared, id: &str, text: &str, send: bool) -> bool {
     })
 }
 
-fn agent(shared: &Shared, id: &str, text: &str) {
-    push(shared, id, "livechat_message", json!({"type": "message_create", "content": [text_item(text)]}));
+/// Answers what a client sent with the script's rules (after its greeting, when `greet`).
+fn answer(shared: &Arc<Shared>, id: &str, trigger: &Trigger<'_>, greet: bool, vars: Vars) {
+    let script = shared.script();
+    let matching = {
+        let st = shared.state.lock().unwrap();
+        let Some(c) = st.convs.iter().find(|c| c.id == id) else { return };
+        script.matching(trigger, &Facts { live: c.agent, state: &c.state })
+    };
+    let mut plan = Vec::with_capacity(matching.len() + 1);
+    if greet && !script.greeting.is_empty() {
+        plan.push((script.greeting.clone(), vars.clone()));
+    }
+    for (steps, mut groups) in matching {
+        let mut all = vars.clone();
+        all.0.append(&mut groups.0);
+        plan.push((steps, all));
+    }
+    if !plan.is_empty() {
+        run(shared, id.to_owned(), Arc::new(plan), (0, 0), false);
+    }
 }
 
-fn later(shared: &Arc<Shared>, f: impl FnOnce(&Shared) + Send + 'static) {
-    let shared = shared.clone();
-    let delay = shared.config.agent_delay;
-    tokio::spawn(async move {
-        tokio::time::sleep(delay).await;
-        f(&shared);
-    });
+type Plan = Arc<Vec<(Arc<[Step]>, Vars)>>;
+
+/// Runs the steps of `plan` from `pos` (rule, step) in order; a step that waits hands the rest
+/// to a task (`waited`: the wait of the step at `pos` is over). Steps without a wait run at
+/// once, so that a reply goes out as soon as the frame it answers is handled.
+fn run(shared: &Arc<Shared>, id: String, plan: Plan, mut pos: (usize, usize), mut waited: bool) {
+    loop {
+        let Some((steps, vars)) = plan.get(pos.0) else { return };
+        let Some(step) = steps.get(pos.1) else {
+            pos = (pos.0 + 1, 0);
+            continue;
+        };
+        if !waited {
+            if let Step::Handover(name) = step
+                && let Some(c) = shared.state.lock().unwrap().convs.iter_mut().find(|c| c.id == id)
+            {
+                c.agent = true;
+                c.agent_name = name.clone();
+            }
+            let wait = match step {
+                Step::Delay(d) => *d,
+                Step::Agent(_, after) => after.unwrap_or(shared.config.agent_delay),
+                Step::Handover(_) => shared.config.agent_delay,
+                _ => Duration::ZERO,
+            };
+            if !wait.is_zero() {
+                let shared = shared.clone();
+                tokio::spawn(async move {
+                    tokio::time::sleep(wait).await;
+                    run(&shared, id, plan, pos, true);
+                });
+                return;
+            }
+        }
+        waited = false;
+        perform(shared, &id, step, vars);
+        pos.1 += 1;
+    }
 }
 
-fn escalate(shared: &Arc<Shared>, id: &str) {
-    {
-        let mut st = shared.state.lock().unwrap();
-        match st.convs.iter_mut().find(|c| c.id == id) {
-            Some(c) if !c.agent => c.agent = true,
-            _ => return,
+/// The variables of a conversation: `{agent}`, `{user_id}`, `{conversation_id}`, `{http}`,
+/// `{state.KEY}`.
+fn conversation_var(shared: &Shared, id: &str, name: &str) -> Option<String> {
+    if name == "http" {
+        return Some(shared.http_url());
+    }
+    if name == "conversation_id" {
+        return Some(id.to_owned());
+    }
+    let st = shared.state.lock().unwrap();
+    let c = st.convs.iter().find(|c| c.id == id)?;
+    match name {
+        "agent" => Some(c.agent_name.clone()),
+        "user_id" => Some(c.user_id.clone()),
+        _ => name.strip_prefix("state.").and_then(|k| c.state.get(k)).map(|v| match v {
+            Value::String(s) => s.clone(),
+            other => other.to_string(),
+        }),
+    }
+}
+
+/// Carries out one step.
+fn perform(shared: &Shared, id: &str, step: &Step, vars: &Vars) {
+    let more = |name: &str| conversation_var(shared, id, name);
+    let with = |f: &mut dyn FnMut(&mut Conv)| {
+        if let Some(c) = shared.state.lock().unwrap().convs.iter_mut().find(|c| c.id == id) {
+            f(c);
+        }
+    };
+    match step {
+        Step::Bot(Content::Text(t)) => bot_text(shared, id, &vars.fill(t, &more)),
+        Step::Bot(c) => bot(shared, id, vars.items(c, &more)),
+        Step::Agent(c, _) => agent(shared, id, vars.items(c, &more)),
+        Step::Delay(_) => {}
+        Step::Handover(name) => push(
+            shared,
+            id,
+            "conversation_update",
+            json!({"type": "livechatAgentConnected", "data": {"agentInfo": {"name": name}}}),
+        ),
+        Step::EndHandover => {
+            with(&mut |c| c.agent = false);
+            push(shared, id, "conversation_update", json!({"type": "livechatAgentDisconnected", "data": {}}));
+        }
+        Step::Update(u) => push(shared, id, "conversation_update", vars.fill_value(u, &more)),
+        Step::Action(a) => push(shared, id, "action", vars.fill_value(a, &more)),
+        Step::Error(code, desc) => {
+            push(shared, id, "general_error", json!({"error_code": code, "error_desc": vars.fill(desc, &more)}))
+        }
+        Step::LargeMessage(c, repeat) => {
+            let items = match c {
+                Content::Text(t) => vec![text_item(&vars.fill(t, &more).repeat(*repeat))],
+                items => {
+                    let one = vars.items(items, &more);
+                    (0..*repeat).flat_map(|_| one.iter().cloned()).collect()
+                }
+            };
+            large_message(shared, id, items);
+        }
+        Step::Set(m) => {
+            let m = vars.fill_value(&Value::Object(m.clone()), &more);
+            with(&mut |c| c.state.extend(m.as_object().into_iter().flatten().map(|(k, v)| (k.clone(), v.clone()))));
+        }
+        Step::Metadata(m) => {
+            let m = vars.fill_value(&Value::Object(m.clone()), &more);
+            with(&mut |c| c.metadata.extend(m.as_object().into_iter().flatten().map(|(k, v)| (k.clone(), v.clone()))));
         }
     }
-    bot_text(shared, id, "Please wait while I connect you to the support team.");
-    let id = id.to_owned();
-    later(shared, move |sh| {
-        push(
-            sh,
-            &id,
-            "conversation_update",
-            json!({"type": "livechatAgentConnected", "data": {"agentInfo": {"name": "Sam"}}}),
-        );
-        agent(sh, &id, "Hi, this is Sam from support. How can I help?");
-    });
+}
+
+/// The hub's 413: the message is kept behind a link the client fetches.
+fn large_message(shared: &Shared, id: &str, content: Vec<Value>) {
+    let key = new_id();
+    shared.state.lock().unwrap().big.insert(key.clone(), json!({"botMessage": {"content": content}}));
+    let link = format!("{}/messages/{key}", shared.http_url());
+    push(
+        shared,
+        id,
+        "general_error",
+        json!({"error_code": 413, "error_desc": "Message too large", "message_link": link}),
+    );
+}
+
+/// A live agent's message.
+fn agent(shared: &Shared, id: &str, content: Vec<Value>) {
+    push(shared, id, "livechat_message", json!({"type": "message_create", "content": content}));
+}
+
+/// See [`crate::Sim::bot_says`] and [`crate::Sim::agent_says`].
+pub(crate) fn speak(shared: &Shared, id: &str, as_agent: bool, content: Vec<Value>, send: bool) -> bool {
+    let event_type = if as_agent { "livechat_message" } else { "bot_message" };
+    let payload = if as_agent { json!({"type": "message_create", "content": content}) } else { bot_payload(content) };
+    push_to(shared, id, event_type, payload, send)
+}
+
+/// See [`crate::Sim::update`].
+pub(crate) fn update(shared: &Shared, id: &str, update: Value) -> bool {
+    push_to(shared, id, "conversation_update", update, true)
 }
 
 fn user_message(shared: &Arc<Shared>, conn: u64, p: &Value) {
@@ -280,7 +399,7 @@ fn user_message(shared: &Arc<Shared>, conn: u64, p: &Value) {
     let text = content.get("text").and_then(Value::as_str).unwrap_or("").trim();
     let files = content.get("files").and_then(Value::as_array).map_or(0, Vec::len);
     // One look-up does what `touch` does and records the message.
-    let found = {
+    let greet = {
         let mut st = shared.state.lock().unwrap();
         st.convs.iter_mut().find(|c| c.id == id).map(|c| {
             c.conn = conn;
@@ -289,86 +408,14 @@ fn user_message(shared: &Arc<Shared>, conn: u64, p: &Value) {
             }
             let greet = !c.greeted;
             c.greeted = true;
-            (greet, c.agent)
+            greet
         })
     };
-    let Some((greet, live)) = found else { return invalid_conversation(shared, conn, id) };
-    if greet {
-        bot(shared, id, greeting());
-    }
-    if text.is_empty() && files == 0 {
-        return;
-    }
-    if files > 0 {
-        bot_text(shared, id, &format!("Thanks, I received {files} file(s)."));
-        if text.is_empty() {
-            return;
-        }
-    }
-    let lower = text.to_lowercase();
-    if live {
-        let id2 = id.to_owned();
-        if lower == "bye" {
-            if let Some(c) = shared.state.lock().unwrap().convs.iter_mut().find(|c| c.id == id) {
-                c.agent = false;
-            }
-            later(shared, move |sh| {
-                agent(sh, &id2, "Glad I could help. Bye!");
-                push(sh, &id2, "conversation_update", json!({"type": "livechatAgentDisconnected", "data": {}}));
-            });
-        } else {
-            let text = text.to_owned();
-            later(shared, move |sh| agent(sh, &id2, &format!("Sam here: I got \"{text}\".")));
-        }
-        return;
-    }
-    if lower.contains("agent") {
-        escalate(shared, id);
-    } else if lower.contains("contact") {
-        bot_text(shared, id, "Taking you to our contact page.");
-        push(
-            shared,
-            id,
-            "action",
-            json!({"type": "normal", "id": "redirectToContactUs", "data": {"page": "/contact"}}),
-        );
-    } else if lower == "cards" {
-        bot(
-            shared,
-            id,
-            vec![json!({"type": "cards", "cards": [
-                {"title": "Plan A", "description": "For small teams", "buttons": [{"label": "Choose A", "value": "plan a"}]},
-                {"title": "Plan B", "description": "For everyone else", "buttons": [{"label": "Choose B", "value": "plan b"}]}
-            ]})],
-        );
-    } else if lower == "files" {
-        let url = format!("{}/files/brochure.pdf", shared.http_url());
-        bot(
-            shared,
-            id,
-            vec![
-                json!({"type": "files", "files": [{"url": url, "type": "application/pdf", "filename": "brochure.pdf"}]}),
-            ],
-        );
-    } else if lower == "big" || lower.contains("large message") {
-        let key = new_id();
-        let big_text = "All work and no play makes a big message. ".repeat(200 * 1024 / 42 + 1);
-        shared
-            .state
-            .lock()
-            .unwrap()
-            .big
-            .insert(key.clone(), json!({"botMessage": {"content": [text_item(&big_text)]}}));
-        let link = format!("{}/messages/{key}", shared.http_url());
-        push(
-            shared,
-            id,
-            "general_error",
-            json!({"error_code": 413, "error_desc": "Message too large", "message_link": link}),
-        );
-    } else {
-        bot_text(shared, id, &format!("You said: {text}"));
-    }
+    let Some(greet) = greet else { return invalid_conversation(shared, conn, id) };
+    let mut vars = Vars::default();
+    vars.set("text", text);
+    vars.set("files", files.to_string());
+    answer(shared, id, &Trigger::Message { text, files }, greet, vars);
 }
 
 fn delete(shared: &Arc<Shared>, conn: u64, p: &Value) {

@@ -259,6 +259,13 @@ pub(crate) async fn serve(shared: &Arc<Shared>, mut io: Box<dyn Io>, head: Head,
         .into(),
         None => route(shared, &head, &path, &body).await,
     };
+    if !path.starts_with("/control/") {
+        let status = match &answer {
+            Answer::Reply(r) => json!(r.status),
+            Answer::Hold => Value::Null,
+        };
+        shared.log_request(json!({"method": head.method, "path": head.path, "status": status}));
+    }
     match answer {
         Answer::Reply(reply) => {
             let delay = if faulty { shared.faults().http_delay } else { Duration::ZERO };
@@ -350,9 +357,71 @@ async fn route(shared: &Arc<Shared>, head: &Head, path: &str, body: &[u8]) -> An
                 Reply::error(404, "no such conversation").into()
             }
         }
+        ("POST", "/control/script") => {
+            let script = if body.iter().all(u8::is_ascii_whitespace) {
+                Ok(shared.config.script.clone())
+            } else {
+                std::str::from_utf8(body).map_err(|e| e.to_string()).and_then(crate::Script::from_json_text)
+            };
+            match script {
+                Ok(script) => {
+                    shared.set_script(script);
+                    ok()
+                }
+                Err(e) => Reply::error(400, e).into(),
+            }
+        }
+        ("GET", "/control/script") => Reply::json(200, shared.script().to_json()).into(),
+        ("POST", "/control/bot") | ("POST", "/control/agent") => {
+            let v: Value = serde_json::from_slice(body).unwrap_or(json!({}));
+            let conv = v["conversation_id"].as_str().unwrap_or_default();
+            let content = match crate::script::content_items(v.get("content").unwrap_or(&Value::Null), "content") {
+                Ok(c) => c,
+                Err(e) => return Reply::error(400, e).into(),
+            };
+            let send = v["send"].as_bool().unwrap_or(true);
+            if crate::flow::speak(shared, conv, path == "/control/agent", content, send) {
+                ok()
+            } else {
+                Reply::error(404, "no such conversation").into()
+            }
+        }
+        ("POST", "/control/update") => {
+            let v: Value = serde_json::from_slice(body).unwrap_or(json!({}));
+            let conv = v["conversation_id"].as_str().unwrap_or_default();
+            match v.get("update") {
+                Some(u @ Value::Object(_)) if u.get("type").is_some_and(Value::is_string) => {
+                    if crate::flow::update(shared, conv, u.clone()) {
+                        ok()
+                    } else {
+                        Reply::error(404, "no such conversation").into()
+                    }
+                }
+                _ => Reply::error(400, "update must be an object with a \"type\"").into(),
+            }
+        }
+        ("POST", "/control/reset") => {
+            shared.reset();
+            ok()
+        }
+        ("GET", "/control/conversations") => Reply::json(200, shared.conversations_json()).into(),
+        ("GET", "/control/requests") => Reply::json(200, Value::Array(shared.requests())).into(),
         ("POST", "/control/expire-file") => files::expire_control(shared, body).into(),
         ("GET", "/control/files") => Reply::json(200, files::list_json(shared)).into(),
-        ("GET", "/control/received") => Reply::json(200, Value::Array(shared.received())).into(),
+        ("GET", "/control/received") => {
+            let conv = head.query("conversation_id");
+            let event_type = head.query("event_type");
+            let frames = shared
+                .received()
+                .into_iter()
+                .filter(|f| {
+                    let e = &f["event"];
+                    conv.as_deref().is_none_or(|c| e["event_payload"]["conversation_id"] == c)
+                        && event_type.as_deref().is_none_or(|t| e["event_type"] == t)
+                })
+                .collect();
+            Reply::json(200, Value::Array(frames)).into()
+        }
         ("GET", "/control/stats") => Reply::json(
             200,
             json!({"connections_accepted": shared.connections_accepted(), "live_connections": shared.live_connections()}),

@@ -70,7 +70,19 @@
 //! - `POST /control/expire-file` with `{"fileKey": KEY}`, or no key for every stored file:
 //!   see [`Sim::expire_files`]; answers `{"ok": true, "expired": N}`, 404 for an unknown key.
 //! - `GET /control/files`: the stored files, `[{fileKey, filename, contentType, fileSize,
-//!   ttlDays}]`; `GET /control/received`: [`Sim::received`]; `GET /control/stats`.
+//!   ttlDays}]`; `GET /control/received`: [`Sim::received`], narrowed by the query's
+//!   `conversation_id` and `event_type` when given; `GET /control/requests`:
+//!   [`Sim::requests`]; `GET /control/conversations`: [`Sim::conversations`]; `GET
+//!   /control/stats`.
+//! - The bot's script ([`Script`]): `POST /control/script` with the script's JSON replaces it
+//!   (400 `{"error"}` saying what is wrong; an empty body puts back the one the hub started
+//!   with); `GET /control/script`.
+//! - Speaking for the bot or the agent at any moment: `POST /control/bot` and
+//!   `/control/agent` with `{conversation_id, content, send}` (`content` a string or a list of
+//!   items; `send` false: only the transcript gets it); `POST /control/update` with
+//!   `{conversation_id, update: {type, data}}` sends a `conversation_update`. 404 for an
+//!   unknown conversation.
+//! - `POST /control/reset`: see [`Sim::reset`].
 //!
 //! ## Faults on the HTTP side
 //! [`Faults::http_status`] (with [`Faults::http_status_count`]) makes the HTTP services answer
@@ -103,9 +115,11 @@ mod frames;
 mod http;
 mod multipart;
 pub mod proxy;
+mod script;
 mod transcript;
 
 pub use files::StoredFile;
+pub use script::{DEFAULT_SCRIPT_JSON, Script};
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -135,6 +149,8 @@ pub struct SimConfig {
     /// More API keys the hub accepts (each client's conversations belong to its key, and a
     /// listing with `apiKeys` spans several).
     pub extra_api_keys: Vec<String>,
+    /// What the bot and its live agent do (default: the hub's usual flow, [`Script::default`]).
+    pub script: Script,
 }
 
 impl Default for SimConfig {
@@ -145,6 +161,7 @@ impl Default for SimConfig {
             tls: false,
             agent_delay: Duration::from_millis(50),
             extra_api_keys: Vec::new(),
+            script: Script::default(),
         }
     }
 }
@@ -271,7 +288,12 @@ pub(crate) struct Conv {
     pub(crate) metadata: Map<String, Value>,
     pub(crate) transcript: Vec<transcript::Entry>,
     pub(crate) greeted: bool,
+    /// Whether a live agent has the conversation.
     pub(crate) agent: bool,
+    /// The live agent's name (the last hand-over's).
+    pub(crate) agent_name: String,
+    /// What the script's `set` steps keep.
+    pub(crate) state: Map<String, Value>,
     /// The connection that last named this conversation.
     pub(crate) conn: u64,
     /// The API key of the client that started it.
@@ -285,6 +307,8 @@ pub(crate) struct State {
     /// Every JSON frame received, as text (parsed only when asked for, so that the log costs a
     /// copy of the text per frame, not a copy of its parsed form).
     received: Vec<Box<str>>,
+    /// Every HTTP request but the control endpoints': `{method, path, status}`.
+    requests: Vec<Value>,
     conns: HashMap<u64, Arc<Outbox>>,
     /// The connection of each socket id given in `socket_connected`, while it is open.
     pub(crate) sockets: HashMap<String, u64>,
@@ -296,6 +320,8 @@ pub(crate) struct State {
 
 pub(crate) struct Shared {
     pub(crate) config: SimConfig,
+    /// The bot's script now in force.
+    script: Mutex<Script>,
     pub(crate) port: u16,
     pub(crate) state: Mutex<State>,
     faults: watch::Sender<Faults>,
@@ -359,6 +385,7 @@ impl Sim {
         };
         let (restarts, mut restart_rx) = mpsc::unbounded_channel::<Duration>();
         let shared = Arc::new(Shared {
+            script: Mutex::new(config.script.clone()),
             config,
             port,
             state: Mutex::new(State::default()),
@@ -472,6 +499,52 @@ impl Sim {
         flow::say(&self.shared, conversation_id, text, send)
     }
 
+    /// Replaces the bot's script (conversations keep their state and live agents).
+    pub fn set_script(&self, script: Script) {
+        self.shared.set_script(script);
+    }
+
+    /// The bot's script now in force.
+    pub fn script(&self) -> Script {
+        self.shared.script()
+    }
+
+    /// The bot says `content` (content items) in a conversation, at once: recorded in its
+    /// transcript and, when `send`, sent to its connection. False if there is no such
+    /// conversation.
+    pub fn bot_says(&self, conversation_id: &str, content: Vec<Value>, send: bool) -> bool {
+        flow::speak(&self.shared, conversation_id, false, content, send)
+    }
+
+    /// The live agent says `content` in a conversation, at once (as [`Sim::bot_says`]).
+    pub fn agent_says(&self, conversation_id: &str, content: Vec<Value>, send: bool) -> bool {
+        flow::speak(&self.shared, conversation_id, true, content, send)
+    }
+
+    /// Sends a `conversation_update` (`{"type", "data"}`) to a conversation. False if there is
+    /// no such conversation.
+    pub fn update(&self, conversation_id: &str, update: Value) -> bool {
+        flow::update(&self.shared, conversation_id, update)
+    }
+
+    /// Forgets every conversation, frame and request received, large message and stored file;
+    /// clears the faults and puts back the script the hub started with (between tests).
+    /// Connections stay open.
+    pub fn reset(&self) {
+        self.shared.reset();
+    }
+
+    /// The conversations the hub keeps, as `GET /control/conversations` gives them.
+    pub fn conversations(&self) -> Value {
+        self.shared.conversations_json()
+    }
+
+    /// Every HTTP request the hub served but the control endpoints', in arrival order:
+    /// `{method, path, status}` (`status` null for a request held unanswered).
+    pub fn requests(&self) -> Vec<Value> {
+        self.shared.requests()
+    }
+
     /// Every frame received from clients, in arrival order: those that came on a socket as
     /// they were, and the bodies of HTTP sends with `"via": "http"` added at the top level.
     pub fn received(&self) -> Vec<Value> {
@@ -510,6 +583,14 @@ impl Sim {
 }
 
 impl Shared {
+    pub(crate) fn script(&self) -> Script {
+        self.script.lock().unwrap().clone()
+    }
+
+    pub(crate) fn set_script(&self, script: Script) {
+        *self.script.lock().unwrap() = script;
+    }
+
     pub(crate) fn set_faults(&self, faults: Faults) {
         self.faults.send_replace(faults);
     }
@@ -577,6 +658,51 @@ impl Shared {
             }
         });
         status
+    }
+
+    pub(crate) fn log_request(&self, request: Value) {
+        self.state.lock().unwrap().requests.push(request);
+    }
+
+    pub(crate) fn requests(&self) -> Vec<Value> {
+        self.state.lock().unwrap().requests.clone()
+    }
+
+    /// Forgets every conversation, frame and request received, large message and stored file;
+    /// clears the faults and puts back the script the hub started with. Connections stay.
+    pub(crate) fn reset(&self) {
+        {
+            let mut st = self.state.lock().unwrap();
+            st.convs.clear();
+            st.big.clear();
+            st.received.clear();
+            st.requests.clear();
+            st.files = files::Store::default();
+        }
+        self.set_faults(Faults::default());
+        self.set_script(self.config.script.clone());
+    }
+
+    /// The conversations: `[{conversation_id, user_id, metadata, live, agent, state,
+    /// transcript}]`, in the order they were started.
+    pub(crate) fn conversations_json(&self) -> Value {
+        let st = self.state.lock().unwrap();
+        Value::Array(
+            st.convs
+                .iter()
+                .map(|c| {
+                    json!({
+                        "conversation_id": c.id,
+                        "user_id": c.user_id,
+                        "metadata": c.metadata,
+                        "live": c.agent,
+                        "agent": if c.agent_name.is_empty() { Value::Null } else { json!(c.agent_name) },
+                        "state": c.state,
+                        "transcript": c.transcript.iter().map(transcript::Entry::to_json).collect::<Vec<_>>(),
+                    })
+                })
+                .collect(),
+        )
     }
 
     pub(crate) fn received(&self) -> Vec<Value> {

@@ -8,7 +8,7 @@ use captivate_sim::proxy::Proxy;
 use captivate_sim::{Sim, SimConfig};
 
 const USAGE: &str =
-    "usage: captivate-sim [--port N] [--host ADDR] [--api-key KEY] [--extra-api-key KEY]... [--tls] [--cert-out FILE] [--agent-delay-ms N]
+    "usage: captivate-sim [--port N] [--host ADDR] [--api-key KEY] [--extra-api-key KEY]... [--tls] [--cert-out FILE] [--agent-delay-ms N] [--script FILE]
        captivate-sim proxy --upstream HOST:PORT|URL [--port N] [--host ADDR]
 
 Starts a local Captivate-compatible hub and prints the URL a client connects to as the first
@@ -32,7 +32,15 @@ http_status, http_status_count, http_delay_ms, http_paths), /control/drop,
 /control/say ({conversation_id, text, send}: a bot message, recorded in the transcript and sent
 unless send is false), /control/expire-file ({fileKey} or {} for all: presigned URLs expire
 now), /control/renew-socket-ids (a new socket id for every connection, told by a second
-socket_connected); GET /control/faults, /control/received, /control/files, /control/stats.
+socket_connected), /control/script (the bot's script as JSON; empty: back to the first),
+/control/bot and /control/agent ({conversation_id, content, send}), /control/update
+({conversation_id, update}), /control/reset (forget conversations, frames, requests and files;
+clear faults; the first script again); GET /control/faults, /control/received
+(?conversation_id=&event_type=), /control/requests, /control/conversations, /control/script,
+/control/files, /control/stats.
+
+--script FILE: the bot's script (JSON: greeting and rules; see the captivate-sim crate's docs)
+in place of the usual flow.
 
 captivate-sim proxy starts a TCP proxy to the upstream (the hub, or any server; a ws:// URL may
 be given for it) and prints its address, ADDR:PORT, as the first line of standard output. A
@@ -69,6 +77,17 @@ fn main() {
             "--agent-delay-ms" => {
                 config.agent_delay =
                     Duration::from_millis(value("--agent-delay-ms").parse().unwrap_or_else(|_| bad("--agent-delay-ms")))
+            }
+            "--script" => {
+                let path = value("--script");
+                let text = std::fs::read_to_string(&path).unwrap_or_else(|e| {
+                    eprintln!("captivate-sim: cannot read {path}: {e}");
+                    std::process::exit(2)
+                });
+                config.script = captivate_sim::Script::from_json_text(&text).unwrap_or_else(|e| {
+                    eprintln!("captivate-sim: {path}: {e}");
+                    std::process::exit(2)
+                });
             }
             "-h" | "--help" => {
                 println!("{USAGE}");
