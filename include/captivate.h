@@ -506,24 +506,6 @@ captivate_result captivate_client_close(struct captivate_client *client);
 captivate_result captivate_client_close_async(struct captivate_client *client);
 
 /**
- * Connects again after a close or a failure, or retries at once while waiting to reconnect,
- * and waits until connected, at most the connect timeout (captivate_options_set_
- * connect_timeout_ms). Fails with the reason (CAPTIVATE_RESULT_CONNECT, _REJECTED, _TIMEOUT,
- * ...); the client then goes on retrying per its reconnect policy, unless it failed for
- * good. The state events of the new connection reach the event callback. Blocking: inside a
- * callback it fails with CAPTIVATE_RESULT_WOULD_DEADLOCK (use captivate_client_reconnect_async).
- */
-captivate_result captivate_client_reconnect(struct captivate_client *client);
-
-/**
- * The non-blocking form of captivate_client_reconnect: `done` is called once connected
- * (CAPTIVATE_RESULT_OK, NULL) or when the attempt failed.
- */
-captivate_result captivate_client_reconnect_async(struct captivate_client *client,
-                                                  captivate_completion_callback done,
-                                                  void *userdata);
-
-/**
  * Writes the connection's current state to `*out`.
  *
  * # Safety
@@ -549,6 +531,54 @@ captivate_result captivate_client_socket_id(struct captivate_client *client, cha
  */
 captivate_result captivate_client_attach(struct captivate_client *client,
                                          const char *conversation_id);
+
+/**
+ * For a client whose callbacks are polled (CAPTIVATE_CALLBACKS_POLLED): writes to `*fd` a
+ * file descriptor that is readable whenever callbacks are ready to run. Watch it for reading
+ * in your event loop and call captivate_client_dispatch when it is; do not read, write or
+ * close it (captivate_client_free closes it: remove it from your loop first).
+ * CAPTIVATE_RESULT_INVALID_ARGUMENT for a client in another mode.
+ *
+ * # Safety
+ * `fd` is NULL or writable.
+ */
+captivate_result captivate_client_fd(struct captivate_client *client, int *fd);
+
+/**
+ * For a client whose callbacks are polled: runs, on the calling thread, the event and
+ * completion callbacks that are ready, in order, at most `max` of them (0: all that are
+ * ready), and writes how many ran to `*ran` (may be NULL). Returns at once when nothing is
+ * ready; when more than `max` are, the descriptor of captivate_client_fd stays readable.
+ * Call it from one thread at a time (another call waits for the first). After
+ * captivate_client_free the client's last callbacks (the outcomes of its calls still
+ * waiting, then `userdata_free`) run on the thread that freed it. Fails with
+ * CAPTIVATE_RESULT_WOULD_DEADLOCK inside a callback, CAPTIVATE_RESULT_INVALID_ARGUMENT for a
+ * client in another mode.
+ *
+ * # Safety
+ * `ran` is NULL or writable.
+ */
+captivate_result captivate_client_dispatch(struct captivate_client *client,
+                                           size_t max,
+                                           size_t *ran);
+
+/**
+ * Connects again after a close or a failure, or retries at once while waiting to reconnect,
+ * and waits until connected, at most the connect timeout (captivate_options_set_
+ * connect_timeout_ms). Fails with the reason (CAPTIVATE_RESULT_CONNECT, _REJECTED, _TIMEOUT,
+ * ...); the client then goes on retrying per its reconnect policy, unless it failed for
+ * good. The state events of the new connection reach the event callback. Blocking: inside a
+ * callback it fails with CAPTIVATE_RESULT_WOULD_DEADLOCK (use captivate_client_reconnect_async).
+ */
+captivate_result captivate_client_reconnect(struct captivate_client *client);
+
+/**
+ * The non-blocking form of captivate_client_reconnect: `done` is called once connected
+ * (CAPTIVATE_RESULT_OK, NULL) or when the attempt failed.
+ */
+captivate_result captivate_client_reconnect_async(struct captivate_client *client,
+                                                  captivate_completion_callback done,
+                                                  void *userdata);
 
 /**
  * Starts a conversation and writes its id to `*conversation_id_out` (free it with
@@ -1013,36 +1043,6 @@ captivate_result captivate_client_presigned_url_async(struct captivate_client *c
                                                       uint64_t expires_in_secs,
                                                       captivate_completion_callback done,
                                                       void *userdata);
-
-/**
- * For a client whose callbacks are polled (CAPTIVATE_CALLBACKS_POLLED): writes to `*fd` a
- * file descriptor that is readable whenever callbacks are ready to run. Watch it for reading
- * in your event loop and call captivate_client_dispatch when it is; do not read, write or
- * close it (captivate_client_free closes it: remove it from your loop first).
- * CAPTIVATE_RESULT_INVALID_ARGUMENT for a client in another mode.
- *
- * # Safety
- * `fd` is NULL or writable.
- */
-captivate_result captivate_client_fd(struct captivate_client *client, int *fd);
-
-/**
- * For a client whose callbacks are polled: runs, on the calling thread, the event and
- * completion callbacks that are ready, in order, at most `max` of them (0: all that are
- * ready), and writes how many ran to `*ran` (may be NULL). Returns at once when nothing is
- * ready; when more than `max` are, the descriptor of captivate_client_fd stays readable.
- * Call it from one thread at a time (another call waits for the first). After
- * captivate_client_free the client's last callbacks (the outcomes of its calls still
- * waiting, then `userdata_free`) run on the thread that freed it. Fails with
- * CAPTIVATE_RESULT_WOULD_DEADLOCK inside a callback, CAPTIVATE_RESULT_INVALID_ARGUMENT for a
- * client in another mode.
- *
- * # Safety
- * `ran` is NULL or writable.
- */
-captivate_result captivate_client_dispatch(struct captivate_client *client,
-                                           size_t max,
-                                           size_t *ran);
 
 /**
  * Lists a user's conversations across the API keys of `count` clients (`clients[0]` ..
