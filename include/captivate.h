@@ -1048,11 +1048,13 @@ captivate_result captivate_client_presigned_url_async(struct captivate_client *c
  * Lists a user's conversations across the API keys of `count` clients (`clients[0]` ..
  * `clients[count - 1]`, one per key, e.g. connected to the same hub with different keys),
  * asking the hub through the first, and writes `{"conversations": [{"conversation_id",
- * "client_index"}], "pagination": {...} | null}` to `*json_out` (free it with
+ * "client_index", "metadata"}], "pagination": {...} | null}` to `*json_out` (free it with
  * captivate_string_free). Each conversation belongs to the client `clients[client_index]`
  * of its own key (the first such client, when several share a key): it is attached to it,
  * so its events reach that client's callback, and the captivate_conversation_* calls are
- * made on that client.
+ * made on that client. `metadata` is the conversation's metadata as the hub listed it (a
+ * JSON object, as in captivate_client_list_conversations), so that no
+ * captivate_conversation_get_metadata is needed per conversation.
  *
  * `options_json` may be NULL or an object as for captivate_client_list_conversations
  * (`filter`, `search`, `page`, `limit`, `api_keys`; `api_keys` defaults to the keys of all
