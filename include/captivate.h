@@ -506,24 +506,6 @@ captivate_result captivate_client_close(struct captivate_client *client);
 captivate_result captivate_client_close_async(struct captivate_client *client);
 
 /**
- * Connects again after a close or a failure, or retries at once while waiting to reconnect,
- * and waits until connected, at most the connect timeout (captivate_options_set_
- * connect_timeout_ms). Fails with the reason (CAPTIVATE_RESULT_CONNECT, _REJECTED, _TIMEOUT,
- * ...); the client then goes on retrying per its reconnect policy, unless it failed for
- * good. The state events of the new connection reach the event callback. Blocking: inside a
- * callback it fails with CAPTIVATE_RESULT_WOULD_DEADLOCK (use captivate_client_reconnect_async).
- */
-captivate_result captivate_client_reconnect(struct captivate_client *client);
-
-/**
- * The non-blocking form of captivate_client_reconnect: `done` is called once connected
- * (CAPTIVATE_RESULT_OK, NULL) or when the attempt failed.
- */
-captivate_result captivate_client_reconnect_async(struct captivate_client *client,
-                                                  captivate_completion_callback done,
-                                                  void *userdata);
-
-/**
  * Writes the connection's current state to `*out`.
  *
  * # Safety
@@ -549,6 +531,54 @@ captivate_result captivate_client_socket_id(struct captivate_client *client, cha
  */
 captivate_result captivate_client_attach(struct captivate_client *client,
                                          const char *conversation_id);
+
+/**
+ * For a client whose callbacks are polled (CAPTIVATE_CALLBACKS_POLLED): writes to `*fd` a
+ * file descriptor that is readable whenever callbacks are ready to run. Watch it for reading
+ * in your event loop and call captivate_client_dispatch when it is; do not read, write or
+ * close it (captivate_client_free closes it: remove it from your loop first).
+ * CAPTIVATE_RESULT_INVALID_ARGUMENT for a client in another mode.
+ *
+ * # Safety
+ * `fd` is NULL or writable.
+ */
+captivate_result captivate_client_fd(struct captivate_client *client, int *fd);
+
+/**
+ * For a client whose callbacks are polled: runs, on the calling thread, the event and
+ * completion callbacks that are ready, in order, at most `max` of them (0: all that are
+ * ready), and writes how many ran to `*ran` (may be NULL). Returns at once when nothing is
+ * ready; when more than `max` are, the descriptor of captivate_client_fd stays readable.
+ * Call it from one thread at a time (another call waits for the first). After
+ * captivate_client_free the client's last callbacks (the outcomes of its calls still
+ * waiting, then `userdata_free`) run on the thread that freed it. Fails with
+ * CAPTIVATE_RESULT_WOULD_DEADLOCK inside a callback, CAPTIVATE_RESULT_INVALID_ARGUMENT for a
+ * client in another mode.
+ *
+ * # Safety
+ * `ran` is NULL or writable.
+ */
+captivate_result captivate_client_dispatch(struct captivate_client *client,
+                                           size_t max,
+                                           size_t *ran);
+
+/**
+ * Connects again after a close or a failure, or retries at once while waiting to reconnect,
+ * and waits until connected, at most the connect timeout (captivate_options_set_
+ * connect_timeout_ms). Fails with the reason (CAPTIVATE_RESULT_CONNECT, _REJECTED, _TIMEOUT,
+ * ...); the client then goes on retrying per its reconnect policy, unless it failed for
+ * good. The state events of the new connection reach the event callback. Blocking: inside a
+ * callback it fails with CAPTIVATE_RESULT_WOULD_DEADLOCK (use captivate_client_reconnect_async).
+ */
+captivate_result captivate_client_reconnect(struct captivate_client *client);
+
+/**
+ * The non-blocking form of captivate_client_reconnect: `done` is called once connected
+ * (CAPTIVATE_RESULT_OK, NULL) or when the attempt failed.
+ */
+captivate_result captivate_client_reconnect_async(struct captivate_client *client,
+                                                  captivate_completion_callback done,
+                                                  void *userdata);
 
 /**
  * Starts a conversation and writes its id to `*conversation_id_out` (free it with
@@ -915,12 +945,15 @@ captivate_result captivate_conversation_delete_async(struct captivate_client *cl
  * file not stored). Pass it as it is, or in an array with others, as the `files_json` of
  * captivate_conversation_send_message.
  *
- * `options_json` is an object with `filename` (required), and optionally `content_type`
- * (default: guessed from the name, else `application/octet-stream`), `storage` (default
- * true; false needs a `url` where the hub can download the file), `ttl_days` (how long the
- * service keeps it: 1, 7, 30 or 90 days; default the time-to-live last set on this client
- * with captivate_conversation_set_time_to_live); camelCase names are accepted too. An
- * unknown name or a bad value is CAPTIVATE_RESULT_INVALID_ARGUMENT.
+ * `options_json` (NULL for every default) is an object of the upload schema every
+ * language shares: `filename` (also `file_name`; default `attachment_<milliseconds>`),
+ * `content_type` (default: guessed from the name, else `application/octet-stream`),
+ * `storage` (default true; false needs a `url` where the hub can download the file),
+ * `ttl_days` (how long the service keeps it: 1, 7, 30 or 90 days; default the
+ * time-to-live last set on this client with captivate_conversation_set_time_to_live);
+ * camelCase names are accepted too. An unknown name or a bad value is
+ * CAPTIVATE_RESULT_INVALID_ARGUMENT at the call (the `_async` form then calls no
+ * callback).
  *
  * With a `conversation_id`, the file is filed under the conversation, as the official client
  * does: its `storage.fileKey` is then `<API key>/<conversation id>/...`, so do not log it.
@@ -1015,44 +1048,16 @@ captivate_result captivate_client_presigned_url_async(struct captivate_client *c
                                                       void *userdata);
 
 /**
- * For a client whose callbacks are polled (CAPTIVATE_CALLBACKS_POLLED): writes to `*fd` a
- * file descriptor that is readable whenever callbacks are ready to run. Watch it for reading
- * in your event loop and call captivate_client_dispatch when it is; do not read, write or
- * close it (captivate_client_free closes it: remove it from your loop first).
- * CAPTIVATE_RESULT_INVALID_ARGUMENT for a client in another mode.
- *
- * # Safety
- * `fd` is NULL or writable.
- */
-captivate_result captivate_client_fd(struct captivate_client *client, int *fd);
-
-/**
- * For a client whose callbacks are polled: runs, on the calling thread, the event and
- * completion callbacks that are ready, in order, at most `max` of them (0: all that are
- * ready), and writes how many ran to `*ran` (may be NULL). Returns at once when nothing is
- * ready; when more than `max` are, the descriptor of captivate_client_fd stays readable.
- * Call it from one thread at a time (another call waits for the first). After
- * captivate_client_free the client's last callbacks (the outcomes of its calls still
- * waiting, then `userdata_free`) run on the thread that freed it. Fails with
- * CAPTIVATE_RESULT_WOULD_DEADLOCK inside a callback, CAPTIVATE_RESULT_INVALID_ARGUMENT for a
- * client in another mode.
- *
- * # Safety
- * `ran` is NULL or writable.
- */
-captivate_result captivate_client_dispatch(struct captivate_client *client,
-                                           size_t max,
-                                           size_t *ran);
-
-/**
  * Lists a user's conversations across the API keys of `count` clients (`clients[0]` ..
  * `clients[count - 1]`, one per key, e.g. connected to the same hub with different keys),
  * asking the hub through the first, and writes `{"conversations": [{"conversation_id",
- * "client_index"}], "pagination": {...} | null}` to `*json_out` (free it with
+ * "client_index", "metadata"}], "pagination": {...} | null}` to `*json_out` (free it with
  * captivate_string_free). Each conversation belongs to the client `clients[client_index]`
  * of its own key (the first such client, when several share a key): it is attached to it,
  * so its events reach that client's callback, and the captivate_conversation_* calls are
- * made on that client.
+ * made on that client. `metadata` is the conversation's metadata as the hub listed it (a
+ * JSON object, as in captivate_client_list_conversations), so that no
+ * captivate_conversation_get_metadata is needed per conversation.
  *
  * `options_json` may be NULL or an object as for captivate_client_list_conversations
  * (`filter`, `search`, `page`, `limit`, `api_keys`; `api_keys` defaults to the keys of all

@@ -285,11 +285,17 @@ impl Session {
     /// itself, which options that name none take).
     pub fn upload_file(&self, conversation_id: Option<&str>, file: HostFile, options: &Value) -> Pending<FileRef> {
         match Upload::from_host(file, options) {
-            Ok(upload) => match conversation_id {
-                Some(id) => self.with_conversation(id, |c| c.upload_file(upload)),
-                None => self.client.upload_file(upload),
-            },
+            Ok(upload) => self.upload(conversation_id, upload),
             Err(e) => Pending::failed(e),
+        }
+    }
+
+    /// Uploads a file already read from its options (for front ends that check the options
+    /// at the call: `Upload::from_host`), as [`Session::upload_file`] does.
+    pub fn upload(&self, conversation_id: Option<&str>, upload: Upload) -> Pending<FileRef> {
+        match conversation_id {
+            Some(id) => self.with_conversation(id, |c| c.upload_file(upload)),
+            None => self.client.upload_file(upload),
         }
     }
 

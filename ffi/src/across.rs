@@ -1,24 +1,26 @@
 //! A user's conversations listed across the API keys of several clients, each given back on
-//! the client of its own key (the official client's multi-key manager).
+//! the client of its own key, with its metadata (the official client's multi-key manager).
+//! This module says what the call does; its two exports are generated (see
+//! [`crate::operations`]).
 
-use std::ffi::{c_char, c_void};
+use std::ffi::c_char;
 use std::future::Future;
 use std::sync::Arc;
 
-use captivate_binding::{Across, Session};
+use captivate::ConversationList;
+use captivate_binding::Session;
 use serde_json::{Value, json};
 
-use crate::calls::wait;
 use crate::client::{Entry, captivate_client, entry, with_user};
-use crate::dispatch::captivate_completion_callback;
-use crate::result::{Fail, R, captivate_result, guard};
-use crate::strings::{arg_str, put_str};
+use crate::operations::Call;
+use crate::result::{Fail, R, captivate_result};
+use crate::strings::arg_str;
 
 /// The clients of a C array, in order.
 ///
 /// # Safety
 /// `clients` is NULL or points to `count` handles.
-unsafe fn entries(clients: *const *mut captivate_client, count: usize) -> R<Vec<Arc<Entry>>> {
+pub(crate) unsafe fn entries(clients: *const *mut captivate_client, count: usize) -> R<Vec<Arc<Entry>>> {
     if clients.is_null() {
         return Err(Fail::new(captivate_result::NullPointer, "clients is NULL"));
     }
@@ -30,95 +32,59 @@ unsafe fn entries(clients: *const *mut captivate_client, count: usize) -> R<Vec<
     handles.iter().map(|&c| entry(c)).collect()
 }
 
-/// `{"conversations": [{"conversation_id", "client_index"}], "pagination"}`, the index being
-/// that of the first of `sessions` that the conversation came back on.
-fn render(sessions: &[Arc<Session>], (list, pagination): Across) -> R<String> {
-    let mut conversations = Vec::with_capacity(list.len());
-    for (session, c) in list {
-        let index = sessions
-            .iter()
-            .position(|s| Arc::ptr_eq(s, &session))
-            .ok_or_else(|| Fail::new(captivate_result::Internal, "a conversation came back on no given client"))?;
-        conversations.push(json!({ "conversation_id": c.id(), "client_index": index }));
+/// `{"conversations": [{"conversation_id", "client_index", "metadata"}], "pagination"}`, the
+/// index being that of the first of `sessions` whose key the conversation belongs to (a
+/// conversation the hub gives without its key belongs to the first). Each conversation is
+/// attached to its session on the way.
+fn render(sessions: &[Arc<Session>], list: ConversationList) -> R<String> {
+    let mut conversations = Vec::with_capacity(list.conversations.len());
+    for summary in list.conversations {
+        let index = match &summary.api_key {
+            None => 0,
+            Some(key) => {
+                sessions.iter().position(|s| s.client().config().api_key.expose() == key).ok_or_else(|| {
+                    Fail::new(
+                        captivate_result::Protocol,
+                        format!("conversation {} belongs to a key none of the clients has", summary.conversation_id),
+                    )
+                })?
+            }
+        };
+        sessions[index].conversation(&summary.conversation_id)?;
+        conversations.push(json!({
+            "conversation_id": summary.conversation_id,
+            "client_index": index,
+            "metadata": summary.metadata,
+        }));
     }
-    let pagination = pagination.as_ref().map_or(Value::Null, captivate::Pagination::to_json);
+    let pagination = list.pagination.as_ref().map_or(Value::Null, captivate::Pagination::to_json);
     Ok(json!({ "conversations": conversations, "pagination": pagination }).to_string())
 }
 
+/// Lists a user's conversations across the keys of several clients (see
+/// captivate_list_across): asks through the first client, over the keys `options_json` names
+/// (`api_keys`), by default those of all the clients.
+///
 /// # Safety
-/// Pointers as in the exported functions.
-unsafe fn across_call(
+/// `entries` is not empty; string arguments are NULL or NUL-terminated.
+pub(crate) unsafe fn list_across(
     entries: &[Arc<Entry>],
     user_id: *const c_char,
     options_json: *const c_char,
-) -> R<impl Future<Output = R<String>> + Send + 'static> {
+) -> R<Call<impl Future<Output = R<String>> + Send + use<>, String>> {
     // SAFETY: forwarded from the caller.
-    let o = unsafe { with_user(Some(arg_str(user_id, "user_id")?), options_json) }?;
+    let mut o = unsafe { with_user(Some(arg_str(user_id, "user_id")?), options_json) }?;
     let sessions: Vec<Arc<Session>> = entries.iter().map(|e| e.session.clone()).collect();
-    let listed = Session::list_across(&sessions, &o);
-    Ok(async move { render(&sessions, listed.await?) })
-}
-
-/// Lists a user's conversations across the API keys of `count` clients (`clients[0]` ..
-/// `clients[count - 1]`, one per key, e.g. connected to the same hub with different keys),
-/// asking the hub through the first, and writes `{"conversations": [{"conversation_id",
-/// "client_index"}], "pagination": {...} | null}` to `*json_out` (free it with
-/// captivate_string_free). Each conversation belongs to the client `clients[client_index]`
-/// of its own key (the first such client, when several share a key): it is attached to it,
-/// so its events reach that client's callback, and the captivate_conversation_* calls are
-/// made on that client.
-///
-/// `options_json` may be NULL or an object as for captivate_client_list_conversations
-/// (`filter`, `search`, `page`, `limit`, `api_keys`; `api_keys` defaults to the keys of all
-/// the clients). A conversation of a key none of the clients has is
-/// CAPTIVATE_RESULT_PROTOCOL. `clients` NULL, or one of them NULL, is
-/// CAPTIVATE_RESULT_NULL_POINTER; `count` 0 is CAPTIVATE_RESULT_INVALID_ARGUMENT; a freed
-/// client is CAPTIVATE_RESULT_INVALID_HANDLE. Blocking, at most `timeout_ms` (0: the request
-/// timeout).
-///
-/// # Safety
-/// `clients` is NULL or points to `count` handles; string arguments are NULL or
-/// NUL-terminated; `json_out` is NULL or writable.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn captivate_list_across(
-    clients: *const *mut captivate_client,
-    count: usize,
-    user_id: *const c_char,
-    options_json: *const c_char,
-    timeout_ms: u64,
-    json_out: *mut *mut c_char,
-) -> captivate_result {
-    guard(|| {
-        // SAFETY: forwarded from the caller.
-        let all = unsafe { entries(clients, count) }?;
-        // SAFETY: forwarded from the caller.
-        let json = wait(timeout_ms, || unsafe { across_call(&all, user_id, options_json) })?;
-        // SAFETY: per the function's contract.
-        unsafe { put_str(json_out, json) };
-        Ok(())
-    })
-}
-
-/// The non-blocking form of captivate_list_across: `done` receives the same JSON, on the
-/// dispatch thread of `clients[0]`.
-///
-/// # Safety
-/// `clients` is NULL or points to `count` handles; string arguments are NULL or
-/// NUL-terminated.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn captivate_list_across_async(
-    clients: *const *mut captivate_client,
-    count: usize,
-    user_id: *const c_char,
-    options_json: *const c_char,
-    done: captivate_completion_callback,
-    userdata: *mut c_void,
-) -> captivate_result {
-    guard(|| {
-        // SAFETY: forwarded from the caller.
-        let all = unsafe { entries(clients, count) }?;
-        // SAFETY: forwarded from the caller.
-        let call = unsafe { across_call(&all, user_id, options_json) }?;
-        all[0].submit(call, Some, done, userdata)
-    })
+    if ["api_keys", "apiKeys"].iter().all(|k| o.get(k).is_none_or(Value::is_null)) {
+        let mut keys: Vec<&str> = Vec::with_capacity(sessions.len());
+        for s in &sessions {
+            let key = s.client().config().api_key.expose();
+            if !keys.contains(&key) {
+                keys.push(key);
+            }
+        }
+        o["api_keys"] = json!(keys);
+    }
+    let listed = sessions[0].list_conversations(&o);
+    Ok(Call::same(async move { render(&sessions, listed.await?) }, Some))
 }

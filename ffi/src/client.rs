@@ -4,15 +4,15 @@ use std::ffi::{c_char, c_void};
 use std::future::Future;
 use std::sync::{Arc, LazyLock};
 
-use captivate::ConnectionState;
+use captivate::{ConnectionState, Conversation, ConversationList, Inbound, Pending};
 use captivate_binding::{Session, runtime};
 use serde_json::{Map, Value, json};
 
-use crate::calls::{Done, Json, wait};
+use crate::calls::wait;
 use crate::dispatch::{
-    Dispatch, UserData, captivate_callbacks, captivate_completion_callback, captivate_event_callback,
-    captivate_userdata_free, in_callback,
+    Dispatch, UserData, captivate_callbacks, captivate_event_callback, captivate_userdata_free, in_callback,
 };
+use crate::operations::Call;
 use crate::options::{captivate_options, config_of};
 use crate::registry::Registry;
 use crate::result::{Fail, R, captivate_result, guard};
@@ -69,33 +69,12 @@ impl Entry {
     {
         wait(timeout_ms, || make(&self.session))
     }
-
-    /// Hands a call already on its way to the dispatch thread, which gives its outcome, as
-    /// `json` renders it, to `done` (see [`crate::calls::Calls::submit`]).
-    pub(crate) fn submit<T: 'static, E, F>(
-        &self,
-        call: F,
-        json: fn(T) -> Json,
-        done: captivate_completion_callback,
-        userdata: *mut c_void,
-    ) -> R<()>
-    where
-        F: Future<Output = Result<T, E>> + Send + 'static,
-        E: Into<Fail> + 'static,
-    {
-        self.dispatch.calls.submit(call, json, Done::new(done, userdata))
-    }
 }
 
 pub(crate) static CLIENTS: LazyLock<Registry<Entry>> = LazyLock::new(|| Registry::new("client"));
 
 pub(crate) fn entry(client: *mut captivate_client) -> R<Arc<Entry>> {
     CLIENTS.get(client as usize as u64)
-}
-
-/// No JSON for the completion callback.
-pub(crate) fn nothing<T>(_: T) -> Json {
-    None
 }
 
 fn register(
@@ -236,41 +215,13 @@ pub extern "C" fn captivate_client_close_async(client: *mut captivate_client) ->
 
 /// Asks for a connection now (after a close or a failure, or while waiting to retry) and
 /// returns the wait for it: at most the connect timeout, failing with the reason.
-fn reconnect(e: &Entry) -> R<impl Future<Output = Result<(), captivate::Error>> + Send + 'static> {
+pub(crate) fn reconnect(e: &Entry) -> R<Call<impl Future<Output = Result<(), captivate::Error>> + Send + use<>, ()>> {
     let client = e.session.client().clone();
     client.reconnect()?;
     // A close ended the feed; the events from here on go to a new one.
     e.dispatch.resubscribe();
     let limit = client.config().timings.connect_timeout;
-    Ok(async move { client.wait_connected(limit).await })
-}
-
-/// Connects again after a close or a failure, or retries at once while waiting to reconnect,
-/// and waits until connected, at most the connect timeout (captivate_options_set_
-/// connect_timeout_ms). Fails with the reason (CAPTIVATE_RESULT_CONNECT, _REJECTED, _TIMEOUT,
-/// ...); the client then goes on retrying per its reconnect policy, unless it failed for
-/// good. The state events of the new connection reach the event callback. Blocking: inside a
-/// callback it fails with CAPTIVATE_RESULT_WOULD_DEADLOCK (use captivate_client_reconnect_async).
-#[unsafe(no_mangle)]
-pub extern "C" fn captivate_client_reconnect(client: *mut captivate_client) -> captivate_result {
-    guard(|| {
-        let e = entry(client)?;
-        e.wait(0, |_| reconnect(&e))
-    })
-}
-
-/// The non-blocking form of captivate_client_reconnect: `done` is called once connected
-/// (CAPTIVATE_RESULT_OK, NULL) or when the attempt failed.
-#[unsafe(no_mangle)]
-pub extern "C" fn captivate_client_reconnect_async(
-    client: *mut captivate_client,
-    done: captivate_completion_callback,
-    userdata: *mut c_void,
-) -> captivate_result {
-    guard(|| {
-        let e = entry(client)?;
-        e.submit(reconnect(&e)?, nothing, done, userdata)
-    })
+    Ok(Call::unit(async move { client.wait_connected(limit).await }))
 }
 
 /// Writes the connection's current state to `*out`.
@@ -359,188 +310,63 @@ pub(crate) unsafe fn with_user(user_id: Option<&str>, options_json: *const c_cha
     Ok(o)
 }
 
-type StartCall = captivate::Pending<captivate::Conversation>;
-
-/// # Safety
-/// Pointers as in the exported functions.
-unsafe fn start_call(e: &Entry, user_id: *const c_char, options_json: *const c_char) -> R<StartCall> {
-    // SAFETY: forwarded from the caller.
-    let o = unsafe { with_user(opt_str(user_id, "user_id")?, options_json) }?;
-    Ok(e.session.start_conversation(&o))
-}
-
-fn started(c: captivate::Conversation) -> Json {
-    Some(json!({ "conversation_id": c.id() }).to_string())
-}
-
-/// Starts a conversation and writes its id to `*conversation_id_out` (free it with
-/// captivate_string_free). `user_id` may be NULL (the hub then uses `anon`). `options_json`
-/// may be NULL or an object with any of: `user_basic_info` (`{firstName, lastName, email,
-/// phone}`), `metadata` (object), `private_metadata`, `user_metadata`, `user_data`, `start`
-/// (`"bot-first"`, the default: the flow greets the user; or `"user-first"`); camelCase names
-/// are accepted too. Concurrent starts each get their own id. Blocking, at most `timeout_ms`
-/// (0: the request timeout).
-///
-/// # Safety
-/// String arguments are NULL or NUL-terminated; `conversation_id_out` is NULL or writable.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn captivate_client_start_conversation(
-    client: *mut captivate_client,
-    user_id: *const c_char,
-    options_json: *const c_char,
-    timeout_ms: u64,
-    conversation_id_out: *mut *mut c_char,
-) -> captivate_result {
-    guard(|| {
-        let e = entry(client)?;
-        // SAFETY: forwarded from the caller.
-        let c = e.wait(timeout_ms, |_| unsafe { start_call(&e, user_id, options_json) })?;
-        // SAFETY: per the function's contract.
-        unsafe { put_str(conversation_id_out, c.id().to_owned()) };
-        Ok(())
-    })
-}
-
-/// The non-blocking form of captivate_client_start_conversation: `done` receives
-/// `{"conversation_id": ...}`. An argument error is returned at once and `done` is not called;
-/// otherwise `done` is called exactly once.
+/// Starts a conversation (see captivate_client_start_conversation).
 ///
 /// # Safety
 /// String arguments are NULL or NUL-terminated.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn captivate_client_start_conversation_async(
-    client: *mut captivate_client,
-    user_id: *const c_char,
-    options_json: *const c_char,
-    done: captivate_completion_callback,
-    userdata: *mut c_void,
-) -> captivate_result {
-    guard(|| {
-        let e = entry(client)?;
-        // SAFETY: forwarded from the caller.
-        let call = unsafe { start_call(&e, user_id, options_json) }?;
-        e.submit(call, started, done, userdata)
-    })
-}
-
-/// # Safety
-/// Pointers as in the exported functions.
-unsafe fn list_call(
+pub(crate) unsafe fn start_conversation(
     e: &Entry,
     user_id: *const c_char,
     options_json: *const c_char,
-) -> R<captivate::Pending<captivate::ConversationList>> {
+) -> R<Call<Pending<Conversation>, Conversation>> {
     // SAFETY: forwarded from the caller.
-    let o = unsafe { with_user(Some(arg_str(user_id, "user_id")?), options_json) }?;
-    Ok(e.session.list_conversations(&o))
+    let o = unsafe { with_user(opt_str(user_id, "user_id")?, options_json) }?;
+    Ok(Call::new(
+        e.session.start_conversation(&o),
+        |c| Some(c.id().to_owned()),
+        |c| Some(json!({ "conversation_id": c.id() }).to_string()),
+    ))
 }
 
-fn listed(l: captivate::ConversationList) -> Json {
-    Some(l.to_json().to_string())
-}
-
-/// Lists a user's conversations and writes `{"conversations": [{"conversation_id", "metadata",
-/// "api_key"}], "pagination": {...} | null}` to `*json_out` (free it with
-/// captivate_string_free). `options_json` may be NULL or an object with any of `filter`
-/// (exact match on metadata), `search` (wildcard match), `page`, `limit`, `api_keys`.
-/// Blocking.
-///
-/// # Safety
-/// String arguments are NULL or NUL-terminated; `json_out` is NULL or writable.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn captivate_client_list_conversations(
-    client: *mut captivate_client,
-    user_id: *const c_char,
-    options_json: *const c_char,
-    timeout_ms: u64,
-    json_out: *mut *mut c_char,
-) -> captivate_result {
-    guard(|| {
-        let e = entry(client)?;
-        // SAFETY: forwarded from the caller.
-        let l = e.wait(timeout_ms, |_| unsafe { list_call(&e, user_id, options_json) })?;
-        // SAFETY: per the function's contract.
-        unsafe { put_str(json_out, l.to_json().to_string()) };
-        Ok(())
-    })
-}
-
-/// The non-blocking form of captivate_client_list_conversations.
+/// Lists a user's conversations (see captivate_client_list_conversations).
 ///
 /// # Safety
 /// String arguments are NULL or NUL-terminated.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn captivate_client_list_conversations_async(
-    client: *mut captivate_client,
+pub(crate) unsafe fn list_conversations(
+    e: &Entry,
     user_id: *const c_char,
     options_json: *const c_char,
-    done: captivate_completion_callback,
-    userdata: *mut c_void,
-) -> captivate_result {
-    guard(|| {
-        let e = entry(client)?;
-        // SAFETY: forwarded from the caller.
-        let call = unsafe { list_call(&e, user_id, options_json) }?;
-        e.submit(call, listed, done, userdata)
-    })
+) -> R<Call<Pending<ConversationList>, ConversationList>> {
+    // SAFETY: forwarded from the caller.
+    let o = unsafe { with_user(Some(arg_str(user_id, "user_id")?), options_json) }?;
+    Ok(Call::same(e.session.list_conversations(&o), |l| Some(l.to_json().to_string())))
 }
 
+/// Deletes a user's conversations (see captivate_client_delete_user_conversations).
+///
 /// # Safety
-/// Pointers as in the exported functions.
-unsafe fn delete_user_call(e: &Entry, user_id: *const c_char, hard: bool) -> R<captivate::Pending<()>> {
+/// `user_id` is NULL or NUL-terminated.
+pub(crate) unsafe fn delete_user_conversations(
+    e: &Entry,
+    user_id: *const c_char,
+    hard: bool,
+) -> R<Call<Pending<()>, ()>> {
     // SAFETY: forwarded from the caller.
     let user = unsafe { arg_str(user_id, "user_id") }?;
-    Ok(e.session.delete_user_conversations(user, hard))
+    Ok(Call::unit(e.session.delete_user_conversations(user, hard)))
 }
 
-/// Deletes all of a user's conversations, soft (`hard` false, the default of the hub) or
-/// hard. Blocking.
+/// Sends any event, waiting for a reply when asked (see captivate_client_send_raw).
 ///
 /// # Safety
-/// `user_id` is NULL or NUL-terminated.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn captivate_client_delete_user_conversations(
-    client: *mut captivate_client,
-    user_id: *const c_char,
-    hard: bool,
-    timeout_ms: u64,
-) -> captivate_result {
-    guard(|| {
-        let e = entry(client)?;
-        // SAFETY: forwarded from the caller.
-        e.wait(timeout_ms, |_| unsafe { delete_user_call(&e, user_id, hard) })
-    })
-}
-
-/// The non-blocking form of captivate_client_delete_user_conversations.
-///
-/// # Safety
-/// `user_id` is NULL or NUL-terminated.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn captivate_client_delete_user_conversations_async(
-    client: *mut captivate_client,
-    user_id: *const c_char,
-    hard: bool,
-    done: captivate_completion_callback,
-    userdata: *mut c_void,
-) -> captivate_result {
-    guard(|| {
-        let e = entry(client)?;
-        // SAFETY: forwarded from the caller.
-        let call = unsafe { delete_user_call(&e, user_id, hard) }?;
-        e.submit(call, nothing, done, userdata)
-    })
-}
-
-/// # Safety
-/// Pointers as in the exported functions.
-unsafe fn raw_call(
+/// String arguments are NULL or NUL-terminated.
+pub(crate) unsafe fn send_raw(
     e: &Entry,
     event_type: *const c_char,
     payload_json: *const c_char,
     reply_event_type: *const c_char,
     conversation_id: *const c_char,
-) -> R<captivate::Pending<Option<captivate::Inbound>>> {
+) -> R<Call<Pending<Option<Inbound>>, Option<Inbound>>> {
     // SAFETY: forwarded from the caller.
     let et = unsafe { arg_str(event_type, "event_type") }?;
     // SAFETY: forwarded from the caller.
@@ -549,68 +375,5 @@ unsafe fn raw_call(
     let reply = unsafe { opt_str(reply_event_type, "reply_event_type") }?;
     // SAFETY: forwarded from the caller.
     let conv = unsafe { opt_str(conversation_id, "conversation_id") }?;
-    Ok(e.session.request(et, payload.as_ref(), reply, conv))
-}
-
-fn replied(reply: Option<captivate::Inbound>) -> Json {
-    reply.map(|r| r.to_json().to_string())
-}
-
-/// The escape hatch: sends any event type with any JSON payload (NULL: `{}`). With
-/// `reply_event_type` NULL it completes once written; otherwise it waits for the first event
-/// of that type (naming `conversation_id`, when not NULL) and writes it, as event JSON (see
-/// captivate_event_json), to `*json_out` (free it with captivate_string_free; NULL when there
-/// is no reply). Blocking.
-///
-/// # Safety
-/// String arguments are NULL or NUL-terminated; `json_out` is NULL or writable.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn captivate_client_send_raw(
-    client: *mut captivate_client,
-    event_type: *const c_char,
-    payload_json: *const c_char,
-    reply_event_type: *const c_char,
-    conversation_id: *const c_char,
-    timeout_ms: u64,
-    json_out: *mut *mut c_char,
-) -> captivate_result {
-    guard(|| {
-        let e = entry(client)?;
-        let reply = e.wait(timeout_ms, |_| {
-            // SAFETY: forwarded from the caller.
-            unsafe { raw_call(&e, event_type, payload_json, reply_event_type, conversation_id) }
-        })?;
-        if !json_out.is_null() {
-            match replied(reply) {
-                // SAFETY: checked non-NULL.
-                Some(j) => unsafe { put_str(json_out, j) },
-                // SAFETY: checked non-NULL; the caller promises it is writable.
-                None => unsafe { *json_out = std::ptr::null_mut() },
-            }
-        }
-        Ok(())
-    })
-}
-
-/// The non-blocking form of captivate_client_send_raw: `done` receives the reply's event
-/// JSON, or NULL.
-///
-/// # Safety
-/// String arguments are NULL or NUL-terminated.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn captivate_client_send_raw_async(
-    client: *mut captivate_client,
-    event_type: *const c_char,
-    payload_json: *const c_char,
-    reply_event_type: *const c_char,
-    conversation_id: *const c_char,
-    done: captivate_completion_callback,
-    userdata: *mut c_void,
-) -> captivate_result {
-    guard(|| {
-        let e = entry(client)?;
-        // SAFETY: forwarded from the caller.
-        let call = unsafe { raw_call(&e, event_type, payload_json, reply_event_type, conversation_id) }?;
-        e.submit(call, replied, done, userdata)
-    })
+    Ok(Call::same(e.session.request(et, payload.as_ref(), reply, conv), |r| r.map(|r| r.to_json().to_string())))
 }

@@ -3,7 +3,8 @@
 //! The C ABI of the captivate client: opaque handles, result codes, a thread-local last error,
 //! callbacks where the application chooses (a dispatch thread per client, the library's own
 //! thread, or the application's event loop through a descriptor to poll), blocking calls with a timeout and non-blocking
-//! calls with a completion callback, a log callback. Every function is a few lines over the
+//! calls with a completion callback (each pair generated from one definition: see
+//! the `operations` module), a log callback. Every function is a few lines over the
 //! binding layer (`captivate-binding`: sessions, option schema, value checks, errors, the one
 //! ordered event feed, logs), which the Python and Node front ends share; this crate only
 //! converts types and threads. The header `include/captivate.h` is generated from this crate
@@ -12,16 +13,18 @@
 #![deny(unsafe_op_in_unsafe_fn)]
 #![warn(missing_docs)]
 
+mod across;
 mod calls;
 mod client;
 mod conversation;
 mod files;
+
+// The header follows the order of these modules: a client's own functions, then the
+// operations (those of one client, then those of several), then the rest.
 #[cfg(unix)]
 mod polled;
 
-// The header follows the order of these modules: the calls of one client, then those of
-// several, then the rest.
-mod across;
+mod operations;
 
 mod dispatch;
 mod event;
@@ -31,15 +34,13 @@ mod registry;
 mod result;
 mod strings;
 
-pub use across::*;
 pub use client::*;
-pub use conversation::*;
 pub use dispatch::{
     captivate_callbacks, captivate_completion_callback, captivate_event_callback, captivate_userdata_free,
 };
 pub use event::*;
-pub use files::*;
 pub use logs::*;
+pub use operations::*;
 pub use options::*;
 #[cfg(unix)]
 pub use polled::*;

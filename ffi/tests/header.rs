@@ -1,9 +1,13 @@
 //! `include/captivate.h` is generated from this crate by cbindgen: this test renders it
 //! afresh and fails when the committed header differs, whatever the environment; only
 //! `make bless` (or `make header`) rewrites it, by running the ignored `bless` test with
-//! `CAPTIVATE_BLESS=1`.
+//! `CAPTIVATE_BLESS=1`. The exports of the operations (`ffi/src/operations/generated.rs`),
+//! generated from `ffi/codegen/operations.rs`, are checked and written the same way, first.
 
 use std::path::PathBuf;
+
+#[path = "../codegen/operations.rs"]
+mod operations;
 
 fn render() -> String {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
@@ -28,36 +32,69 @@ fn render() -> String {
     String::from_utf8(out).unwrap()
 }
 
+/// The first lines where two texts differ, for a failure's message.
+fn first_differences(committed: &str, fresh: &str) -> String {
+    let diff: Vec<String> = committed
+        .lines()
+        .zip(fresh.lines())
+        .enumerate()
+        .filter(|(_, (a, b))| a != b)
+        .take(5)
+        .map(|(i, (a, b))| format!("line {}:\n  committed: {a}\n  generated: {b}", i + 1))
+        .collect();
+    format!("{}\n(committed {} lines, generated {})", diff.join("\n"), committed.lines().count(), fresh.lines().count())
+}
+
+#[test]
+fn the_generated_operations_are_up_to_date() {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(operations::GENERATED);
+    let committed = std::fs::read_to_string(&path).unwrap_or_default();
+    let fresh = operations::render();
+    assert!(
+        committed == fresh,
+        "{} differs from what ffi/codegen/operations.rs gives (edited by hand, or the table changed); run `make bless` and commit it.\n{}",
+        operations::GENERATED,
+        first_differences(&committed, &fresh)
+    );
+}
+
+#[test]
+fn every_operation_is_generated_once_with_its_async_form() {
+    let generated = operations::render();
+    for op in operations::OPS {
+        for name in [op.name.to_owned(), format!("{}_async", op.name)] {
+            let n = generated.matches(&format!(" fn {name}(")).count();
+            assert_eq!(n, 1, "{name} is exported {n} times");
+        }
+    }
+    let mut names: Vec<&str> = operations::OPS.iter().map(|op| op.name).collect();
+    names.sort();
+    names.dedup();
+    assert_eq!(names.len(), operations::OPS.len(), "an operation is in the table twice");
+}
+
 #[test]
 fn the_committed_header_is_up_to_date() {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../include/captivate.h");
     let fresh = render();
     let committed = std::fs::read_to_string(&path).unwrap_or_default();
-    if committed != fresh {
-        let diff: Vec<String> = committed
-            .lines()
-            .zip(fresh.lines())
-            .enumerate()
-            .filter(|(_, (a, b))| a != b)
-            .take(5)
-            .map(|(i, (a, b))| format!("line {}:\n  committed: {a}\n  generated: {b}", i + 1))
-            .collect();
-        panic!(
-            "include/captivate.h is stale; run `make bless` and commit it.\n{}\n(committed {} lines, generated {})",
-            diff.join("\n"),
-            committed.lines().count(),
-            fresh.lines().count()
-        );
-    }
+    assert!(
+        committed == fresh,
+        "include/captivate.h is stale; run `make bless` and commit it.\n{}",
+        first_differences(&committed, &fresh)
+    );
 }
 
-/// Writes the header afresh: `make bless` and `make header` run it, with `CAPTIVATE_BLESS=1`.
-/// It is ignored otherwise, and refuses to write without that variable.
+/// Writes the operations' exports, then the header, afresh: `make bless` and `make header` run
+/// it, with `CAPTIVATE_BLESS=1`. It is ignored otherwise, and refuses to write without that
+/// variable.
 #[test]
 #[ignore = "writes include/captivate.h; run by `make bless`"]
 fn bless() {
     let asked = std::env::var("CAPTIVATE_BLESS").is_ok_and(|v| v == "1");
     assert!(asked, "run `make bless` to write include/captivate.h afresh");
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    std::fs::write(dir.join(operations::GENERATED), operations::render()).unwrap();
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../include/captivate.h");
     std::fs::write(path, render()).unwrap();
 }

@@ -1347,8 +1347,13 @@ static void test_uploads_and_presigned_links(void) {
     char *none = NULL;
     CHECK_RC(captivate_conversation_upload_file(NULL, conv, b, 1, "{\"filename\": \"x.txt\"}", 0, &none), CAPTIVATE_RESULT_NULL_POINTER);
     CHECK_RC(captivate_conversation_upload_file(c, conv, NULL, 5, "{\"filename\": \"x.txt\"}", 0, &none), CAPTIVATE_RESULT_NULL_POINTER);
-    CHECK_RC(captivate_conversation_upload_file(c, conv, b, 1, NULL, 0, &none), CAPTIVATE_RESULT_INVALID_ARGUMENT);
-    CHECK(strstr(captivate_last_error_message(), "file_name") != NULL, "a name is needed: %s", captivate_last_error_message());
+    CHECK_RC(captivate_conversation_upload_file(c, conv, b, 1, "{\"filename\": \"  \"}", 0, &none), CAPTIVATE_RESULT_INVALID_ARGUMENT);
+    CHECK(strstr(captivate_last_error_message(), "name") != NULL, "a blank name is refused: %s", captivate_last_error_message());
+    char *unnamed = NULL;
+    CHECK_RC(captivate_conversation_upload_file(c, conv, b, 1, NULL, 0, &unnamed), CAPTIVATE_RESULT_OK);
+    CHECK(unnamed != NULL && strstr(unnamed, "\"filename\":\"attachment_") != NULL, "no options: the default name: %s",
+          unnamed ? unnamed : "(null)");
+    captivate_string_free(unnamed);
     CHECK_RC(captivate_conversation_upload_file(c, conv, b, 1, "{\"filename\": \"x.txt\", \"colour\": 1}", 0, &none),
              CAPTIVATE_RESULT_INVALID_ARGUMENT);
     CHECK(strstr(captivate_last_error_message(), "colour") != NULL, "the unknown option is named: %s", captivate_last_error_message());
@@ -1361,7 +1366,10 @@ static void test_uploads_and_presigned_links(void) {
     CHECK_RC(captivate_conversation_upload_file(c, conv, b, 1, "{not json", 0, &none), CAPTIVATE_RESULT_INVALID_JSON);
     CHECK_RC(captivate_conversation_upload_file(c, conv, b, 1, "[\"x.txt\"]", 0, &none), CAPTIVATE_RESULT_INVALID_JSON);
     CHECK_RC(captivate_conversation_upload_file(c, "", b, 1, "{\"filename\": \"x.txt\"}", 0, &none), CAPTIVATE_RESULT_INVALID_ARGUMENT);
-    CHECK_RC(captivate_conversation_upload_file_async(c, conv, b, 1, "{}", on_complete, &k), CAPTIVATE_RESULT_INVALID_ARGUMENT);
+    CHECK_RC(captivate_conversation_upload_file_async(c, conv, b, 1, "{\"ttlDays\": 5}", on_complete, &k),
+             CAPTIVATE_RESULT_INVALID_ARGUMENT);
+    CHECK(strstr(captivate_last_error_message(), "ttlDays must be 1, 7, 30 or 90") != NULL, "the schema's words: %s",
+          captivate_last_error_message());
     CHECK_RC(captivate_conversation_upload_file_path(c, conv, "/nonexistent/dir/notes.txt", NULL, 0, &none),
              CAPTIVATE_RESULT_INVALID_ARGUMENT);
     CHECK(strstr(captivate_last_error_message(), "/nonexistent/dir/notes.txt") != NULL, "the path is named: %s",
@@ -1568,6 +1576,80 @@ static void test_list_across_keys(void) {
     rec_destroy(&r2);
 }
 
+/* A copy (free() it) of the `metadata` the listing gives for a conversation, or NULL. */
+static char *metadata_of(const char *listing, const char *conversation) {
+    const char *array = listing ? strstr(listing, "\"conversations\":") : NULL;
+    char needle[256];
+    snprintf(needle, sizeof needle, "\"conversation_id\":\"%s\"", conversation);
+    char *entry = array ? json_element_with(array + 16, needle) : NULL;
+    const char *at = entry ? strstr(entry, "\"metadata\":") : NULL;
+    char *metadata = NULL;
+    if (at) {
+        at += 11;
+        metadata = strndup(at, (size_t)(json_end(at) - at));
+    }
+    free(entry);
+    return metadata;
+}
+
+/* Whether the listing gives each conversation the metadata it was started with. */
+static int lists_metadata(const char *listing, const char *a, const char *b) {
+    char *ma = metadata_of(listing, a);
+    char *mb = metadata_of(listing, b);
+    int ok = ma && mb && ma[0] == '{' && strstr(ma, "\"topic\":\"billing\"") && !strstr(ma, "returns") &&
+             mb[0] == '{' && strstr(mb, "\"topic\":\"returns\"") && strstr(mb, "\"order\":42") && !strstr(mb, "billing");
+    free(ma);
+    free(mb);
+    return ok;
+}
+
+static void test_list_across_keys_carries_metadata(void) {
+    recorder r1, r2;
+    rec_init(&r1);
+    rec_init(&r2);
+    captivate_client *one = connect_client(&r1);
+    captivate_options *o = options(KEY2);
+    captivate_client *two = NULL;
+    CHECK_RC(captivate_client_connect(o, on_event, &r2, on_free, &two), CAPTIVATE_RESULT_OK);
+    captivate_options_free(o);
+    char *a = NULL, *b = NULL;
+    CHECK_RC(captivate_client_start_conversation(one, "across-metadata-user",
+                                                 "{\"start\": \"user-first\", \"metadata\": {\"topic\": \"billing\"}}", 0, &a),
+             CAPTIVATE_RESULT_OK);
+    CHECK_RC(captivate_client_start_conversation(two, "across-metadata-user",
+                                                 "{\"start\": \"user-first\", \"metadata\": {\"topic\": \"returns\", \"order\": 42}}",
+                                                 0, &b),
+             CAPTIVATE_RESULT_OK);
+
+    captivate_client *both[2] = {one, two};
+    char *json = NULL;
+    CHECK_RC(captivate_list_across(both, 2, "across-metadata-user", NULL, 0, &json), CAPTIVATE_RESULT_OK);
+    CHECK(index_of(json, a) == 0 && index_of(json, b) == 1, "each on the client of its key: %s", json ? json : "(null)");
+    CHECK(lists_metadata(json, a, b), "each conversation with its own metadata: %s", json ? json : "(null)");
+    captivate_string_free(json);
+
+    /* A filter on the metadata narrows the listing; what is listed still carries it. */
+    CHECK_RC(captivate_list_across(both, 2, "across-metadata-user", "{\"filter\": {\"topic\": \"returns\"}}", 0, &json),
+             CAPTIVATE_RESULT_OK);
+    char *mb = metadata_of(json, b);
+    CHECK(index_of(json, a) == -1 && mb && strstr(mb, "\"order\":42"), "filtered, with its metadata: %s",
+          json ? json : "(null)");
+    free(mb);
+    captivate_string_free(json);
+
+    completion k = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0, ""};
+    CHECK_RC(captivate_list_across_async(both, 2, "across-metadata-user", NULL, on_complete, &k), CAPTIVATE_RESULT_OK);
+    CHECK(wait_completion(&k, 1) && k.result == CAPTIVATE_RESULT_OK && lists_metadata(k.json, a, b),
+          "the non-blocking form carries it too: %s", k.json);
+
+    captivate_string_free(a);
+    captivate_string_free(b);
+    CHECK_RC(captivate_client_free(two), CAPTIVATE_RESULT_OK);
+    CHECK_RC(captivate_client_free(one), CAPTIVATE_RESULT_OK);
+    rec_destroy(&r1);
+    rec_destroy(&r2);
+}
+
 static void test_callbacks_on_the_library_thread(void) {
     recorder r;
     rec_init(&r);
@@ -1716,6 +1798,7 @@ int main(void) {
     test_uploads_and_presigned_links();
     test_http_transport_and_link_refresh();
     test_list_across_keys();
+    test_list_across_keys_carries_metadata();
     test_callbacks_on_the_library_thread();
     test_polled_callbacks();
     printf("%d passed, %d failed\n", passed, failed);
