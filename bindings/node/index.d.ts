@@ -2,7 +2,8 @@
 // runtime, and `tsc --strict` checks the tests and examples against them). Code typed against the
 // official captivate-chat-api declarations compiles against these (test/official-types.ts):
 // where the official types say `void`, a listener's unsubscribe function and `dispose()`'s
-// Promise are typed as `void` too, and `sendMessage` resolves to `any`.
+// Promise are typed as `void` too, and `sendMessage` resolves to `any`. As there, `getSocket()`
+// is typed with the global `WebSocket` (of the DOM library, or of @types/node 20 and later).
 
 /** A JSON value as the hub sends it. */
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
@@ -573,8 +574,9 @@ export class Conversation {
   /** The conversation's id. */
   readonly id: string;
   /**
-   * The metadata it was created or listed with, when known (conversations listed by a
-   * {@link CaptivateChatManager} have none: use `getMetadata`).
+   * The metadata it was created or listed with (by `getUserConversations` of a client or of a
+   * {@link CaptivateChatManager}: what the hub's listing said of it), when known; `getMetadata`
+   * asks the hub.
    */
   metadata: Json | undefined;
   /** The API key of its client. */
@@ -800,11 +802,14 @@ export class CaptivateChatAPI {
   deleteUserConversations(userId: string, options?: { softDelete?: boolean }): Promise<void>;
 
   /**
-   * The socket, as the official client hands out its WebSocket: `readyState` and its constants,
-   * `send` and `close`, backed by this client's connection. Null before `connect()` and after
-   * `dispose()`.
+   * The socket, as the official client hands out its WebSocket: a WebSocket (a
+   * {@link CaptivateSocket}) backed by this client's connection, the one object across
+   * reconnects: `open` each time a connection is made, `close` each time one ends (then
+   * `readyState` is `CONNECTING` while the client reconnects, `CLOSED` when it is done),
+   * every frame from the hub a `message` (its `data` the frame's JSON text as the hub sent it).
+   * Its `url` never holds the API key. Null before `connect()` and after `dispose()`.
    */
-  getSocket(): CaptivateSocket | null;
+  getSocket(): WebSocket | null;
   /** True while connected. */
   isSocketActive(): boolean;
   getSocketId(): string | null;
@@ -845,11 +850,36 @@ export class CaptivateChatAPI {
 }
 
 /**
- * What {@link CaptivateChatAPI.getSocket} returns: the members of a WebSocket that callers of
- * the official client use, backed by the client's connection (the one object stays valid
- * across reconnects).
+ * What {@link CaptivateChatAPI.getSocket} returns: a WebSocket (an EventTarget with every
+ * member of one), backed by the client's connection, which reconnects by itself. The one
+ * object stays valid across reconnects:
+ *
+ * - `open` fires each time a connection is made (the hub said `socket_connected`);
+ * - `close` (a CloseEvent) fires each time an open connection ends: `readyState` is then
+ *   `CONNECTING` when the client reconnects by itself, `CLOSED` when it is done (closed,
+ *   disposed, or failed for good); also once when the client ends without a connection open.
+ *   `code` and `reason` are those of the hub's close frame (`wasClean` true); a connection lost
+ *   without one is 1006 (`wasClean` false), after an `error` event. A close by `close()` or
+ *   `dispose()` is 1000;
+ * - `message` (a MessageEvent) fires for every frame the hub sends, its `data` the frame's
+ *   JSON text as the hub sent it (for the rarer frames the library keeps only as JSON, that JSON
+ *   written again: the same value, its keys perhaps in another order), from the time the first
+ *   `message` listener (or `onmessage`) is added;
+ * - `error` (an ErrorEvent, whose `error` is the {@link CaptivateError}) fires when the
+ *   connection is lost or cannot be made, and when a frame given to `send` could not be sent.
  */
-export class CaptivateSocket {
+/**
+ * The `error` events of a {@link CaptivateSocket}. The WebSocket types type them as `Event`:
+ * read them as this (`(e as SocketErrorEvent).error`).
+ */
+export interface SocketErrorEvent extends Event {
+  /** What went wrong. */
+  readonly message: string;
+  /** The error: ConnectionLost or Connect when the connection was lost or not made, the send's error for a frame not sent. */
+  readonly error: CaptivateError;
+}
+
+export class CaptivateSocket implements WebSocket {
   private constructor();
   static readonly CONNECTING: 0;
   static readonly OPEN: 1;
@@ -859,17 +889,45 @@ export class CaptivateSocket {
   readonly OPEN: 1;
   readonly CLOSING: 2;
   readonly CLOSED: 3;
+  /** The hub's WebSocket URL, without the API key (which is never shown). */
+  readonly url: string;
+  /** The subprotocol the hub chose: always `''`. */
+  readonly protocol: string;
+  /** The extensions the hub chose: always `''`. */
+  readonly extensions: string;
   /** `CONNECTING` (also while reconnecting), `OPEN`, `CLOSING` or `CLOSED`. */
   readonly readyState: 0 | 1 | 2 | 3;
-  /** Called with the error when a frame given to `send` could not be sent (without it: a process warning). */
-  onerror: ((error: CaptivateError) => void) | null;
+  /** The bytes of the frames given to `send` that are not written yet. */
+  readonly bufferedAmount: number;
+  /** `'blob'` (default) or `'arraybuffer'`; the hub sends text frames only, so it changes nothing. */
+  binaryType: WebSocket['binaryType'];
+  /** Called with the `open` Event each time a connection is made. */
+  onopen: WebSocket['onopen'];
+  /** Called with a MessageEvent for each frame from the hub (`data`: the frame's JSON text). */
+  onmessage: WebSocket['onmessage'];
+  /** Called with a CloseEvent (`code`, `reason`, `wasClean`) each time a connection ends. */
+  onclose: WebSocket['onclose'];
+  /** Called with an ErrorEvent ({@link SocketErrorEvent}): connection lost or not made, a frame not sent. */
+  onerror: WebSocket['onerror'];
+  /** Adds a listener of `open`, `message`, `close` or `error` (the first `message` listener starts the frames). */
+  addEventListener: WebSocket['addEventListener'];
+  /** Removes a listener. */
+  removeEventListener: WebSocket['removeEventListener'];
+  /** Dispatches an event to this socket's listeners. */
+  dispatchEvent: WebSocket['dispatchEvent'];
   /**
-   * Sends the JSON (a string, or its bytes) of an envelope `{action: 'sendMessage', event:
-   * {event_type, event_payload}}`. Throws Closed while connecting and InvalidArgument for
-   * anything else; does nothing once closing or closed.
+   * Sends the JSON (a string, its bytes, or a Blob) of an envelope `{action: 'sendMessage',
+   * event: {event_type, event_payload}}`; `bufferedAmount` counts it until it is written, and
+   * a frame that could not be sent is an `error` event (without a listener, a process
+   * warning). Throws Closed while connecting and InvalidArgument for anything else; does
+   * nothing once closing or closed.
    */
-  send(data: string | Uint8Array): void;
-  /** Closes gracefully (code 1000, whatever `code` says): disposes the client. */
+  send(data: Parameters<WebSocket['send']>[0]): void;
+  /**
+   * Closes gracefully: disposes the client. The connection closes with code 1000 whatever
+   * `code` says (1000 or 3000 to 4999, and `reason` at most 123 bytes, as a WebSocket checks:
+   * InvalidArgument otherwise); `close` fires once it is closed.
+   */
   close(code?: number, reason?: string): void;
 }
 

@@ -12,7 +12,7 @@ const logs = require('./logs.js');
 const options = require('./options.js');
 const { Conversation } = require('./conversation.js');
 const { Listeners, iterate } = require('./listeners.js');
-const { CaptivateSocket } = require('./socket.js');
+const { CaptivateSocket, READY_STATE } = require('./socket.js');
 
 /**
  * The shared clients (the official registry): one per API key, mode and options, from `new`
@@ -247,10 +247,12 @@ class CaptivateChatAPI {
   _route(ev, route, toClient, raw) {
     if (raw) {
       this._rawListeners.emit(ev);
+      if (this._socket !== null) this._socket._frame(ev);
       return;
     }
     if (ev.kind === 'state') {
       if (logs.enabled('debug')) logs.record('debug', `state ${ev.previous.state} -> ${ev.current.state}`);
+      if (this._socket !== null) this._socket._sync(READY_STATE[ev.current.state] ?? CaptivateSocket.CLOSED, ev.reason ?? null);
       this._clientListeners.emit(ev);
       for (const c of this._conversations.values()) c._listeners.emit(ev);
       return;
@@ -307,10 +309,12 @@ class CaptivateChatAPI {
             // Disposed while connecting: close now.
             return this._start((n) => n.close(), same).then(() => Promise.reject(errors.disposed()));
           }
+          if (this._socket !== null) this._socket._sync();
           return undefined;
         },
         (e) => {
           this._connecting = null;
+          if (this._socket !== null) this._socket._sync(CaptivateSocket.CLOSED, (e && e.message) || null);
           throw e;
         },
       );
@@ -394,10 +398,10 @@ class CaptivateChatAPI {
   }
 
   /**
-   * The socket, as the official client hands out its WebSocket: an object with `readyState`
-   * (and the constants `CONNECTING`, `OPEN`, `CLOSING`, `CLOSED`), `send(frame)` and
-   * `close()`, backed by this client's connection. Null before `connect()` and after
-   * `dispose()`.
+   * The socket, as the official client hands out its WebSocket: a WebSocket (a
+   * {@link CaptivateSocket}) backed by this client's connection, the one object across
+   * reconnects (`open` on each connection, `close` when one ends, every frame from the hub a
+   * `message`). Null before `connect()` and after `dispose()`.
    * @returns {CaptivateSocket | null}
    */
   getSocket() {
@@ -515,6 +519,8 @@ class CaptivateChatAPI {
     if (this._connected) p = this._start((n) => n.close(), same).then(() => undefined, () => undefined);
     else if (this._connecting !== null) p = this._connecting.then(() => undefined, () => undefined);
     else p = Promise.resolve();
+    const socket = this._socket;
+    if (socket !== null) p = p.then(() => socket._sync());
     this._disposing = p;
     return p;
   }

@@ -59,6 +59,12 @@ class Reader {
   }
 }
 
+/**
+ * The text of a hub event's frame as the hub sent it (null for an event the library made).
+ * @type {(ev: unknown) => string | null}
+ */
+let rawTextOf;
+
 /** Fields of every event that came from the hub; `raw`, the frame as received, is read (and parsed) on first use. */
 class HubEvent {
   #raws;
@@ -77,7 +83,7 @@ class HubEvent {
   /** The whole frame as received (parsed when first read). */
   get raw() {
     if (this.#raw === undefined) {
-      const text = this.#raws === undefined || this.#raws === null ? null : native.rawText(this.#raws, this.#index);
+      const text = this.#text();
       let value = null;
       if (text !== null && text !== undefined) {
         try {
@@ -90,6 +96,16 @@ class HubEvent {
       this.#raws = undefined;
     }
     return this.#raw;
+  }
+
+  /** The frame's text as received, or null (once `raw` was read, its JSON text). */
+  #text() {
+    if (this.#raws === undefined || this.#raws === null) return this.#raw === undefined ? null : JSON.stringify(this.#raw);
+    return native.rawText(this.#raws, this.#index) ?? null;
+  }
+
+  static {
+    rawTextOf = (ev) => (ev instanceof HubEvent ? ev.#text() : null);
   }
 }
 
@@ -166,4 +182,4 @@ function readEvent(r, tag) {
   return { kind: KINDS[code], ...r.val() };
 }
 
-module.exports = { Reader, readEvent, TO_CLIENT, ROUTE_SAME, ROUTE_OTHER, RAW };
+module.exports = { Reader, readEvent, rawTextOf, TO_CLIENT, ROUTE_SAME, ROUTE_OTHER, RAW };

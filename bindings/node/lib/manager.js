@@ -74,7 +74,8 @@ class CaptivateChatManager {
    * A user's conversations across the keys (`apiKeys`, every key of the manager by default),
    * asked through the first key's client: `{userId, apiKeys?, filter?, search?, pagination?:
    * {page, limit}}`. Each conversation is the one of the client of its own key (its
-   * `apiKey`); a conversation of a key the manager has no client for rejects the call.
+   * `apiKey`), its `metadata` what the listing said of it (as `api.getUserConversations`
+   * gives); a conversation of a key the manager has no client for rejects the call.
    */
   getUserConversations(options) {
     args.needObject('options', options);
@@ -104,9 +105,11 @@ class CaptivateChatManager {
       ._call((n) => n.listAcross(clients.slice(1).map((api) => api._native), o))
       .then((list) => {
         const result = {
-          conversations: list.conversations.map((/** @type {{client: number, conversationId: string}} */ c) =>
-            clients[c.client].getConversation(c.conversationId),
-          ),
+          conversations: list.conversations.map((/** @type {{client: number, conversationId: string, metadata: unknown}} */ c) => {
+            const conversation = clients[c.client].getConversation(c.conversationId);
+            conversation.metadata = c.metadata;
+            return conversation;
+          }),
         };
         if (list.pagination) result.pagination = list.pagination;
         return result;

@@ -10,7 +10,7 @@ use std::rc::Rc;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use captivate::{Config, ErrorKind, Pending};
+use captivate::{ApiKey, Config, ErrorKind, ListOptions, ManagedList, Manager, Pending};
 use captivate_binding::{BindingError, Session};
 use napi::bindgen_prelude::{ClassInstance, Function, Uint8Array, Unknown};
 use napi_derive::napi;
@@ -62,6 +62,8 @@ fn invalid(message: String) -> BindingError {
 #[napi]
 pub struct NativeClient {
     pump: Rc<RefCell<Pump>>,
+    /// The hub's WebSocket URL without the API key.
+    url: String,
 }
 
 #[napi]
@@ -70,7 +72,8 @@ impl NativeClient {
     #[napi(constructor)]
     pub fn new(options: Value) -> napi::Result<Self> {
         let config = Config::from_json(&options).map_err(|e| js_error(e.into()))?;
-        Ok(NativeClient { pump: Pump::new(config) })
+        let url = config.endpoint.base_url().to_owned();
+        Ok(NativeClient { pump: Pump::new(config), url })
     }
 
     /// Connects (`lazy`: at once, in the background) and delivers every batch to `dispatch`
@@ -120,6 +123,13 @@ impl NativeClient {
             Some(s) => encode::state_js(&s.state()),
             None => json!({"state": "initialized"}),
         }
+    }
+
+    /// The hub's WebSocket URL as configured, without the API key (the client appends the key
+    /// only to the URL it connects to, which is never handed out).
+    #[napi]
+    pub fn url(&self) -> String {
+        self.url.clone()
     }
 
     /// The hub's id of the socket, while connected.
@@ -298,30 +308,20 @@ impl NativeClient {
     /// Lists a user's conversations across the keys of this client and `others`, asking
     /// through this one (`options` as for [`NativeClient::list_conversations`]; `apiKeys`
     /// defaults to every client's key). Resolves to `{conversations: [{client,
-    /// conversationId}], pagination}`: `client` is the conversation's client, by its place in
-    /// `[this, ...others]` (the one of its own key, which now routes its events).
+    /// conversationId, metadata}], pagination}`: `client` is the conversation's client, by its
+    /// place in `[this, ...others]` (the one of its own key, which the JavaScript side attaches
+    /// it to), and `metadata` what the hub's listing said of it.
     #[napi(ts_args_type = "others: NativeClient[], options: unknown")]
     pub fn list_across(&self, others: Vec<ClassInstance<'_, NativeClient>>, options: Value) -> napi::Result<u32> {
-        let mut sessions = vec![self.session().map_err(js_error)?];
+        let mut clients = vec![self.session().map_err(js_error)?.client().clone()];
         for other in &others {
-            sessions.push(other.session().map_err(js_error)?);
+            clients.push(other.session().map_err(js_error)?.client().clone());
         }
-        let pending = Session::list_across(&sessions, &options);
-        self.submit(move |_| {
-            call(pending, move |(found, pagination)| {
-                let conversations: Vec<Value> = found
-                    .iter()
-                    .map(|(s, c)| {
-                        let client = sessions.iter().position(|x| Arc::ptr_eq(x, s));
-                        json!({"client": client, "conversationId": c.id()})
-                    })
-                    .collect();
-                Done::Json(json!({
-                    "conversations": conversations,
-                    "pagination": pagination.as_ref().map(captivate::Pagination::to_json),
-                }))
-            })
-        })
+        let options = ListOptions::from_json(&snake_keys(&options)).map_err(|e| js_error(e.into()))?;
+        let keys: Vec<ApiKey> = clients.iter().map(|c| c.config().api_key.clone()).collect();
+        let manager = Manager::from_clients(clients);
+        let pending = Pending::new(async move { manager.list_conversations(options).await });
+        self.submit(move |_| call(pending, move |list| Done::Json(managed_list_js(&list, &keys))))
     }
 
     /// Connects again or retries now; resolves once connected.
@@ -363,4 +363,40 @@ impl UploadInput {
     fn into_host(self) -> captivate::HostFile {
         captivate::HostFile { bytes: self.bytes.to_vec(), name: self.name, content_type: self.r#type }
     }
+}
+
+/// `{"userId": ..}` as `{"user_id": ..}` (top-level keys only), as the listing options read.
+fn snake_keys(v: &Value) -> Value {
+    let Value::Object(o) = v else { return v.clone() };
+    let snake = |k: &str| {
+        let mut s = String::with_capacity(k.len() + 4);
+        for ch in k.chars() {
+            if ch.is_ascii_uppercase() {
+                s.push('_');
+                s.push(ch.to_ascii_lowercase());
+            } else {
+                s.push(ch);
+            }
+        }
+        s
+    };
+    Value::Object(o.iter().map(|(k, v)| (snake(k), v.clone())).collect())
+}
+
+/// A listing across keys for JavaScript: each conversation with the place of its client's key
+/// in `keys`, its id and its metadata (what the hub's listing said of it); the pagination.
+fn managed_list_js(list: &ManagedList, keys: &[ApiKey]) -> Value {
+    let conversations: Vec<Value> = list
+        .conversations
+        .iter()
+        .zip(&list.summaries)
+        .map(|(c, summary)| {
+            let client = keys.iter().position(|k| *k == c.client().config().api_key);
+            json!({"client": client, "conversationId": c.id(), "metadata": summary.metadata})
+        })
+        .collect();
+    json!({
+        "conversations": conversations,
+        "pagination": list.pagination.as_ref().map(captivate::Pagination::to_json),
+    })
 }

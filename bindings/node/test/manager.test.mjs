@@ -59,6 +59,19 @@ describe('CaptivateChatManager', () => {
     assert.equal(manager.getApiInstance(sim.key), undefined);
   });
 
+  test("each conversation listed across the keys carries its metadata, as the one client's listing gives it", async () => {
+    const manager = await CaptivateChatManager.create([sim.key, SECOND], 'dev', hub());
+    const { conversations } = await manager.getUserConversations({ userId: USER });
+    assert.equal(conversations.length, 2);
+    for (const c of conversations) {
+      const which = c.conversationId === made.first ? 'first' : 'second';
+      assert.equal(/** @type {any} */ (c.metadata)?.key, which, `the metadata of the ${which} key's conversation`);
+    }
+    const single = await /** @type {CaptivateChatAPI} */ (manager.getApiInstance(sim.key)).getUserConversations({ userId: USER, apiKeys: [sim.key, SECOND] });
+    for (const c of single.conversations) assert.deepEqual(c.metadata, conversations.find((m) => m.conversationId === c.conversationId)?.metadata);
+    await manager.disposeAll();
+  });
+
   test('apiKeys narrows the listing and picks the client that asks; pagination passes through', async () => {
     const manager = new CaptivateChatManager([sim.key, SECOND], 'dev', hub());
     await manager.connectAll();

@@ -63,6 +63,7 @@ interface OfficialApi {
   }>;
   deleteUserConversations(userId: string, options?: { softDelete?: boolean }): Promise<void>;
   getSocketId(): string | null;
+  getSocket(): WebSocket | null;
   isSocketActive(): boolean;
   reconnect(): Promise<void>;
   dispose(): void;
@@ -166,6 +167,27 @@ export async function officialStyle(apiKey: string, file: Blob): Promise<void> {
 
   const socket = api.getSocket();
   if (socket && socket.readyState === socket.OPEN) console.log('open');
+
+  // The socket as the official declarations type it: the global WebSocket.
+  const ws: WebSocket | null = api.getSocket();
+  if (ws !== null) {
+    ws.onmessage = (e: MessageEvent) => console.log(JSON.parse(e.data).event?.event_type);
+    ws.onopen = (e: Event) => console.log(e.type, ws.url);
+    ws.onclose = (e) => console.log(e.code, e.reason, e.wasClean);
+    ws.onerror = (e) => console.log(e.type);
+    const onFrame = (e: MessageEvent): void => console.log(String(e.data).length);
+    ws.addEventListener('message', onFrame);
+    ws.removeEventListener('message', onFrame);
+    ws.addEventListener('close', (e) => console.log(e.code, e.wasClean));
+    ws.addEventListener('open', () => console.log(ws.readyState === ws.OPEN, ws.readyState === ws.CONNECTING));
+    const buffered: number = ws.bufferedAmount;
+    ws.binaryType = 'arraybuffer';
+    const kind: 'blob' | 'arraybuffer' = ws.binaryType;
+    console.log(buffered, kind, ws.protocol, ws.extensions, ws.dispatchEvent(new Event('custom')));
+    ws.send(JSON.stringify({ action: 'sendMessage', event: { event_type: 'user_message', event_payload: {} } }));
+    ws.send(new TextEncoder().encode('{}'));
+    ws.close(1000, 'done');
+  }
 
   const manager = await CaptivateChatManager.create([apiKey, 'another key'], 'dev');
   const listed = await manager.getUserConversations({ userId: 'user-1', apiKeys: [apiKey] });

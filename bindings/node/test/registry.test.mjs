@@ -131,15 +131,18 @@ describe('getSocket', () => {
     socket.send(JSON.stringify(frame));
   });
 
-  test('a frame that cannot be sent is reported to onerror', async () => {
+  test('a frame that cannot be sent is reported to onerror, as an error event naming the error', async () => {
     const api = await sim.client({ maxFrameSize: 2048 });
     const socket = /** @type {CaptivateSocket} */ (api.getSocket());
-    /** @type {Promise<unknown>} */
+    /** @type {Promise<import('captivate-chat').SocketErrorEvent>} */
     const reported = new Promise((resolve) => {
-      socket.onerror = resolve;
+      socket.onerror = (e) => resolve(/** @type {import('captivate-chat').SocketErrorEvent} */ (e));
     });
     socket.send(JSON.stringify({ action: 'sendMessage', event: { event_type: 'user_message', event_payload: { text: 'x'.repeat(4096) } } }));
-    assert.ok((await reported) instanceof FrameTooLarge);
+    const event = await reported;
+    assert.equal(event.type, 'error');
+    assert.ok(event.error instanceof FrameTooLarge);
+    assert.equal(socket.bufferedAmount, 0);
     await api.dispose();
   });
 

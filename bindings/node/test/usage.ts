@@ -2,11 +2,14 @@
 // application would write it, including exhaustive handling of every event kind.
 import {
   CaptivateChatAPI,
+  CaptivateChatManager,
   CaptivateError,
+  CaptivateSocket,
   type CaptivateEvent,
   type Conversation,
   HubError,
   type LogRecord,
+  type SocketErrorEvent,
   OPTIONS,
   TimeoutError,
   type TranscriptEntry,
@@ -93,6 +96,19 @@ export async function usage(apiKey: string): Promise<TranscriptEntry[]> {
   }
   const { conversations, pagination } = await api.getUserConversations({ userId: 'user-1', pagination: { page: 1, limit: 10 } });
   console.log(conversations.map((c) => c.getConversationId()), pagination?.hasNextPage);
+  // The socket: a WebSocket over the client's connection, the one object across reconnects.
+  const socket = api.getSocket();
+  if (socket instanceof CaptivateSocket) {
+    const frames: string[] = [];
+    socket.onmessage = (e: MessageEvent) => frames.push(String(e.data));
+    socket.addEventListener('close', (e) => console.log(e.code, e.reason, e.wasClean, socket.readyState === CaptivateSocket.CONNECTING ? 'reconnecting' : 'done'));
+    socket.addEventListener('error', (e) => console.log((e as SocketErrorEvent).message, (e as SocketErrorEvent).error.code));
+    console.log(socket.url, socket.bufferedAmount, frames.length);
+  }
+  const manager = await CaptivateChatManager.create([apiKey, 'second key'], 'dev');
+  const across = await manager.getUserConversations({ userId: 'user-1' });
+  for (const c of across.conversations) console.log(c.apiKey, c.metadata);
+  await manager.disposeAll();
   const reply = await api.requestRaw('metadata_request', { conversation_id: id }, 'conversation_metadata');
   console.log(describeEvent(reply));
   const transcript = await conversation.getTranscript();
