@@ -114,7 +114,7 @@ async def main() -> None:
 
 async def list_across_keys(client: captivate.Client, url: str, second_key: Optional[str]) -> None:
     """Lists the demo user's conversations across two API keys: each comes back on the client
-    of its own key, ready to use."""
+    of its own key, ready to use, with its metadata."""
     if not second_key:
         print("  (set CAPTIVATE_API_KEY_2 to list conversations across two keys)")
         return
@@ -122,10 +122,10 @@ async def list_across_keys(client: captivate.Client, url: str, second_key: Optio
         other = await second.start_conversation("demo-user", metadata={"channel": "python-demo-2"}, start="user-first")
         listing = await captivate.list_across([client, second], "demo-user")
         print(f"  conversations of demo-user across two keys ({len(listing)}):")
-        for found in listing:
+        # Each conversation comes with what the hub said of it: its metadata and key.
+        for found, summary in zip(listing, listing.summaries):
             key = "first key " if found.client is client else "second key"
-            metadata = await found.get_metadata()
-            print(f"    {key} {found.id} (channel {metadata.get('channel')})")
+            print(f"    {key} {found.id} (channel {summary.metadata.get('channel')})")
         await other.delete()
 
 

@@ -42,9 +42,9 @@ pub(crate) enum Done {
     Reply(Option<Inbound>),
     File(Box<captivate::FileRef>),
     Files(Vec<captivate::FileRef>),
-    /// Conversations listed across keys: for each, the index of its client among those asked
-    /// and its id; and the paging.
-    Across(Vec<(usize, String)>, Option<captivate::Pagination>),
+    /// Conversations listed across keys: for each, the index of its client among those asked;
+    /// and the listing they came from (what the hub said of each, the paging).
+    Across(Vec<usize>, captivate::ConversationList),
 }
 
 impl Done {
@@ -66,9 +66,8 @@ impl Done {
                 }
                 list.into_any().unbind()
             }
-            Done::Across(found, pagination) => {
-                let pagination = pagination.map(|pagination| types::Pagination { pagination });
-                (found, pagination).into_pyobject(py)?.into_any().unbind()
+            Done::Across(clients, list) => {
+                (clients, types::ConversationList { list }).into_pyobject(py)?.into_any().unbind()
             }
         })
     }

@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use captivate::Config;
+use captivate::{Config, ConversationList, ListOptions, Manager};
 use captivate_binding::{BindingError, Session as Inner, runtime};
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
@@ -261,29 +261,38 @@ impl Session {
     }
 
     /// Lists a user's conversations across the keys of several sessions (options as for
-    /// `list_conversations`), asking through the first; completes with `([(index of the
-    /// conversation's session in `sessions`, conversation id)], pagination)`.
+    /// `list_conversations`), asking through the first; completes with `([index of each
+    /// conversation's session in sessions], listing)`: the listing is what the hub said of each
+    /// conversation (id, metadata, key), in the same order, and the paging.
     #[staticmethod]
     fn list_across(
         completions: &Completions,
         sessions: Vec<PyRef<'_, Session>>,
         options: &Bound<'_, PyAny>,
     ) -> PyResult<u64> {
-        let options = to_json(options, "options")?;
+        let options = ListOptions::from_json(&to_json(options, "options")?).map_err(errors::core)?;
+        if sessions.is_empty() {
+            return Err(errors::to_py(BindingError::invalid("at least one client is needed")));
+        }
         let sessions: Vec<Arc<Inner>> = sessions.iter().map(|s| s.inner.clone()).collect();
-        let pending = Inner::list_across(&sessions, &options);
+        // The core's manager keeps what the hub said of each conversation (its metadata and
+        // key) next to the conversation, which the binding layer's listing leaves out.
+        let manager = Manager::from_clients(sessions.iter().map(|s| s.client().clone()));
         completions.start(Box::pin(async move {
-            let (found, pagination) = pending.await?;
-            let found = found
-                .into_iter()
-                .map(|(session, c)| {
-                    let index = sessions.iter().position(|s| Arc::ptr_eq(s, &session));
-                    index
-                        .map(|i| (i, c.id().to_owned()))
-                        .ok_or_else(|| BindingError::internal("a conversation of no session"))
-                })
-                .collect::<Result<Vec<_>, _>>()?;
-            Ok(Done::Across(found, pagination))
+            let listed = manager.list_conversations(options).await?;
+            let mut clients = Vec::with_capacity(listed.conversations.len());
+            for c in &listed.conversations {
+                let key = &c.client().config().api_key;
+                let i = sessions
+                    .iter()
+                    .position(|s| &s.client().config().api_key == key)
+                    .ok_or_else(|| BindingError::internal("a conversation of no session"))?;
+                // Kept by its session, as a conversation the session attached itself.
+                sessions[i].conversation(c.id())?;
+                clients.push(i);
+            }
+            let list = ConversationList { conversations: listed.summaries, pagination: listed.pagination };
+            Ok(Done::Across(clients, list))
         }))
     }
 

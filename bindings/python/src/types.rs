@@ -576,14 +576,38 @@ where
     Ok(all.as_any().get_item(index)?.unbind())
 }
 
+/// `==` (or, with `negate`, `!=`) of a sequence of results: with another of its class (`same`
+/// tells), or with a list (equal to the list of its items, as `list` makes it); anything else
+/// is not comparable (`NotImplemented`).
+fn compare<'py, T>(
+    py: Python<'py>,
+    other: &Bound<'py, PyAny>,
+    same: impl FnOnce(&T) -> bool,
+    list: impl FnOnce() -> PyResult<Py<PyList>>,
+    negate: bool,
+) -> PyResult<Py<PyAny>>
+where
+    T: pyo3::PyClass<Frozen = pyo3::pyclass::boolean_struct::True> + Sync,
+{
+    let equal = if let Ok(o) = other.cast::<T>() {
+        same(o.get())
+    } else if other.is_instance_of::<PyList>() {
+        list()?.bind(py).as_any().eq(other)?
+    } else {
+        return Ok(py.NotImplemented());
+    };
+    (equal != negate).into_py_any(py)
+}
+
 /// An iterator over a fresh list of results.
 fn iterate(list: Py<PyList>, py: Python<'_>) -> PyResult<Py<PyIterator>> {
     Ok(list.into_bound(py).try_iter()?.unbind())
 }
 
 /// A conversation's transcript, oldest first: a sequence of [`TranscriptEntry`] (`len`,
-/// iteration, indexing and slicing, `==`).
-#[pyclass(frozen, eq, module = "captivate")]
+/// iteration, indexing and slicing, `==` with another transcript or a list of entries), with
+/// the entries as the hub sent them (`raw`).
+#[pyclass(frozen, module = "captivate")]
 #[derive(PartialEq)]
 pub(crate) struct Transcript {
     pub(crate) transcript: captivate::Transcript,
@@ -614,6 +638,16 @@ impl Transcript {
 
     fn __iter__(&self, py: Python<'_>) -> PyResult<Py<PyIterator>> {
         iterate(entries(py, &self.transcript)?, py)
+    }
+
+    fn __eq__(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+        let same = |o: &Transcript| o.transcript == self.transcript;
+        compare(py, other, same, || entries(py, &self.transcript), false)
+    }
+
+    fn __ne__(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+        let same = |o: &Transcript| o.transcript == self.transcript;
+        compare(py, other, same, || entries(py, &self.transcript), true)
     }
 
     fn __repr__(&self) -> String {
@@ -717,9 +751,35 @@ pub(crate) fn pagination(l: &captivate::ConversationList) -> Option<Pagination> 
     l.pagination.clone().map(|pagination| Pagination { pagination })
 }
 
+/// The hub's JSON of a listing (the `user_conversations` payload): `{"conversations":
+/// [{"conversation_id", "metadata", "apiKey"?}], "pagination"?: {"hasNextPage", "hasPrevPage",
+/// "page", "pageSize", "total", "totalPages"}}`, from the fields the core reads of it.
+pub(crate) fn list_raw(l: &captivate::ConversationList) -> Value {
+    let conversations: Vec<Value> = l
+        .conversations
+        .iter()
+        .map(|c| {
+            let mut o = serde_json::Map::new();
+            o.insert("conversation_id".into(), Value::String(c.conversation_id.clone()));
+            o.insert("metadata".into(), c.metadata.clone());
+            if let Some(k) = &c.api_key {
+                o.insert("apiKey".into(), Value::String(k.clone()));
+            }
+            Value::Object(o)
+        })
+        .collect();
+    let mut payload = serde_json::Map::new();
+    payload.insert("conversations".into(), Value::Array(conversations));
+    if let Some(p) = &l.pagination {
+        payload.insert("pagination".into(), p.to_json());
+    }
+    Value::Object(payload)
+}
+
 /// A page of a user's conversations: a sequence of [`ConversationSummary`] (`len`,
-/// iteration, indexing and slicing, `==`), with its `pagination`.
-#[pyclass(frozen, eq, module = "captivate")]
+/// iteration, indexing and slicing, `==` with another listing or a list of summaries), with its
+/// `pagination` and the hub's JSON (`raw`).
+#[pyclass(frozen, module = "captivate")]
 #[derive(PartialEq)]
 pub(crate) struct ConversationList {
     pub(crate) list: captivate::ConversationList,
@@ -747,8 +807,26 @@ impl ConversationList {
         item_at(py, &self.list.conversations, index, |c| ConversationSummary { summary: c.clone() })
     }
 
+    /// The listing as the hub's JSON: `{"conversations": [{"conversation_id", "metadata",
+    /// "apiKey"?}], "pagination"?: {...}}`, made from what the library reads of the hub's reply
+    /// (fields it does not read are not in it).
+    #[getter]
+    fn raw(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        values::to_py(py, &list_raw(&self.list))
+    }
+
     fn __iter__(&self, py: Python<'_>) -> PyResult<Py<PyIterator>> {
         iterate(summaries(py, &self.list)?, py)
+    }
+
+    fn __eq__(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+        let same = |o: &ConversationList| o.list == self.list;
+        compare(py, other, same, || summaries(py, &self.list), false)
+    }
+
+    fn __ne__(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+        let same = |o: &ConversationList| o.list == self.list;
+        compare(py, other, same, || summaries(py, &self.list), true)
     }
 
     fn __repr__(&self) -> String {

@@ -1,16 +1,18 @@
 """Results that hold several things are sequences, as Python code expects of them: iterable,
-indexable and sliceable like a list, with ``len`` and ``==``."""
+indexable and sliceable like a list, with ``len`` and ``==`` (with another of their kind, or
+with the list of their items), and the JSON they were made from (``raw``). A listing across
+keys carries what the hub said of each conversation (its metadata)."""
 
 from __future__ import annotations
 
 import asyncio
 import time
-from typing import List
+from typing import Any, Dict, List
 
 import pytest
 
 import captivate
-from conftest import Hub
+from conftest import Hub, in_thread
 
 
 async def transcript_with(conv: captivate.Conversation, needle: str) -> captivate.Transcript:
@@ -80,3 +82,132 @@ def test_a_conversation_list_is_a_sequence_of_conversations(hub: Hub) -> None:
             await client.close()
 
     asyncio.run(main())
+
+
+def test_a_transcript_equals_the_list_of_its_entries(hub: Hub) -> None:
+    async def main() -> None:
+        async with await captivate.connect(hub.key, url=hub.url, request_timeout_ms=5000) as client:
+            conv = await client.start_conversation("seq-list-user", start="user-first")
+            await conv.send_message("hello")
+            t = await transcript_with(conv, "You said: hello")
+            assert t == t.entries and t.entries == t and not (t != t.entries)
+            assert t != t.entries[:-1] and t != tuple(t.entries) and t != "x"
+
+    asyncio.run(main())
+
+
+def check_listing_json(page: captivate.ConversationList) -> None:
+    """``page.raw`` is the hub's JSON of the listing, and says what the summaries say."""
+    raw = page.raw
+    assert [c["conversation_id"] for c in raw["conversations"]] == [c.conversation_id for c in page]
+    assert [c["metadata"] for c in raw["conversations"]] == [c.metadata for c in page]
+    assert [c.get("apiKey") for c in raw["conversations"]] == [c.api_key for c in page]
+    assert page.pagination is not None
+    assert raw["pagination"] == {
+        "hasNextPage": page.pagination.has_next_page,
+        "hasPrevPage": page.pagination.has_prev_page,
+        "page": page.pagination.page,
+        "pageSize": page.pagination.page_size,
+        "total": page.pagination.total,
+        "totalPages": page.pagination.total_pages,
+    }
+
+
+def test_a_conversation_list_is_a_list_of_summaries_with_its_json(hub: Hub) -> None:
+    async def main() -> None:
+        async with await captivate.connect(hub.key, url=hub.url, request_timeout_ms=5000) as client:
+            for n in range(3):
+                await client.start_conversation("list-json-user", metadata={"n": n}, start="user-first")
+            page = await client.list_conversations("list-json-user", page=1, limit=2)
+            summaries = page.conversations
+            assert page == summaries and summaries == page and len(page) == 2
+            assert page[-1] == summaries[-1] and page[-2] == summaries[0]
+            assert page[:] == summaries and page[::-1] == summaries[::-1] and page[5:] == []
+            with pytest.raises(IndexError):
+                page[-3]
+            assert page != summaries[:1] and page != await client.list_conversations("list-json-user")
+            assert {c.metadata["n"] for c in page} <= {0, 1, 2}
+            check_listing_json(page)
+            assert page.raw["pagination"]["total"] == 3 and page.raw["pagination"]["hasNextPage"] is True
+
+    asyncio.run(main())
+
+
+def test_uploaded_files_are_a_list_of_files_with_their_json(hub: Hub) -> None:
+    async def main() -> None:
+        async with await captivate.connect(hub.key, url=hub.url, request_timeout_ms=5000) as client:
+            conv = await client.start_conversation("files-seq-user", start="user-first")
+            files = await conv.upload_files([b"one", b"two", b"three"])
+            assert isinstance(files, captivate.FileList) and len(files) == 3
+            as_list: List[captivate.File] = list(files)
+            assert files == as_list and as_list == files and files != as_list[:2]
+            assert [f.text for f in files] == ["one", "two", "three"]
+            assert files[-1].text == "three" and [f.text for f in files[1:]] == ["two", "three"]
+            assert files.raw == [f.json for f in files]
+            assert [r["textContent"]["text"] for r in files.raw] == ["one", "two", "three"]
+            loose = await client.upload_files([b"four"])
+            assert isinstance(loose, captivate.FileList) and loose[0].text == "four"
+
+    asyncio.run(main())
+
+
+def check_across(listing: Any, by_owner: Dict[str, Any], keys: Dict[str, str]) -> None:
+    """A listing across keys of the conversations in ``by_owner`` (started with metadata
+    ``{"owner": owner}`` on the key ``keys[owner]``): a sequence of the conversations, each with
+    what the hub said of it."""
+    assert len(listing) == 2 and len(listing.summaries) == 2
+    assert listing == listing.conversations and listing.conversations == list(listing)
+    assert listing[-1] == listing.conversations[-1] and listing[0:1] == listing.conversations[:1]
+    assert listing[::-1] == listing.conversations[::-1]
+    with pytest.raises(IndexError):
+        listing[2]
+    # Each conversation with its metadata and key, in the same order.
+    for conv, summary, metadata in zip(listing, listing.summaries, listing.metadata):
+        owner = metadata["owner"]
+        assert conv == by_owner[owner] and conv.client is by_owner[owner].client
+        assert summary.conversation_id == conv.id and summary.metadata == metadata
+        assert summary.api_key == keys[owner]
+        assert listing.summary_of(conv) == summary
+    assert listing.summary_of(object()) is None
+    check_listing_json(listing.summaries)
+    assert listing.raw == listing.summaries.raw and listing.pagination == listing.summaries.pagination
+
+
+def test_a_listing_across_keys_carries_each_conversations_metadata(hub: Hub) -> None:
+    async def main() -> None:
+        a = await captivate.connect(hub.key, url=hub.url, request_timeout_ms=5000)
+        b = await captivate.connect(hub.key2, url=hub.url, request_timeout_ms=5000)
+        try:
+            by_owner = {
+                "a": await a.start_conversation("across-meta", metadata={"owner": "a"}, start="user-first"),
+                "b": await b.start_conversation("across-meta", metadata={"owner": "b"}, start="user-first"),
+            }
+            listing = await captivate.list_across([a, b], "across-meta")
+            check_across(listing, by_owner, {"a": hub.key, "b": hub.key2})
+            again = await captivate.list_across([a, b], "across-meta")
+            assert again == listing
+            # Metadata set since shows in the next listing.
+            await by_owner["a"].set_metadata({"owner": "a", "topic": "billing"})
+            later = await captivate.list_across([b, a], "across-meta")
+            assert later != listing
+            assert [m.get("topic") for m in later.metadata if m["owner"] == "a"] == ["billing"]
+        finally:
+            await a.close()
+            await b.close()
+
+    asyncio.run(main())
+
+
+def test_a_blocking_listing_across_keys_carries_each_conversations_metadata(hub: Hub) -> None:
+    def work() -> None:
+        with captivate.BlockingClient.connect(hub.key, url=hub.url, request_timeout=5.0) as a:
+            with captivate.BlockingClient.connect(hub.key2, url=hub.url, request_timeout=5.0) as b:
+                by_owner = {
+                    "a": a.start_conversation("across-meta-b", metadata={"owner": "a"}, start="user-first"),
+                    "b": b.start_conversation("across-meta-b", metadata={"owner": "b"}, start="user-first"),
+                }
+                listing = captivate.list_across_blocking([a, b], "across-meta-b")
+                assert all(isinstance(c, captivate.BlockingConversation) for c in listing)
+                check_across(listing, by_owner, {"a": hub.key, "b": hub.key2})
+
+    in_thread(work)

@@ -23,7 +23,7 @@ from typing import Dict, List, NamedTuple, Union
 from . import _native
 from ._aio import EventStream
 from ._blocking import BlockingClient, BlockingConversation, BlockingEventStream, list_across_blocking
-from ._client import JSON, Client, Conversation, CrossKeyListing, connect, list_across
+from ._client import JSON, Client, Conversation, connect, list_across
 from ._errors import (
     ERRORS,
     CaptivateError,
@@ -86,6 +86,7 @@ from ._native import (
     decode_frame,
 )
 from ._options import ConnectOptions, ReconnectOptions
+from ._results import CrossKeyListing, FileList
 
 __version__: str = _native.__version__
 
@@ -145,6 +146,7 @@ __all__ = [
     "EventStream",
     "Failed",
     "File",
+    "FileList",
     "FileStorage",
     "FilesItem",
     "FrameTooLarge",

@@ -325,7 +325,8 @@ class TranscriptEntry:
 @final
 class Transcript:
     """A conversation's transcript, oldest first: a sequence of entries (``len``, iteration,
-    indexing and slicing, ``==``)."""
+    indexing and slicing, ``==`` with another transcript or a list of entries), with the entries
+    as the hub sent them (``raw``)."""
 
     @property
     def entries(self) -> List[TranscriptEntry]: ...
@@ -371,12 +372,19 @@ class Pagination:
 
 @final
 class ConversationList:
-    """A page of a user's conversations."""
+    """A page of a user's conversations: a sequence of ``ConversationSummary`` (``len``,
+    iteration, indexing and slicing, ``==`` with another listing or a list of summaries), with
+    its ``pagination`` and the hub's JSON (``raw``)."""
 
     @property
     def conversations(self) -> List[ConversationSummary]: ...
     @property
     def pagination(self) -> Optional[Pagination]: ...
+    @property
+    def raw(self) -> Dict[str, Any]:
+        """The listing as the hub's JSON: ``{"conversations": [{"conversation_id", "metadata",
+        "apiKey"?}], "pagination"?: {...}}``, made from what the library reads of the hub's reply
+        (fields it does not read are not in it)."""
     def __len__(self) -> int: ...
     @overload
     def __getitem__(self, key: SupportsIndex, /) -> ConversationSummary: ...
