@@ -25,4 +25,4 @@ mod session;
 pub use captivate::options;
 pub use errors::BindingError;
 pub use filter::Filter;
-pub use session::{Across, Session};
+pub use session::{Across, AcrossEntry, Session};

@@ -15,7 +15,27 @@ use crate::runtime;
 
 /// Conversations listed across several sessions' keys, each with the session of its own key,
 /// and the paging information.
-pub type Across = (Vec<(Arc<Session>, Conversation)>, Option<captivate::Pagination>);
+/// A listing across keys ([`Session::list_across`]): each conversation, attached to the session
+/// of its own key, with what the hub's listing said of it; the paging.
+#[derive(Debug)]
+pub struct Across {
+    /// The conversations, in the hub's order.
+    pub entries: Vec<AcrossEntry>,
+    /// Paging information, when the hub sent it.
+    pub pagination: Option<captivate::Pagination>,
+}
+
+/// One conversation of a listing across keys.
+#[derive(Debug)]
+pub struct AcrossEntry {
+    /// The place, in the sessions given, of the session of the conversation's key (the first
+    /// such session).
+    pub session: usize,
+    /// The conversation, attached to that session (and kept in its cache).
+    pub conversation: Conversation,
+    /// What the hub's listing said of it: its id, metadata and key.
+    pub summary: captivate::ConversationSummary,
+}
 
 /// A client, its conversations by id, and every operation with the arguments a host language
 /// passes (strings, JSON values, flags), checked here once for every front end.
@@ -347,18 +367,17 @@ impl Session {
         let sessions = sessions.to_vec();
         Pending::new(async move {
             let list = manager.list_conversations(options).await?;
-            let mut out = Vec::with_capacity(list.conversations.len());
-            for c in list.conversations {
-                let key = c.client().config().api_key.clone();
-                let s = sessions
+            let mut entries = Vec::with_capacity(list.conversations.len());
+            for (conversation, summary) in list.conversations.into_iter().zip(list.summaries) {
+                let key = &conversation.client().config().api_key;
+                let session = sessions
                     .iter()
-                    .find(|s| s.client.config().api_key == key)
-                    .cloned()
+                    .position(|s| &s.client.config().api_key == key)
                     .ok_or_else(|| Error::Internal("a conversation of no session".into()))?;
-                s.cache().insert(c.id().to_owned(), c.clone());
-                out.push((s, c));
+                sessions[session].cache().insert(conversation.id().to_owned(), conversation.clone());
+                entries.push(AcrossEntry { session, conversation, summary });
             }
-            Ok((out, list.pagination))
+            Ok(Across { entries, pagination: list.pagination })
         })
     }
 

@@ -204,7 +204,11 @@ fn logs_reach_the_host_at_every_level_without_the_key() {
         other_opts["apiKey"] = json!(ODD_OTHER);
         let other = block(Session::connect_json(&other_opts));
         block(other.start_conversation(&json!({"user_id": "lg", "start": "user-first"})));
-        let (found, _) = block(Session::list_across(&[s.clone(), other.clone()], &json!({"user_id": "lg"})));
+        let found: Vec<_> = block(Session::list_across(&[s.clone(), other.clone()], &json!({"user_id": "lg"})))
+            .entries
+            .into_iter()
+            .map(|e| ([&s, &other][e.session].clone(), e.conversation))
+            .collect();
         assert_eq!(found.len(), 2);
         block(s.get_transcript(conv.id()));
 
@@ -258,7 +262,7 @@ fn uploads_and_listings_across_keys() {
     let mut other = options(&sim);
     other["apiKey"] = json!("other-key");
     let b = block(Session::connect_json(&other));
-    let ca = block(a.start_conversation(&json!({"user_id": "x", "start": "user-first"})));
+    let ca = block(a.start_conversation(&json!({"user_id": "x", "start": "user-first", "metadata": {"side": "a"}})));
     let cb = block(b.start_conversation(&json!({"user_id": "x", "start": "user-first"})));
     let file = block(a.upload_file(Some(ca.id()), b"notes".to_vec().into(), &json!({"fileName": "n.txt"})));
     assert_eq!(file.to_json()["textContent"]["text"], "notes");
@@ -271,7 +275,13 @@ fn uploads_and_listings_across_keys() {
         )
         .is_err()
     );
-    let (found, _) = block(Session::list_across(&[a.clone(), b.clone()], &json!({"user_id": "x"})));
+    let listed = block(Session::list_across(&[a.clone(), b.clone()], &json!({"user_id": "x"})));
+    for e in &listed.entries {
+        assert_eq!(e.summary.conversation_id, e.conversation.id(), "each with what the hub said of it");
+        let side = e.summary.metadata.get("side").cloned();
+        assert_eq!(side, (e.conversation.id() == ca.id()).then(|| json!("a")), "its own metadata");
+    }
+    let found: Vec<_> = listed.entries.into_iter().map(|e| ([&a, &b][e.session].clone(), e.conversation)).collect();
     assert_eq!(found.len(), 2);
     for (s, c) in &found {
         let want = if c.id() == ca.id() { &a } else { &b };

@@ -10,7 +10,7 @@ use std::rc::Rc;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use captivate::{ApiKey, Config, ErrorKind, ListOptions, ManagedList, Manager, Pending};
+use captivate::{Config, ErrorKind, Pending};
 use captivate_binding::{BindingError, Session};
 use napi::bindgen_prelude::{ClassInstance, Function, Uint8Array, Unknown};
 use napi_derive::napi;
@@ -313,15 +313,12 @@ impl NativeClient {
     /// it to), and `metadata` what the hub's listing said of it.
     #[napi(ts_args_type = "others: NativeClient[], options: unknown")]
     pub fn list_across(&self, others: Vec<ClassInstance<'_, NativeClient>>, options: Value) -> napi::Result<u32> {
-        let mut clients = vec![self.session().map_err(js_error)?.client().clone()];
+        let mut sessions = vec![self.session().map_err(js_error)?.clone()];
         for other in &others {
-            clients.push(other.session().map_err(js_error)?.client().clone());
+            sessions.push(other.session().map_err(js_error)?.clone());
         }
-        let options = ListOptions::from_json(&snake_keys(&options)).map_err(|e| js_error(e.into()))?;
-        let keys: Vec<ApiKey> = clients.iter().map(|c| c.config().api_key.clone()).collect();
-        let manager = Manager::from_clients(clients);
-        let pending = Pending::new(async move { manager.list_conversations(options).await });
-        self.submit(move |_| call(pending, move |list| Done::Json(managed_list_js(&list, &keys))))
+        let listed = Session::list_across(&sessions, &options);
+        self.submit(move |_| call(listed, |list| Done::Json(across_js(list))))
     }
 
     /// Connects again or retries now; resolves once connected.
@@ -365,35 +362,14 @@ impl UploadInput {
     }
 }
 
-/// `{"userId": ..}` as `{"user_id": ..}` (top-level keys only), as the listing options read.
-fn snake_keys(v: &Value) -> Value {
-    let Value::Object(o) = v else { return v.clone() };
-    let snake = |k: &str| {
-        let mut s = String::with_capacity(k.len() + 4);
-        for ch in k.chars() {
-            if ch.is_ascii_uppercase() {
-                s.push('_');
-                s.push(ch.to_ascii_lowercase());
-            } else {
-                s.push(ch);
-            }
-        }
-        s
-    };
-    Value::Object(o.iter().map(|(k, v)| (snake(k), v.clone())).collect())
-}
-
-/// A listing across keys for JavaScript: each conversation with the place of its client's key
-/// in `keys`, its id and its metadata (what the hub's listing said of it); the pagination.
-fn managed_list_js(list: &ManagedList, keys: &[ApiKey]) -> Value {
+/// A listing across keys for JavaScript: each conversation with the place of its client in
+/// `[this, ...others]`, its id and its metadata (what the hub's listing said of it); the
+/// pagination.
+fn across_js(list: captivate_binding::Across) -> Value {
     let conversations: Vec<Value> = list
-        .conversations
-        .iter()
-        .zip(&list.summaries)
-        .map(|(c, summary)| {
-            let client = keys.iter().position(|k| *k == c.client().config().api_key);
-            json!({"client": client, "conversationId": c.id(), "metadata": summary.metadata})
-        })
+        .entries
+        .into_iter()
+        .map(|e| json!({"client": e.session, "conversationId": e.summary.conversation_id, "metadata": e.summary.metadata}))
         .collect();
     json!({
         "conversations": conversations,

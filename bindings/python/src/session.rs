@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use captivate::{Config, ConversationList, ListOptions, Manager};
+use captivate::{Config, ConversationList};
 use captivate_binding::{BindingError, Session as Inner, runtime};
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
@@ -270,29 +270,12 @@ impl Session {
         sessions: Vec<PyRef<'_, Session>>,
         options: &Bound<'_, PyAny>,
     ) -> PyResult<u64> {
-        let options = ListOptions::from_json(&to_json(options, "options")?).map_err(errors::core)?;
-        if sessions.is_empty() {
-            return Err(errors::to_py(BindingError::invalid("at least one client is needed")));
-        }
+        let options = to_json(options, "options")?;
         let sessions: Vec<Arc<Inner>> = sessions.iter().map(|s| s.inner.clone()).collect();
-        // The core's manager keeps what the hub said of each conversation (its metadata and
-        // key) next to the conversation, which the binding layer's listing leaves out.
-        let manager = Manager::from_clients(sessions.iter().map(|s| s.client().clone()));
-        completions.start(Box::pin(async move {
-            let listed = manager.list_conversations(options).await?;
-            let mut clients = Vec::with_capacity(listed.conversations.len());
-            for c in &listed.conversations {
-                let key = &c.client().config().api_key;
-                let i = sessions
-                    .iter()
-                    .position(|s| &s.client().config().api_key == key)
-                    .ok_or_else(|| BindingError::internal("a conversation of no session"))?;
-                // Kept by its session, as a conversation the session attached itself.
-                sessions[i].conversation(c.id())?;
-                clients.push(i);
-            }
-            let list = ConversationList { conversations: listed.summaries, pagination: listed.pagination };
-            Ok(Done::Across(clients, list))
+        let listed = Inner::list_across(&sessions, &options);
+        completions.start(call(listed, |list| {
+            let (clients, summaries) = list.entries.into_iter().map(|e| (e.session, e.summary)).unzip();
+            Done::Across(clients, ConversationList { conversations: summaries, pagination: list.pagination })
         }))
     }
 
