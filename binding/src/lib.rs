@@ -11,6 +11,8 @@
 //! - [`Filter`]: which listener gets which event of the one ordered feed of a client
 //!   ([`captivate::Client::all_events`]), so that each event reaches each listener once and
 //!   in order;
+//! - [`hub`]: the local hub in the host process, for testing applications offline, with its
+//!   bot script, controls and inspection;
 //! - [`logs`]: the library's log records (and those dependencies write through the `log`
 //!   crate) delivered to the host, with every API key in use removed.
 //!
@@ -18,6 +20,7 @@
 
 pub mod errors;
 mod filter;
+pub mod hub;
 pub mod logs;
 pub mod runtime;
 mod session;
