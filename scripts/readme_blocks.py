@@ -12,7 +12,7 @@ languages (`sh`, `console`, `text`, `toml`, `json`, ...) are commands and output
 
 Front ends are taken from where `make test` put them: the Python virtualenv build/venv, the Node
 package bindings/node (built by `make test-node`), libcaptivate under build/prefix (by
-`make test-c`), and the core crate by path for Rust.
+`make test-c`), and the core and local hub crates by path for Rust.
 """
 
 from __future__ import annotations
@@ -176,6 +176,7 @@ publish = false
 
 [dependencies]
 captivate = {{ path = "{ROOT / 'core'}" }}
+captivate-sim = {{ path = "{ROOT / 'sim'}" }}
 tokio = {{ version = "1", features = ["full"] }}
 serde_json = "1"
 
