@@ -415,7 +415,8 @@ fn user_message(shared: &Arc<Shared>, conn: u64, p: &Value) {
     let mut vars = Vars::default();
     vars.set("text", text);
     vars.set("files", files.to_string());
-    answer(shared, id, &Trigger::Message { text, files }, greet, vars);
+    let lower = text.to_lowercase();
+    answer(shared, id, &Trigger::Message { text, lower: &lower, files }, greet, vars);
 }
 
 fn delete(shared: &Arc<Shared>, conn: u64, p: &Value) {

@@ -133,7 +133,12 @@ pub(crate) enum Step {
 
 /// What a client sent that the rules are tried on.
 pub(crate) enum Trigger<'a> {
-    Message { text: &'a str, files: usize },
+    /// A user message: its text (trimmed), the same in lower case, how many files.
+    Message {
+        text: &'a str,
+        lower: &'a str,
+        files: usize,
+    },
     Action(&'a str),
     Metadata(&'a Map<String, Value>),
 }
@@ -203,10 +208,6 @@ impl Vars {
     }
 }
 
-fn eq_ignore_case(a: &str, b: &str) -> bool {
-    a.to_lowercase() == b.to_lowercase()
-}
-
 impl When {
     fn text_conditions(&self) -> bool {
         self.exact.is_some() || self.contains.is_some() || self.regex.is_some()
@@ -228,7 +229,7 @@ impl When {
                 .metadata
                 .as_ref()
                 .is_some_and(|want| want.iter().all(|(k, v)| set.get(k).is_some_and(|got| v.is_null() || got == v))),
-            Trigger::Message { text, files } => {
+            Trigger::Message { text, lower, files } => {
                 if self.action.is_some() || self.metadata.is_some() {
                     return false;
                 }
@@ -241,10 +242,11 @@ impl When {
                 if text.is_empty() && self.text_conditions() {
                     return false;
                 }
-                if self.exact.as_deref().is_some_and(|e| !eq_ignore_case(e, text)) {
+                // `exact` and `contains` are kept in lower case.
+                if self.exact.as_deref().is_some_and(|e| e != *lower) {
                     return false;
                 }
-                if self.contains.as_deref().is_some_and(|c| !text.to_lowercase().contains(&c.to_lowercase())) {
+                if self.contains.as_deref().is_some_and(|c| !lower.contains(c)) {
                     return false;
                 }
                 if let Some(re) = &self.regex {
@@ -356,9 +358,9 @@ fn when(v: &Value, at: &str) -> Result<When, String> {
                 if w.exact.is_some() {
                     return Err(format!("{at}: exact and button are one condition; give one"));
                 }
-                w.exact = Some(text(v, &what)?.trim().to_owned());
+                w.exact = Some(text(v, &what)?.trim().to_lowercase());
             }
-            "contains" => w.contains = Some(text(v, &what)?),
+            "contains" => w.contains = Some(text(v, &what)?.to_lowercase()),
             "regex" => {
                 let re = text(v, &what)?;
                 w.regex = Some(Regex::new(&re).map_err(|e| format!("{what}: {e}"))?);
@@ -538,20 +540,33 @@ mod tests {
                 })
                 .collect()
         };
-        assert_eq!(texts(Trigger::Message { text: "order 42", files: 0 }, &idle), ["Order 42 (42)"]);
-        assert_eq!(texts(Trigger::Message { text: "order 42", files: 2 }, &idle), ["files", "Order 42 (42)"]);
-        assert_eq!(texts(Trigger::Message { text: "", files: 2 }, &idle), ["files"], "no text: files rules only");
-        assert!(texts(Trigger::Message { text: "", files: 0 }, &idle).is_empty());
-        assert_eq!(texts(Trigger::Message { text: "yes", files: 0 }, &idle), ["yes"]);
-        assert_eq!(texts(Trigger::Message { text: "hi", files: 0 }, &idle), ["else"]);
-        assert_eq!(texts(Trigger::Message { text: "hi", files: 0 }, &Facts { live: true, state: &state }), ["live"]);
+        assert_eq!(texts(Trigger::Message { text: "order 42", lower: "order 42", files: 0 }, &idle), ["Order 42 (42)"]);
+        assert_eq!(
+            texts(Trigger::Message { text: "order 42", lower: "order 42", files: 2 }, &idle),
+            ["files", "Order 42 (42)"]
+        );
+        assert_eq!(
+            texts(Trigger::Message { text: "", lower: "", files: 2 }, &idle),
+            ["files"],
+            "no text: files rules only"
+        );
+        assert!(texts(Trigger::Message { text: "", lower: "", files: 0 }, &idle).is_empty());
+        assert_eq!(texts(Trigger::Message { text: "yes", lower: "yes", files: 0 }, &idle), ["yes"]);
+        assert_eq!(texts(Trigger::Message { text: "hi", lower: "hi", files: 0 }, &idle), ["else"]);
+        assert_eq!(
+            texts(Trigger::Message { text: "hi", lower: "hi", files: 0 }, &Facts { live: true, state: &state }),
+            ["live"]
+        );
         assert_eq!(texts(Trigger::Action("go"), &idle), ["went"]);
         assert!(texts(Trigger::Action("stop"), &idle).is_empty());
         let set = json!({"plan": "gold"});
         assert_eq!(texts(Trigger::Metadata(set.as_object().unwrap()), &idle), ["plan"]);
         let two = json!({"step": 2});
         assert_eq!(
-            texts(Trigger::Message { text: "x", files: 0 }, &Facts { live: false, state: two.as_object().unwrap() }),
+            texts(
+                Trigger::Message { text: "x", lower: "x", files: 0 },
+                &Facts { live: false, state: two.as_object().unwrap() }
+            ),
             ["two"]
         );
     }
