@@ -751,23 +751,11 @@ pub(crate) fn pagination(l: &captivate::ConversationList) -> Option<Pagination> 
     l.pagination.clone().map(|pagination| Pagination { pagination })
 }
 
-/// The hub's JSON of a listing (the `user_conversations` payload): `{"conversations":
-/// [{"conversation_id", "metadata", "apiKey"?}], "pagination"?: {"hasNextPage", "hasPrevPage",
-/// "page", "pageSize", "total", "totalPages"}}`, from the fields the core reads of it.
+/// The hub's JSON of a listing (the `user_conversations` payload): `{"conversations": [each
+/// entry as the hub sent it], "pagination"?: {"hasNextPage", "hasPrevPage", "page",
+/// "pageSize", "total", "totalPages"}}`.
 pub(crate) fn list_raw(l: &captivate::ConversationList) -> Value {
-    let conversations: Vec<Value> = l
-        .conversations
-        .iter()
-        .map(|c| {
-            let mut o = serde_json::Map::new();
-            o.insert("conversation_id".into(), Value::String(c.conversation_id.clone()));
-            o.insert("metadata".into(), c.metadata.clone());
-            if let Some(k) = &c.api_key {
-                o.insert("apiKey".into(), Value::String(k.clone()));
-            }
-            Value::Object(o)
-        })
-        .collect();
+    let conversations: Vec<Value> = l.conversations.iter().map(|c| c.raw.clone()).collect();
     let mut payload = serde_json::Map::new();
     payload.insert("conversations".into(), Value::Array(conversations));
     if let Some(p) = &l.pagination {
@@ -807,9 +795,8 @@ impl ConversationList {
         item_at(py, &self.list.conversations, index, |c| ConversationSummary { summary: c.clone() })
     }
 
-    /// The listing as the hub's JSON: `{"conversations": [{"conversation_id", "metadata",
-    /// "apiKey"?}], "pagination"?: {...}}`, made from what the library reads of the hub's reply
-    /// (fields it does not read are not in it).
+    /// The listing as the hub's JSON: `{"conversations": [each entry as the hub sent it,
+    /// fields the library does not read included], "pagination"?: {...}}`.
     #[getter]
     fn raw(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
         values::to_py(py, &list_raw(&self.list))

@@ -221,6 +221,9 @@ pub struct ConversationSummary {
     pub metadata: Value,
     /// The API key it belongs to, when the hub says (lists over several keys).
     pub api_key: Option<String>,
+    /// The hub's entry for it as sent (an object, or the bare id), fields this library does
+    /// not read included.
+    pub raw: Value,
 }
 
 /// Paging information of a [`ConversationList`].
@@ -309,11 +312,13 @@ fn list_from(p: &Map<String, Value>) -> ConversationList {
                         conversation_id: str_field(o, "conversation_id").or_else(|| str_field(o, "id"))?,
                         metadata: o.get("metadata").cloned().unwrap_or_else(|| Value::Object(Map::new())),
                         api_key: str_field(o, "apiKey"),
+                        raw: c.clone(),
                     }),
                     Value::String(s) => Some(ConversationSummary {
                         conversation_id: s.clone(),
                         metadata: Value::Object(Map::new()),
                         api_key: None,
+                        raw: c.clone(),
                     }),
                     _ => None,
                 })
@@ -1212,6 +1217,16 @@ mod fast {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Each conversation of a listing keeps the hub's entry as sent, fields not read included.
+    #[test]
+    fn a_listing_keeps_each_entry_as_sent() {
+        let frame = r#"{"event":{"event_type":"user_conversations","event_payload":{"conversations":[{"conversation_id":"c1","metadata":{"a":1},"createdAt":"2026-01-01","apiKey":"k2"},"c2"]}}}"#;
+        let HubEvent::UserConversations(list) = decode(frame).unwrap().body else { panic!("a listing") };
+        assert_eq!(list.conversations[0].raw["createdAt"], "2026-01-01");
+        assert_eq!(list.conversations[0].api_key.as_deref(), Some("k2"));
+        assert_eq!(list.conversations[1].raw, Value::String("c2".into()));
+    }
 
     /// The fast path reads a message exactly as the lenient path does, or leaves it to it.
     #[test]

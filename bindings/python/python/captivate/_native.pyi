@@ -382,9 +382,8 @@ class ConversationList:
     def pagination(self) -> Optional[Pagination]: ...
     @property
     def raw(self) -> Dict[str, Any]:
-        """The listing as the hub's JSON: ``{"conversations": [{"conversation_id", "metadata",
-        "apiKey"?}], "pagination"?: {...}}``, made from what the library reads of the hub's reply
-        (fields it does not read are not in it)."""
+        """The listing as the hub's JSON: ``{"conversations": [each entry as the hub sent it,
+        fields the library does not read included], "pagination"?: {...}}``."""
     def __len__(self) -> int: ...
     @overload
     def __getitem__(self, key: SupportsIndex, /) -> ConversationSummary: ...
