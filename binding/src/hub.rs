@@ -27,6 +27,7 @@ pub const HUB_OPTIONS: &[(&str, &str)] = &[
     ("agent_delay_ms", "How long the live agent takes to answer (default 50)."),
     ("script", "The bot's script (JSON: `greeting`, `rules`); default: the usual flow."),
     ("port", "The port (default 0: a free one)."),
+    ("log", "Print the hub's notes (connections, faults, frames ignored) on standard error (default false)."),
 ];
 
 /// The fault names [`Hub::set_faults`] takes (the hub's `/control/faults`).
@@ -100,7 +101,7 @@ fn entries(v: &Value, what: &str, known: &[&str]) -> Result<Vec<(String, Value)>
 
 fn config(options: &Value) -> Result<SimConfig, BindingError> {
     let known: Vec<&str> = HUB_OPTIONS.iter().map(|(n, _)| *n).collect();
-    let mut c = SimConfig::default();
+    let mut c = SimConfig { quiet: true, ..SimConfig::default() };
     for (name, v) in entries(options, "hub options", &known)? {
         if v.is_null() {
             continue;
@@ -120,6 +121,7 @@ fn config(options: &Value) -> Result<SimConfig, BindingError> {
                     Duration::from_millis(v.as_u64().ok_or_else(|| bad("agent_delay_ms must be a whole number"))?);
             }
             "script" => c.script = Script::from_json(&v).map_err(bad)?,
+            "log" => c.quiet = !v.as_bool().ok_or_else(|| bad("log must be a boolean"))?,
             "port" => {
                 c.port =
                     v.as_u64().and_then(|p| u16::try_from(p).ok()).ok_or_else(|| bad("port must be 0 to 65535"))?;

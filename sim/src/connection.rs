@@ -53,7 +53,7 @@ impl Outbox {
 pub(crate) async fn websocket(shared: Arc<Shared>, mut io: Box<dyn Io>, head: Head, rest: Vec<u8>, peer: SocketAddr) {
     let api_key = head.query("apiKey").unwrap_or_default();
     if !shared.config.accepts(&api_key) {
-        eprintln!("sim: {peer}: refused a wrong or missing API key");
+        note!(shared, "sim: {peer}: refused a wrong or missing API key");
         let _ = io
             .write_all(b"HTTP/1.1 401 Unauthorized\r\nContent-Type: text/plain\r\nContent-Length: 12\r\nConnection: close\r\n\r\nUnauthorized")
             .await;
@@ -82,7 +82,7 @@ pub(crate) async fn websocket(shared: Arc<Shared>, mut io: Box<dyn Io>, head: He
         st.sockets.insert(socket_id.clone(), id);
         st.keys.insert(id, api_key);
     }
-    eprintln!("sim: connection {id} from {peer}");
+    note!(shared, "sim: connection {id} from {peer}");
     if !shared.faults().no_socket_connected {
         shared.send_event(id, "socket_connected", json!({"socket_id": socket_id}), false);
     }
@@ -94,7 +94,7 @@ pub(crate) async fn websocket(shared: Arc<Shared>, mut io: Box<dyn Io>, head: He
         st.sockets.retain(|_, c| *c != id);
         st.keys.remove(&id);
     }
-    eprintln!("sim: connection {id} closed");
+    note!(shared, "sim: connection {id} closed");
 }
 
 /// When a frame held in the connection loop may go out: at once, or not before an instant (a
@@ -167,10 +167,10 @@ async fn run_connection(shared: &Arc<Shared>, id: u64, ws: WebSocketStream<Box<d
                             // replies to it are queued (they go out on the next turn).
                             shared.log_received(t.as_str().into());
                         }
-                        Err(_) => eprintln!("sim: connection {id}: malformed frame ignored"),
+                        Err(_) => note!(shared, "sim: connection {id}: malformed frame ignored"),
                     }
                     if dropping {
-                        eprintln!("sim: connection {id}: dropping after {frames} frames (fault)");
+                        note!(shared, "sim: connection {id}: dropping after {frames} frames (fault)");
                         break;
                     }
                 }

@@ -20,12 +20,12 @@ fn text_item(t: &str) -> Value {
 
 /// Handles one frame from connection `conn`.
 pub(crate) fn handle(shared: &Arc<Shared>, conn: u64, frame: Value) {
-    let Value::Object(mut frame) = frame else { return no_event_type() };
-    let Some(Value::Object(mut event)) = frame.remove("event") else { return no_event_type() };
-    let Some(Value::String(et)) = event.remove("event_type") else { return no_event_type() };
+    let Value::Object(mut frame) = frame else { return no_event_type(shared) };
+    let Some(Value::Object(mut event)) = frame.remove("event") else { return no_event_type(shared) };
+    let Some(Value::String(et)) = event.remove("event_type") else { return no_event_type(shared) };
     let et = et.as_str();
     if shared.faults.borrow().never_answer.iter().any(|t| t == et) {
-        eprintln!("sim: not answering {et} (fault)");
+        note!(shared, "sim: not answering {et} (fault)");
         return;
     }
     let payload = match event.remove("event_payload") {
@@ -90,15 +90,15 @@ pub(crate) fn handle(shared: &Arc<Shared>, conn: u64, frame: Value) {
         "delete_conversation" => delete(shared, conn, p),
         "delete_user_conversations" => match s(p, "userId") {
             Some(u) => delete_user(shared, conn, u, None),
-            None => eprintln!("sim: delete_user_conversations without userId"),
+            None => note!(shared, "sim: delete_user_conversations without userId"),
         },
         "get_conversations" | "get_user_conversations" | "get_user_conversations_v2" => list(shared, conn, et, p),
-        other => eprintln!("sim: unknown event type {other} ignored"),
+        other => note!(shared, "sim: unknown event type {other} ignored"),
     }
 }
 
-fn no_event_type() {
-    eprintln!("sim: a frame without event_type ignored");
+fn no_event_type(shared: &Shared) {
+    note!(shared, "sim: a frame without event_type ignored");
 }
 
 fn start(shared: &Arc<Shared>, conn: u64, p: &Value) {

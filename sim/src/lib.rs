@@ -107,6 +107,15 @@
 //! [`proxy`]: a TCP proxy put between a client and the hub (or any server), driven from Rust
 //! or over HTTP (`captivate-sim proxy --upstream HOST:PORT`).
 
+/// `eprintln!` unless the hub is quiet ([`SimConfig::quiet`]).
+macro_rules! note {
+    ($shared:expr, $($arg:tt)*) => {
+        if !$shared.config.quiet {
+            eprintln!($($arg)*);
+        }
+    };
+}
+
 mod channel;
 mod connection;
 mod files;
@@ -151,6 +160,9 @@ pub struct SimConfig {
     pub extra_api_keys: Vec<String>,
     /// What the bot and its live agent do (default: the hub's usual flow, [`Script::default`]).
     pub script: Script,
+    /// Print nothing on standard error (connections, faults, frames ignored): for a hub inside
+    /// a test process, whose output is the tests'.
+    pub quiet: bool,
 }
 
 impl Default for SimConfig {
@@ -162,6 +174,7 @@ impl Default for SimConfig {
             agent_delay: Duration::from_millis(50),
             extra_api_keys: Vec::new(),
             script: Script::default(),
+            quiet: false,
         }
     }
 }
@@ -745,11 +758,11 @@ impl Shared {
                 Ok(l) => break l,
                 Err(e) if tries < 50 => {
                     tries += 1;
-                    eprintln!("sim: rebinding port {}: {e}", self.port);
+                    note!(self, "sim: rebinding port {}: {e}", self.port);
                     tokio::time::sleep(Duration::from_millis(20)).await;
                 }
                 Err(e) => {
-                    eprintln!("sim: could not listen again: {e}");
+                    note!(self, "sim: could not listen again: {e}");
                     return;
                 }
             }
@@ -866,7 +879,7 @@ async fn handle_tcp(shared: Arc<Shared>, tcp: TcpStream, peer: SocketAddr) {
         Some(acceptor) => match acceptor.accept(tcp).await {
             Ok(s) => Box::new(s),
             Err(e) => {
-                eprintln!("sim: TLS handshake with {peer} failed: {e}");
+                note!(shared, "sim: TLS handshake with {peer} failed: {e}");
                 return;
             }
         },

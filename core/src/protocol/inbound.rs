@@ -347,7 +347,8 @@ pub fn decode(text: &str) -> Result<Inbound, DecodeError> {
         return Ok(inbound);
     }
     let value = super::parse_json(text).map_err(|e| DecodeError::NotJson(e.to_string()))?;
-    decode_value(value)
+    // The raw frame keeps the text as received too (its bytes, keys in their order).
+    decode_raw(RawFrame::parsed(text, value))
 }
 
 /// A transcript frame whose entries are not decoded yet (see [`peek_transcript`]).
@@ -372,7 +373,11 @@ pub(crate) fn peek_transcript(text: &str) -> Option<TranscriptFrame<'_>> {
 
 /// Decodes a frame already parsed as JSON.
 pub fn decode_value(value: Value) -> Result<Inbound, DecodeError> {
-    let raw = RawFrame::from_value(value);
+    decode_raw(RawFrame::from_value(value))
+}
+
+/// Decodes a frame kept as [`RawFrame`] (parsed already).
+fn decode_raw(raw: RawFrame) -> Result<Inbound, DecodeError> {
     let top = raw.as_object().ok_or(DecodeError::NotAnEvent("not a JSON object"))?;
     // `{"action": "receiveMessage", "event": {...}}`; tolerate a bare event object too.
     let event = match top.get("event") {
@@ -1217,6 +1222,20 @@ mod fast {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every frame keeps its text as received, whichever path decodes it.
+    #[test]
+    fn every_frame_keeps_its_text() {
+        for frame in [
+            r#"{ "event" : {"event_type":"mystery_event", "event_payload":{"z":1,"a":[ 1 ]}} }"#,
+            r#"{"event":{"event_payload":{"conversation_id":"c","metadata":{"b":1,"a":2}},"event_type":"conversation_metadata"}}"#,
+            r#"{"event":{"event_type":"bot_message","event_payload":{"conversation_id":"c","content":[{"type":"text","text":"hi"}]}}}"#,
+        ] {
+            let inbound = decode(frame).unwrap();
+            assert_eq!(inbound.raw.text(), frame);
+            assert_eq!(*inbound.raw, serde_json::from_str::<Value>(frame).unwrap());
+        }
+    }
 
     /// Each conversation of a listing keeps the hub's entry as sent, fields not read included.
     #[test]

@@ -34,6 +34,11 @@ impl RawFrame {
         RawFrame { text: Some(text), span, value: OnceLock::new() }
     }
 
+    /// A frame received as `text` and parsed already into `value`: both are kept.
+    pub(crate) fn parsed(text: &str, value: Value) -> RawFrame {
+        RawFrame { text: Some(text.into()), span: 0..text.len(), value: OnceLock::from(Arc::new(value)) }
+    }
+
     /// A frame given as JSON (a frame the library built, such as a recovered message).
     pub fn from_value(value: Value) -> RawFrame {
         RawFrame { text: None, span: 0..0, value: OnceLock::from(Arc::new(value)) }
