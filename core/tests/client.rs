@@ -876,3 +876,24 @@ async fn network_up_reconnects_at_once_instead_of_after_the_backoff() {
     assert_eq!(sim.connections_accepted(), 2);
     client.close().await;
 }
+
+/// A request the hub never answered does not hold up the next ones of its kind once the hub
+/// answers again.
+#[tokio::test]
+async fn after_an_unanswered_request_the_next_ones_are_answered() {
+    let sim = sim().await;
+    let mut c = config(&sim);
+    c.timings.request_timeout = Duration::from_millis(300);
+    c.timings.metadata_timeout = Duration::from_millis(300);
+    let client = Client::connect(c).await.unwrap();
+    let conv = user_first(&client, "gus").await;
+    sim.set_faults(Faults { never_answer: vec!["metadata_request".into()], ..Faults::default() });
+    assert_eq!(conv.get_metadata().await.unwrap_err().kind(), ErrorKind::Timeout);
+    assert_eq!(conv.get_metadata().await.unwrap_err().kind(), ErrorKind::Timeout);
+    sim.set_faults(Faults::default());
+    for i in 0..3 {
+        conv.get_metadata().await.unwrap_or_else(|e| panic!("get_metadata {i} after the fault: {e}"));
+    }
+    conv.set_metadata(json!({"k": 1}), None).await.unwrap();
+    assert_eq!(conv.get_metadata().await.unwrap()["k"], 1);
+}

@@ -589,6 +589,14 @@ impl Engine {
                 } else if cancelled {
                     // A ghost's extra period is over.
                     self.written.remove_reply(seq);
+                } else if self.written.reply(seq).is_some_and(|a| a.provisional.is_some()) {
+                    // No reply of its own came: the one a ghost took was this request's.
+                    if let Some(a) = self.written.remove_reply(seq)
+                        && let Some(reply) = a.provisional
+                    {
+                        tracing::debug!(operation = %a.operation, "answered by the reply an older, given-up request took");
+                        self.complete(a.id, Ok(Completion::Reply(reply)));
+                    }
                 } else if let Some(a) = self.written.reply_mut(seq) {
                     // A ghost for one more period: a late reply is delivered as an event, not
                     // handed to a newer request.
@@ -685,6 +693,7 @@ impl Engine {
                     deadline: now + timeout,
                     timeout,
                     cancelled: false,
+                    provisional: None,
                 });
             }
         }
@@ -720,7 +729,17 @@ impl Engine {
                 HubEvent::MessageEdited { message_id } => (None, message_id.as_deref()),
                 _ => (None, None),
             };
-            self.written.find_reply(&inbound.event_type, inbound.conversation_id.as_deref(), user, message_id)
+            let conversation = inbound.conversation_id.as_deref();
+            let seq = self.written.find_reply(&inbound.event_type, conversation, user, message_id);
+            // A ghost takes the reply; a request of its kind still waiting keeps it in case it
+            // was its own (see `Awaiting::provisional`).
+            if seq.is_some_and(|s| self.written.reply(s).is_some_and(|a| a.cancelled))
+                && let Some(live) = self.written.oldest_live(&inbound.event_type, conversation, user, message_id)
+                && let Some(a) = self.written.reply_mut(live)
+            {
+                a.provisional = Some(Box::new(inbound.clone()));
+            }
+            seq
         };
         let Some(a) = seq.and_then(|s| self.written.remove_reply(s)) else { return Some(inbound) };
         if matches!(inbound.body, HubEvent::ConversationDeleted { .. })

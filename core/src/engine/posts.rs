@@ -174,6 +174,7 @@ impl Engine {
                 deadline: item.deadline.max(now),
                 timeout: item.submit.timeout,
                 cancelled: false,
+                provisional: None,
             });
         }
         let post = Action::Post { post: item.post, frame: item.submit.frame.clone(), socket_id };

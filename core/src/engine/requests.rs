@@ -105,6 +105,13 @@ pub(super) struct Awaiting {
     /// The caller went away (or the call timed out): the reply, when it comes, is delivered as
     /// an unsolicited event, and is not taken for the answer to a newer request.
     pub(super) cancelled: bool,
+    /// A reply of this request's kind that a ghost (an older request of the same kind whose
+    /// caller gave up) took while this one waited. Replies carry no request id: it was either
+    /// the ghost's late reply or this request's own, the hub having dropped the ghost's
+    /// request. Should this request's deadline come without another reply, it was its own, and
+    /// the call completes with it rather than timing out (otherwise each new request's answer
+    /// would go to the ghost of the one before, and every request of the kind would time out).
+    pub(super) provisional: Option<Box<crate::protocol::Inbound>>,
 }
 
 /// A written message waiting for the proof that the hub read it.
@@ -424,6 +431,32 @@ impl Written {
             by_kind.remove(event_type);
         }
         Some(seq)
+    }
+
+    /// The oldest request still awaited by its caller that a reply of `event_type` naming these
+    /// ids would answer (see [`Written::find_reply`]); nothing is removed.
+    pub(super) fn oldest_live(
+        &self,
+        event_type: &str,
+        conversation: Option<&str>,
+        user: Option<&str>,
+        message: Option<&str>,
+    ) -> Option<Seq> {
+        let idx = self.by_kind.get(event_type)?;
+        let live = |q: &VecDeque<Seq>| {
+            q.iter().copied().find(|s| {
+                self.replies.get(s).is_some_and(|a| {
+                    !a.cancelled
+                        && same(a.matcher.user_id.as_deref(), user)
+                        && same(a.matcher.message_id.as_deref(), message)
+                })
+            })
+        };
+        let named: Vec<Option<Seq>> = match conversation {
+            Some(c) => vec![idx.named.get(c).and_then(live)],
+            None => idx.named.values().map(live).collect(),
+        };
+        named.into_iter().chain([live(&idx.unnamed)]).flatten().min()
     }
 
     /// The replies awaited that name conversation `c`, oldest first.

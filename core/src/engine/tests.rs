@@ -391,6 +391,33 @@ fn request_timeout_counts_from_the_write_and_late_replies_are_unsolicited() {
     assert!(outs.iter().any(|o| matches!(o, Output::Deliver { event: Event::Hub(i), route: Route::Conversation(c) } if i.event_type == "conversation_metadata" && &**c == "c1")));
 }
 
+/// The hub dropped a request without a word: the reply its ghost takes was the newer
+/// request's own, which completes with it at its deadline rather than timing out, and the
+/// next request is answered as usual (no request after another times out in turn).
+#[test]
+fn a_reply_a_ghost_took_answers_a_newer_request_that_gets_no_other() {
+    let mut h = H::new(timings());
+    h.connect();
+    h.e.attach("c");
+    let dropped = h.submit("1", reply("conversation_metadata", "c"));
+    h.advance(Duration::from_secs(10));
+    assert!(matches!(&h.completions()[..], [(i, Err(Error::Timeout { .. }))] if *i == dropped));
+    let newer = h.submit("2", reply("conversation_metadata", "c"));
+    h.frame(hub("conversation_metadata", json!({"conversation_id": "c", "content": {"v": 1}}), Some("a")));
+    assert!(h.completions().is_empty(), "the ghost takes it first");
+    h.advance(Duration::from_millis(9_999));
+    assert!(h.completions().is_empty(), "its own reply may still come");
+    h.advance(Duration::from_millis(1));
+    let c = h.completions();
+    assert!(
+        matches!(&c[..], [(i, Ok(Completion::Reply(r)))] if *i == newer && r.raw["event"]["event_payload"]["content"]["v"] == 1),
+        "the reply the ghost took, at the deadline: {c:?}"
+    );
+    let next = h.submit("3", reply("conversation_metadata", "c"));
+    h.frame(hub("conversation_metadata", json!({"conversation_id": "c", "content": {"v": 2}}), Some("b")));
+    assert!(matches!(&h.completions()[..], [(i, Ok(_))] if *i == next), "answered at once: no ghost is left");
+}
+
 #[test]
 fn a_late_reply_never_reaches_a_newer_request() {
     let mut h = H::new(timings());
