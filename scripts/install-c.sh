@@ -2,18 +2,21 @@
 # Installs libcaptivate from a cargo build, or removes it: the recipe behind `make install`,
 # `make uninstall`, `make install-lib` and `make dist-c`.
 #
-#   scripts/install-c.sh [--uninstall] [--relocatable] --from DIR --prefix PREFIX
+#   scripts/install-c.sh [--uninstall] [--relocatable] --from DIR --prefix PREFIX [--bindir DIR]
 #                        [--libdir DIR] [--includedir DIR] [--docdir DIR] [--destdir DIR]
 #
 # --from is the cargo output directory holding libcaptivate.so and libcaptivate.a (e.g.
-# target/release). --libdir (default lib), --includedir (default include) and --docdir (default
-# share/doc/captivate) are relative to the prefix or absolute. Files are written under
+# target/release), and captivate-sim (the local hub; the Makefile's targets build it with the
+# library, and a build without it, a sanitizer build of the library alone, installs the rest).
+# --bindir (default bin), --libdir (default lib), --includedir (default include) and --docdir
+# (default share/doc/captivate) are relative to the prefix or absolute. Files are written under
 # DESTDIR/PREFIX (staged installs), but name PREFIX itself. --relocatable writes .pc files whose
 # prefix is computed from their own location (${pcfiledir}), for an archive that works wherever
 # it is unpacked; the CMake package config is always relocatable.
 #
 # Installed: LIBDIR/libcaptivate.so.MAJOR.MINOR (the SONAME, see ffi/build.rs) and the
-# libcaptivate.so link to it, LIBDIR/libcaptivate.a, INCLUDEDIR/captivate.h,
+# libcaptivate.so link to it, LIBDIR/libcaptivate.a, INCLUDEDIR/captivate.h and captivate_test.h
+# (the local hub in the process, for an application's tests), BINDIR/captivate-sim,
 # LIBDIR/pkgconfig/captivate.pc and captivate-static.pc, LIBDIR/cmake/captivate/ (the CMake
 # package: captivate::captivate and captivate::captivate_static), and under DOCDIR the licences,
 # the README and the changelog.
@@ -23,12 +26,12 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 die() { echo "install-c.sh: $*" >&2; exit 2; }
 
 mode=install relocatable=0 from="" prefix="" destdir=""
-libdir=lib includedir=include docdir=share/doc/captivate
+bindir=bin libdir=lib includedir=include docdir=share/doc/captivate
 while [ $# -gt 0 ]; do
   case "$1" in
     --uninstall) mode=uninstall; shift ;;
     --relocatable) relocatable=1; shift ;;
-    --from | --prefix | --libdir | --includedir | --docdir | --destdir)
+    --from | --prefix | --bindir | --libdir | --includedir | --docdir | --destdir)
       [ $# -ge 2 ] || die "$1 needs a value"
       declare "${1#--}=$2"
       shift 2
@@ -46,6 +49,7 @@ under_prefix() {
     *) realpath -m -s "$prefix/$1" ;;
   esac
 }
+bindir=$(under_prefix "$bindir")
 libdir=$(under_prefix "$libdir")
 includedir=$(under_prefix "$includedir")
 docdir=$(under_prefix "$docdir")
@@ -66,7 +70,7 @@ native_libs=(util rt pthread m dl)
 
 if [ "$mode" = uninstall ]; then
   rm -f "$destdir$libdir/$soname" "$destdir$libdir/libcaptivate.so" "$destdir$libdir/libcaptivate.a" \
-    "$destdir$includedir/captivate.h" \
+    "$destdir$includedir/captivate.h" "$destdir$includedir/captivate_test.h" "$destdir$bindir/captivate-sim" \
     "$destdir$pcdir/captivate.pc" "$destdir$pcdir/captivate-static.pc" \
     "$destdir$cmakedir/captivateConfig.cmake" "$destdir$cmakedir/captivateConfigVersion.cmake"
   for f in "${docs[@]}"; do rm -f "$destdir$docdir/$f"; done
@@ -112,6 +116,12 @@ install -D -m 0755 "$from/libcaptivate.so" "$destdir$libdir/$soname"
 ln -sfn "$soname" "$destdir$libdir/libcaptivate.so"
 install -D -m 0644 "$from/libcaptivate.a" "$destdir$libdir/libcaptivate.a"
 install -D -m 0644 "$root/include/captivate.h" "$destdir$includedir/captivate.h"
+install -D -m 0644 "$root/include/captivate_test.h" "$destdir$includedir/captivate_test.h"
+if [ -f "$from/captivate-sim" ]; then
+  install -D -m 0755 "$from/captivate-sim" "$destdir$bindir/captivate-sim"
+else
+  echo "install-c.sh: no $from/captivate-sim: the local hub's program is not installed" >&2
+fi
 for pc in captivate captivate-static; do
   substitute "$root/ffi/$pc.pc.in" | install -D -m 0644 /dev/stdin "$destdir$pcdir/$pc.pc"
 done

@@ -8,7 +8,8 @@
 //! binding layer (`captivate-binding`: sessions, option schema, value checks, errors, the one
 //! ordered event feed, logs), which the Python and Node front ends share; this crate only
 //! converts types and threads. The header `include/captivate.h` is generated from this crate
-//! by cbindgen.
+//! by cbindgen, and `include/captivate_test.h` (the local hub inside the process, for an
+//! application's tests: `captivate_test_hub`) from its `test_hub` module.
 #![allow(non_camel_case_types)]
 #![deny(unsafe_op_in_unsafe_fn)]
 #![warn(missing_docs)]
@@ -33,6 +34,10 @@ mod options;
 mod registry;
 mod result;
 mod strings;
+/// cbindgen:ignore
+// The local hub for an application's tests: declared in include/captivate_test.h, rendered
+// from this module alone (ffi/cbindgen-test.toml), so captivate.h leaves it out.
+mod test_hub;
 
 pub use client::*;
 pub use dispatch::{
@@ -46,6 +51,7 @@ pub use options::*;
 pub use polled::*;
 pub use result::*;
 pub use strings::*;
+pub use test_hub::*;
 
 /// The library's version as `MAJOR.MINOR.PATCH`, the same as `CAPTIVATE_VERSION`.
 ///

@@ -1,7 +1,8 @@
-//! `include/captivate.h` is generated from this crate by cbindgen: this test renders it
-//! afresh and fails when the committed header differs, whatever the environment; only
-//! `make bless` (or `make header`) rewrites it, by running the ignored `bless` test with
-//! `CAPTIVATE_BLESS=1`. The exports of the operations (`ffi/src/operations/generated.rs`),
+//! `include/captivate.h` is generated from this crate by cbindgen, and
+//! `include/captivate_test.h` (the local hub for an application's tests) from its
+//! `src/test_hub.rs` alone: these tests render both afresh and fail when a committed header
+//! differs, whatever the environment; only `make bless` (or `make header`) rewrites them, by
+//! running the ignored `bless` test with `CAPTIVATE_BLESS=1`. The exports of the operations (`ffi/src/operations/generated.rs`),
 //! generated from `ffi/codegen/operations.rs`, are checked and written the same way, first.
 
 use std::path::PathBuf;
@@ -28,6 +29,20 @@ fn render() -> String {
         .with_crate(&dir)
         .generate()
         .expect("cbindgen generates the header")
+        .write(&mut out);
+    String::from_utf8(out).unwrap()
+}
+
+/// The test header: `src/test_hub.rs` alone, with `cbindgen-test.toml`.
+fn render_test() -> String {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let config = cbindgen::Config::from_file(dir.join("cbindgen-test.toml")).expect("cbindgen-test.toml");
+    let mut out = Vec::new();
+    cbindgen::Builder::new()
+        .with_config(config)
+        .with_src(dir.join("src/test_hub.rs"))
+        .generate()
+        .expect("cbindgen generates the test header")
         .write(&mut out);
     String::from_utf8(out).unwrap()
 }
@@ -85,11 +100,38 @@ fn the_committed_header_is_up_to_date() {
     );
 }
 
-/// Writes the operations' exports, then the header, afresh: `make bless` and `make header` run
+#[test]
+fn the_committed_test_header_is_up_to_date() {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../include/captivate_test.h");
+    let fresh = render_test();
+    let committed = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        committed == fresh,
+        "include/captivate_test.h is stale; run `make bless` and commit it.\n{}",
+        first_differences(&committed, &fresh)
+    );
+}
+
+/// Each test-hub item is in the test header only, and every function there is one of them.
+#[test]
+fn the_test_hub_is_in_its_own_header_only() {
+    let (main, test) = (render(), render_test());
+    assert!(!main.contains("captivate_test_"), "captivate.h declares test-hub items");
+    let functions: Vec<&str> =
+        test.lines().filter(|l| l.contains('(') && !l.starts_with(' ') && !l.starts_with('*')).collect();
+    assert!(functions.len() > 20, "{functions:?}");
+    for f in functions {
+        assert!(f.contains(" captivate_test_hub_") || f.contains(" *captivate_test_hub_"), "{f}");
+    }
+    assert!(test.contains("typedef struct captivate_test_hub captivate_test_hub;"));
+    assert!(test.contains("#include \"captivate.h\""));
+}
+
+/// Writes the operations' exports, then the headers, afresh: `make bless` and `make header` run
 /// it, with `CAPTIVATE_BLESS=1`. It is ignored otherwise, and refuses to write without that
 /// variable.
 #[test]
-#[ignore = "writes include/captivate.h; run by `make bless`"]
+#[ignore = "writes include/captivate.h and captivate_test.h; run by `make bless`"]
 fn bless() {
     let asked = std::env::var("CAPTIVATE_BLESS").is_ok_and(|v| v == "1");
     assert!(asked, "run `make bless` to write include/captivate.h afresh");
@@ -97,6 +139,7 @@ fn bless() {
     std::fs::write(dir.join(operations::GENERATED), operations::render()).unwrap();
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../include/captivate.h");
     std::fs::write(path, render()).unwrap();
+    std::fs::write(dir.join("../include/captivate_test.h"), render_test()).unwrap();
 }
 
 #[test]

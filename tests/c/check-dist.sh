@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # libcaptivate as it ships (`make test-dist-c`):
-#  1. the archive of `make dist-c`, unpacked in a fresh place: its files, the SONAME, and
-#     examples/c/chat.c built from it five ways, each holding the whole demo conversation with
-#     the local hub: pkg-config (libcaptivate.so), pkg-config captivate-static (libcaptivate.a in
-#     a dynamic program), pkg-config --static with -static (a fully static program), and CMake's
-#     find_package(captivate CONFIG) with captivate::captivate and captivate::captivate_static;
+#  1. the archive of `make dist-c`, unpacked in a fresh place: its files, the SONAME, its
+#     bin/captivate-sim (which serves every conversation below), the README's test program
+#     (examples/c/app_test.c, the local hub in the process through captivate_test.h) built and
+#     run from it without cargo on PATH, and examples/c/chat.c built from it five ways, each
+#     holding the whole demo conversation with the local hub: pkg-config (libcaptivate.so),
+#     pkg-config captivate-static (libcaptivate.a in a dynamic program), pkg-config --static
+#     with -static (a fully static program), and CMake's find_package(captivate CONFIG) with
+#     captivate::captivate and captivate::captivate_static;
 #  2. `make install` and `make uninstall` staged with DESTDIR, with PREFIX=/usr and a multiarch
 #     LIBDIR, then with LIBDIR outside the prefix: where the files land and what the .pc and
 #     CMake files resolve to.
@@ -36,6 +39,7 @@ trap 'rm -rf "$tmp"' EXIT
 expected_tree() {
   local lib=$1
   printf '%s\n' "$lib/$soname" "$lib/libcaptivate.so" "$lib/libcaptivate.a" include/captivate.h \
+    include/captivate_test.h bin/captivate-sim \
     "$lib/pkgconfig/captivate.pc" "$lib/pkgconfig/captivate-static.pc" \
     "$lib/cmake/captivate/captivateConfig.cmake" "$lib/cmake/captivate/captivateConfigVersion.cmake" \
     share/doc/captivate/LICENSE-MIT share/doc/captivate/LICENSE-APACHE \
@@ -68,6 +72,21 @@ for f in LICENSE-MIT LICENSE-APACHE README.md CHANGELOG.md; do
   cmp -s "$root/$f" "$pfx/share/doc/captivate/$f" || fail "share/doc/captivate/$f differs from $f"
 done
 
+step "bin/captivate-sim runs from the archive and prints its URL first"
+"$pfx/bin/captivate-sim" --port 0 --api-key dist-key >"$tmp/sim.out" 2>"$tmp/sim.err" &
+sim_pid=$!
+for _ in $(seq 1 200); do
+  [ -s "$tmp/sim.out" ] && break
+  kill -0 "$sim_pid" 2>/dev/null || { cat "$tmp/sim.err" >&2; fail "bin/captivate-sim did not start"; }
+  sleep 0.05
+done
+sim_url=$(head -n1 "$tmp/sim.out")
+kill "$sim_pid" && wait "$sim_pid" 2>/dev/null || true
+[[ "$sim_url" =~ ^ws://127\.0\.0\.1:[0-9]+/dev\?apiKey=dist-key$ ]] || fail "bin/captivate-sim printed \"$sim_url\", not its URL"
+# Every conversation below is with the archive's own hub (scripts/with-sim.sh runs CAPTIVATE_SIM).
+export CAPTIVATE_SIM=$pfx/bin/captivate-sim
+echo "   $sim_url"
+
 step "pkg-config resolves the unpacked tree from the .pc files' own location"
 export PKG_CONFIG_LIBDIR=$pfx/lib/pkgconfig
 [ "$(pkg-config --modversion captivate)" = "$version" ] || fail "captivate.pc's version is not $version"
@@ -75,6 +94,17 @@ for pc in captivate captivate-static; do
   [ "$(realpath -e "$(pkg-config --variable=libdir $pc)")" = "$pfx/lib" ] || fail "$pc.pc's libdir is not the unpacked lib/"
   [ "$(realpath -e "$(pkg-config --variable=includedir $pc)")" = "$pfx/include" ] || fail "$pc.pc's includedir is not the unpacked include/"
 done
+
+step "the README's test program (examples/c/app_test.c, captivate_test.h) builds and passes, without cargo"
+# shellcheck disable=SC2046
+cc "${cflags[@]}" "$root/examples/c/app_test.c" -o "$tmp/app_test" $(pkg-config --cflags --libs captivate) \
+  -Wl,-rpath,"$(pkg-config --variable=libdir captivate)" -lpthread
+bare_path=/usr/bin:/bin
+! env PATH=$bare_path sh -c 'command -v cargo' >/dev/null || fail "cargo is on $bare_path"
+# (The in-process hub notes its connections on stderr: shown when the program fails.)
+out=$(env PATH=$bare_path "$tmp/app_test" 2>"$tmp/app_test.err") ||
+  { echo "$out" >&2; cat "$tmp/app_test.err" >&2; fail "examples/c/app_test.c failed"; }
+echo "   $out"
 
 step "pkg-config, dynamic: needs $soname, found through the .pc's libdir"
 # shellcheck disable=SC2046 # pkg-config's output is a list of words
@@ -175,7 +205,7 @@ check_install() {
   expected=$(printf '%s\n' "$lib/$soname" "$lib/libcaptivate.so" "$lib/libcaptivate.a" \
     "$lib/pkgconfig/captivate.pc" "$lib/pkgconfig/captivate-static.pc" \
     "$lib/cmake/captivate/captivateConfig.cmake" "$lib/cmake/captivate/captivateConfigVersion.cmake" \
-    "$include/captivate.h" | sed 's|^/||'
+    "$include/captivate.h" "$include/captivate_test.h" "$pc_prefix/bin/captivate-sim" | sed 's|^/||'
     for f in LICENSE-MIT LICENSE-APACHE README.md CHANGELOG.md; do echo "${pc_prefix#/}/share/doc/captivate/$f"; done)
   diff <(sort <<<"$expected") <(tree_of "$destdir") || fail "$label: the installed files differ (< expected, > found)"
   grep -qx "prefix=$pc_prefix" "$destdir$lib/pkgconfig/captivate.pc" || fail "$label: captivate.pc's prefix is not $pc_prefix"
