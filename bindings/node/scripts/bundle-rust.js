@@ -13,7 +13,9 @@
 //   rust/.cargo/config.toml  musl links the C library statically by default, which a cdylib
 //                       cannot do (cargo reads it when run from rust/, as scripts/build.js does)
 //   rust/build.rs, rust/src/
-//   rust/<dir>/         each crate the addon depends on by path (core/, binding/)
+//   rust/<dir>/         each crate the addon depends on by path (core/, binding/, sim/): its
+//                       src/, build.rs, and the data files its manifest's `include` names
+//                       outside src/ (sim's scripts/*.json, read with include_str!)
 'use strict';
 
 const { execFileSync } = require('node:child_process');
@@ -116,6 +118,38 @@ function manifest(p, dirs, extra) {
   return `${lines.join('\n')}\n${extra}`;
 }
 
+/**
+ * The data files a crate's manifest names in `include` outside `src/` (and other than its
+ * readme and licences, which the bundle's manifests do not name), relative to the crate: the
+ * files its sources read at build time. Patterns are paths, or `dir/*.ext` globs.
+ * @param {string} crateDir
+ * @returns {string[]}
+ */
+function dataFiles(crateDir) {
+  const text = fs.readFileSync(path.join(crateDir, 'Cargo.toml'), 'utf8');
+  const m = /^include\s*=\s*\[([^\]]*)\]/m.exec(text);
+  if (!m) return [];
+  const patterns = [...m[1].matchAll(/"([^"]+)"/g)].map((p) => p[1]);
+  /** @type {string[]} */
+  const files = [];
+  for (const pattern of patterns) {
+    if (pattern.startsWith('src/') || !pattern.includes('/')) continue;
+    const glob = /^([^*]+)\/\*(\.[\w.]+)?$/.exec(pattern);
+    if (glob) {
+      const dir = path.join(crateDir, glob[1]);
+      if (!fs.existsSync(dir)) continue;
+      for (const f of fs.readdirSync(dir).sort()) {
+        if ((!glob[2] || f.endsWith(glob[2])) && fs.statSync(path.join(dir, f)).isFile()) files.push(`${glob[1]}/${f}`);
+      }
+    } else if (!pattern.includes('*')) {
+      if (fs.existsSync(path.join(crateDir, pattern))) files.push(pattern);
+    } else {
+      throw new Error(`${crateDir}/Cargo.toml: the include pattern ${pattern} is not one the bundle can copy`);
+    }
+  }
+  return files;
+}
+
 /** `name version` of every package of a Cargo.lock. @param {string} text */
 function lockedPackages(text) {
   return [...text.matchAll(/^\[\[package\]\]\nname = "([^"]+)"\nversion = "([^"]+)"/gm)].map((m) => `${m[1]} ${m[2]}`);
@@ -155,6 +189,10 @@ function bundleRust(repo, out) {
     fs.mkdirSync(dir, { recursive: true });
     fs.cpSync(path.join(src, 'src'), path.join(dir, 'src'), { recursive: true });
     if (fs.existsSync(path.join(src, 'build.rs'))) fs.copyFileSync(path.join(src, 'build.rs'), path.join(dir, 'build.rs'));
+    for (const f of dataFiles(src)) {
+      fs.mkdirSync(path.dirname(path.join(dir, f)), { recursive: true });
+      fs.copyFileSync(path.join(src, f), path.join(dir, f));
+    }
     fs.writeFileSync(path.join(dir, 'Cargo.toml'), manifest(p, dirs, name === ADDON ? workspace : ''));
   }
 

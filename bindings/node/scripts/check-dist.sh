@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the npm tarballs made by scripts/pack.js the way a user would, each time in a new empty
 # folder, and holds conversations with the local hub through `require` (check-dist/conversation.cjs)
-# and `import` (examples/node/chat.mjs).
+# and `import` (examples/node/chat.mjs), and runs the README's testing example
+# (examples/node/testing: `node --test` with the hub of captivate-chat/testing, in-process).
 #
 #   check-dist.sh DIR                 on a PATH without cargo or rustc (and a HOME without ~/.cargo):
 #     1. the main tarball and this platform's prebuilt package: nothing is built, the addon is
@@ -49,7 +50,8 @@ new_project() {
   local dir="$work/$1"
   mkdir -p "$dir"
   printf '{"name":"install-check","private":true}\n' > "$dir/package.json"
-  cp "$repo/examples/node/chat.mjs" "$here/check-dist/conversation.cjs" "$dir/"
+  cp "$repo/examples/node/chat.mjs" "$here/check-dist/conversation.cjs" "$repo/examples/node/testing/app.mjs" \
+    "$repo/examples/node/testing/app.test.mjs" "$dir/"
   echo "$dir"
 }
 
@@ -72,6 +74,11 @@ converse() {
   (cd "$1" && "$with_sim" -- node chat.mjs > chat.log) || { cat "$1/chat.log" >&2; fail "the conversation through import ($1)"; }
   grep -q 'conversation deleted' "$1/chat.log" || fail "the example did not finish its conversation ($1)"
   echo "import: the example's whole conversation, $(grep -c '›' "$1/chat.log") lines of chat"
+  # The testing example brings its own hub (captivate-chat/testing): no CAPTIVATE_SIM.
+  (cd "$1" && env -u CAPTIVATE_SIM node --test --test-reporter=tap app.test.mjs > testing.log 2>&1) \
+    || { cat "$1/testing.log" >&2; fail "the testing example ($1)"; }
+  grep -q '^# fail 0' "$1/testing.log" && ! grep -q '^# pass 0' "$1/testing.log" || fail "the testing example ran no test ($1)"
+  echo "captivate-chat/testing: the README's example, $(grep '^# pass' "$1/testing.log" | cut -c3-)"
 }
 
 # The licences and the changelog are in an installed package.

@@ -9,6 +9,7 @@
 //! - [`encode`]: the form of a batch (numbers, one string, JSON values, raw frames kept
 //!   native), read back by `lib/events.js`;
 //! - [`logs`]: the library's log records, to a JavaScript function;
+//! - [`hub`]: the local hub in this process, for `captivate-chat/testing`;
 //! - the tables the JavaScript side builds itself from: error kinds, event kinds, options.
 //!
 //! An error thrown by a call here is an `Error` whose message is the JSON of a
@@ -18,6 +19,7 @@
 
 pub mod client;
 pub mod encode;
+pub mod hub;
 pub mod logs;
 pub mod pump;
 pub mod testing;
