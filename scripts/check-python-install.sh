@@ -4,6 +4,9 @@
 #   scripts/check-python-install.sh DIR      (DIR holds one wheel and one sdist)
 # - the wheel installs, is imported from the virtualenv and holds a whole conversation with the
 #   local hub (examples/python/chat.py);
+# - its testing kit works from the wheel alone: captivate.testing imports without pytest, and,
+#   pytest installed, the README's tests (examples/python/testing) pass with the in-process hub
+#   and the `captivate_hub` fixture of the plugin pytest finds through the package's entry point;
 # - the sdist, and the source tree, fail at once with the message asking for Rust, and nothing
 #   fetches a toolchain (the toolchain servers are unreachable and the cache stays empty).
 # The interpreter is $PYTHON (python3 by default); the local hub is scripts/with-sim.sh's.
@@ -51,6 +54,16 @@ esac
 grep -q "agent > " "$tmp/chat.log" && grep -q "conversation deleted" "$tmp/chat.log" \
   || fail "the conversation did not reach the agent and the deletion" "$tmp/chat.log"
 echo "   held a conversation with the local hub (examples/python/chat.py)"
+
+(cd "$tmp" && "$tmp/wheel-env/bin/python" -c 'import sys, captivate.testing; sys.exit("pytest" in sys.modules)') \
+  >"$tmp/testing-import.log" 2>&1 || fail "captivate.testing does not import without pytest" "$tmp/testing-import.log"
+"$tmp/wheel-env/bin/pip" install -q --disable-pip-version-check pytest >"$tmp/pytest.log" 2>&1 \
+  || fail "pytest does not install" "$tmp/pytest.log"
+(cd "$tmp" && PYTHONDONTWRITEBYTECODE=1 "$tmp/wheel-env/bin/python" -m pytest -p no:cacheprovider --trace-config \
+  "$root/examples/python/testing") >"$tmp/testing.log" 2>&1 || fail "the testing example failed" "$tmp/testing.log"
+grep -qE "registered.*captivate\.pytest_plugin" "$tmp/testing.log" && grep -qE "^=+ [0-9]+ passed" "$tmp/testing.log" \
+  || fail "the testing example did not run with the package's pytest plugin" "$tmp/testing.log"
+echo "   examples/python/testing: $(grep -oE '[0-9]+ passed' "$tmp/testing.log" | tail -n1), the pytest plugin found through its entry point"
 
 # Building from source without Rust stops before anything is built or fetched.
 expect_refusal() {

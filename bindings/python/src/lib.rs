@@ -10,7 +10,9 @@
 //!   core's typed values (no JSON in between);
 //! - [`values`]: Python values and JSON, both ways;
 //! - [`errors`]: the exceptions, one flat hierarchy under `CaptivateError`;
-//! - [`logs`]: log records on their way to Python's `logging`.
+//! - [`logs`]: log records on their way to Python's `logging`;
+//! - [`hub`]: the local hub in this process, for testing applications offline
+//!   (`captivate.testing`).
 //!
 //! No thread of the library ever calls into Python: runtime threads only queue outcomes and
 //! write one byte into a pipe, and Python takes what is queued on its own threads. So nothing
@@ -20,6 +22,7 @@ mod calls;
 mod errors;
 mod events;
 mod feed;
+mod hub;
 mod logs;
 mod session;
 mod types;
@@ -77,6 +80,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<calls::Completions>()?;
     m.add_class::<feed::Feed>()?;
     m.add_class::<session::Session>()?;
+    m.add_class::<hub::Hub>()?;
     m.add_class::<events::Event>()?;
     m.add_class::<events::HubEventBase>()?;
     m.add_class::<events::Message>()?;

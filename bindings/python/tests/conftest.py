@@ -15,6 +15,9 @@ from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
 
 import pytest
 
+# `pytester`: runs pytest on projects of a test's own (the package's plugin, loaded as users load it).
+pytest_plugins = ["pytester"]
+
 ROOT = Path(__file__).resolve().parents[3]
 
 HUB_KEY = "py-hub-key-7Hq2xW"

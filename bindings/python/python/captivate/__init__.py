@@ -13,7 +13,8 @@ Files go through the official file-to-text service (``await conv.upload_file(pat
 ``File`` to send with ``conv.send_message(files=[...])``); ``captivate.list_across`` lists a
 user's conversations across several API keys. Callbacks (``conv.on_message(fn)``) and a
 blocking client (``captivate.BlockingClient``) are alternatives. Every error derives from ``captivate.CaptivateError``; the library's log records
-go to ``logging.getLogger("captivate")``.
+go to ``logging.getLogger("captivate")``. ``captivate.testing.Hub`` is a local hub in the process
+for testing an application offline (with pytest: the ``captivate_hub`` fixture).
 """
 
 from __future__ import annotations
