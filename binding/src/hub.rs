@@ -267,6 +267,25 @@ impl Hub {
     pub fn set_faults(&self, faults: &Value) -> Result<(), BindingError> {
         let sim = self.sim()?;
         let checked: Map<String, Value> = entries(faults, "faults", FAULTS)?.into_iter().collect();
+        for (name, v) in &checked {
+            let fits = v.is_null()
+                || match name.as_str() {
+                    "never_answer" | "http_paths" => v.as_array().is_some_and(|a| a.iter().all(Value::is_string)),
+                    "reply_delay_ms" | "http_delay_ms" | "drop_after_frames" | "http_status_count" => v.is_u64(),
+                    "http_status" => v.as_u64().is_some_and(|s| (200..=599).contains(&s)),
+                    _ => v.is_boolean(),
+                };
+            if !fits {
+                let want = match name.as_str() {
+                    "never_answer" | "http_paths" => "a list of strings",
+                    "http_status" => "an HTTP status from 200 to 599",
+                    "reply_delay_ms" | "http_delay_ms" => "a whole number of milliseconds",
+                    "drop_after_frames" | "http_status_count" => "a whole number",
+                    _ => "a boolean",
+                };
+                return Err(bad(format!("the fault {name} must be {want}, not {v}")));
+            }
+        }
         sim.set_faults(Faults::from_json(&Value::Object(checked)));
         Ok(())
     }
@@ -434,5 +453,17 @@ mod tests {
         let c = config(&json!({"apiKey": "k", "agentDelayMs": 5, "extraApiKeys": ["b"], "tls": true})).unwrap();
         assert_eq!((c.api_key.as_str(), c.agent_delay, c.tls), ("k", Duration::from_millis(5), true));
         assert!(items(&json!(5)).is_err() && items(&json!([{"no": "type"}])).is_err());
+        let hub = Hub::start(&json!(null)).unwrap();
+        for (faults, want) in [
+            (json!({"reply_delay_ms": 0.5}), "whole number of milliseconds"),
+            (json!({"stall": "yes"}), "must be a boolean"),
+            (json!({"never_answer": "metadata"}), "list of strings"),
+            (json!({"httpStatus": 42}), "from 200 to 599"),
+        ] {
+            let e = hub.set_faults(&faults).unwrap_err();
+            assert!(e.message.contains(want), "{faults}: {}", e.message);
+        }
+        hub.set_faults(&json!({"stall": true, "neverAnswer": ["x"], "httpStatus": 503})).unwrap();
+        assert_eq!(hub.faults().unwrap()["http_status"], 503);
     }
 }

@@ -99,6 +99,8 @@ export interface HubOptions {
   tls?: boolean;
   /** How long the live agent takes to answer, in ms (default 50). */
   agentDelayMs?: number;
+  /** Print the hub's notes (connections, faults, frames it ignores) on standard error; quiet by default. */
+  log?: boolean;
   /** The port (default 0: a free one). */
   port?: number;
 }

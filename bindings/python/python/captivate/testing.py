@@ -174,11 +174,13 @@ class Hub:
     """A local hub in this process, for testing an application offline.
 
     ``Hub(script=None, *, api_key=None, extra_api_keys=(), tls=False, agent_delay=0.05,
-    port=0)`` starts it on 127.0.0.1 and returns once it listens (``Hub.start(...)`` is the
+    port=0, log=False)`` starts it on 127.0.0.1 and returns once it listens (``Hub.start(...)`` is the
     same). ``script`` is the bot's script (a dict; None: the usual flow); ``api_key`` the key
     clients present (default ``"test-key"``) and ``extra_api_keys`` more it accepts;
     ``tls=True`` serves ``wss://`` with a self-signed certificate (``ca_pem``); ``agent_delay``
-    is the seconds a live agent takes to answer; ``port`` 0 takes a free one.
+    is the seconds a live agent takes to answer; ``port`` 0 takes a free one; ``log=True``
+    prints the hub's notes (connections, faults, frames it ignores) on standard error, where
+    it is quiet by default.
 
     It is a context manager, sync (``with Hub() as hub:``) and async (``async with Hub() as
     hub:``), stopping the hub at the end; otherwise call ``stop()`` (it also stops when
@@ -197,6 +199,7 @@ class Hub:
         tls: bool = False,
         agent_delay: float = 0.05,
         port: int = 0,
+        log: bool = False,
     ) -> None:
         if api_key is not None and not isinstance(api_key, str):
             raise TypeError(f"api_key must be a str or None, not {_type_name(api_key)}")
@@ -204,6 +207,8 @@ class Hub:
             raise TypeError(f"tls must be a bool, not {_type_name(tls)}")
         if isinstance(port, bool) or not isinstance(port, int):
             raise TypeError(f"port must be an int, not {_type_name(port)}")
+        if not isinstance(log, bool):
+            raise TypeError(f"log must be a bool, not {_type_name(log)}")
         options: Dict[str, Any] = {
             "script": _script(script),
             "api_key": api_key,
@@ -211,6 +216,7 @@ class Hub:
             "tls": tls,
             "agent_delay_ms": _millis("agent_delay", agent_delay),
             "port": port,
+            "log": log,
         }
         self._hub = _native.Hub(options)
 
@@ -224,9 +230,12 @@ class Hub:
         tls: bool = False,
         agent_delay: float = 0.05,
         port: int = 0,
+        log: bool = False,
     ) -> Hub:
         """Starts a hub: the same as ``Hub(...)``."""
-        return cls(script, api_key=api_key, extra_api_keys=extra_api_keys, tls=tls, agent_delay=agent_delay, port=port)
+        return cls(
+            script, api_key=api_key, extra_api_keys=extra_api_keys, tls=tls, agent_delay=agent_delay, port=port, log=log
+        )
 
     @staticmethod
     def default_script() -> Dict[str, Any]:
