@@ -14,6 +14,7 @@ use std::sync::mpsc;
 use std::thread::JoinHandle;
 use std::time::Duration;
 
+use captivate_sim::proxy::{Proxy, ProxyFaults};
 use captivate_sim::{Faults, Script, Sim, SimConfig};
 use serde_json::{Map, Value, json};
 
@@ -27,6 +28,7 @@ pub const HUB_OPTIONS: &[(&str, &str)] = &[
     ("agent_delay_ms", "How long the live agent takes to answer (default 50)."),
     ("script", "The bot's script (JSON: `greeting`, `rules`); default: the usual flow."),
     ("port", "The port (default 0: a free one)."),
+    ("proxy", "Put a fault-injecting TCP proxy in front of the hub; clients connect through it."),
     ("log", "Print the hub's notes (connections, faults, frames ignored) on standard error (default false)."),
 ];
 
@@ -48,9 +50,14 @@ pub const FAULTS: &[&str] = &[
     "http_paths",
 ];
 
+/// The fault names [`Hub::set_proxy_faults`] takes.
+pub const PROXY_FAULTS: &[&str] = &["latency_ms", "bandwidth_bps", "blackhole"];
+
 /// A local hub running in this process. Stops when dropped (or with [`Hub::stop`]).
 pub struct Hub {
     sim: Option<Arc<Sim>>,
+    /// The fault proxy in front of it, when asked for.
+    proxy: Option<Arc<Proxy>>,
     handle: tokio::runtime::Handle,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<JoinHandle<()>>,
@@ -99,6 +106,14 @@ fn entries(v: &Value, what: &str, known: &[&str]) -> Result<Vec<(String, Value)>
         .collect()
 }
 
+/// Whether `options` ask for the fault proxy (checked with the other options by `config`).
+fn wants_proxy(options: &Value) -> Result<bool, BindingError> {
+    match options.get("proxy") {
+        None | Some(Value::Null) => Ok(false),
+        Some(v) => v.as_bool().ok_or_else(|| bad("proxy must be a boolean")),
+    }
+}
+
 fn config(options: &Value) -> Result<SimConfig, BindingError> {
     let known: Vec<&str> = HUB_OPTIONS.iter().map(|(n, _)| *n).collect();
     let mut c = SimConfig { quiet: true, ..SimConfig::default() };
@@ -122,6 +137,7 @@ fn config(options: &Value) -> Result<SimConfig, BindingError> {
             }
             "script" => c.script = Script::from_json(&v).map_err(bad)?,
             "log" => c.quiet = !v.as_bool().ok_or_else(|| bad("log must be a boolean"))?,
+            "proxy" => {}
             "port" => {
                 c.port =
                     v.as_u64().and_then(|p| u16::try_from(p).ok()).ok_or_else(|| bad("port must be 0 to 65535"))?;
@@ -156,6 +172,7 @@ impl Hub {
     /// too, or `null`), in a thread of its own, and returns once it listens.
     pub fn start(options: &Value) -> Result<Hub, BindingError> {
         let config = config(options)?;
+        let with_proxy = wants_proxy(options)?;
         let (ready_tx, ready_rx) = mpsc::channel();
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
         let thread = std::thread::Builder::new()
@@ -169,20 +186,33 @@ impl Hub {
                     }
                 };
                 rt.block_on(async move {
-                    match Sim::start(config).await {
-                        Ok(sim) => {
-                            let _ = ready_tx.send(Ok((Arc::new(sim), tokio::runtime::Handle::current())));
-                            let _ = stop_rx.await;
-                        }
+                    let sim = match Sim::start(config).await {
+                        Ok(sim) => sim,
                         Err(e) => {
                             let _ = ready_tx.send(Err(format!("cannot start the hub: {e}")));
+                            return;
                         }
-                    }
+                    };
+                    let proxy = if with_proxy {
+                        match Proxy::start(format!("127.0.0.1:{}", sim.port())).await {
+                            Ok(p) => Some(Arc::new(p)),
+                            Err(e) => {
+                                let _ = ready_tx.send(Err(format!("cannot start the hub's proxy: {e}")));
+                                return;
+                            }
+                        }
+                    } else {
+                        None
+                    };
+                    let _ = ready_tx.send(Ok((Arc::new(sim), proxy, tokio::runtime::Handle::current())));
+                    let _ = stop_rx.await;
                 });
             })
             .map_err(|e| BindingError::internal(format!("cannot start the hub's thread: {e}")))?;
         match ready_rx.recv() {
-            Ok(Ok((sim, handle))) => Ok(Hub { sim: Some(sim), handle, stop: Some(stop_tx), thread: Some(thread) }),
+            Ok(Ok((sim, proxy, handle))) => {
+                Ok(Hub { sim: Some(sim), proxy, handle, stop: Some(stop_tx), thread: Some(thread) })
+            }
             Ok(Err(e)) => {
                 let _ = thread.join();
                 Err(BindingError { kind: captivate::ErrorKind::Connect, message: e, details: json!({}) })
@@ -234,14 +264,19 @@ impl Hub {
     }
 
     /// The options a client of this hub needs: `{"api_key", "url", "http_url", "files_url"}`
-    /// (and `ca_pem` with TLS), to merge into the client's own.
+    /// (and `ca_pem` with TLS), to merge into the client's own; with the fault proxy, the URLs
+    /// go through it.
     pub fn client_options(&self) -> Result<Value, BindingError> {
         let sim = self.sim()?;
+        let through = |url: String| match &self.proxy {
+            Some(p) => p.url_for(&url),
+            None => url,
+        };
         let mut o = json!({
             "api_key": sim.api_key(),
-            "url": sim.base_url(),
-            "http_url": sim.http_url(),
-            "files_url": sim.http_url(),
+            "url": through(sim.base_url()),
+            "http_url": through(sim.http_url()),
+            "files_url": through(sim.http_url()),
         });
         if let Some(pem) = sim.ca_pem() {
             o["ca_pem"] = json!(pem);
@@ -419,10 +454,71 @@ impl Hub {
         Ok(())
     }
 
+    fn proxy(&self) -> Result<&Arc<Proxy>, BindingError> {
+        self.sim()?;
+        self.proxy.as_ref().ok_or_else(|| bad("this hub has no fault proxy: start it with the option proxy"))
+    }
+
+    /// With the fault proxy, the WebSocket URL through it (without the key): what
+    /// [`Hub::client_options`] gives a client.
+    pub fn proxy_url(&self) -> Result<String, BindingError> {
+        Ok(self.proxy()?.url_for(&self.sim()?.base_url()))
+    }
+
+    /// Replaces the proxy's faults with those `faults` names ([`PROXY_FAULTS`]: `latency_ms`
+    /// each way, `bandwidth_bps` per direction, `blackhole`; `null` or `{}`: none).
+    pub fn set_proxy_faults(&self, faults: &Value) -> Result<(), BindingError> {
+        let proxy = self.proxy()?;
+        let checked: Map<String, Value> = entries(faults, "proxy faults", PROXY_FAULTS)?.into_iter().collect();
+        for (name, v) in &checked {
+            let fits = v.is_null() || if name == "blackhole" { v.is_boolean() } else { v.is_u64() };
+            if !fits {
+                let want = if name == "blackhole" { "a boolean" } else { "a whole number" };
+                return Err(bad(format!("the proxy fault {name} must be {want}, not {v}")));
+            }
+        }
+        proxy.set_faults(ProxyFaults::from_json(&Value::Object(checked)));
+        Ok(())
+    }
+
+    /// The proxy's faults in force, as JSON.
+    pub fn proxy_faults(&self) -> Result<Value, BindingError> {
+        Ok(self.proxy()?.faults().to_json())
+    }
+
+    /// Resets every connection through the proxy (a TCP RST); how many.
+    pub fn proxy_reset(&self) -> Result<usize, BindingError> {
+        Ok(self.proxy()?.reset_all())
+    }
+
+    /// Cuts every connection through the proxy inside the next WebSocket frame the hub sends;
+    /// how many were armed.
+    pub fn proxy_truncate(&self) -> Result<usize, BindingError> {
+        Ok(self.proxy()?.truncate_next_frame())
+    }
+
+    /// Closes every connection through the proxy and refuses new ones for `down_for` (the hub
+    /// itself keeps running). Returns once the proxy refuses connections.
+    pub fn proxy_restart(&self, down_for: Duration) -> Result<(), BindingError> {
+        let proxy = self.proxy()?.clone();
+        let (done_tx, done_rx) = mpsc::channel();
+        self.handle.spawn(async move {
+            proxy.restart(down_for).await;
+            let _ = done_tx.send(());
+        });
+        done_rx.recv_timeout(Duration::from_secs(10)).map_err(|_| BindingError::internal("the proxy did not stop"))
+    }
+
+    /// The proxy's counters: `{accepted, live, bytes_up, bytes_down, resets, truncated}`.
+    pub fn proxy_stats(&self) -> Result<Value, BindingError> {
+        Ok(self.proxy()?.stats().to_json())
+    }
+
     /// Stops the hub: every connection is closed, its thread ends. Calls made afterwards fail
     /// with `closed`; stopping again does nothing.
     pub fn stop(&mut self) {
-        // The last handle goes first, so that the hub's own drop closes its connections.
+        // The last handles go first, so that their own drops close their connections.
+        drop(self.proxy.take());
         drop(self.sim.take());
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());

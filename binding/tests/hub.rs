@@ -120,3 +120,52 @@ fn hubs_start_side_by_side_with_tls() {
         Hub::start(&json!({"script": {"rules": [{"then": [{"bot": 1}]}]}})).unwrap_err().message.contains("rules[0]")
     );
 }
+
+#[test]
+fn the_fault_proxy_in_front_of_the_hub() {
+    let hub = Hub::start(&json!({"proxy": true, "agentDelayMs": 5})).unwrap();
+    let direct = hub.url().unwrap();
+    let through = hub.proxy_url().unwrap();
+    assert_ne!(direct, through);
+    let mut options = hub.client_options().unwrap();
+    assert_eq!(options["url"], through.as_str(), "clients connect through the proxy");
+    options["reconnect"] = json!({"initial_delay_ms": 20});
+    let s = block(Session::connect_json(&options));
+    let mut feed = s.all_events();
+    let conv = block(s.start_conversation(&json!({"user_id": "p", "start": "user-first"})));
+    let id = conv.id().to_owned();
+    block(s.send_message(&id, Some("one".into()), None));
+    while next_text(&mut feed).1 != "You said: one" {}
+
+    // Cut inside a frame: the client comes back through the proxy and goes on.
+    let accepted = hub.proxy_stats().unwrap()["accepted"].as_u64().unwrap();
+    assert_eq!(hub.proxy_truncate().unwrap(), 1);
+    hub.bot_says(&id, &json!("this frame is cut"), true).unwrap();
+    let deadline = std::time::Instant::now() + WAIT;
+    while hub.proxy_stats().unwrap()["accepted"].as_u64().unwrap() == accepted {
+        assert!(std::time::Instant::now() < deadline, "the client never came back");
+        std::thread::yield_now();
+    }
+    block(s.send_message(&id, Some("two".into()), None));
+    while next_text(&mut feed).1 != "You said: two" {}
+    assert_eq!(hub.proxy_stats().unwrap()["truncated"], 1);
+
+    // Faults by name and type; a reset; a restart of the proxy alone.
+    assert!(hub.set_proxy_faults(&json!({"latency": 5})).is_err());
+    assert!(hub.set_proxy_faults(&json!({"latencyMs": "5"})).is_err());
+    hub.set_proxy_faults(&json!({"latencyMs": 30})).unwrap();
+    assert_eq!(hub.proxy_faults().unwrap()["latency_ms"], 30);
+    let asked = std::time::Instant::now();
+    block(s.send_message(&id, Some("three".into()), None));
+    while next_text(&mut feed).1 != "You said: three" {}
+    assert!(asked.elapsed() >= Duration::from_millis(60), "30 ms each way");
+    hub.set_proxy_faults(&json!(null)).unwrap();
+    assert_eq!(hub.proxy_reset().unwrap(), 1);
+    hub.proxy_restart(Duration::from_millis(100)).unwrap();
+    block(s.send_message(&id, Some("four".into()), None));
+    while next_text(&mut feed).1 != "You said: four" {}
+    assert!(hub.proxy_stats().unwrap()["resets"].as_u64().unwrap() >= 1);
+
+    let plain = Hub::start(&json!(null)).unwrap();
+    assert!(plain.proxy_stats().unwrap_err().message.contains("no fault proxy"));
+}
