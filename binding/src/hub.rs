@@ -173,6 +173,7 @@ impl Hub {
     pub fn start(options: &Value) -> Result<Hub, BindingError> {
         let config = config(options)?;
         let with_proxy = wants_proxy(options)?;
+        let quiet = config.quiet;
         let (ready_tx, ready_rx) = mpsc::channel();
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
         let thread = std::thread::Builder::new()
@@ -195,7 +196,10 @@ impl Hub {
                     };
                     let proxy = if with_proxy {
                         match Proxy::start(format!("127.0.0.1:{}", sim.port())).await {
-                            Ok(p) => Some(Arc::new(p)),
+                            Ok(p) => {
+                                p.set_quiet(quiet);
+                                Some(Arc::new(p))
+                            }
                             Err(e) => {
                                 let _ = ready_tx.send(Err(format!("cannot start the hub's proxy: {e}")));
                                 return;

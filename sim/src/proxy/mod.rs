@@ -158,6 +158,17 @@ struct Shared {
     bytes_down: AtomicU64,
     resets: AtomicU64,
     truncated: AtomicU64,
+    /// Print nothing on standard error (see [`Proxy::set_quiet`]).
+    quiet: std::sync::atomic::AtomicBool,
+}
+
+/// `eprintln!` unless the proxy is quiet.
+macro_rules! proxy_note {
+    ($shared:expr, $($arg:tt)*) => {
+        if !$shared.quiet.load(Ordering::Relaxed) {
+            eprintln!($($arg)*);
+        }
+    };
 }
 
 #[derive(Default)]
@@ -208,6 +219,7 @@ impl Proxy {
             bytes_down: AtomicU64::new(0),
             resets: AtomicU64::new(0),
             truncated: AtomicU64::new(0),
+            quiet: std::sync::atomic::AtomicBool::new(false),
         });
         shared.listener.lock().unwrap().task = Some(spawn_accept_loop(shared.clone(), listener));
         Ok(Proxy { shared })
@@ -251,6 +263,12 @@ impl Proxy {
         } else {
             format!("{scheme}{addr}{tail}")
         }
+    }
+
+    /// Prints nothing on standard error (connections, resets, restarts) when `quiet`: for a
+    /// proxy inside a test process, whose output is the tests'.
+    pub fn set_quiet(&self, quiet: bool) {
+        self.shared.quiet.store(quiet, Ordering::Relaxed);
     }
 
     /// Replaces the faults.
@@ -318,7 +336,7 @@ impl Shared {
             let _ = task.await;
         }
         self.end_all(End::Close);
-        eprintln!("proxy: restarting, down for {down_for:?}");
+        proxy_note!(self, "proxy: restarting, down for {down_for:?}");
         let weak = Arc::downgrade(self);
         tokio::spawn(async move {
             tokio::time::sleep(down_for).await;
@@ -338,11 +356,11 @@ async fn listen_again(weak: Weak<Shared>) {
             Err(_) if shared.listener.lock().unwrap().task.is_some() => return,
             Err(e) if tries < 50 => {
                 tries += 1;
-                eprintln!("proxy: rebinding {}: {e}", shared.addr);
+                proxy_note!(shared, "proxy: rebinding {}: {e}", shared.addr);
                 tokio::time::sleep(Duration::from_millis(20)).await;
             }
             Err(e) => {
-                eprintln!("proxy: could not listen again: {e}");
+                proxy_note!(shared, "proxy: could not listen again: {e}");
                 return;
             }
         }
@@ -437,7 +455,7 @@ async fn connection(shared: Arc<Shared>, mut client: TcpStream, peer: SocketAddr
     let truncate = Arc::new(AtomicBool::new(false));
     shared.conns.lock().unwrap().insert(id, Conn { end: end_tx, truncate: truncate.clone() });
     shared.accepted.fetch_add(1, Ordering::SeqCst);
-    eprintln!("proxy: connection {id} from {peer}");
+    proxy_note!(shared, "proxy: connection {id} from {peer}");
     let end = {
         let forward = forward(&shared, id, &mut client, first, http, truncate);
         tokio::select! {
@@ -451,12 +469,12 @@ async fn connection(shared: Arc<Shared>, mut client: TcpStream, peer: SocketAddr
             // SO_LINGER 0: closing sends a reset instead of a FIN (and does not block).
             let _ = client.set_zero_linger();
             shared.resets.fetch_add(1, Ordering::SeqCst);
-            eprintln!("proxy: connection {id} reset");
+            proxy_note!(shared, "proxy: connection {id} reset");
         }
         End::Cut => {
             let _ = client.shutdown().await;
             shared.truncated.fetch_add(1, Ordering::SeqCst);
-            eprintln!("proxy: connection {id} cut inside a frame");
+            proxy_note!(shared, "proxy: connection {id} cut inside a frame");
         }
     }
     drop(client);
@@ -475,7 +493,7 @@ async fn forward(
     let mut upstream = match TcpStream::connect(&shared.upstream).await {
         Ok(s) => s,
         Err(e) => {
-            eprintln!("proxy: connection {id}: cannot reach {}: {e}", shared.upstream);
+            proxy_note!(shared, "proxy: connection {id}: cannot reach {}: {e}", shared.upstream);
             return End::Close;
         }
     };
