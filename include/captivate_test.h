@@ -12,8 +12,14 @@
  * borrowed for the call; strings returned through `char **out` are the caller's, freed with
  * captivate_string_free(); JSON travels as UTF-8 JSON text; a hub handle is an opaque id, so a
  * stopped hub is detected (CAPTIVATE_RESULT_INVALID_HANDLE), never dereferenced. The strings
- * captivate_test_hub_url, captivate_test_hub_api_key and captivate_test_hub_http_url return
- * are lent until captivate_test_hub_stop.
+ * captivate_test_hub_url, captivate_test_hub_api_key, captivate_test_hub_http_url and
+ * captivate_test_hub_proxy_url return are lent until captivate_test_hub_stop.
+ *
+ * With the start option {"proxy": true} a fault-injecting TCP proxy stands in front of the
+ * hub and captivate_test_hub_client_options_json sends clients through it: the
+ * captivate_test_hub_proxy_* functions add latency, limit bandwidth, swallow bytes, reset
+ * connections, cut one inside a frame and restart the proxy alone; on a hub without it they
+ * return CAPTIVATE_RESULT_INVALID_ARGUMENT.
  *
  * The bot's script (the `script` option, captivate_test_hub_set_script) is JSON:
  *   {"greeting": [{"bot": "Welcome."}],
@@ -49,7 +55,11 @@
  * captivate_test_hub_requests_json, captivate_test_hub_conversations_json,
  * captivate_test_hub_files_json, captivate_test_hub_expire_files,
  * captivate_test_hub_live_connections, captivate_test_hub_connections_accepted,
- * captivate_test_hub_reset.
+ * captivate_test_hub_reset; with the fault proxy (the start option `proxy`):
+ * captivate_test_hub_proxy_url, captivate_test_hub_set_proxy_faults,
+ * captivate_test_hub_proxy_faults_json, captivate_test_hub_proxy_reset,
+ * captivate_test_hub_proxy_truncate, captivate_test_hub_proxy_restart,
+ * captivate_test_hub_proxy_stats_json.
  */
 typedef struct captivate_test_hub captivate_test_hub;
 
@@ -65,10 +75,13 @@ extern "C" {
  * `wss://` with a self-signed certificate, given to clients by
  * captivate_test_hub_client_options_json), `agent_delay_ms` (how long the live agent takes to
  * answer; default 50), `script` (the bot's script, a JSON object of `greeting` and `rules`, as
- * the captivate-sim crate documents; default: the usual flow) and `port` (default 0: a free
- * one). camelCase names are accepted too. An unknown name or a bad value is
- * CAPTIVATE_RESULT_INVALID_ARGUMENT, a JSON that does not parse or is not an object
- * CAPTIVATE_RESULT_INVALID_JSON, a port in use CAPTIVATE_RESULT_CONNECT.
+ * the captivate-sim crate documents; default: the usual flow), `port` (default 0: a free
+ * one), `proxy` (true: a fault-injecting TCP proxy in front of the hub, through which
+ * captivate_test_hub_client_options_json sends clients; see captivate_test_hub_proxy_url) and
+ * `log` (true: the hub prints its notes -- connections, faults, frames it ignores -- on
+ * standard error; by default it is quiet). camelCase names are accepted too. An unknown name
+ * or a bad value is CAPTIVATE_RESULT_INVALID_ARGUMENT, a JSON that does not parse or is not an
+ * object CAPTIVATE_RESULT_INVALID_JSON, a port in use CAPTIVATE_RESULT_CONNECT.
  *
  * On success `*out` receives the hub, stopped and freed with captivate_test_hub_stop.
  *
@@ -316,6 +329,81 @@ captivate_result captivate_test_hub_connections_accepted(struct captivate_test_h
  * script the hub started with: between tests. Connections stay open.
  */
 captivate_result captivate_test_hub_reset(struct captivate_test_hub *hub);
+
+/**
+ * With the fault proxy (the start option `proxy`), the WebSocket URL through it, without the
+ * key: `ws://127.0.0.1:PROXY_PORT/dev` (with TLS, `wss://localhost:PROXY_PORT/dev`), the URL
+ * captivate_test_hub_client_options_json gives clients (its HTTP URLs go through the proxy
+ * too). Lent: valid until captivate_test_hub_stop; do not free it. NULL for a NULL or
+ * stopped hub, or a hub without the proxy (the last error says which).
+ */
+const char *captivate_test_hub_proxy_url(struct captivate_test_hub *hub);
+
+/**
+ * Replaces the fault proxy's faults with those `faults_json` names (NULL, `null` or `{}`:
+ * none): `latency_ms` (a whole number: the delay added each way), `bandwidth_bps` (a whole
+ * number: bytes per second in each direction), `blackhole` (a boolean: bytes are swallowed,
+ * connections stay open). An unknown name or a value of the wrong type is
+ * CAPTIVATE_RESULT_INVALID_ARGUMENT and changes nothing, as is a hub without the proxy.
+ *
+ * # Safety
+ * `faults_json` is NULL or a NUL-terminated string.
+ */
+captivate_result captivate_test_hub_set_proxy_faults(struct captivate_test_hub *hub,
+                                                     const char *faults_json);
+
+/**
+ * The fault proxy's faults in force, as a JSON object (`latency_ms`, `bandwidth_bps`,
+ * `blackhole`). `*out` is freed with captivate_string_free. A hub without the proxy is
+ * CAPTIVATE_RESULT_INVALID_ARGUMENT.
+ *
+ * # Safety
+ * `out` is NULL or writable.
+ */
+captivate_result captivate_test_hub_proxy_faults_json(struct captivate_test_hub *hub, char **out);
+
+/**
+ * Resets every connection through the fault proxy (a TCP RST, no close frame): clients see a
+ * dropped link and reconnect, per their policy. `*count_out` (when `count_out` is not NULL)
+ * receives how many connections it reset. A hub without the proxy is
+ * CAPTIVATE_RESULT_INVALID_ARGUMENT.
+ *
+ * # Safety
+ * `count_out` is NULL or writable.
+ */
+captivate_result captivate_test_hub_proxy_reset(struct captivate_test_hub *hub, size_t *count_out);
+
+/**
+ * Arms every connection through the fault proxy to be cut inside the next WebSocket frame the
+ * hub sends on it: the client reads part of a frame, then the link drops. `*count_out` (when
+ * `count_out` is not NULL) receives how many connections were armed. A hub without the proxy
+ * is CAPTIVATE_RESULT_INVALID_ARGUMENT.
+ *
+ * # Safety
+ * `count_out` is NULL or writable.
+ */
+captivate_result captivate_test_hub_proxy_truncate(struct captivate_test_hub *hub,
+                                                   size_t *count_out);
+
+/**
+ * Closes every connection through the fault proxy and refuses new ones for `down_ms`
+ * milliseconds, then accepts them again on the same port; the hub itself keeps running (and
+ * its conversations). Returns once the proxy refuses connections. A hub without the proxy is
+ * CAPTIVATE_RESULT_INVALID_ARGUMENT.
+ */
+captivate_result captivate_test_hub_proxy_restart(struct captivate_test_hub *hub, uint64_t down_ms);
+
+/**
+ * The fault proxy's counters, as a JSON object: `accepted` (connections so far), `live` (open
+ * now), `bytes_up` (client to hub), `bytes_down` (hub to client), `resets` and `truncated`
+ * (connections cut by captivate_test_hub_proxy_reset and captivate_test_hub_proxy_truncate).
+ * `*out` is freed with captivate_string_free. A hub without the proxy is
+ * CAPTIVATE_RESULT_INVALID_ARGUMENT.
+ *
+ * # Safety
+ * `out` is NULL or writable.
+ */
+captivate_result captivate_test_hub_proxy_stats_json(struct captivate_test_hub *hub, char **out);
 
 #ifdef __cplusplus
 }  // extern "C"

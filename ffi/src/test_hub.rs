@@ -33,7 +33,11 @@ use crate::strings::{arg_str, opt_object, opt_str, put_str, to_c};
 /// captivate_test_hub_requests_json, captivate_test_hub_conversations_json,
 /// captivate_test_hub_files_json, captivate_test_hub_expire_files,
 /// captivate_test_hub_live_connections, captivate_test_hub_connections_accepted,
-/// captivate_test_hub_reset.
+/// captivate_test_hub_reset; with the fault proxy (the start option `proxy`):
+/// captivate_test_hub_proxy_url, captivate_test_hub_set_proxy_faults,
+/// captivate_test_hub_proxy_faults_json, captivate_test_hub_proxy_reset,
+/// captivate_test_hub_proxy_truncate, captivate_test_hub_proxy_restart,
+/// captivate_test_hub_proxy_stats_json.
 pub struct captivate_test_hub {
     _private: [u8; 0],
 }
@@ -45,6 +49,8 @@ struct Entry {
     url: CString,
     api_key: CString,
     http_url: CString,
+    /// With the fault proxy, the WebSocket URL through it.
+    proxy_url: Option<CString>,
 }
 
 static HUBS: LazyLock<Registry<Entry>> = LazyLock::new(|| Registry::new("test hub"));
@@ -119,10 +125,13 @@ fn lent(hub: *mut captivate_test_hub, pick: fn(&Entry) -> &CString) -> *const c_
 /// `wss://` with a self-signed certificate, given to clients by
 /// captivate_test_hub_client_options_json), `agent_delay_ms` (how long the live agent takes to
 /// answer; default 50), `script` (the bot's script, a JSON object of `greeting` and `rules`, as
-/// the captivate-sim crate documents; default: the usual flow) and `port` (default 0: a free
-/// one). camelCase names are accepted too. An unknown name or a bad value is
-/// CAPTIVATE_RESULT_INVALID_ARGUMENT, a JSON that does not parse or is not an object
-/// CAPTIVATE_RESULT_INVALID_JSON, a port in use CAPTIVATE_RESULT_CONNECT.
+/// the captivate-sim crate documents; default: the usual flow), `port` (default 0: a free
+/// one), `proxy` (true: a fault-injecting TCP proxy in front of the hub, through which
+/// captivate_test_hub_client_options_json sends clients; see captivate_test_hub_proxy_url) and
+/// `log` (true: the hub prints its notes -- connections, faults, frames it ignores -- on
+/// standard error; by default it is quiet). camelCase names are accepted too. An unknown name
+/// or a bad value is CAPTIVATE_RESULT_INVALID_ARGUMENT, a JSON that does not parse or is not an
+/// object CAPTIVATE_RESULT_INVALID_JSON, a port in use CAPTIVATE_RESULT_CONNECT.
 ///
 /// On success `*out` receives the hub, stopped and freed with captivate_test_hub_stop.
 ///
@@ -142,6 +151,7 @@ pub unsafe extern "C" fn captivate_test_hub_start(
             url: to_c(hub.url()?),
             api_key: to_c(hub.api_key()?),
             http_url: to_c(hub.http_url()?),
+            proxy_url: hub.proxy_url().ok().map(to_c),
             hub: RwLock::new(hub),
         };
         let id = HUBS.insert(Arc::new(entry));
@@ -587,4 +597,148 @@ pub unsafe extern "C" fn captivate_test_hub_connections_accepted(
 #[unsafe(no_mangle)]
 pub extern "C" fn captivate_test_hub_reset(hub: *mut captivate_test_hub) -> captivate_result {
     guard(|| with(hub, Hub::reset))
+}
+
+/// With the fault proxy (the start option `proxy`), the WebSocket URL through it, without the
+/// key: `ws://127.0.0.1:PROXY_PORT/dev` (with TLS, `wss://localhost:PROXY_PORT/dev`), the URL
+/// captivate_test_hub_client_options_json gives clients (its HTTP URLs go through the proxy
+/// too). Lent: valid until captivate_test_hub_stop; do not free it. NULL for a NULL or
+/// stopped hub, or a hub without the proxy (the last error says which).
+#[unsafe(no_mangle)]
+pub extern "C" fn captivate_test_hub_proxy_url(hub: *mut captivate_test_hub) -> *const c_char {
+    guard_ptr(|| {
+        let e = HUBS.get(hub as usize as u64)?;
+        match &e.proxy_url {
+            // The entry lives in the table until captivate_test_hub_stop, and so does the string.
+            Some(url) => Ok(url.as_ptr()),
+            // The hub's own error: no proxy (or stopped).
+            None => {
+                let h = e.hub.read().unwrap_or_else(PoisonError::into_inner);
+                let err = h.proxy_url().err().unwrap_or_else(|| BindingError::internal("the proxy's URL is missing"));
+                Err(Fail::from(err))
+            }
+        }
+    })
+}
+
+/// Replaces the fault proxy's faults with those `faults_json` names (NULL, `null` or `{}`:
+/// none): `latency_ms` (a whole number: the delay added each way), `bandwidth_bps` (a whole
+/// number: bytes per second in each direction), `blackhole` (a boolean: bytes are swallowed,
+/// connections stay open). An unknown name or a value of the wrong type is
+/// CAPTIVATE_RESULT_INVALID_ARGUMENT and changes nothing, as is a hub without the proxy.
+///
+/// # Safety
+/// `faults_json` is NULL or a NUL-terminated string.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn captivate_test_hub_set_proxy_faults(
+    hub: *mut captivate_test_hub,
+    faults_json: *const c_char,
+) -> captivate_result {
+    guard(|| {
+        // SAFETY: per the function's contract.
+        let faults = unsafe { object_or_null(faults_json, "faults_json") }?;
+        with(hub, |h| h.set_proxy_faults(&faults))
+    })
+}
+
+/// The fault proxy's faults in force, as a JSON object (`latency_ms`, `bandwidth_bps`,
+/// `blackhole`). `*out` is freed with captivate_string_free. A hub without the proxy is
+/// CAPTIVATE_RESULT_INVALID_ARGUMENT.
+///
+/// # Safety
+/// `out` is NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn captivate_test_hub_proxy_faults_json(
+    hub: *mut captivate_test_hub,
+    out: *mut *mut c_char,
+) -> captivate_result {
+    guard(|| {
+        out_ok(out)?;
+        let v = with(hub, Hub::proxy_faults)?;
+        // SAFETY: checked non-NULL; the caller promises it is writable.
+        unsafe { put_str(out, v.to_string()) };
+        Ok(())
+    })
+}
+
+/// Writes a count to an optional out-parameter.
+///
+/// # Safety
+/// `out` is NULL or writable.
+unsafe fn put_count(out: *mut usize, n: usize) {
+    if !out.is_null() {
+        // SAFETY: the caller promises it is writable.
+        unsafe { *out = n };
+    }
+}
+
+/// Resets every connection through the fault proxy (a TCP RST, no close frame): clients see a
+/// dropped link and reconnect, per their policy. `*count_out` (when `count_out` is not NULL)
+/// receives how many connections it reset. A hub without the proxy is
+/// CAPTIVATE_RESULT_INVALID_ARGUMENT.
+///
+/// # Safety
+/// `count_out` is NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn captivate_test_hub_proxy_reset(
+    hub: *mut captivate_test_hub,
+    count_out: *mut usize,
+) -> captivate_result {
+    guard(|| {
+        let n = with(hub, Hub::proxy_reset)?;
+        // SAFETY: per the function's contract.
+        unsafe { put_count(count_out, n) };
+        Ok(())
+    })
+}
+
+/// Arms every connection through the fault proxy to be cut inside the next WebSocket frame the
+/// hub sends on it: the client reads part of a frame, then the link drops. `*count_out` (when
+/// `count_out` is not NULL) receives how many connections were armed. A hub without the proxy
+/// is CAPTIVATE_RESULT_INVALID_ARGUMENT.
+///
+/// # Safety
+/// `count_out` is NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn captivate_test_hub_proxy_truncate(
+    hub: *mut captivate_test_hub,
+    count_out: *mut usize,
+) -> captivate_result {
+    guard(|| {
+        let n = with(hub, Hub::proxy_truncate)?;
+        // SAFETY: per the function's contract.
+        unsafe { put_count(count_out, n) };
+        Ok(())
+    })
+}
+
+/// Closes every connection through the fault proxy and refuses new ones for `down_ms`
+/// milliseconds, then accepts them again on the same port; the hub itself keeps running (and
+/// its conversations). Returns once the proxy refuses connections. A hub without the proxy is
+/// CAPTIVATE_RESULT_INVALID_ARGUMENT.
+#[unsafe(no_mangle)]
+pub extern "C" fn captivate_test_hub_proxy_restart(hub: *mut captivate_test_hub, down_ms: u64) -> captivate_result {
+    guard(|| with(hub, |h| h.proxy_restart(Duration::from_millis(down_ms))))
+}
+
+/// The fault proxy's counters, as a JSON object: `accepted` (connections so far), `live` (open
+/// now), `bytes_up` (client to hub), `bytes_down` (hub to client), `resets` and `truncated`
+/// (connections cut by captivate_test_hub_proxy_reset and captivate_test_hub_proxy_truncate).
+/// `*out` is freed with captivate_string_free. A hub without the proxy is
+/// CAPTIVATE_RESULT_INVALID_ARGUMENT.
+///
+/// # Safety
+/// `out` is NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn captivate_test_hub_proxy_stats_json(
+    hub: *mut captivate_test_hub,
+    out: *mut *mut c_char,
+) -> captivate_result {
+    guard(|| {
+        out_ok(out)?;
+        let v = with(hub, Hub::proxy_stats)?;
+        // SAFETY: checked non-NULL; the caller promises it is writable.
+        unsafe { put_str(out, v.to_string()) };
+        Ok(())
+    })
 }

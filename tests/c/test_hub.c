@@ -3,8 +3,9 @@
  * a custom bot script followed by a conversation (greeting, a regex rule, the hand-over to a
  * named agent and the agent's lines), a dropped link the client survives, what the hub
  * received (by conversation and event type), speaking as the bot and the agent, faults, closes
- * and restarts, reset, TLS (but under valgrind), stop (the port no longer listens), and the
- * codes of misuse (NULL, stopped hubs). Needs no hub of its own. Prints one line per failed check and ends with
+ * and restarts, reset, TLS (but under valgrind), stop (the port no longer listens), the fault
+ * proxy in front of the hub (a frame cut, latency, a reset, a restart, its counters), and the
+ * codes of misuse (NULL, stopped hubs, no proxy). Needs no hub of its own. Prints one line per failed check and ends with
  * "N passed, N failed"; exits non-zero on any failure. Run plain, under valgrind and with
  * AddressSanitizer by `make test-c`.
  */
@@ -163,6 +164,38 @@ static int listening(unsigned short port) {
     return ok;
 }
 
+/* The whole number of the field `"key":N` of `json`; -1 when there is none. */
+static long json_number(const char *json, const char *key) {
+    char pattern[64];
+    snprintf(pattern, sizeof pattern, "\"%s\":", key);
+    const char *at = json ? strstr(json, pattern) : NULL;
+    return at ? strtol(at + strlen(pattern), NULL, 10) : -1;
+}
+
+/* A field of the fault proxy's counters (captivate_test_hub_proxy_stats_json); -1 on failure. */
+static long proxy_stat(captivate_test_hub *hub, const char *key) {
+    char *json = NULL;
+    if (captivate_test_hub_proxy_stats_json(hub, &json) != CAPTIVATE_RESULT_OK) return -1;
+    long n = json_number(json, key);
+    captivate_string_free(json);
+    return n;
+}
+
+/* The current value of one of a recorder's counters. */
+static int counted(recorder *r, int *counter) {
+    pthread_mutex_lock(&r->lock);
+    int n = *counter;
+    pthread_mutex_unlock(&r->lock);
+    return n;
+}
+
+/* Milliseconds of CLOCK_MONOTONIC. */
+static long long now_ms(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
 /* ----- tests ----- */
 
 static void test_misuse(void) {
@@ -202,6 +235,13 @@ static void test_misuse(void) {
     CHECK_RC(captivate_test_hub_files_json(NULL, &json), CAPTIVATE_RESULT_NULL_POINTER);
     CHECK_RC(captivate_test_hub_expire_files(NULL, NULL, &n), CAPTIVATE_RESULT_NULL_POINTER);
     CHECK_RC(captivate_test_hub_reset(NULL), CAPTIVATE_RESULT_NULL_POINTER);
+    CHECK(captivate_test_hub_proxy_url(NULL) == NULL, "no proxy URL for NULL");
+    CHECK_RC(captivate_test_hub_set_proxy_faults(NULL, "{}"), CAPTIVATE_RESULT_NULL_POINTER);
+    CHECK_RC(captivate_test_hub_proxy_faults_json(NULL, &json), CAPTIVATE_RESULT_NULL_POINTER);
+    CHECK_RC(captivate_test_hub_proxy_reset(NULL, &n), CAPTIVATE_RESULT_NULL_POINTER);
+    CHECK_RC(captivate_test_hub_proxy_truncate(NULL, &n), CAPTIVATE_RESULT_NULL_POINTER);
+    CHECK_RC(captivate_test_hub_proxy_restart(NULL, 10), CAPTIVATE_RESULT_NULL_POINTER);
+    CHECK_RC(captivate_test_hub_proxy_stats_json(NULL, &json), CAPTIVATE_RESULT_NULL_POINTER);
     CHECK(json == NULL, "nothing written on failure");
     /* A handle never made. */
     captivate_test_hub *bogus = (captivate_test_hub *)(uintptr_t)0x8;
@@ -407,6 +447,169 @@ static void test_tls(void) {
     rec_destroy(&r);
 }
 
+/* The fault proxy in front of the hub: the client connects through it (the URLs of
+ * captivate_test_hub_client_options_json), survives a frame cut in the middle, latency, a reset
+ * and a restart of the proxy alone, and the conversation goes on; its faults and counters. */
+static void test_the_fault_proxy(void) {
+    captivate_test_hub *hub = NULL;
+    CHECK_RC(captivate_test_hub_start("{\"proxy\": true, \"agentDelayMs\": 5,"
+                                      " \"script\": {\"rules\": [{\"then\": [{\"bot\": \"You said: {text}\"}]}]}}",
+                                      &hub),
+             CAPTIVATE_RESULT_OK);
+    if (!hub) return;
+    const char *direct = captivate_test_hub_url(hub), *through = captivate_test_hub_proxy_url(hub);
+    CHECK(through && strncmp(through, "ws://127.0.0.1:", 15) == 0 && strcmp(through, direct) != 0,
+          "the proxy's URL (%s), not the hub's (%s)", through ? through : "(null)", direct);
+    CHECK(through == captivate_test_hub_proxy_url(hub), "the same lent string each time");
+    unsigned short proxy_port = through ? (unsigned short)strtoul(through + 15, NULL, 10) : 0;
+    uint16_t hub_port = 0;
+    CHECK_RC(captivate_test_hub_port(hub, &hub_port), CAPTIVATE_RESULT_OK);
+    CHECK(proxy_port > 0 && proxy_port != hub_port, "the proxy has a port of its own (%u, the hub %u)",
+          (unsigned)proxy_port, (unsigned)hub_port);
+    char *json = NULL;
+    char url[256];
+    CHECK_RC(captivate_test_hub_client_options_json(hub, &json), CAPTIVATE_RESULT_OK);
+    CHECK(json_string(json, "url", url, sizeof url) && through && strcmp(url, through) == 0,
+          "clients are sent through the proxy: %s", json ? json : "(null)");
+    captivate_string_free(json);
+    json = NULL;
+    CHECK_RC(captivate_test_hub_proxy_faults_json(hub, &json), CAPTIVATE_RESULT_OK);
+    CHECK(json && strstr(json, "\"latency_ms\":0") && strstr(json, "\"blackhole\":false"), "no faults at first: %s",
+          json ? json : "(null)");
+    captivate_string_free(json);
+
+    recorder r;
+    rec_init(&r);
+    captivate_client *c = connect_to(hub, &r, 5000);
+    char *conv = NULL;
+    CHECK_RC(captivate_client_start_conversation(c, "through-the-proxy", "{\"start\": \"user-first\"}", 0, &conv),
+             CAPTIVATE_RESULT_OK);
+    if (!conv) goto out;
+    CHECK_RC(captivate_conversation_send_message(c, conv, "one", NULL, 0, NULL), CAPTIVATE_RESULT_OK);
+    CHECK(wait_line(&r, "bot_message: You said: one"), "an answer through the proxy");
+    CHECK(proxy_stat(hub, "accepted") == 1 && proxy_stat(hub, "live") == 1, "one connection through the proxy");
+    CHECK(proxy_stat(hub, "bytes_up") > 0 && proxy_stat(hub, "bytes_down") > 0, "bytes both ways");
+
+    /* A frame cut in the middle: the client sees the link drop, comes back, and goes on. */
+    int connected = counted(&r, &r.connected), disconnected = counted(&r, &r.disconnected);
+    size_t armed = 0;
+    CHECK_RC(captivate_test_hub_proxy_truncate(hub, &armed), CAPTIVATE_RESULT_OK);
+    CHECK(armed == 1, "one connection armed (%zu)", armed);
+    CHECK_RC(captivate_test_hub_bot_says(hub, conv, "\"this frame is cut\"", true), CAPTIVATE_RESULT_OK);
+    CHECK(wait_count(&r, &r.disconnected, disconnected + 1), "the client saw the cut");
+    CHECK(wait_count(&r, &r.connected, connected + 1), "and came back");
+    CHECK(proxy_stat(hub, "truncated") == 1 && proxy_stat(hub, "accepted") == 2, "one cut, a second connection");
+    CHECK_RC(captivate_conversation_send_message(c, conv, "two", NULL, 0, NULL), CAPTIVATE_RESULT_OK);
+    CHECK(wait_line(&r, "bot_message: You said: two"), "the conversation goes on after the cut");
+    CHECK_RC(captivate_test_hub_proxy_truncate(hub, NULL), CAPTIVATE_RESULT_OK);
+    CHECK_RC(captivate_test_hub_bot_says(hub, conv, "\"cut again\"", true), CAPTIVATE_RESULT_OK);
+    CHECK(wait_count(&r, &r.connected, connected + 2), "back after a second cut (no count asked for)");
+
+    /* Faults by name and type; latency (a lower bound only: 30 ms each way). */
+    CHECK_RC(captivate_test_hub_set_proxy_faults(hub, "{\"latency\": 5}"), CAPTIVATE_RESULT_INVALID_ARGUMENT);
+    CHECK(strstr(captivate_last_error_message(), "latency") != NULL, "names the fault: %s", captivate_last_error_message());
+    CHECK_RC(captivate_test_hub_set_proxy_faults(hub, "{\"latency_ms\": \"5\"}"), CAPTIVATE_RESULT_INVALID_ARGUMENT);
+    CHECK_RC(captivate_test_hub_set_proxy_faults(hub, "{\"blackhole\": 1}"), CAPTIVATE_RESULT_INVALID_ARGUMENT);
+    CHECK_RC(captivate_test_hub_set_proxy_faults(hub, "{\"bandwidth_bps\": -1}"), CAPTIVATE_RESULT_INVALID_ARGUMENT);
+    CHECK_RC(captivate_test_hub_set_proxy_faults(hub, "[30]"), CAPTIVATE_RESULT_INVALID_JSON);
+    CHECK_RC(captivate_test_hub_set_proxy_faults(hub, "{oops"), CAPTIVATE_RESULT_INVALID_JSON);
+    CHECK_RC(captivate_test_hub_proxy_faults_json(hub, NULL), CAPTIVATE_RESULT_NULL_POINTER);
+    CHECK_RC(captivate_test_hub_proxy_stats_json(hub, NULL), CAPTIVATE_RESULT_NULL_POINTER);
+    CHECK_RC(captivate_test_hub_set_proxy_faults(hub, "{\"latencyMs\": 30, \"bandwidth_bps\": 1000000}"), CAPTIVATE_RESULT_OK);
+    json = NULL;
+    CHECK_RC(captivate_test_hub_proxy_faults_json(hub, &json), CAPTIVATE_RESULT_OK);
+    CHECK(json_number(json, "latency_ms") == 30 && json_number(json, "bandwidth_bps") == 1000000, "the faults in force: %s",
+          json ? json : "(null)");
+    captivate_string_free(json);
+    long long asked = now_ms();
+    CHECK_RC(captivate_conversation_send_message(c, conv, "three", NULL, 0, NULL), CAPTIVATE_RESULT_OK);
+    CHECK(wait_line(&r, "bot_message: You said: three"), "an answer with latency");
+    long long took = now_ms() - asked;
+    CHECK(took >= 60, "30 ms each way (%lld ms)", took);
+    CHECK_RC(captivate_test_hub_set_proxy_faults(hub, NULL), CAPTIVATE_RESULT_OK);
+    json = NULL;
+    CHECK_RC(captivate_test_hub_proxy_faults_json(hub, &json), CAPTIVATE_RESULT_OK);
+    CHECK(json_number(json, "latency_ms") == 0 && json_number(json, "bandwidth_bps") == 0, "none again: %s",
+          json ? json : "(null)");
+    captivate_string_free(json);
+
+    /* A reset (a TCP RST): the client comes back. */
+    connected = counted(&r, &r.connected);
+    size_t reset = 0;
+    CHECK_RC(captivate_test_hub_proxy_reset(hub, &reset), CAPTIVATE_RESULT_OK);
+    CHECK(reset == 1, "one connection reset (%zu)", reset);
+    CHECK(wait_count(&r, &r.connected, connected + 1), "back after a reset");
+    CHECK(proxy_stat(hub, "resets") >= 1, "the reset is counted");
+    CHECK_RC(captivate_conversation_send_message(c, conv, "four", NULL, 0, NULL), CAPTIVATE_RESULT_OK);
+    CHECK(wait_line(&r, "bot_message: You said: four"), "the conversation goes on after a reset");
+
+    /* A restart of the proxy alone: it refuses when the call returns, the hub keeps listening. */
+    connected = counted(&r, &r.connected);
+    CHECK_RC(captivate_test_hub_proxy_restart(hub, 500), CAPTIVATE_RESULT_OK);
+    CHECK(listening(proxy_port) == 0, "the proxy refuses during a restart");
+    CHECK(listening(hub_port) == 1, "the hub still listens");
+    CHECK(wait_count(&r, &r.connected, connected + 1), "back after the proxy's restart");
+    CHECK(through && captivate_test_hub_proxy_url(hub) == through, "the same URL after a restart");
+    CHECK_RC(captivate_conversation_send_message(c, conv, "five", NULL, 0, NULL), CAPTIVATE_RESULT_OK);
+    CHECK(wait_line(&r, "bot_message: You said: five"), "the conversation goes on after a restart");
+
+    /* The counters, all told. */
+    json = NULL;
+    CHECK_RC(captivate_test_hub_proxy_stats_json(hub, &json), CAPTIVATE_RESULT_OK);
+    CHECK(json_number(json, "accepted") >= 5 && json_number(json, "live") == 1 && json_number(json, "truncated") == 2 &&
+              json_number(json, "resets") >= 1 && json_number(json, "bytes_up") > 0 && json_number(json, "bytes_down") > 0,
+          "the proxy's counters: %s", json ? json : "(null)");
+    captivate_string_free(json);
+    CHECK(received_count(hub, conv, "user_message") == 5, "the hub received every message once");
+
+out:
+    captivate_string_free(conv);
+    CHECK_RC(captivate_client_free(c), CAPTIVATE_RESULT_OK);
+    /* Stopped: the lent URL is gone and every proxy call says so. */
+    CHECK_RC(captivate_test_hub_stop(hub), CAPTIVATE_RESULT_OK);
+    CHECK(proxy_port == 0 || listening(proxy_port) == 0, "the proxy's port no longer listens");
+    CHECK(captivate_test_hub_proxy_url(hub) == NULL, "no proxy URL once stopped");
+    CHECK(strstr(captivate_last_error_message(), "not valid") != NULL, "the reason: %s", captivate_last_error_message());
+    size_t n = 0;
+    json = NULL;
+    CHECK_RC(captivate_test_hub_set_proxy_faults(hub, NULL), CAPTIVATE_RESULT_INVALID_HANDLE);
+    CHECK_RC(captivate_test_hub_proxy_faults_json(hub, &json), CAPTIVATE_RESULT_INVALID_HANDLE);
+    CHECK_RC(captivate_test_hub_proxy_reset(hub, &n), CAPTIVATE_RESULT_INVALID_HANDLE);
+    CHECK_RC(captivate_test_hub_proxy_truncate(hub, &n), CAPTIVATE_RESULT_INVALID_HANDLE);
+    CHECK_RC(captivate_test_hub_proxy_restart(hub, 10), CAPTIVATE_RESULT_INVALID_HANDLE);
+    CHECK_RC(captivate_test_hub_proxy_stats_json(hub, &json), CAPTIVATE_RESULT_INVALID_HANDLE);
+    CHECK(json == NULL, "nothing written for a stopped hub");
+    rec_destroy(&r);
+}
+
+/* A hub started without the proxy: every proxy call is INVALID_ARGUMENT, and says why. */
+static void test_no_proxy(void) {
+    captivate_test_hub *hub = NULL;
+    CHECK_RC(captivate_test_hub_start("{\"proxy\": false}", &hub), CAPTIVATE_RESULT_OK);
+    CHECK_RC(captivate_test_hub_start("{\"proxy\": 1}", &hub), CAPTIVATE_RESULT_INVALID_ARGUMENT);
+    CHECK_RC(captivate_test_hub_start("{\"log\": \"yes\"}", &hub), CAPTIVATE_RESULT_INVALID_ARGUMENT);
+    if (!hub) return;
+    CHECK(captivate_test_hub_proxy_url(hub) == NULL, "no proxy URL without the proxy");
+    CHECK(strstr(captivate_last_error_message(), "no fault proxy") != NULL, "the reason: %s", captivate_last_error_message());
+    char *json = NULL;
+    size_t n = 7;
+    CHECK_RC(captivate_test_hub_set_proxy_faults(hub, "{\"latency_ms\": 5}"), CAPTIVATE_RESULT_INVALID_ARGUMENT);
+    CHECK(strstr(captivate_last_error_message(), "no fault proxy") != NULL, "the reason: %s", captivate_last_error_message());
+    CHECK_RC(captivate_test_hub_proxy_faults_json(hub, &json), CAPTIVATE_RESULT_INVALID_ARGUMENT);
+    CHECK_RC(captivate_test_hub_proxy_reset(hub, &n), CAPTIVATE_RESULT_INVALID_ARGUMENT);
+    CHECK_RC(captivate_test_hub_proxy_truncate(hub, &n), CAPTIVATE_RESULT_INVALID_ARGUMENT);
+    CHECK_RC(captivate_test_hub_proxy_restart(hub, 10), CAPTIVATE_RESULT_INVALID_ARGUMENT);
+    CHECK_RC(captivate_test_hub_proxy_stats_json(hub, &json), CAPTIVATE_RESULT_INVALID_ARGUMENT);
+    CHECK(json == NULL && n == 7, "nothing written without the proxy");
+    CHECK(captivate_test_hub_url(hub) != NULL, "the hub itself is fine");
+    CHECK_RC(captivate_test_hub_client_options_json(hub, &json), CAPTIVATE_RESULT_OK);
+    char url[256];
+    CHECK(json_string(json, "url", url, sizeof url) && strcmp(url, captivate_test_hub_url(hub)) == 0,
+          "clients go to the hub itself: %s", json ? json : "(null)");
+    captivate_string_free(json);
+    CHECK_RC(captivate_test_hub_stop(hub), CAPTIVATE_RESULT_OK);
+}
+
 /* Two hubs at once, each with its own port and key. */
 static void test_two_hubs(void) {
     captivate_test_hub *a = NULL, *b = NULL;
@@ -428,6 +631,8 @@ int main(void) {
      * resolver keeps a per-thread buffer for `localhost`. ASan runs it. */
     if (!getenv("CAPTIVATE_TEST_HUB_NO_TLS")) test_tls();
     test_two_hubs();
+    test_the_fault_proxy();
+    test_no_proxy();
     printf("%d passed, %d failed\n", passed, failed);
     return failed == 0 ? 0 : 1;
 }
