@@ -103,6 +103,11 @@ export interface HubOptions {
   log?: boolean;
   /** The port (default 0: a free one). */
   port?: number;
+  /**
+   * Put a fault-injecting TCP proxy in front of the hub: `clientOptions()` then sends clients
+   * through it, and the `proxy*` members of {@link Hub} control it.
+   */
+  proxy?: boolean;
 }
 
 /**
@@ -140,7 +145,49 @@ export interface HubFaults {
   httpPaths?: string[];
 }
 
-/** The options a client of the hub needs: spread them into `create`'s options. */
+/**
+ * Faults of the fault proxy (see {@link Hub.setProxyFaults}); every fault is off unless given
+ * (`null`: off too).
+ */
+export interface ProxyFaults {
+  /** Delays every chunk this many ms, each way (order kept). */
+  latencyMs?: number | null;
+  /** Bytes per second each direction of each connection may carry (0: no limit). */
+  bandwidthBps?: number | null;
+  /** Forwards nothing either way, keeping the connections open, until switched off. */
+  blackhole?: boolean | null;
+}
+
+/** The fault proxy's faults in force ({@link Hub.proxyFaults}). */
+export interface ProxyFaultsInForce {
+  /** The latency each way, in ms (0: none). */
+  latencyMs: number;
+  /** The bandwidth of each direction, in bytes per second (0: no limit). */
+  bandwidthBps: number;
+  /** Whether nothing is forwarded. */
+  blackhole: boolean;
+}
+
+/** The fault proxy's counters ({@link Hub.proxyStats}). */
+export interface ProxyStats {
+  /** Connections accepted and forwarded so far. */
+  accepted: number;
+  /** Connections open now. */
+  live: number;
+  /** Bytes written to the hub (client to hub). */
+  bytesUp: number;
+  /** Bytes written to clients (hub to client). */
+  bytesDown: number;
+  /** Connections reset by {@link Hub.proxyReset}. */
+  resets: number;
+  /** Connections cut inside a frame after {@link Hub.proxyTruncate}. */
+  truncated: number;
+}
+
+/**
+ * The options a client of the hub needs: spread them into `create`'s options. With the fault
+ * proxy, the URLs go through it.
+ */
 export interface HubClientOptions {
   /** The hub's WebSocket URL (without the key). */
   url: string;
@@ -224,9 +271,12 @@ export interface ReceivedFilter {
  */
 export declare class Hub implements AsyncDisposable {
   private constructor();
-  /** The WebSocket URL, without the key: `ws://127.0.0.1:PORT/dev` (`wss://localhost:PORT/dev` with `tls`). */
+  /**
+   * The hub's own WebSocket URL, without the key: `ws://127.0.0.1:PORT/dev`
+   * (`wss://localhost:PORT/dev` with `tls`); not through the fault proxy.
+   */
   readonly url: string;
-  /** The HTTP base of the same port (the channel API, the file service). */
+  /** The HTTP base of the same port (the channel API, the file service); not through the fault proxy. */
   readonly httpUrl: string;
   /** The port. */
   readonly port: number;
@@ -288,8 +338,36 @@ export declare class Hub implements AsyncDisposable {
   /** Makes the links of a stored file (of every one, without a key) expire now; how many it touched. */
   expireFiles(fileKey?: string | null): number;
   /**
+   * With `proxy: true`, the WebSocket URL through the fault proxy, without the key (what
+   * `clientOptions()` gives). The members named `proxy*` throw `InvalidArgumentError` on a hub
+   * started without the proxy.
+   */
+  readonly proxyUrl: string;
+  /** The fault proxy's faults in force. */
+  readonly proxyFaults: ProxyFaultsInForce;
+  /** The fault proxy's counters. */
+  readonly proxyStats: ProxyStats;
+  /** Replaces the fault proxy's faults with these (`{}`: none); the hub's own faults are apart. */
+  setProxyFaults(faults: ProxyFaults): void;
+  /** Clears the fault proxy's faults. */
+  clearProxyFaults(): void;
+  /** Resets every connection through the fault proxy (a TCP RST); how many. */
+  proxyReset(): number;
+  /**
+   * Cuts every connection through the fault proxy inside the next WebSocket frame the hub
+   * sends on it; how many were armed.
+   */
+  proxyTruncate(): number;
+  /**
+   * Closes every connection through the fault proxy and refuses new ones for `downMs` (the
+   * hub keeps running); resolves once the proxy refuses connections. Throws at once without
+   * the proxy, after `close()`, or for a wrong `downMs`.
+   */
+  proxyRestart(downMs: number): Promise<void>;
+  /**
    * Forgets conversations, frames, requests and files, clears the faults and puts back the
-   * script the hub started with (between tests). Connections stay open.
+   * script the hub started with (between tests). Connections stay open; the fault proxy's
+   * faults stay as they are.
    */
   reset(): void;
   /** Stops the hub: every connection closed, the port freed. Closing again does nothing. */

@@ -59,6 +59,28 @@ function sendArg(options) {
   return optBoolean('options.send', o.send) ?? true;
 }
 
+/** The type of each proxy fault (`latencyMs` and `bandwidthBps` whole numbers). */
+const PROXY_FAULT_TYPES = Object.freeze({ latencyMs: 'number', bandwidthBps: 'number', blackhole: 'boolean' });
+
+/**
+ * The checked faults of `setProxyFaults` (camelCase or snake_case names): types here (TypeError),
+ * names by the native layer (InvalidArgumentError); `null` or `undefined` values: off.
+ */
+function proxyFaultsArg(faults) {
+  const f = optObject('faults', faults);
+  if (f === undefined) return null;
+  /** @type {Record<string, unknown>} */
+  const out = {};
+  for (const [k, v] of Object.entries(f)) {
+    if (v === undefined) continue;
+    const type = PROXY_FAULT_TYPES[/** @type {keyof typeof PROXY_FAULT_TYPES} */ (camel(k))];
+    if (type === 'boolean') optBoolean(`faults.${k}`, v);
+    else if (type === 'number' && v !== null) wholeNumber(`faults.${k}`, v, Number.MAX_SAFE_INTEGER);
+    out[k] = v;
+  }
+  return out;
+}
+
 /** The checked options of `startHub`, for the native layer. */
 function startOptions(options) {
   const o = optObject('options', options) || {};
@@ -87,6 +109,12 @@ function startOptions(options) {
       case 'port':
         out.port = needNumber('options.port', v);
         break;
+      case 'proxy':
+        out.proxy = optBoolean('options.proxy', v);
+        break;
+      case 'log':
+        out.log = optBoolean('options.log', v);
+        break;
       default:
         // Unknown names (snake_case ones too) go through: the native layer names what it takes.
         out[k] = v;
@@ -107,13 +135,21 @@ class Hub {
   #native;
   #apiKey;
   #options;
+  #url;
+  #httpUrl;
+  /** @type {string | null} */
+  #proxyUrl;
   /** @type {Promise<void> | null} */
   #closing = null;
 
-  /** @param {symbol} token @param {any} hub the native hub */
-  constructor(token, hub) {
+  /** @param {symbol} token @param {any} hub the native hub @param {boolean} proxy whether it has the fault proxy */
+  constructor(token, hub, proxy) {
     if (token !== TOKEN) throw new TypeError('a Hub is made by startHub()');
     this.#native = hub;
+    this.#url = call(() => hub.url());
+    this.#httpUrl = call(() => hub.httpUrl());
+    this.#proxyUrl = proxy ? call(() => hub.proxyUrl()) : null;
+    // With the proxy, these go through it.
     const o = call(() => hub.clientOptions());
     this.#apiKey = o.api_key;
     /** @type {{url: string, httpUrl: string, filesUrl: string, caPem?: string}} */
@@ -129,14 +165,14 @@ class Hub {
     return this.#native;
   }
 
-  /** The WebSocket URL of the hub, without the key (`ws://127.0.0.1:PORT/dev`). */
+  /** The WebSocket URL of the hub itself, without the key (`ws://127.0.0.1:PORT/dev`). */
   get url() {
-    return this.#options.url;
+    return this.#url;
   }
 
-  /** The HTTP base of the hub (the channel API, the file service). */
+  /** The HTTP base of the hub itself (the channel API, the file service). */
   get httpUrl() {
-    return this.#options.httpUrl;
+    return this.#httpUrl;
   }
 
   /** With `tls`, the PEM of the certificate to trust; otherwise null. */
@@ -157,6 +193,7 @@ class Hub {
   /**
    * The options a client of this hub needs, to spread into its own:
    * `CaptivateChatAPI.create(hub.apiKey, 'dev', { ...hub.clientOptions(), shared: false })`.
+   * With the fault proxy, their URLs go through it.
    */
   clientOptions() {
     return { ...this.#options };
@@ -288,6 +325,72 @@ class Hub {
     return call(() => this.#hub().connectionsAccepted());
   }
 
+  #proxy() {
+    const hub = this.#hub();
+    if (this.#proxyUrl === null) {
+      throw errors.ofCode('invalid_argument', 'this hub has no fault proxy: start it with startHub({ proxy: true })');
+    }
+    return hub;
+  }
+
+  /** With `proxy: true`, the WebSocket URL through the fault proxy, without the key (what `clientOptions()` gives). */
+  get proxyUrl() {
+    if (this.#proxyUrl === null) this.#proxy();
+    return /** @type {string} */ (this.#proxyUrl);
+  }
+
+  /**
+   * Replaces the fault proxy's faults with these (`{latencyMs, bandwidthBps, blackhole}`;
+   * `{}` or null: none). `latencyMs` delays every chunk each way; `bandwidthBps` limits each
+   * direction of each connection (0: no limit); `blackhole` forwards nothing, keeping the
+   * connections open.
+   */
+  setProxyFaults(faults) {
+    const f = proxyFaultsArg(faults);
+    call(() => this.#proxy().setProxyFaults(f));
+  }
+
+  /** Clears the fault proxy's faults. */
+  clearProxyFaults() {
+    call(() => this.#proxy().setProxyFaults(null));
+  }
+
+  /** The fault proxy's faults in force: `{latencyMs, bandwidthBps, blackhole}`. */
+  get proxyFaults() {
+    return camelKeys(call(() => this.#proxy().proxyFaults()));
+  }
+
+  /** Resets every connection through the fault proxy (a TCP RST); how many. */
+  proxyReset() {
+    return call(() => this.#proxy().proxyReset());
+  }
+
+  /**
+   * Cuts every connection through the fault proxy inside the next WebSocket frame the hub
+   * sends on it (the client reads half a frame, then the end of the stream); how many were armed.
+   */
+  proxyTruncate() {
+    return call(() => this.#proxy().proxyTruncate());
+  }
+
+  /**
+   * Closes every connection through the fault proxy and refuses new ones for `downMs` (the
+   * hub itself keeps running); resolves once the proxy refuses connections. Wrong types, a
+   * hub without the proxy or a closed one throw at once.
+   */
+  proxyRestart(downMs) {
+    wholeNumber('downMs', downMs, 0xffffffff);
+    const restarting = call(() => this.#proxy().proxyRestart(downMs));
+    return restarting.catch((/** @type {unknown} */ e) => {
+      throw errors.toError(e);
+    });
+  }
+
+  /** The fault proxy's counters: `{accepted, live, bytesUp, bytesDown, resets, truncated}`. */
+  get proxyStats() {
+    return camelKeys(call(() => this.#proxy().proxyStats()));
+  }
+
   /**
    * Forgets conversations, frames, requests and files, clears the faults and puts back the
    * script the hub started with (between tests). Connections stay open.
@@ -324,7 +427,7 @@ function needObject(name, v) {
 function startHub(options) {
   const o = startOptions(options);
   return native.startHub(o).then(
-    (/** @type {any} */ hub) => new Hub(TOKEN, hub),
+    (/** @type {any} */ hub) => new Hub(TOKEN, hub, o.proxy === true),
     (/** @type {unknown} */ e) => {
       throw errors.toError(e);
     },

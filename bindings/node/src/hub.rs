@@ -3,10 +3,12 @@
 //! thread of its own with its own runtime. Nothing here touches Node's event loop, so a hub
 //! never keeps the process alive: it ends with the process, or when its object is collected.
 //!
-//! Starting and stopping (which waits for the hub's thread) run on the libuv thread pool and
-//! resolve a Promise; every other call is a quick, synchronous call into the hub. Values come
+//! Starting and stopping (which waits for the hub's thread), and restarting its fault proxy
+//! (which waits until the proxy refuses connections), run on the libuv thread pool and resolve
+//! a Promise; every other call is a quick, synchronous call into the hub. Values come
 //! and go as JSON; errors are those of the binding layer (see [`crate::js_error`]).
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use captivate_binding::BindingError;
@@ -21,7 +23,8 @@ use crate::js_error;
 /// A local hub running in this process (see `captivate-chat/testing`).
 #[napi]
 pub struct NativeHub {
-    hub: Option<Hub>,
+    /// Shared with a proxy restart under way on the thread pool; `None` once closed.
+    hub: Option<Arc<Hub>>,
 }
 
 /// Starting a hub, off the JavaScript thread.
@@ -38,13 +41,13 @@ impl Task for StartHub {
     }
 
     fn resolve(&mut self, _env: Env, hub: Hub) -> napi::Result<NativeHub> {
-        Ok(NativeHub { hub: Some(hub) })
+        Ok(NativeHub { hub: Some(Arc::new(hub)) })
     }
 }
 
 /// Stopping a hub (its connections closed, its thread joined), off the JavaScript thread.
 pub struct StopHub {
-    hub: Option<Hub>,
+    hub: Option<Arc<Hub>>,
 }
 
 impl Task for StopHub {
@@ -52,10 +55,40 @@ impl Task for StopHub {
     type JsValue = ();
 
     fn compute(&mut self) -> napi::Result<()> {
-        if let Some(mut hub) = self.hub.take() {
-            hub.stop();
+        let Some(mut shared) = self.hub.take() else { return Ok(()) };
+        // A proxy restart under way holds the hub a moment longer (it waits 10 s at most).
+        loop {
+            match Arc::try_unwrap(shared) {
+                Ok(mut hub) => {
+                    hub.stop();
+                    return Ok(());
+                }
+                Err(still_shared) => {
+                    shared = still_shared;
+                    std::thread::sleep(Duration::from_millis(5));
+                }
+            }
         }
+    }
+
+    fn resolve(&mut self, _env: Env, _output: ()) -> napi::Result<()> {
         Ok(())
+    }
+}
+
+/// Restarting the hub's fault proxy, off the JavaScript thread: resolves once it refuses
+/// connections.
+pub struct RestartProxy {
+    hub: Arc<Hub>,
+    down_for: Duration,
+}
+
+impl Task for RestartProxy {
+    type Output = ();
+    type JsValue = ();
+
+    fn compute(&mut self) -> napi::Result<()> {
+        self.hub.proxy_restart(self.down_for).map_err(js_error)
     }
 
     fn resolve(&mut self, _env: Env, _output: ()) -> napi::Result<()> {
@@ -95,7 +128,7 @@ fn count(n: usize) -> u32 {
 }
 
 impl NativeHub {
-    fn hub(&self) -> napi::Result<&Hub> {
+    fn hub(&self) -> napi::Result<&Arc<Hub>> {
         self.hub.as_ref().ok_or_else(closed)
     }
 }
@@ -111,13 +144,25 @@ impl NativeHub {
     /// Whether it still runs.
     #[napi]
     pub fn is_running(&self) -> bool {
-        self.hub.as_ref().is_some_and(Hub::is_running)
+        self.hub.as_ref().is_some_and(|h| h.is_running())
     }
 
     /// The client options of this hub: `{api_key, url, http_url, files_url, ca_pem?}`.
     #[napi]
     pub fn client_options(&self) -> napi::Result<Value> {
         self.hub()?.client_options().map_err(js_error)
+    }
+
+    /// The hub's own WebSocket URL, without the key (not through the fault proxy).
+    #[napi]
+    pub fn url(&self) -> napi::Result<String> {
+        self.hub()?.url().map_err(js_error)
+    }
+
+    /// The hub's own HTTP base (not through the fault proxy).
+    #[napi]
+    pub fn http_url(&self) -> napi::Result<String> {
+        self.hub()?.http_url().map_err(js_error)
     }
 
     /// The port.
@@ -246,5 +291,50 @@ impl NativeHub {
     #[napi]
     pub fn reset(&self) -> napi::Result<()> {
         self.hub()?.reset().map_err(js_error)
+    }
+
+    /// The WebSocket URL through the fault proxy (`invalid_argument` without one).
+    #[napi]
+    pub fn proxy_url(&self) -> napi::Result<String> {
+        self.hub()?.proxy_url().map_err(js_error)
+    }
+
+    /// Replaces the proxy's faults (`latency_ms`, `bandwidth_bps`, `blackhole`; `null`: none).
+    #[napi]
+    pub fn set_proxy_faults(&self, faults: Value) -> napi::Result<()> {
+        self.hub()?.set_proxy_faults(&faults).map_err(js_error)
+    }
+
+    /// The proxy's faults in force.
+    #[napi]
+    pub fn proxy_faults(&self) -> napi::Result<Value> {
+        self.hub()?.proxy_faults().map_err(js_error)
+    }
+
+    /// Resets every connection through the proxy; how many.
+    #[napi]
+    pub fn proxy_reset(&self) -> napi::Result<u32> {
+        self.hub()?.proxy_reset().map(count).map_err(js_error)
+    }
+
+    /// Cuts every connection through the proxy inside the next frame the hub sends; how many.
+    #[napi]
+    pub fn proxy_truncate(&self) -> napi::Result<u32> {
+        self.hub()?.proxy_truncate().map(count).map_err(js_error)
+    }
+
+    /// Closes every connection through the proxy and refuses new ones for `down_ms`; resolves
+    /// once it refuses. Fails at once on a closed hub or one without a proxy.
+    #[napi(ts_return_type = "Promise<void>")]
+    pub fn proxy_restart(&self, down_ms: u32) -> napi::Result<AsyncTask<RestartProxy>> {
+        let hub = self.hub()?;
+        hub.proxy_url().map_err(js_error)?;
+        Ok(AsyncTask::new(RestartProxy { hub: Arc::clone(hub), down_for: Duration::from_millis(u64::from(down_ms)) }))
+    }
+
+    /// The proxy's counters: `{accepted, live, bytes_up, bytes_down, resets, truncated}`.
+    #[napi]
+    pub fn proxy_stats(&self) -> napi::Result<Value> {
+        self.hub()?.proxy_stats().map_err(js_error)
     }
 }

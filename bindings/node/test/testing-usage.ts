@@ -1,7 +1,17 @@
 // Compiled (not run) by `tsc --strict --noEmit`: captivate-chat/testing typed the way a test
 // suite would use it, `await using` included (TypeScript 5.2 and later compile it for any Node).
 import { CaptivateChatAPI, ClosedError, type CaptivateEvent } from 'captivate-chat';
-import { FAULTS, type Hub, type HubFaults, type HubScript, type ReceivedFrame, startHub } from 'captivate-chat/testing';
+import {
+  FAULTS,
+  type Hub,
+  type HubFaults,
+  type HubScript,
+  type ProxyFaults,
+  type ProxyFaultsInForce,
+  type ProxyStats,
+  type ReceivedFrame,
+  startHub,
+} from 'captivate-chat/testing';
 
 const script: HubScript = {
   greeting: [{ bot: ['Hello!', { type: 'buttons', buttons: { title: 'Pick', options: [{ label: 'A', value: 'a' }] } }] }],
@@ -75,6 +85,24 @@ export async function usage(): Promise<void> {
   await other[Symbol.asyncDispose]();
 }
 
+export async function proxyUsage(): Promise<void> {
+  await using hub = await startHub({ proxy: true, log: false });
+  const through: string = hub.proxyUrl;
+  const direct: string = hub.url;
+  const faults: ProxyFaults = { latencyMs: 20, bandwidthBps: 0, blackhole: false };
+  hub.setProxyFaults(faults);
+  hub.setProxyFaults({ latencyMs: null });
+  const now: ProxyFaultsInForce = hub.proxyFaults;
+  const latency: number = now.latencyMs;
+  hub.clearProxyFaults();
+  const reset: number = hub.proxyReset();
+  const armed: number = hub.proxyTruncate();
+  await hub.proxyRestart(50);
+  const stats: ProxyStats = hub.proxyStats;
+  const moved: number = stats.bytesUp + stats.bytesDown + stats.accepted + stats.live + stats.resets + stats.truncated;
+  console.log(through, direct, latency, reset, armed, moved);
+}
+
 // Typos and wrong types do not compile.
 // @ts-expect-error: no such step
 export const badStep: HubScript = { rules: [{ then: [{ bott: 'x' }] }] };
@@ -87,4 +115,10 @@ export async function badCalls(hub: Hub): Promise<void> {
   await startHub({ api_key: 'k' });
   // @ts-expect-error: content is a string or items
   hub.botSays('c', 5);
+  // @ts-expect-error: no such proxy fault
+  hub.setProxyFaults({ latency: 5 });
+  // @ts-expect-error: blackhole is a boolean
+  hub.setProxyFaults({ blackhole: 1 });
+  // @ts-expect-error: proxy is a boolean
+  await startHub({ proxy: 'yes' });
 }

@@ -477,6 +477,180 @@ describe('starting and closing', () => {
   });
 });
 
+describe('the fault proxy in front of the hub', () => {
+  /** @type {Hub} */
+  let hub;
+  /** @type {CaptivateChatAPI} */
+  let api;
+  /** @type {import('captivate-chat').Conversation} */
+  let c;
+  /** @type {ReturnType<typeof record>} */
+  let r;
+  let n = 0;
+
+  /** Sends the next order and waits for its answer; the ms it took. */
+  async function order() {
+    n += 1;
+    const from = r.events.length;
+    const asked = performance.now();
+    await c.sendMessage(`order ${n}`);
+    await r.until(botSaid(`Order ${n} ships tomorrow.`), from);
+    return performance.now() - asked;
+  }
+
+  before(async () => {
+    hub = await startHub({ script: SHOP, proxy: true, agentDelayMs: 10 });
+    api = await CaptivateChatAPI.create(hub.apiKey, 'dev', {
+      ...hub.clientOptions(),
+      shared: false,
+      reconnect: { initialDelayMs: 20, maxDelayMs: 100 },
+    });
+    c = await api.createConversation('proxied', {}, {}, 'user-first');
+    r = record(c);
+  });
+  after(async () => {
+    await api.dispose();
+    await hub.close();
+  });
+  beforeEach(() => hub.clearProxyFaults());
+
+  test('clients go through it: clientOptions() has its URLs, url and httpUrl stay the hub\'s own', async () => {
+    assert.match(hub.proxyUrl, /^ws:\/\/127\.0\.0\.1:\d+\/dev$/);
+    assert.notEqual(hub.proxyUrl, hub.url);
+    assert.equal(hub.url, `ws://127.0.0.1:${hub.port}/dev`);
+    assert.equal(hub.httpUrl, `http://127.0.0.1:${hub.port}`);
+    const o = hub.clientOptions();
+    assert.equal(o.url, hub.proxyUrl);
+    const proxyPort = new URL(hub.proxyUrl).port;
+    assert.equal(new URL(o.httpUrl).port, proxyPort);
+    assert.equal(new URL(o.filesUrl).port, proxyPort);
+    await order();
+    const stats = hub.proxyStats;
+    assert.deepEqual(Object.keys(stats).sort(), ['accepted', 'bytesDown', 'bytesUp', 'live', 'resets', 'truncated']);
+    assert.ok(stats.accepted >= 1, JSON.stringify(stats));
+    assert.equal(stats.live, 1);
+    assert.equal(hub.liveConnections, 1);
+  });
+
+  test('a frame cut in the middle: the client comes back through the proxy and the conversation goes on', async () => {
+    await order();
+    const before = hub.proxyStats;
+    const from = r.events.length;
+    const back = reconnected(api);
+    assert.equal(hub.proxyTruncate(), 1);
+    hub.botSays(c.conversationId, 'this frame is cut');
+    const states = await back;
+    assert.equal(states.at(-1), 'connected');
+    assert.ok(states.length > 1, states.join());
+    await r.until((e) => e.kind === 'discontinuity', from);
+    await order();
+    const stats = hub.proxyStats;
+    assert.equal(stats.truncated, before.truncated + 1);
+    assert.ok(stats.accepted > before.accepted, JSON.stringify([before, stats]));
+    assert.equal(stats.live, 1);
+  });
+
+  test('latency: set, read back, applied each way, cleared; snake_case names too', async () => {
+    hub.setProxyFaults({ latencyMs: 40 });
+    assert.deepEqual(hub.proxyFaults, { latencyMs: 40, bandwidthBps: 0, blackhole: false });
+    const slow = await order();
+    assert.ok(slow >= 78, `a round trip through 40 ms each way took ${slow} ms`);
+    hub.clearProxyFaults();
+    assert.deepEqual(hub.proxyFaults, { latencyMs: 0, bandwidthBps: 0, blackhole: false });
+    hub.setProxyFaults(/** @type {any} */ ({ bandwidth_bps: 1_000_000, blackhole: true }));
+    assert.deepEqual(hub.proxyFaults, { latencyMs: 0, bandwidthBps: 1_000_000, blackhole: true });
+    hub.setProxyFaults({ blackhole: null });
+    assert.deepEqual(hub.proxyFaults, { latencyMs: 0, bandwidthBps: 0, blackhole: false }, 'setting replaces every fault');
+    hub.setProxyFaults({ blackhole: false });
+    await order();
+  });
+
+  test('reset: every connection through the proxy gets an RST; the client comes back', async () => {
+    await order();
+    const before = hub.proxyStats;
+    const from = r.events.length;
+    const back = reconnected(api);
+    assert.equal(hub.proxyReset(), 1);
+    await back;
+    await r.until((e) => e.kind === 'discontinuity', from);
+    await order();
+    const stats = hub.proxyStats;
+    assert.equal(stats.resets, before.resets + 1);
+    assert.ok(stats.accepted > before.accepted);
+  });
+
+  test('restart: resolves once the proxy refuses, the hub itself still listening; then clients come back', async () => {
+    await order();
+    const before = hub.proxyStats;
+    const proxyPort = Number(new URL(hub.proxyUrl).port);
+    const from = r.events.length;
+    const back = reconnected(api);
+    const restarting = hub.proxyRestart(500);
+    assert.ok(restarting instanceof Promise);
+    assert.equal(await restarting, undefined);
+    assert.equal(await listening(proxyPort), false, 'the proxy refuses while down');
+    assert.equal(await listening(hub.port), true, 'the hub runs on');
+    await back;
+    await r.until((e) => e.kind === 'discontinuity', from);
+    await order();
+    assert.equal(await listening(proxyPort), true);
+    assert.ok(hub.proxyStats.accepted > before.accepted);
+  });
+
+  test('stats: bytes each way grow with the traffic', async () => {
+    const before = hub.proxyStats;
+    await order();
+    const stats = hub.proxyStats;
+    assert.ok(stats.bytesUp > before.bytesUp, JSON.stringify([before, stats]));
+    assert.ok(stats.bytesDown > before.bytesDown, JSON.stringify([before, stats]));
+    assert.equal(stats.live, 1);
+    for (const v of Object.values(stats)) assert.ok(Number.isInteger(v) && v >= 0);
+  });
+
+  test('wrong types throw TypeError; unknown names and wrong values InvalidArgumentError', async () => {
+    const h = /** @type {any} */ (hub);
+    assert.throws(() => h.setProxyFaults('x'), TypeError);
+    assert.throws(() => h.setProxyFaults({ latencyMs: '5' }), TypeError);
+    assert.throws(() => h.setProxyFaults({ latency_ms: '5' }), TypeError);
+    assert.throws(() => h.setProxyFaults({ bandwidthBps: true }), TypeError);
+    assert.throws(() => h.setProxyFaults({ blackhole: 1 }), TypeError);
+    assert.throws(() => h.proxyRestart('100'), TypeError);
+    assert.throws(() => h.setProxyFaults({ latency: 5 }), (e) => e instanceof InvalidArgumentError && /latency/.test(e.message));
+    assert.throws(() => h.setProxyFaults({ latencyMs: -1 }), InvalidArgumentError);
+    assert.throws(() => h.setProxyFaults({ latencyMs: 1.5 }), InvalidArgumentError);
+    assert.throws(() => h.proxyRestart(-1), InvalidArgumentError);
+    assert.throws(() => (/** @type {any} */ (startHub))({ proxy: 'yes' }), TypeError);
+    assert.deepEqual(hub.proxyFaults, { latencyMs: 0, bandwidthBps: 0, blackhole: false }, 'nothing changed');
+  });
+
+  test('without the proxy, its members throw InvalidArgumentError; after close(), ClosedError', async () => {
+    const plain = await startHub({ proxy: false });
+    const calls = {
+      proxyUrl: () => plain.proxyUrl,
+      proxyFaults: () => plain.proxyFaults,
+      proxyStats: () => plain.proxyStats,
+      setProxyFaults: () => plain.setProxyFaults({ latencyMs: 5 }),
+      clearProxyFaults: () => plain.clearProxyFaults(),
+      proxyReset: () => plain.proxyReset(),
+      proxyTruncate: () => plain.proxyTruncate(),
+      proxyRestart: () => plain.proxyRestart(10),
+    };
+    for (const [name, call] of Object.entries(calls)) {
+      assert.throws(call, (e) => e instanceof InvalidArgumentError && /no fault proxy/.test(e.message), name);
+    }
+    assert.equal(plain.clientOptions().url, plain.url);
+    await plain.close();
+    for (const [name, call] of Object.entries(calls)) assert.throws(call, ClosedError, name);
+
+    const proxied = await startHub({ proxy: true });
+    const through = proxied.proxyUrl;
+    await proxied.close();
+    assert.equal(proxied.proxyUrl, through, 'the address stays readable');
+    assert.throws(() => proxied.proxyStats, ClosedError);
+    assert.throws(() => proxied.proxyRestart(10), ClosedError);
+  });
+});
+
 describe('the package', () => {
   test('testing.d.ts declares what captivate-chat/testing exports, and Hub its members', () => {
     const dts = fs.readFileSync(path.join(pkgDir, 'testing.d.ts'), 'utf8');
