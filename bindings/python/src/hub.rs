@@ -5,7 +5,8 @@
 //! seconds.
 //!
 //! Starting and stopping wait for the hub's own thread, with the GIL released; every other
-//! call is a short look at the hub's state.
+//! call is a short look at the hub's state (`proxy_restart` waits for the proxy to stop
+//! listening, a matter of a task's abort on the hub's runtime, which never needs the GIL).
 
 use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
@@ -227,6 +228,47 @@ impl Hub {
     /// starting script. Connections stay open.
     fn reset(&self) -> PyResult<()> {
         self.with(Inner::reset)
+    }
+
+    /// With the fault proxy, the WebSocket URL through it (without the key).
+    fn proxy_url(&self) -> PyResult<String> {
+        self.with(Inner::proxy_url)
+    }
+
+    /// Replaces the proxy's faults with those of `faults` (`latency_ms`, `bandwidth_bps`,
+    /// `blackhole`; None: none).
+    #[pyo3(signature = (faults=None))]
+    fn set_proxy_faults(&self, faults: Option<&Bound<'_, PyAny>>) -> PyResult<()> {
+        let faults = to_json_opt(faults, "faults")?.unwrap_or(serde_json::Value::Null);
+        self.with(|h| h.set_proxy_faults(&faults))
+    }
+
+    /// The proxy's faults in force: `{latency_ms, bandwidth_bps, blackhole}` (0: no limit).
+    fn proxy_faults(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        self.json(py, Inner::proxy_faults)
+    }
+
+    /// Resets every connection through the proxy; how many.
+    fn proxy_reset(&self) -> PyResult<usize> {
+        self.with(Inner::proxy_reset)
+    }
+
+    /// Cuts every connection through the proxy inside the next frame the hub sends; how many.
+    fn proxy_truncate(&self) -> PyResult<usize> {
+        self.with(Inner::proxy_truncate)
+    }
+
+    /// Closes every connection through the proxy and refuses new ones for `down_for` seconds;
+    /// returns once it refuses.
+    fn proxy_restart(&self, down_for: f64) -> PyResult<()> {
+        let down_for = Duration::try_from_secs_f64(down_for)
+            .map_err(|_| errors::to_py(BindingError::invalid("down_for must be a number of seconds, 0 or more")))?;
+        self.with(|h| h.proxy_restart(down_for))
+    }
+
+    /// The proxy's counters: `{accepted, live, bytes_up, bytes_down, resets, truncated}`.
+    fn proxy_stats(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        self.json(py, Inner::proxy_stats)
     }
 
     /// Stops the hub (its connections closed, its thread ended); again: nothing.

@@ -1,7 +1,8 @@
 """``captivate.testing.Hub``, the local hub in this process, and the ``captivate_hub`` fixture of
 the package's pytest plugin: a script of the test's own followed (greeting, a regex rule, the
 hand-over to a named agent and the agent's lines) across a dropped link, inspection, faults,
-reset, stop, both context managers, and the plugin loaded through its entry point. No hub
+the fault proxy in front of the hub, reset, stop, both context managers, and the plugin loaded
+through its entry point. No hub
 binary is needed: every hub here runs in the test's process."""
 
 from __future__ import annotations
@@ -11,8 +12,10 @@ import re
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Tuple, Type, TypeVar
+from typing import Any, Callable, Dict, List, Optional, Tuple, Type, TypeVar
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -57,6 +60,13 @@ async def said(stream: captivate.EventStream) -> Tuple[str, Optional[str]]:
 async def state(stream: captivate.EventStream, wanted: str) -> None:
     """Waits for the client's connection to reach the state ``wanted``."""
     while (await next_of(stream, captivate.StateChange)).current.state != wanted:
+        pass
+
+
+async def hears(stream: captivate.EventStream, wanted: Tuple[str, str]) -> None:
+    """Waits for ``wanted`` (who, what) to be said; lines said before it are skipped (a line
+    cut on its way may come back with the link)."""
+    while await said(stream) != wanted:
         pass
 
 
@@ -249,6 +259,122 @@ def test_restart_and_close_frames_the_client_survives() -> None:
     asyncio.run(main())
 
 
+def test_the_fault_proxy_in_front_of_the_hub() -> None:
+    async def main() -> None:
+        async with Hub(SCRIPT, agent_delay=0.01, proxy=True) as hub:
+            assert hub.proxy_url.startswith("ws://127.0.0.1:") and hub.proxy_url != hub.url
+            assert hub.client_options()["url"] == hub.proxy_url  # clients go through the proxy
+            assert hub.proxy_stats == {
+                "accepted": 0,
+                "live": 0,
+                "bytes_up": 0,
+                "bytes_down": 0,
+                "resets": 0,
+                "truncated": 0,
+            }
+            assert hub.proxy_faults == {"latency": 0.0, "bandwidth": None, "blackhole": False}
+            async with await hub.connect(reconnect={"initial_delay": 0.02, "max_delay": 0.1}) as client:
+                states = client.events()
+                conv = await client.start_conversation("u1", start="user-first")
+                events = conv.events()
+                await conv.send_message("order 1")
+                assert await said(events) == ("bot", "Welcome to Acme.")
+                assert await said(events) == ("bot", "Order 1 is on its way.")
+                stats = hub.proxy_stats
+                assert (stats["accepted"], stats["live"]) == (1, 1)
+                assert stats["bytes_up"] > 0 and stats["bytes_down"] > 0
+
+                # A frame cut on its way: the client comes back through the proxy and goes on.
+                assert hub.proxy_truncate() == 1
+                hub.bot_says(conv.id, "This frame is cut.")
+                await state(states, "disconnected")
+                await state(states, "connected")
+                await conv.send_message("order 2")
+                await hears(events, ("bot", "Order 2 is on its way."))
+                assert hub.proxy_stats["truncated"] == 1 and hub.proxy_stats["accepted"] == 2
+
+                # Latency each way, in seconds: a reply takes at least the round trip.
+                hub.set_proxy_faults(latency=0.03, bandwidth=1_000_000)
+                assert hub.proxy_faults == {"latency": 0.03, "bandwidth": 1_000_000, "blackhole": False}
+                before = (hub.proxy_stats["bytes_up"], hub.proxy_stats["bytes_down"])
+                asked = time.monotonic()
+                await conv.send_message("order 3")
+                assert await said(events) == ("bot", "Order 3 is on its way.")
+                assert time.monotonic() - asked >= 0.06, "30 ms each way"
+                after = (hub.proxy_stats["bytes_up"], hub.proxy_stats["bytes_down"])
+                assert after[0] > before[0] and after[1] > before[1]
+                hub.set_proxy_faults(blackhole=True)  # replaces the faults
+                assert hub.proxy_faults == {"latency": 0.0, "bandwidth": None, "blackhole": True}
+                hub.clear_proxy_faults()
+                assert hub.proxy_faults == {"latency": 0.0, "bandwidth": None, "blackhole": False}
+
+                # A reset of every connection through it.
+                assert hub.proxy_reset() == 1
+                await state(states, "disconnected")
+                await state(states, "connected")
+                await conv.send_message("order 4")
+                await hears(events, ("bot", "Order 4 is on its way."))
+                assert hub.proxy_stats["resets"] == 1
+
+                # A restart of the proxy alone: it refuses connections once the call returns.
+                hub.proxy_restart(down_for=0.3)
+                port = urlsplit(hub.proxy_url).port
+                assert port is not None
+                with pytest.raises(ConnectionRefusedError):
+                    socket.create_connection(("127.0.0.1", port), timeout=WAIT).close()
+                socket.create_connection(("127.0.0.1", hub.port), timeout=WAIT).close()  # the hub runs on
+                await state(states, "disconnected")
+                await state(states, "connected")
+                await conv.send_message("order 5")
+                await hears(events, ("bot", "Order 5 is on its way."))
+                stats = hub.proxy_stats
+                assert (stats["accepted"], stats["live"], stats["resets"], stats["truncated"]) == (4, 1, 1, 1)
+                assert texts(hub.received(conv.id, "user_message")) == [f"order {n}" for n in range(1, 6)]
+
+    asyncio.run(main())
+
+
+def test_the_fault_proxy_is_checked_and_only_there_when_asked_for() -> None:
+    with pytest.raises(TypeError, match="proxy must be a bool"):
+        Hub(proxy=1)  # type: ignore[arg-type]
+    with Hub.start() as plain:
+        calls: List[Callable[[], object]] = [
+            lambda: plain.proxy_url,
+            lambda: plain.proxy_faults,
+            lambda: plain.proxy_stats,
+            lambda: plain.set_proxy_faults(latency=0.01),
+            plain.clear_proxy_faults,
+            plain.proxy_reset,
+            plain.proxy_truncate,
+            plain.proxy_restart,
+        ]
+        for call in calls:
+            with pytest.raises(captivate.InvalidArgument, match="no fault proxy"):
+                call()
+        assert plain.client_options()["url"] == plain.url
+    with Hub.start(proxy=True) as hub:
+        with pytest.raises(TypeError):
+            hub.set_proxy_faults(latency="30 ms")  # type: ignore[arg-type]
+        with pytest.raises(TypeError):
+            hub.set_proxy_faults(bandwidth=1.5)  # type: ignore[arg-type]
+        with pytest.raises(TypeError):
+            hub.set_proxy_faults(blackhole=1)  # type: ignore[arg-type]
+        with pytest.raises(TypeError):
+            hub.set_proxy_faults(jitter=0.01)  # type: ignore[call-arg]
+        with pytest.raises(TypeError):
+            hub.proxy_restart(down_for="soon")  # type: ignore[arg-type]
+        for bad in (dict(latency=-1.0), dict(latency=float("inf")), dict(bandwidth=0), dict(bandwidth=-5)):
+            with pytest.raises(captivate.InvalidArgument):
+                hub.set_proxy_faults(**bad)
+        with pytest.raises(captivate.InvalidArgument):
+            hub.proxy_restart(down_for=-1)
+        # A refused call leaves the faults in force.
+        assert hub.proxy_faults == {"latency": 0.0, "bandwidth": None, "blackhole": False}
+        assert hub.proxy_reset() == 0 and hub.proxy_truncate() == 0
+    with pytest.raises(captivate.Closed):
+        hub.proxy_stats
+
+
 def test_the_sync_context_manager_and_the_blocking_client() -> None:
     with Hub(SCRIPT, extra_api_keys=["second-key"]) as hub:
         client = hub.connect_blocking()
@@ -369,6 +495,14 @@ def test_the_fixture_parametrized_by_script(captivate_hub: Hub, reply: str) -> N
             assert await said(events) == ("bot", reply)
 
     asyncio.run(main())
+
+
+@pytest.mark.captivate_hub(proxy=True)
+def test_the_fixture_with_the_fault_proxy(captivate_hub: Hub) -> None:
+    with captivate_hub.connect_blocking() as client:
+        assert client.is_connected
+        assert captivate_hub.client_options()["url"] == captivate_hub.proxy_url
+        assert captivate_hub.proxy_stats["live"] == 1
 
 
 def test_the_fixture_is_fresh_for_each_test(captivate_hub: Hub) -> None:

@@ -11,7 +11,8 @@ usual flow unless the test says otherwise:
 
 - ``@pytest.mark.captivate_script(script)``: the bot's script (a dict);
 - ``@pytest.mark.captivate_hub(**options)``: the hub's other options (``api_key``,
-  ``extra_api_keys``, ``tls``, ``agent_delay``, ``port``; ``script`` too);
+  ``extra_api_keys``, ``tls``, ``agent_delay``, ``port``, ``log``, ``proxy``; ``script``
+  too);
 - ``@pytest.mark.parametrize("captivate_hub", [script, ...], indirect=True)``: one run per
   script.
 
@@ -47,7 +48,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
         f"{OPTIONS_MARK}(**options): the options of the test's captivate_hub "
-        "(script, api_key, extra_api_keys, tls, agent_delay, port)",
+        "(script, api_key, extra_api_keys, tls, agent_delay, port, log, proxy)",
     )
 
 

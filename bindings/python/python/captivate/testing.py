@@ -50,7 +50,7 @@ if TYPE_CHECKING:
     from ._blocking import BlockingClient
     from ._options import ConnectOptions
 
-__all__ = ["FAULT_NAMES", "Faults", "Hub"]
+__all__ = ["FAULT_NAMES", "Faults", "Hub", "ProxyFaults", "ProxyStats"]
 
 
 class Faults(TypedDict, total=False):
@@ -103,6 +103,34 @@ FAULT_NAMES = (
     "http_paths",
 )
 """The names ``Hub.set_faults`` takes (``Faults``)."""
+
+
+class ProxyFaults(TypedDict):
+    """The fault proxy's faults in force (``Hub.proxy_faults``)."""
+
+    latency: float
+    """Seconds every chunk of bytes is held back, each way (0: none)."""
+    bandwidth: Optional[int]
+    """Bytes per second each way (None: no limit)."""
+    blackhole: bool
+    """Bytes are swallowed both ways, the connections kept open (a dead link)."""
+
+
+class ProxyStats(TypedDict):
+    """What the fault proxy has done so far (``Hub.proxy_stats``)."""
+
+    accepted: int
+    """Connections accepted and forwarded to the hub."""
+    live: int
+    """Connections open through it now."""
+    bytes_up: int
+    """Bytes forwarded from clients to the hub."""
+    bytes_down: int
+    """Bytes forwarded from the hub to clients."""
+    resets: int
+    """Connections reset by ``Hub.proxy_reset``."""
+    truncated: int
+    """Connections cut inside a frame after ``Hub.proxy_truncate``."""
 
 _DELAYS = ("reply_delay", "http_delay")
 _LISTS = ("never_answer", "http_paths")
@@ -174,13 +202,18 @@ class Hub:
     """A local hub in this process, for testing an application offline.
 
     ``Hub(script=None, *, api_key=None, extra_api_keys=(), tls=False, agent_delay=0.05,
-    port=0, log=False)`` starts it on 127.0.0.1 and returns once it listens (``Hub.start(...)`` is the
-    same). ``script`` is the bot's script (a dict; None: the usual flow); ``api_key`` the key
+    port=0, log=False, proxy=False)`` starts it on 127.0.0.1 and returns once it listens
+    (``Hub.start(...)`` is the same). ``script`` is the bot's script (a dict; None: the usual flow); ``api_key`` the key
     clients present (default ``"test-key"``) and ``extra_api_keys`` more it accepts;
     ``tls=True`` serves ``wss://`` with a self-signed certificate (``ca_pem``); ``agent_delay``
     is the seconds a live agent takes to answer; ``port`` 0 takes a free one; ``log=True``
     prints the hub's notes (connections, faults, frames it ignores) on standard error, where
-    it is quiet by default.
+    it is quiet by default; ``proxy=True`` puts a fault proxy in front of the hub, through
+    which ``client_options()`` sends clients (``proxy_url``): it adds latency, limits the
+    bandwidth, swallows bytes, resets connections, cuts them inside a frame and restarts,
+    while the hub itself runs on (``set_proxy_faults``, ``proxy_reset``, ``proxy_truncate``,
+    ``proxy_restart``, ``proxy_stats``). Those calls on a hub without it raise
+    ``captivate.InvalidArgument``.
 
     It is a context manager, sync (``with Hub() as hub:``) and async (``async with Hub() as
     hub:``), stopping the hub at the end; otherwise call ``stop()`` (it also stops when
@@ -200,6 +233,7 @@ class Hub:
         agent_delay: float = 0.05,
         port: int = 0,
         log: bool = False,
+        proxy: bool = False,
     ) -> None:
         if api_key is not None and not isinstance(api_key, str):
             raise TypeError(f"api_key must be a str or None, not {_type_name(api_key)}")
@@ -209,6 +243,8 @@ class Hub:
             raise TypeError(f"port must be an int, not {_type_name(port)}")
         if not isinstance(log, bool):
             raise TypeError(f"log must be a bool, not {_type_name(log)}")
+        if not isinstance(proxy, bool):
+            raise TypeError(f"proxy must be a bool, not {_type_name(proxy)}")
         options: Dict[str, Any] = {
             "script": _script(script),
             "api_key": api_key,
@@ -217,6 +253,7 @@ class Hub:
             "agent_delay_ms": _millis("agent_delay", agent_delay),
             "port": port,
             "log": log,
+            "proxy": proxy,
         }
         self._hub = _native.Hub(options)
 
@@ -231,10 +268,18 @@ class Hub:
         agent_delay: float = 0.05,
         port: int = 0,
         log: bool = False,
+        proxy: bool = False,
     ) -> Hub:
         """Starts a hub: the same as ``Hub(...)``."""
         return cls(
-            script, api_key=api_key, extra_api_keys=extra_api_keys, tls=tls, agent_delay=agent_delay, port=port, log=log
+            script,
+            api_key=api_key,
+            extra_api_keys=extra_api_keys,
+            tls=tls,
+            agent_delay=agent_delay,
+            port=port,
+            log=log,
+            proxy=proxy,
         )
 
     @staticmethod
@@ -308,8 +353,9 @@ class Hub:
     def client_options(self) -> Dict[str, Any]:
         """What a client of this hub needs, as keyword arguments of ``captivate.connect`` and
         ``BlockingClient.connect``: ``api_key``, ``url``, ``http_url``, ``files_url`` (and
-        ``ca_pem`` with TLS). ``captivate.connect(**hub.client_options(), request_timeout=2)``
-        adds options of your own."""
+        ``ca_pem`` with TLS); with ``proxy=True`` the URLs go through the fault proxy.
+        ``captivate.connect(**hub.client_options(), request_timeout=2)`` adds options of your
+        own."""
         options: Dict[str, Any] = self._hub.client_options()
         return options
 
@@ -414,6 +460,74 @@ class Hub:
         if data is not None:
             update["data"] = data
         self._hub.update(conversation_id, update)
+
+    # The fault proxy (``proxy=True``).
+
+    @property
+    def proxy_url(self) -> str:
+        """The WebSocket URL through the fault proxy, without the key (the ``url`` of
+        ``client_options()``); ``url`` stays the hub's own."""
+        return self._hub.proxy_url()
+
+    @property
+    def proxy_faults(self) -> ProxyFaults:
+        """The fault proxy's faults in force (latency in seconds)."""
+        raw: Dict[str, Any] = self._hub.proxy_faults()
+        return {
+            "latency": raw["latency_ms"] / 1000,
+            "bandwidth": raw["bandwidth_bps"] or None,
+            "blackhole": raw["blackhole"],
+        }
+
+    def set_proxy_faults(
+        self, *, latency: float = 0.0, bandwidth: Optional[int] = None, blackhole: bool = False
+    ) -> None:
+        """Replaces the fault proxy's faults with these (none given: no fault):
+        ``hub.set_proxy_faults(latency=0.03)``. ``latency`` is the seconds bytes are held back
+        each way (whole milliseconds); ``bandwidth`` the bytes per second each way (None: no
+        limit); ``blackhole=True`` swallows every byte both ways, connections kept open.
+        Connections already open are affected too."""
+        faults: Dict[str, Any] = {"latency_ms": _millis("latency", latency), "blackhole": _flag("blackhole", blackhole)}
+        if bandwidth is not None:
+            if _count("bandwidth", bandwidth) == 0:
+                raise InvalidArgument("bandwidth must be 1 or more bytes per second, or None (no limit)")
+            faults["bandwidth_bps"] = bandwidth
+        self._hub.set_proxy_faults(faults)
+
+    def clear_proxy_faults(self) -> None:
+        """Clears the fault proxy's faults."""
+        self._hub.set_proxy_faults(None)
+
+    def proxy_reset(self) -> int:
+        """Resets every connection through the fault proxy (a TCP reset: clients see the link
+        drop); gives how many."""
+        return self._hub.proxy_reset()
+
+    def proxy_truncate(self) -> int:
+        """Cuts every connection through the fault proxy inside the next frame the hub sends
+        on it (the client gets part of a frame, then the end of the stream); gives how many
+        connections it armed."""
+        return self._hub.proxy_truncate()
+
+    def proxy_restart(self, down_for: float = 0.5) -> None:
+        """Closes every connection through the fault proxy and refuses new ones for
+        ``down_for`` seconds, then listens again on the same port; the hub itself runs on.
+        Returns once the proxy refuses connections."""
+        self._hub.proxy_restart(_seconds("down_for", down_for))
+
+    @property
+    def proxy_stats(self) -> ProxyStats:
+        """What the fault proxy has done so far: ``{"accepted", "live", "bytes_up",
+        "bytes_down", "resets", "truncated"}``."""
+        raw: Dict[str, int] = self._hub.proxy_stats()
+        return {
+            "accepted": raw["accepted"],
+            "live": raw["live"],
+            "bytes_up": raw["bytes_up"],
+            "bytes_down": raw["bytes_down"],
+            "resets": raw["resets"],
+            "truncated": raw["truncated"],
+        }
 
     # What the hub saw.
 
