@@ -44,6 +44,17 @@ test('asking for a person hands the chat over to an agent', async () => {
   assert.deepEqual(await chat.next(), { from: 'agent', text: 'Hi, Ada here.' });
   assert.deepEqual(await chat.ask('My parcel is late'), { from: 'agent', text: 'Ada here: noted.' });
   assert.equal(hub.conversations()[0].agent, 'Ada');
+
+  // The link drops: the app's client reconnects by itself and the chat goes on with the agent.
+  const back = new Promise((resolve) => {
+    const off = api.onStateChange((change) => {
+      if (change.previous.state !== 'connected' && change.current.state === 'connected') resolve(off());
+    });
+  });
+  hub.drop();
+  await back;
+  assert.deepEqual(await chat.ask('Are you still there?'), { from: 'agent', text: 'Ada here: noted.' });
+  assert.ok(hub.connectionsAccepted >= 2, 'it came back on a new connection');
 });
 
 test('the hub receives the question as typed, with the page it came from', async () => {
