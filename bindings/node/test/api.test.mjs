@@ -167,14 +167,14 @@ describe('conversation', () => {
   });
 
   test('getTranscript: entries in order, camelCase fields, raw kept', async () => {
-    const c = await api.createConversation('user-g');
-    await nextEvent(c, (e) => e.kind === 'bot_message');
+    // User-first: a bot-first greeting can come before any listener of the new conversation.
+    const c = await api.createConversation('user-g', undefined, undefined, 'user-first');
     const echo = nextEvent(c, (e) => e.kind === 'bot_message' && e.text === 'You said: one');
     await c.sendMessage('one');
     await echo;
     const t = await c.getTranscript();
-    assert.deepEqual(t.map((e) => e.from), ['bot', 'user', 'bot']);
-    assert.equal(t[1].text, 'one');
+    assert.deepEqual(t.map((e) => e.from), ['user', 'bot', 'bot'], 'the question, the greeting, the echo');
+    assert.equal(t[0].text, 'one');
     for (const e of t) {
       assert.ok('raw' in e && 'messageId' in e && 'eventId' in e && Array.isArray(e.messages));
     }
