@@ -810,9 +810,8 @@ mod fast {
                             return Err(give_up());
                         }
                         kind = Some(match m.next_value::<Text<'de>>()?.as_ref() {
-                            // A message's payload is read by its type: it must come after it.
-                            "bot_message" if !payload_seen => Kind::Bot,
-                            "livechat_message" if !payload_seen => Kind::Livechat,
+                            "bot_message" => Kind::Bot,
+                            "livechat_message" => Kind::Livechat,
                             "conversation_transcript" => Kind::Transcript,
                             _ => return Err(give_up()),
                         });
@@ -843,12 +842,23 @@ mod fast {
                     }
                 }
             }
-            if let (Some(payload), Some(Kind::Transcript), None) = (early, kind, &out.body) {
-                // A transcript's payload read before its type (keys in alphabetical order).
+            // A payload read before its type (as with every object's keys in alphabetical
+            // order): read now, from its text.
+            if let (Some(payload), Some(kind), None) = (early, kind, &out.body) {
                 let mut de = serde_json::Deserializer::from_str(payload.get());
-                let (entries, conversation) =
-                    TranscriptPayloadSeed.deserialize(&mut de).map_err(|_| give_up::<A::Error>())?;
-                out.body = Some(Body::Transcript(entries, conversation));
+                out.body = Some(match kind {
+                    Kind::Transcript => {
+                        let (entries, conversation) =
+                            TranscriptPayloadSeed.deserialize(&mut de).map_err(|_| give_up::<A::Error>())?;
+                        Body::Transcript(entries, conversation)
+                    }
+                    Kind::Bot | Kind::Livechat => {
+                        let (body, conversation) =
+                            PayloadSeed.deserialize(&mut de).map_err(|_| give_up::<A::Error>())?;
+                        Body::Message(matches!(kind, Kind::Bot), body, conversation)
+                    }
+                });
+                de.end().map_err(|_| give_up::<A::Error>())?;
             }
             if out.body.is_none() {
                 return Err(give_up());
@@ -1222,6 +1232,37 @@ mod fast {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The hub's messages in every item kind, with their keys in the usual order, the hub's
+    /// own and sorted (the payload before the event type), are read by the fast path, and it
+    /// reads them as the lenient path does.
+    #[test]
+    fn every_item_kind_in_every_key_order_takes_the_fast_path() {
+        let extras = [
+            "",
+            r#",{"type":"button","buttons":{"title":"Please choose from one of the following:","options":[{"label":"Leave Contact Details","value":"Leave Contact Details"},{"label":"Chat to Agent","value":"Chat to Agent"}]}}"#,
+            r#",{"files":[{"type":"image","url":"https://example.invalid/pics/img_37o2ah9f8j.jpeg","mimetype":"image","filename":null}],"type":"files"}"#,
+            r#",{"type":"cards","cards":[{"title":"Plan A","description":"For small teams","buttons":[{"label":"Choose A","value":"plan a"}]},{"title":"Plan B","description":"For everyone else","buttons":[{"label":"Choose B","value":"plan b"}]}]}"#,
+            r#",{"buttons":{"title":"Anything else?","options":[{"label":"Yes","value":"yes"},{"label":"No","value":"no"}]},"type":"buttons"}"#,
+            r#",{"type":"button","buttons":{"title":"Pick one","options":[{"label":"A","value":"a"}]}},{"type":"files","files":[{"type":"application/pdf","url":"https://example.invalid/brochure.pdf","filename":"brochure.pdf"}]}"#,
+        ];
+        for (n, extra) in extras.iter().enumerate() {
+            let f0 = format!(
+                r#"{{"action":"receiveMessage","event":{{"event_type":"bot_message","event_id":"e1","event_payload":{{"type":"message_create","ch_msg_id":"m1","conversation_id":"c","content":[{{"type":"text","text":"You said: x"}}{extra}]}},"accepts_response_payload":false}}}}"#
+            );
+            let f1 = format!(
+                r#"{{"action":"receiveMessage","event":{{"event_type":"bot_message","event_payload":{{"type":"message_create","ch_msg_id":"m1","bot":{{}},"conversation_id":"c","content":[{{"text":"You said: x","type":"text"}}{extra}]}},"event_id":"1=","accepts_response_payload":false}}}}"#
+            );
+            let f2 = format!(
+                r#"{{"action":"receiveMessage","event":{{"accepts_response_payload":false,"event_id":"e1","event_payload":{{"bot":{{}},"ch_msg_id":"m1","content":[{{"text":"You said: x","type":"text"}}{extra}],"conversation_id":"c","type":"message_create"}},"event_type":"bot_message"}}}}"#
+            );
+            for (o, f) in [f0, f1, f2].iter().enumerate() {
+                let fast =
+                    fast::event(f).unwrap_or_else(|| panic!("items {n}, key order {o}: left to the lenient path"));
+                same(&fast, &decode_value(serde_json::from_str(f).unwrap()).unwrap(), f);
+            }
+        }
+    }
 
     /// Every frame keeps its text as received, whichever path decodes it.
     #[test]
