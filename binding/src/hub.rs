@@ -19,6 +19,7 @@ use captivate_sim::{Faults, Script, Sim, SimConfig};
 use serde_json::{Map, Value, json};
 
 use crate::errors::BindingError;
+use captivate::options::snake;
 
 /// The options [`Hub::start`] takes, with what each means.
 pub const HUB_OPTIONS: &[(&str, &str)] = &[
@@ -71,20 +72,6 @@ impl std::fmt::Debug for Hub {
 
 fn bad(m: impl Into<String>) -> BindingError {
     BindingError::invalid(m)
-}
-
-/// `api_key` from `apiKey` (and any snake_case name from itself).
-fn snake(name: &str) -> String {
-    let mut out = String::with_capacity(name.len() + 4);
-    for ch in name.chars() {
-        if ch.is_ascii_uppercase() {
-            out.push('_');
-            out.push(ch.to_ascii_lowercase());
-        } else {
-            out.push(ch);
-        }
-    }
-    out
 }
 
 /// An object's entries with snake_case names, each checked against `known`.

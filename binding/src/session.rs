@@ -391,22 +391,7 @@ impl Session {
 /// (top-level keys only; values such as metadata are passed as given).
 fn snake_keys(v: &Value) -> Value {
     match v {
-        Value::Object(o) => Value::Object(
-            o.iter()
-                .map(|(k, v)| {
-                    let mut s = String::with_capacity(k.len() + 4);
-                    for ch in k.chars() {
-                        if ch.is_ascii_uppercase() {
-                            s.push('_');
-                            s.push(ch.to_ascii_lowercase());
-                        } else {
-                            s.push(ch);
-                        }
-                    }
-                    (s, v.clone())
-                })
-                .collect(),
-        ),
+        Value::Object(o) => Value::Object(o.iter().map(|(k, v)| (captivate::options::snake(k), v.clone())).collect()),
         other => other.clone(),
     }
 }

@@ -286,8 +286,10 @@ fn texts(v: &Value, name: &str) -> Result<Vec<String>> {
         .ok_or_else(|| bad(format!("{name} must be an array of strings")))
 }
 
-/// `request_timeout_ms` from `requestTimeoutMs` (and any snake_case name from itself).
-fn snake(name: &str) -> String {
+/// `request_timeout_ms` from `requestTimeoutMs` (and any snake_case name from itself): how
+/// every option name of the library (client options, upload options, the binding layer's
+/// arguments) answers to its camelCase spelling.
+pub fn snake(name: &str) -> String {
     let mut out = String::with_capacity(name.len() + 4);
     for ch in name.chars() {
         if ch.is_ascii_uppercase() {

@@ -14,7 +14,7 @@ use serde_json::Value;
 
 use super::Upload;
 use crate::error::{Error, Result};
-use crate::options::OptionType;
+use crate::options::{OptionType, snake};
 
 /// One upload option: its name, the other spellings it answers to, what it takes, what it
 /// means.
@@ -72,20 +72,6 @@ pub const UPLOAD_OPTIONS: &[UploadOptionSpec] = &[
 pub fn default_file_name() -> String {
     let ms = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis());
     format!("attachment_{ms}")
-}
-
-/// `file_name` from `fileName` (and any snake_case name from itself).
-fn snake(name: &str) -> String {
-    let mut out = String::with_capacity(name.len() + 4);
-    for ch in name.chars() {
-        if ch.is_ascii_uppercase() {
-            out.push('_');
-            out.push(ch.to_ascii_lowercase());
-        } else {
-            out.push(ch);
-        }
-    }
-    out
 }
 
 fn spec_of(key: &str) -> Option<&'static UploadOptionSpec> {
