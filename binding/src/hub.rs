@@ -93,17 +93,11 @@ fn entries(v: &Value, what: &str, known: &[&str]) -> Result<Vec<(String, Value)>
         .collect()
 }
 
-/// Whether `options` ask for the fault proxy (checked with the other options by `config`).
-fn wants_proxy(options: &Value) -> Result<bool, BindingError> {
-    match options.get("proxy") {
-        None | Some(Value::Null) => Ok(false),
-        Some(v) => v.as_bool().ok_or_else(|| bad("proxy must be a boolean")),
-    }
-}
-
-fn config(options: &Value) -> Result<SimConfig, BindingError> {
+/// The hub's configuration, and whether a fault proxy goes in front of it.
+fn config(options: &Value) -> Result<(SimConfig, bool), BindingError> {
     let known: Vec<&str> = HUB_OPTIONS.iter().map(|(n, _)| *n).collect();
     let mut c = SimConfig { quiet: true, ..SimConfig::default() };
+    let mut proxy = false;
     for (name, v) in entries(options, "hub options", &known)? {
         if v.is_null() {
             continue;
@@ -124,7 +118,7 @@ fn config(options: &Value) -> Result<SimConfig, BindingError> {
             }
             "script" => c.script = Script::from_json(&v).map_err(bad)?,
             "log" => c.quiet = !v.as_bool().ok_or_else(|| bad("log must be a boolean"))?,
-            "proxy" => {}
+            "proxy" => proxy = v.as_bool().ok_or_else(|| bad("proxy must be a boolean"))?,
             "port" => {
                 c.port =
                     v.as_u64().and_then(|p| u16::try_from(p).ok()).ok_or_else(|| bad("port must be 0 to 65535"))?;
@@ -135,31 +129,19 @@ fn config(options: &Value) -> Result<SimConfig, BindingError> {
     if c.api_key.is_empty() {
         return Err(bad("api_key must not be empty"));
     }
-    Ok(c)
+    Ok((c, proxy))
 }
 
 /// Content given as a string (one text item) or a list of items and strings.
 fn items(content: &Value) -> Result<Vec<Value>, BindingError> {
-    match content {
-        Value::String(t) => Ok(vec![json!({"type": "text", "text": t})]),
-        Value::Array(list) => list
-            .iter()
-            .map(|i| match i {
-                Value::String(t) => Ok(json!({"type": "text", "text": t})),
-                Value::Object(o) if o.get("type").is_some_and(Value::is_string) => Ok(i.clone()),
-                _ => Err(bad("each content item must be a string or an object with a \"type\"")),
-            })
-            .collect(),
-        _ => Err(bad("content must be a string or a list of content items")),
-    }
+    captivate_sim::content_items(content).map_err(bad)
 }
 
 impl Hub {
     /// Starts a hub on 127.0.0.1 with `options` (an object of [`HUB_OPTIONS`], camelCase names
     /// too, or `null`), in a thread of its own, and returns once it listens.
     pub fn start(options: &Value) -> Result<Hub, BindingError> {
-        let config = config(options)?;
-        let with_proxy = wants_proxy(options)?;
+        let (config, with_proxy) = config(options)?;
         let quiet = config.quiet;
         let (ready_tx, ready_rx) = mpsc::channel();
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
@@ -385,16 +367,7 @@ impl Hub {
         conversation_id: Option<&str>,
         event_type: Option<&str>,
     ) -> Result<Vec<Value>, BindingError> {
-        Ok(self
-            .sim()?
-            .received()
-            .into_iter()
-            .filter(|f| {
-                let e = &f["event"];
-                conversation_id.is_none_or(|c| e["event_payload"]["conversation_id"] == c)
-                    && event_type.is_none_or(|t| e["event_type"] == t)
-            })
-            .collect())
+        Ok(self.sim()?.received_matching(conversation_id, event_type))
     }
 
     /// Every HTTP request the hub served but its controls': `{method, path, status}`.
@@ -410,16 +383,7 @@ impl Hub {
 
     /// The stored files: `[{fileKey, filename, contentType, fileSize, ttlDays}]`.
     pub fn files(&self) -> Result<Value, BindingError> {
-        let files = self.sim()?.files();
-        Ok(Value::Array(
-            files
-                .iter()
-                .map(|f| {
-                    json!({"fileKey": f.key, "filename": f.filename, "contentType": f.content_type,
-                           "fileSize": f.bytes.len(), "ttlDays": f.ttl_days})
-                })
-                .collect(),
-        ))
+        Ok(self.sim()?.files_json())
     }
 
     /// Makes the links of a stored file (of every one, when `None`) expire now; how many it
@@ -537,7 +501,9 @@ mod tests {
         assert!(err(json!({"api_kee": "x"})).contains("\"api_kee\" is not one of the hub options"));
         assert!(err(json!({"script": {"rules": 1}})).contains("rules must be a list"));
         assert!(err(json!({"api_key": " "})).contains("must not be empty"));
-        let c = config(&json!({"apiKey": "k", "agentDelayMs": 5, "extraApiKeys": ["b"], "tls": true})).unwrap();
+        let (c, proxy) =
+            config(&json!({"apiKey": "k", "agentDelayMs": 5, "extraApiKeys": ["b"], "tls": true})).unwrap();
+        assert!(!proxy);
         assert_eq!((c.api_key.as_str(), c.agent_delay, c.tls), ("k", Duration::from_millis(5), true));
         assert!(items(&json!(5)).is_err() && items(&json!([{"no": "type"}])).is_err());
         let hub = Hub::start(&json!(null)).unwrap();

@@ -326,20 +326,10 @@ impl Session {
     /// its end; the file objects come back in the files' order, or the call fails with the
     /// error of the first that failed in that order (those that succeeded stay stored).
     pub fn upload_files(&self, conversation_id: Option<&str>, files: Vec<(HostFile, Value)>) -> Pending<Vec<FileRef>> {
-        let n = files.len();
-        let mut uploads = Vec::with_capacity(n);
-        for (i, (file, options)) in files.into_iter().enumerate() {
-            match Upload::from_host(file, &options) {
-                Ok(u) => uploads.push(u),
-                Err(e) => {
-                    let why = match e {
-                        captivate::Error::InvalidArgument(m) => m,
-                        other => other.to_string(),
-                    };
-                    return invalid(format!("file {} of {n}: {why}", i + 1));
-                }
-            }
-        }
+        let uploads = match Upload::from_hosts(files) {
+            Ok(u) => u,
+            Err(e) => return Pending::failed(e),
+        };
         match conversation_id {
             Some(id) => self.with_conversation(id, |c| c.upload_files(uploads)),
             None => self.client.upload_files(uploads),

@@ -6,7 +6,6 @@
 //! token is random and kept by the hub with the file key and the expiry it was made for.
 
 use std::collections::HashMap;
-use std::sync::Arc;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use serde_json::{Value, json};
@@ -267,7 +266,7 @@ pub(crate) fn list(shared: &Shared) -> Vec<StoredFile> {
 }
 
 /// The stored files as `GET /control/files` shows them (without their bytes).
-pub(crate) fn list_json(shared: &Arc<Shared>) -> Value {
+pub(crate) fn list_json(shared: &Shared) -> Value {
     list(shared)
         .into_iter()
         .map(|f| {

@@ -375,7 +375,7 @@ async fn route(shared: &Arc<Shared>, head: &Head, path: &str, body: &[u8]) -> An
         ("POST", "/control/bot") | ("POST", "/control/agent") => {
             let v: Value = serde_json::from_slice(body).unwrap_or(json!({}));
             let conv = v["conversation_id"].as_str().unwrap_or_default();
-            let content = match crate::script::content_items(v.get("content").unwrap_or(&Value::Null), "content") {
+            let content = match crate::script::content_items(v.get("content").unwrap_or(&Value::Null)) {
                 Ok(c) => c,
                 Err(e) => return Reply::error(400, e).into(),
             };
@@ -409,17 +409,8 @@ async fn route(shared: &Arc<Shared>, head: &Head, path: &str, body: &[u8]) -> An
         ("POST", "/control/expire-file") => files::expire_control(shared, body).into(),
         ("GET", "/control/files") => Reply::json(200, files::list_json(shared)).into(),
         ("GET", "/control/received") => {
-            let conv = head.query("conversation_id");
-            let event_type = head.query("event_type");
             let frames = shared
-                .received()
-                .into_iter()
-                .filter(|f| {
-                    let e = &f["event"];
-                    conv.as_deref().is_none_or(|c| e["event_payload"]["conversation_id"] == c)
-                        && event_type.as_deref().is_none_or(|t| e["event_type"] == t)
-                })
-                .collect();
+                .received_matching(head.query("conversation_id").as_deref(), head.query("event_type").as_deref());
             Reply::json(200, Value::Array(frames)).into()
         }
         ("GET", "/control/stats") => Reply::json(

@@ -128,7 +128,7 @@ mod script;
 mod transcript;
 
 pub use files::StoredFile;
-pub use script::{DEFAULT_SCRIPT_JSON, Script};
+pub use script::{DEFAULT_SCRIPT_JSON, Script, content_items};
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -552,6 +552,18 @@ impl Sim {
         self.shared.conversations_json()
     }
 
+    /// The frames of [`Sim::received`] about a conversation and of an event type (each when
+    /// given), as `/control/received?conversation_id=&event_type=` gives them.
+    pub fn received_matching(&self, conversation_id: Option<&str>, event_type: Option<&str>) -> Vec<Value> {
+        self.shared.received_matching(conversation_id, event_type)
+    }
+
+    /// The stored files as `GET /control/files` gives them: `[{fileKey, filename,
+    /// contentType, fileSize, ttlDays}]`.
+    pub fn files_json(&self) -> Value {
+        files::list_json(&self.shared)
+    }
+
     /// Every HTTP request the hub served but the control endpoints', in arrival order:
     /// `{method, path, status}` (`status` null for a request held unanswered).
     pub fn requests(&self) -> Vec<Value> {
@@ -716,6 +728,17 @@ impl Shared {
                 })
                 .collect(),
         )
+    }
+
+    pub(crate) fn received_matching(&self, conversation_id: Option<&str>, event_type: Option<&str>) -> Vec<Value> {
+        self.received()
+            .into_iter()
+            .filter(|f| {
+                let e = &f["event"];
+                conversation_id.is_none_or(|c| e["event_payload"]["conversation_id"] == c)
+                    && event_type.is_none_or(|t| e["event_type"] == t)
+            })
+            .collect()
     }
 
     pub(crate) fn received(&self) -> Vec<Value> {

@@ -396,9 +396,10 @@ fn content(v: &Value, at: &str) -> Result<Content, String> {
     }
 }
 
-/// Content as a control request gives it (a string, or a list of items and strings): its items.
-pub(crate) fn content_items(v: &Value, at: &str) -> Result<Vec<Value>, String> {
-    Ok(Vars::default().items(&content(v, at)?, &|_| None))
+/// Content as a script step or a control gives it (a string: one text item; a list of items and
+/// strings): its content items, or what is wrong with it.
+pub fn content_items(v: &Value) -> Result<Vec<Value>, String> {
+    Ok(Vars::default().items(&content(v, "content")?, &|_| None))
 }
 
 fn steps(v: &Value, at: &str) -> Result<Vec<Step>, String> {

@@ -134,11 +134,7 @@ pub(crate) fn upload_all(uploads: Vec<Upload>, start: impl Fn(Upload) -> Pending
     let n = uploads.len();
     for (i, u) in uploads.iter().enumerate() {
         if let Err(e) = u.check() {
-            let why = match e {
-                Error::InvalidArgument(m) => m,
-                other => other.to_string(),
-            };
-            return Pending::failed(Error::InvalidArgument(format!("file {} of {n} ({}): {why}", i + 1, u.file_name)));
+            return Pending::failed(super::upload_options::of_file(i, n, Some(&u.file_name), e));
         }
     }
     let each: Vec<Pending<FileRef>> = uploads.into_iter().map(start).collect();

@@ -116,7 +116,31 @@ impl From<Vec<u8>> for HostFile {
     }
 }
 
+/// `e`, an upload's refusal, as the refusal of file `i` (from 0) of `n`: `invalid_argument`
+/// naming its position (and its name when known).
+pub(crate) fn of_file(i: usize, n: usize, name: Option<&str>, e: Error) -> Error {
+    let why = match e {
+        Error::InvalidArgument(m) => m,
+        other => other.to_string(),
+    };
+    match name {
+        Some(name) => bad(format!("file {} of {n} ({name}): {why}", i + 1)),
+        None => bad(format!("file {} of {n}: {why}", i + 1)),
+    }
+}
+
 impl Upload {
+    /// Reads several uploads, each a file and its options (as [`Upload::from_host`]); the first
+    /// that is refused fails them all, naming its position.
+    pub fn from_hosts(files: Vec<(HostFile, Value)>) -> Result<Vec<Upload>> {
+        let n = files.len();
+        files
+            .into_iter()
+            .enumerate()
+            .map(|(i, (file, options))| Upload::from_host(file, &options).map_err(|e| of_file(i, n, None, e)))
+            .collect()
+    }
+
     /// Reads an upload of `bytes` from its options (an object, or `null` for every default:
     /// see the module docs); the result is checked. Two spellings of one option are refused.
     pub fn from_json(bytes: impl Into<Vec<u8>>, options: &Value) -> Result<Upload> {

@@ -86,22 +86,7 @@ class Faults(TypedDict, total=False):
     """Path prefixes the HTTP faults apply to (empty: every path under ``/api/``)."""
 
 
-FAULT_NAMES = (
-    "reply_delay",
-    "never_answer",
-    "omit_conversation_id",
-    "stall",
-    "drop_after_frames",
-    "malformed_before_replies",
-    "unknown_event_before_replies",
-    "duplicate_events",
-    "transcript_as_messages",
-    "no_socket_connected",
-    "http_status",
-    "http_status_count",
-    "http_delay",
-    "http_paths",
-)
+FAULT_NAMES = tuple(Faults.__annotations__)
 """The names ``Hub.set_faults`` takes (``Faults``)."""
 
 
