@@ -70,6 +70,12 @@ class CaptivateChatAPI {
     /** Calls waiting for their outcome, by slot. */
     hidden('_waiting', []);
     hidden('_conversations', new Map());
+    /**
+     * What arrived for a conversation before its object was made (a greeting can be read in
+     * the tick before the one that resolves createConversation), kept as its first listener
+     * set: the object takes it over, and its first listener gets the events.
+     */
+    hidden('_early', new Map());
     hidden('_iterators', new Set());
     hidden('_errorHandlers', new Set());
     hidden('_clientListeners', new Listeners(this, false));
@@ -260,7 +266,16 @@ class CaptivateChatAPI {
     if (logs.enabled('debug')) logs.record('debug', `event ${ev.kind}${ev.conversationId ? ` (conversation ${ev.conversationId})` : ''}`);
     if (route !== null) {
       const c = this._conversations.get(route);
-      if (c !== undefined) c._listeners.emit(ev);
+      if (c !== undefined) {
+        c._listeners.emit(ev);
+      } else {
+        let early = this._early.get(route);
+        if (early === undefined) {
+          early = new Listeners(this, true);
+          this._early.set(route, early);
+        }
+        early.emit(ev);
+      }
     }
     if (toClient) this._clientListeners.emit(ev);
   }
@@ -283,7 +298,9 @@ class CaptivateChatAPI {
   _wrap(id, metadata) {
     let c = this._conversations.get(id);
     if (c === undefined) {
-      c = new Conversation(this, id, metadata);
+      const early = this._early.get(id);
+      this._early.delete(id);
+      c = new Conversation(this, id, metadata, early);
       this._conversations.set(id, c);
     } else if (metadata !== undefined) {
       c.metadata = metadata;

@@ -18,10 +18,11 @@ class Conversation {
    * @param {import('./client.js').CaptivateChatAPI} api
    * @param {string} id
    * @param {unknown} metadata
+   * @param {Listeners} [early] what was kept for the id before this object was made
    */
-  constructor(api, id, metadata) {
+  constructor(api, id, metadata, early) {
     Object.defineProperty(this, '_api', { value: api });
-    Object.defineProperty(this, '_listeners', { value: new Listeners(api, true) });
+    Object.defineProperty(this, '_listeners', { value: early ?? new Listeners(api, true) });
     Object.defineProperty(this, '_files', { value: null, writable: true });
     this.conversationId = id;
     this.metadata = metadata;

@@ -264,6 +264,24 @@ describe('listeners', () => {
     assert.deepEqual(await called, { isMainThread: true, duringRegistration: false });
   });
 
+  test('what arrives for a conversation before its object exists waits for its first listener', async () => {
+    // The tick that reads a conversation's first event (the greeting) can come before the one
+    // that resolves createConversation: the completion and the event wake the JavaScript
+    // thread from the library's thread, and a tick may take the event after taking the calls
+    // woken so far. That order, handed to the client's router as a tick does.
+    /** @type {any} */
+    const router = api;
+    const early = { kind: 'bot_message', conversationId: 'early-one', text: 'hello early' };
+    router._route(early, 'early-one', false, false);
+    router._route({ ...early, text: 'and again' }, 'early-one', false, false);
+    const c = api.getConversation('early-one');
+    /** @type {unknown[]} */
+    const got = [];
+    const both = waitFor((fn) => c.onEvent((e) => { got.push(e); if (got.length === 2) fn(got); }));
+    assert.deepEqual(got, [], 'not during the registration');
+    assert.deepEqual(await both, [early, { ...early, text: 'and again' }]);
+  });
+
   test('onError and onMessage("error") report hub errors of the conversation', async () => {
     const ghost = api.getConversation('no-such-conversation');
     const errors = waitFor((fn) => ghost.onError(fn));

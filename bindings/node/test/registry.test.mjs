@@ -152,7 +152,8 @@ describe('getSocket', () => {
     const socket = /** @type {CaptivateSocket} */ (api.getSocket());
     const closed = reach(api, 'closed');
     socket.close(1000, 'done');
-    assert.ok(socket.readyState === socket.CLOSING || socket.readyState === socket.CLOSED);
+    const state = socket.readyState;
+    assert.ok(state === socket.CLOSING || state === socket.CLOSED, `readyState ${state} after close(), the client ${api.state.state}`);
     await closed;
     assert.equal(socket.readyState, socket.CLOSED);
     assert.equal(CaptivateChatAPI.getInstance(sim.key, 'dev', options), undefined);
