@@ -611,7 +611,7 @@ export class Conversation {
   editMessage(messageId: string, content: object | string): Promise<void>;
   /** The transcript, oldest first. */
   getTranscript(): Promise<TranscriptEntry[]>;
-  /** Deletes the conversation, soft by default. */
+  /** Deletes the conversation, soft by default; the client then lets go of this object (`getConversation` makes a new one). */
   delete(options?: { softDelete?: boolean }): Promise<void>;
 
   /**

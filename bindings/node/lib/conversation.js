@@ -115,10 +115,16 @@ class Conversation {
     return this._api._call((n) => n.getTranscript(this.conversationId));
   }
 
-  /** Deletes the conversation, soft (default) or hard (`{softDelete: false}`). */
+  /**
+   * Deletes the conversation, soft (default) or hard (`{softDelete: false}`). Once deleted, the
+   * client lets go of this object: `getConversation` with the id makes a new one.
+   */
   delete(options) {
     const hard = args.hardDelete(options);
-    return this._api._call((n) => n.deleteConversation(this.conversationId, hard));
+    const api = this._api;
+    return api._call((n) => n.deleteConversation(this.conversationId, hard)).then(() => {
+      if (api._conversations.get(this.conversationId) === this) api._conversations.delete(this.conversationId);
+    });
   }
 
   _listen(fn) {

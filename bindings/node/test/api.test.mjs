@@ -212,6 +212,8 @@ describe('conversation', () => {
 
     await made[0].delete();
     await made[1].delete({ softDelete: false });
+    assert.notEqual(api.getConversation(made[0].conversationId), made[0], 'a deleted conversation is not kept by the client');
+    assert.equal(api.getConversation(made[2].conversationId), made[2]);
     assert.equal((await api.getUserConversations(user)).conversations.length, 3);
     await api.deleteUserConversations(user, { softDelete: true });
     assert.equal((await api.getUserConversations(user)).conversations.length, 0);
