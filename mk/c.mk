@@ -100,6 +100,13 @@ test-c: build-sim install-c c-tools
 	CAPTIVATE_TEST_HUB_NO_TLS=1 valgrind -q --error-exitcode=3 --leak-check=full --errors-for-leak-kinds=definite --show-leak-kinds=definite $(C_BUILD)/test_hub
 	cc $(CSTRICT) -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer tests/c/test_hub.c -o $(C_BUILD)/test_hub_asan $$($(PKG) --cflags --libs captivate) -Wl,-rpath,$(C_PREFIX)/lib -lpthread
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 $(C_BUILD)/test_hub_asan
+	@echo "== the delivery scenarios of tests/delivery/scenarios.json (as a header, by tests/c/delivery_scenarios.py): plain, under valgrind, with the sanitizers"
+	$(PYTHON) tests/c/delivery_scenarios.py tests/delivery/scenarios.json $(C_BUILD)/delivery_scenarios.h
+	cc $(CSTRICT) -I$(C_BUILD) tests/c/test_delivery.c -o $(C_BUILD)/test_delivery $$($(PKG) --cflags --libs captivate) -Wl,-rpath,$(C_PREFIX)/lib -lpthread
+	$(C_BUILD)/test_delivery
+	valgrind -q --error-exitcode=3 --leak-check=full --errors-for-leak-kinds=definite --show-leak-kinds=definite $(C_BUILD)/test_delivery
+	cc $(CSTRICT) -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer -I$(C_BUILD) tests/c/test_delivery.c -o $(C_BUILD)/test_delivery_asan $$($(PKG) --cflags --libs captivate) -Wl,-rpath,$(C_PREFIX)/lib -lpthread
+	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 $(C_BUILD)/test_delivery_asan
 	@echo "== the README's test program (Testing your app) is examples/c/app_test.c, and passes"
 	cc $(CSTRICT) -D_POSIX_C_SOURCE=200809L examples/c/app_test.c -o $(C_BUILD)/app_test $$($(PKG) --cflags --libs captivate) -Wl,-rpath,$(C_PREFIX)/lib -lpthread
 	$(C_BUILD)/app_test

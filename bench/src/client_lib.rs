@@ -22,7 +22,11 @@ pub async fn run(args: Args) -> Result<Figures> {
 }
 
 async fn connect_client(url: &str) -> Result<Client> {
-    Client::connect(Config::new(API_KEY).url(url)).await.map_err(|e| format!("connect: {e}"))
+    let mut config = Config::new(API_KEY).url(url);
+    // The pipelined runs put up to 40,000 echoes in one stream before it is read: a stream
+    // keeps that many (the default, 10,000, would drop the oldest and the run would fail).
+    config.timings.max_backlog = 100_000;
+    Client::connect(config).await.map_err(|e| format!("connect: {e}"))
 }
 
 async fn start(client: &Client, user: String) -> Result<Conversation> {

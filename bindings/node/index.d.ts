@@ -689,7 +689,7 @@ export interface CaptivateOptions {
   dedupeWindow?: number | null;
   /** Recover missed messages from the transcript after a reconnect, delivered with `recovered: true` before newer ones (true). */
   catchUp?: boolean | null;
-  /** Events kept for a stream not opened yet (10000). */
+  /** Events kept for a conversation nobody listens to yet, or waiting in an `events()` iterator read too slowly (10000); past that the oldest go and a `lagged` event counts them. */
   maxBacklog?: number | null;
   /** Roots trusted for wss: webpki (default), system, both, none. */
   tlsRoots?: 'webpki' | 'system' | 'both' | 'none' | null;

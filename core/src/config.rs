@@ -223,8 +223,9 @@ pub struct Timings {
     /// recovered (never a duplicate), and the conversation's `Discontinuity` event still tells
     /// of the gap.
     pub catch_up: bool,
-    /// The most events kept for a conversation (or the client) nobody is listening to yet
-    /// (default 10 000); older ones are dropped and a `Lagged` event says how many.
+    /// The most events kept for a conversation (or the client) nobody is listening to yet, and
+    /// waiting in a stream read more slowly than they come (default 10 000); older ones are
+    /// dropped and a `Lagged` event says how many.
     pub max_backlog: usize,
     /// Seed of the backoff jitter; `None` seeds from the OS.
     pub jitter_seed: Option<u64>,

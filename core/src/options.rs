@@ -214,10 +214,12 @@ pub const OPTIONS: &[OptionSpec] = &[
         "Recover missed messages from the transcript after a reconnect (true).",
         |c, v, n| c.timings.catch_up = flag(v, n)?
     ),
-    opt!("max_backlog", OptionType::Count, "Events kept for a stream not opened yet (10000).", |c, v, n| c
-        .timings
-        .max_backlog =
-        count(v, n)?),
+    opt!(
+        "max_backlog",
+        OptionType::Count,
+        "Events kept for a stream not opened yet, or waiting in one read too slowly (10000).",
+        |c, v, n| c.timings.max_backlog = count(v, n)?
+    ),
     opt!(
         "tls_roots",
         OptionType::OneOf(ROOTS),

@@ -1,9 +1,12 @@
-//! An unbounded queue between tasks and threads that allocates nothing until it is used, and
-//! lets its receiver take everything waiting in one step.
+//! A queue between tasks and threads that allocates nothing until it is used, and lets its
+//! receiver take everything waiting in one step.
 //!
 //! It carries the commands from the handles to a connection's driver and the events from the
 //! driver to each stream. Compared with a general-purpose channel it keeps idle connections
 //! and streams small (an empty queue holds no buffer) and hands the driver whole batches.
+//! Unbounded, or ([`bounded`]) keeping at most a number of items: past that the oldest go,
+//! counted for the receiver ([`Receiver::take_dropped`]), so that a receiver that falls behind
+//! costs bounded memory and the sender never waits.
 
 use std::collections::VecDeque;
 use std::future::poll_fn;
@@ -14,6 +17,10 @@ use futures_util::task::AtomicWaker;
 
 struct State<T> {
     items: VecDeque<T>,
+    /// The most items kept ([`usize::MAX`]: unbounded).
+    limit: usize,
+    /// Items dropped to keep the limit, not told to the receiver yet.
+    dropped: u64,
     senders: usize,
     receiver: bool,
     /// A thread waits in [`Receiver::blocking_recv`].
@@ -45,13 +52,16 @@ pub(crate) struct Sender<T>(Arc<Shared<T>>);
 /// The receiving side.
 pub(crate) struct Receiver<T>(Arc<Shared<T>>);
 
-/// A new queue.
+/// A new unbounded queue.
 pub(crate) fn channel<T>() -> (Sender<T>, Receiver<T>) {
-    let shared = Arc::new(Shared {
-        state: Mutex::new(State { items: VecDeque::new(), senders: 1, receiver: true, blocked: false }),
-        waker: AtomicWaker::new(),
-        wakeup: Condvar::new(),
-    });
+    bounded(usize::MAX)
+}
+
+/// A new queue keeping at most `limit` items (at least one): a send past that drops the oldest.
+pub(crate) fn bounded<T>(limit: usize) -> (Sender<T>, Receiver<T>) {
+    let state =
+        State { items: VecDeque::new(), limit: limit.max(1), dropped: 0, senders: 1, receiver: true, blocked: false };
+    let shared = Arc::new(Shared { state: Mutex::new(state), waker: AtomicWaker::new(), wakeup: Condvar::new() });
     (Sender(shared.clone()), Receiver(shared))
 }
 
@@ -62,9 +72,17 @@ impl<T> Sender<T> {
         if !st.receiver {
             return Err(item);
         }
+        let oldest = if st.items.len() >= st.limit {
+            st.dropped += 1;
+            st.items.pop_front()
+        } else {
+            None
+        };
         st.items.push_back(item);
         let blocked = st.blocked;
         drop(st);
+        // Dropped outside the lock, as the receiver's drop does.
+        drop(oldest);
         self.0.notify(blocked);
         Ok(())
     }
@@ -180,6 +198,12 @@ impl<T> Receiver<T> {
         }
     }
 
+    /// How many items were dropped to keep the limit since the last call (all of them older
+    /// than any item waiting now).
+    pub(crate) fn take_dropped(&self) -> u64 {
+        std::mem::take(&mut self.0.lock().dropped)
+    }
+
     /// True once the queue is empty and every sender is gone: nothing more will come.
     pub(crate) fn is_finished(&self) -> bool {
         let st = self.0.lock();
@@ -244,6 +268,21 @@ mod tests {
         a.await.unwrap();
         assert_eq!(got[0], -1);
         assert_eq!(&got[1..], &(0..1000).collect::<Vec<_>>()[..]);
+    }
+
+    #[test]
+    fn a_bounded_queue_drops_the_oldest_and_counts_them() {
+        let (tx, mut rx) = bounded(3);
+        for i in 0..5 {
+            tx.send(i).unwrap();
+        }
+        assert_eq!(rx.take_dropped(), 2);
+        assert_eq!(rx.take_dropped(), 0, "told once");
+        let mut got = VecDeque::new();
+        rx.take_all(&mut got);
+        assert_eq!(got, [2, 3, 4]);
+        tx.send(5).unwrap();
+        assert_eq!((rx.try_recv(), rx.take_dropped()), (Ok(5), 0));
     }
 
     #[test]

@@ -15,6 +15,10 @@ use crate::queue;
 /// every handle of the client is gone. Events that arrived before the first stream of a
 /// conversation (or of the client) was created are delivered to that stream first, so nothing
 /// said right after a conversation starts is lost.
+///
+/// A stream read more slowly than events come keeps the client's `max_backlog` of them waiting
+/// (besides the batch it is handing out): past that the oldest go, and the stream gives an
+/// [`Event::Lagged`] with their count before the events that follow them.
 #[derive(Debug)]
 pub struct EventStream {
     rx: queue::Receiver<Event>,
@@ -38,18 +42,32 @@ impl EventStream {
             return Poll::Ready(Some(e));
         }
         match self.rx.poll_take_all(cx, &mut self.ready) {
-            Poll::Ready(true) => Poll::Ready(self.ready.pop_front()),
-            Poll::Ready(false) => Poll::Ready(None),
+            Poll::Ready(true) => Poll::Ready(self.next_taken()),
+            Poll::Ready(false) => Poll::Ready(self.lagged()),
             Poll::Pending => Poll::Pending,
+        }
+    }
+
+    /// The first of a batch just taken, after a [`Event::Lagged`] for what the queue dropped
+    /// before it.
+    fn next_taken(&mut self) -> Option<Event> {
+        self.lagged().or_else(|| self.ready.pop_front())
+    }
+
+    fn lagged(&mut self) -> Option<Event> {
+        match self.rx.take_dropped() {
+            0 => None,
+            missed => Some(Event::Lagged { missed }),
         }
     }
 
     /// The next event if one is ready, without waiting.
     pub fn try_next(&mut self) -> Option<Event> {
-        if self.ready.is_empty() {
-            self.rx.take_all(&mut self.ready);
+        if let Some(e) = self.ready.pop_front() {
+            return Some(e);
         }
-        self.ready.pop_front()
+        self.rx.take_all(&mut self.ready);
+        self.next_taken()
     }
 
     /// The next event, waiting at most `timeout`; `None` on timeout or end.
@@ -60,9 +78,16 @@ impl EventStream {
     /// A blocking wait for the next event, for code outside async contexts (it must not be
     /// called from inside a tokio runtime thread).
     pub fn blocking_next(&mut self) -> Option<Event> {
-        match self.ready.pop_front() {
-            Some(e) => Some(e),
-            None => self.rx.blocking_recv(),
+        if let Some(e) = self.ready.pop_front() {
+            return Some(e);
+        }
+        let next = self.rx.blocking_recv();
+        match self.lagged() {
+            Some(lagged) => {
+                self.ready.extend(next);
+                Some(lagged)
+            }
+            None => next,
         }
     }
 }

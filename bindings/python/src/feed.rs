@@ -8,6 +8,11 @@
 //! feed opens with the first listener; one opened after the client was closed gets what was
 //! kept and ends.
 //!
+//! An event stream that falls behind is bounded the same way: it keeps `max_backlog` events
+//! it has not taken at most (at least one), past which the oldest go, and its next event is
+//! a `Lagged` saying how many, before the rest. Callbacks take their events as they come and
+//! are not bounded.
+//!
 //! The feed's waker never routes anything and never touches Python: it rings the doorbell of
 //! the loop the feed is attached to (see [`crate::calls`]), and wakes the threads blocked in
 //! [`Feed::next_blocking`]. Routing happens on the thread that asks: the loop's
@@ -70,6 +75,9 @@ struct Listener {
     /// the state there was when it started.
     since: Option<ConnectionState>,
     queue: VecDeque<Routed>,
+    /// Events dropped from the front of a stream's full `queue`, told by a `Lagged` event
+    /// before what is queued.
+    missed: u64,
     /// Someone waits for this listener's next event (a stream's `next`, or a callback).
     waiting: bool,
     /// Callbacks wait all the time.
@@ -94,6 +102,9 @@ struct State {
     client: Backlog,
     conversations: HashMap<String, Backlog>,
     max_backlog: usize,
+    /// The most events a stream keeps that it has not taken (the client's `max_backlog`, at
+    /// least one).
+    stream_bound: usize,
     /// Listeners to wake, for the loop's next `pump_woken`.
     woken: Vec<u64>,
     /// The loop was rung for `woken` and has not looked yet.
@@ -146,6 +157,7 @@ pub(crate) struct Feed {
 
 impl Feed {
     fn new(session: &Arc<Session>, source: Source, max_backlog: usize) -> Feed {
+        let stream_bound = session.client().config().timings.max_backlog.max(1);
         let shared = Arc::new(Shared {
             id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
             bell: Mutex::new(None),
@@ -160,6 +172,7 @@ impl Feed {
             client: Backlog::default(),
             conversations: HashMap::new(),
             max_backlog,
+            stream_bound,
             woken: Vec::new(),
             rung: false,
             batch: VecDeque::new(),
@@ -294,7 +307,19 @@ impl State {
     }
 
     fn push(&mut self, i: usize, r: Routed) {
+        let bound = self.stream_bound;
         let l = &mut self.listeners[i];
+        if !l.persistent {
+            // A stream that fell behind: its oldest events go (a `Lagged` kept for it joins
+            // the count, told once).
+            while l.queue.len() >= bound {
+                match l.queue.pop_front() {
+                    Some(Routed { event: Event::Lagged { missed }, .. }) => l.missed += missed,
+                    Some(_) => l.missed += 1,
+                    None => break,
+                }
+            }
+        }
         l.queue.push_back(r);
         let key = l.key;
         self.wake(key);
@@ -372,7 +397,17 @@ impl Feed {
             Filter::Conversation(_) => self.session.upgrade().map(|s| s.state()),
             _ => None,
         };
-        st.listeners.push(Listener { key, filter, since, queue, waiting: false, persistent, woken: false, ended });
+        st.listeners.push(Listener {
+            key,
+            filter,
+            since,
+            queue,
+            missed: 0,
+            waiting: false,
+            persistent,
+            woken: false,
+            ended,
+        });
         if persistent {
             st.wake(key);
             self.pump(&mut st);
@@ -388,10 +423,11 @@ impl Feed {
         }
     }
 
-    /// The listener's next event, or None when it has none now (it is then woken, through
-    /// `pump_woken`, when one comes or the feed ends).
+    /// The listener's next event (a `Lagged` first when a stream's oldest events went), or
+    /// None when it has none now (it is then woken, through `pump_woken`, when one comes or
+    /// the feed ends).
     fn next(&self, py: Python<'_>, key: u64) -> PyResult<Option<Py<PyAny>>> {
-        let r = {
+        let event = {
             let mut st = self.lock();
             let Some(i) = st.index(key) else { return Ok(None) };
             if st.listeners[i].queue.is_empty() {
@@ -399,21 +435,28 @@ impl Feed {
             }
             let Some(i) = st.index(key) else { return Ok(None) };
             let l = &mut st.listeners[i];
-            match l.queue.pop_front() {
-                Some(r) => r,
-                None => {
-                    l.waiting = !l.ended;
-                    return Ok(None);
+            if l.missed > 0 {
+                Event::Lagged { missed: std::mem::take(&mut l.missed) }
+            } else {
+                match l.queue.pop_front() {
+                    Some(r) => r.event,
+                    None => {
+                        l.waiting = !l.ended;
+                        return Ok(None);
+                    }
                 }
             }
         };
-        events::to_py(py, r.event).map(Some)
+        events::to_py(py, event).map(Some)
     }
 
     /// True once the listener has taken its last event (the feed ended), or is gone.
     fn ended(&self, key: u64) -> bool {
         let st = self.lock();
-        st.index(key).is_none_or(|i| st.listeners[i].ended && st.listeners[i].queue.is_empty())
+        st.index(key).is_none_or(|i| {
+            let l = &st.listeners[i];
+            l.ended && l.queue.is_empty() && l.missed == 0
+        })
     }
 
     /// Routes what is ready and returns the keys of the listeners to wake: those waiting that

@@ -294,7 +294,7 @@ impl Link {
     }
 
     pub(crate) fn subscribe(&self, scope: Scope) -> EventStream {
-        let (tx, rx) = queue::channel();
+        let (tx, rx) = queue::bounded(self.config.timings.max_backlog);
         // If the driver is gone the stream simply ends.
         let _ = self.cmd.send(Command::Subscribe(scope, tx));
         EventStream::new(rx)

@@ -131,10 +131,11 @@ async fn write_side(
             // With a limit, pieces of a twentieth of a second each, then a pause as long as the
             // piece would take at that rate.
             let n = if bandwidth == 0 { rest.len() } else { (bandwidth / 20).clamp(1, rest.len() as u64) as usize };
+            // Counted before the write: once the other end has the bytes, the stats show them.
+            counter.fetch_add(n as u64, Ordering::SeqCst);
             if to.write_all(&rest[..n]).await.is_err() {
                 return PipeEnd::Failed;
             }
-            counter.fetch_add(n as u64, Ordering::Relaxed);
             rest = &rest[n..];
             if bandwidth != 0 {
                 tokio::time::sleep(Duration::from_secs_f64(n as f64 / bandwidth as f64)).await;

@@ -217,7 +217,9 @@ class EventStream:
     """An async iterator of events (``async for event in stream``). It lives through drops and
     reconnects, and ends after the client is closed (the ``closed`` state change is its last
     event), also when opened after the close. The first stream of a conversation (or of the
-    client) first gets what arrived for it before any stream listened."""
+    client) first gets what arrived for it before any stream listened. A stream that falls
+    behind keeps the client's ``max_backlog`` events it has not taken at most: past that the
+    oldest go, and its next event is a ``Lagged`` saying how many, before the rest."""
 
     def __init__(self, feed: Feed, conversation_id: Optional[str]) -> None:
         self._feed = feed
