@@ -123,14 +123,19 @@ static char *copy(const char *s) {
     return s ? strdup(s) : NULL;
 }
 
+/* `items` with room for one more than `n` items of `size` bytes (doubled when full; aborts
+ * when memory runs out). */
+static void *room_for_one(void *items, size_t n, size_t *cap, size_t size) {
+    if (n < *cap) return items;
+    size_t grown_cap = *cap ? *cap * 2 : 8;
+    void *grown = realloc(items, grown_cap * size);
+    if (!grown) abort();
+    *cap = grown_cap;
+    return grown;
+}
+
 static void records_push(records *rs, const char *kind, const char *value) {
-    if (rs->n == rs->cap) {
-        size_t cap = rs->cap ? rs->cap * 2 : 8;
-        record *items = realloc(rs->items, cap * sizeof *items);
-        if (!items) abort();
-        rs->items = items;
-        rs->cap = cap;
-    }
+    rs->items = room_for_one(rs->items, rs->n, &rs->cap, sizeof *rs->items);
     rs->items[rs->n].kind = copy(kind);
     rs->items[rs->n].value = copy(value);
     rs->n++;
@@ -276,13 +281,7 @@ static void on_event(void *userdata, const captivate_event *event) {
         }
     }
     if (id && !heard && value) {
-        if (r->n_kept == r->cap_kept) {
-            size_t cap = r->cap_kept ? r->cap_kept * 2 : 8;
-            kept *k = realloc(r->kept, cap * sizeof *k);
-            if (!k) abort();
-            r->kept = k;
-            r->cap_kept = cap;
-        }
+        r->kept = room_for_one(r->kept, r->n_kept, &r->cap_kept, sizeof *r->kept);
         r->kept[r->n_kept].conversation_id = copy(id);
         r->kept[r->n_kept].rec.kind = copy(kind);
         r->kept[r->n_kept].rec.value = value;
