@@ -78,7 +78,9 @@ class Lib:
         self.captivate = captivate
 
     async def connect(self, url: str) -> Any:
-        return await self.captivate.connect(API_KEY, url=url)
+        # A pipelined burst may put up to 20,000 echoes in the stream before it is read: it
+        # keeps that many (past `max_backlog` the oldest would go, and the run would fail).
+        return await self.captivate.connect(API_KEY, url=url, max_backlog=100_000)
 
     async def conversation(self, client: Any) -> Any:
         conv = await client.start_conversation("bench-user", start="user-first")
