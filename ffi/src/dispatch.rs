@@ -7,7 +7,9 @@
 //! events ([`Session::all_events`]: every event of the client and its conversations, each once,
 //! in order, state changes included) and the outcomes of its `_async` calls ([`Calls`]). Events
 //! ready together are delivered first, then the completions ready by then, so a call's
-//! completion comes after the events its reply caused.
+//! completion comes after the events its reply caused. For that the outcomes are taken before
+//! the feed is read (see [`Worker::turn`]): the events that came before a reply are in the feed
+//! by the time its call has an outcome.
 
 use std::cell::Cell;
 use std::collections::VecDeque;
@@ -355,7 +357,18 @@ impl Worker {
                     done.complete(outcome);
                 }
             }
+            // The outcomes first, then the feed: the driver hands the events it read to the
+            // feed before it completes the calls answered after them, so the events that came
+            // before the reply of any outcome taken here are in the feed when it is read just
+            // after, and are delivered before that outcome. Read the other way round, an event
+            // and the reply behind it that both arrived between the two reads would have the
+            // completion run first.
             let mut busy = false;
+            self.calls.take_finished(&mut self.taken);
+            if !self.taken.is_empty() {
+                busy = true;
+                self.finished.extend(self.taken.drain(..));
+            }
             match &mut self.feed {
                 Some(feed) => {
                     if let Poll::Ready(alive) = feed.poll_take_ready(cx, &mut self.events) {
@@ -373,11 +386,6 @@ impl Worker {
                         busy = true;
                     }
                 }
-            }
-            self.calls.take_finished(&mut self.taken);
-            if !self.taken.is_empty() {
-                busy = true;
-                self.finished.extend(self.taken.drain(..));
             }
             if !busy && !self.control.signal.take(cx) {
                 return Turn::Pending;

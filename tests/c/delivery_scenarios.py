@@ -7,11 +7,11 @@ committed: the JSON table stays the one source).
 
 It checks the table as it goes and fails (exit status 1, saying where) on anything the C
 runner would not understand: a step not among the table's own `steps`, a field of a step it
-does not know or of the wrong type, an expected event of a kind listeners do not record, an
-expectation naming a listener or a call no step makes. The header's `enum delivery_op` has one
-value per step of the table's `steps`, in order, and test_delivery.c switches over it without
-a default: a step added to the table fails the C build (-Wswitch -Werror) until the runner
-knows it.
+does not know or of the wrong type, a step naming a listener no earlier step adds (wait_count,
+drain, call_sees), an expected event of a kind listeners do not record, an expectation naming a
+listener or a call no step makes. The header's `enum delivery_op` has one value per step of
+the table's `steps`, in order, and test_delivery.c switches over it without a default: a step
+added to the table fails the C build (-Wswitch -Werror) until the runner knows it.
 
 Only the scenarios for C (no `only`, or an `only` naming "c") get step arrays; the others are
 listed with their `only` so that the runner can say why it leaves them out. Standard library
@@ -231,6 +231,9 @@ def generate(table, source):
         listeners, calls = set(), set()
         for j, step in enumerate(s["steps"]):
             out.append(f"    {step_initializer(f'{where}, step {j}', step, ops)},")
+            # wait_count, drain, call_sees: a listener an earlier step added.
+            if step.get("do") != "listen" and "listener" in step and step["listener"] not in listeners:
+                raise TableError(f"{where}, step {j}: listener `{step['listener']}` is not added by an earlier step")
             if step.get("do") == "listen":
                 listeners.add(step.get("listener"))
             if "as" in step and step.get("do") in ("call", "blocking_call_in_callback"):

@@ -27,6 +27,10 @@
  *   a hub error as its `code` and a lagged event as its `missed` (from captivate_event_json).
  * - Conversations are named by their id in C (there is no conversation handle): `reopen` is
  *   captivate_client_attach of the id, and its `same` (a handle's identity) is not applicable.
+ * - `call_sees` is captivate_conversation_get_metadata_async: its completion callback, on the
+ *   client's dispatch thread (where the event callback runs too, one callback at a time), notes
+ *   how many events the listener has recorded at that moment; the step waits for that
+ *   completion and checks the count noted.
  * - A call's error kind: the `kind` of the completion's JSON when it has one, otherwise the name
  *   of the result code without CAPTIVATE_RESULT_, in lower case (CAPTIVATE_RESULT_WOULD_DEADLOCK:
  *   "would_deadlock").
@@ -85,11 +89,13 @@ typedef struct {
 
 typedef struct {
     run *r;
-    const char *as;
+    const char *as; /* NULL for the call of call_sees */
     int done;
     captivate_result result;
     char kind[64];
     int on_main_thread;
+    const listener *sees; /* call_sees: the listener whose count its completion notes */
+    size_t seen;          /* how many events `sees` had recorded when the completion ran */
 } call;
 
 /* An event of a conversation that no listener of it heard, for its first listener. */
@@ -236,8 +242,9 @@ static void listener_take(listener *l, const char *kind, const char *value) {
     if (l->remove_after >= 0 && (long)l->got.n >= l->remove_after) l->removed = 1;
 }
 
-/* Outcome of a call; under the lock. */
+/* Outcome of a call; under the lock. A call of call_sees notes its listener's count. */
 static void call_done(run *r, call *c, captivate_result result, const char *json) {
+    if (c->sees) c->seen = c->sees->got.n;
     c->done = 1;
     c->result = result;
     kind_of(result, json, c->kind, sizeof c->kind);
@@ -247,7 +254,7 @@ static void call_done(run *r, call *c, captivate_result result, const char *json
 
 static call *call_named(run *r, const char *as) {
     for (size_t i = 0; i < r->n_calls; i++)
-        if (strcmp(r->calls[i].as, as) == 0) return &r->calls[i];
+        if (r->calls[i].as && strcmp(r->calls[i].as, as) == 0) return &r->calls[i];
     return NULL;
 }
 
@@ -582,6 +589,43 @@ static int step(run *r, const delivery_scenario *s, const delivery_step *st) {
         }
         CHECK(c->result != CAPTIVATE_RESULT_OK && strcmp(c->kind, st->error) == 0, "call %s: got %s (%s), want %s",
               st->as, c->kind, captivate_result_name(c->result), st->error);
+        break;
+    }
+    case DELIVERY_CALL_SEES: {
+        NEED(call);
+        NEED(conversation);
+        NEED(listener);
+        NEED_NUMBER(count);
+        if (strcmp(st->call, "get_metadata") != 0) {
+            CHECK(0, "unknown call %s", st->call);
+            return 0;
+        }
+        listener *l = listener_named(r, st->listener);
+        CHECK(l && !l->stream, "no callback listener named %s", st->listener);
+        if (!l || l->stream) return 0;
+        /* The completion callback notes the listener's count (call_done), on the thread that
+         * runs the callbacks: what the listener had been given by the time the outcome came. */
+        pthread_mutex_lock(&r->lock);
+        call *c = add_call(r, NULL);
+        c->sees = l;
+        pthread_mutex_unlock(&r->lock);
+        captivate_result rc = captivate_conversation_get_metadata_async(r->client, id, on_done, c);
+        CHECK_RC(rc, CAPTIVATE_RESULT_OK);
+        if (rc != CAPTIVATE_RESULT_OK) return 0;
+        if (!wait_for(r, is_done, c)) {
+            CHECK(0, "call_sees %s on %s: no outcome within %d ms", st->call, st->conversation, DELIVERY_WAIT_LIMIT_MS);
+            break;
+        }
+        char got[1024];
+        pthread_mutex_lock(&r->lock);
+        records_describe(&l->got, got, sizeof got);
+        pthread_mutex_unlock(&r->lock);
+        CHECK(c->result == CAPTIVATE_RESULT_OK, "call_sees %s on %s: got %s (%s), want success", st->call,
+              st->conversation, c->kind, captivate_result_name(c->result));
+        CHECK((long)c->seen == st->count,
+              "call_sees %s on %s: listener %s had recorded %zu events when the completion callback ran, want %ld "
+              "(it has %s now)",
+              st->call, st->conversation, st->listener, c->seen, st->count, got);
         break;
     }
     case DELIVERY_DELETE:

@@ -190,6 +190,14 @@ async function run(s) {
           assert.equal(outcome, step.error, `call ${step.as}`);
           break;
         }
+        case 'call_sees': {
+          const got = listeners.get(step.listener);
+          assert.ok(got, `no listener named ${step.listener}`);
+          /** @type {number} */
+          const seen = await conv(step.conversation).getMetadata().then(() => got.length);
+          assert.equal(seen, step.count, `events recorded by ${step.listener} when the call's outcome arrived`);
+          break;
+        }
         case 'delete':
           await conv(step.conversation).delete();
           break;
@@ -224,7 +232,7 @@ describe('delivery scenarios (tests/delivery/scenarios.json)', () => {
   }
 
   test('every step of the table is one this runner knows', () => {
-    const known = ['start', 'listen', 'say', 'bot', 'sync', 'wait_count', 'drain', 'drop', 'faults', 'call', 'close', 'call_fails', 'delete', 'reopen'];
+    const known = ['start', 'listen', 'say', 'bot', 'sync', 'wait_count', 'drain', 'drop', 'faults', 'call', 'close', 'call_fails', 'call_sees', 'delete', 'reopen'];
     const used = new Set(table.scenarios.filter((s) => s.only === undefined || s.only.includes('node')).flatMap((s) => s.steps.map((st) => st.do)));
     assert.deepEqual([...used].filter((d) => !known.includes(d)), []);
   });

@@ -228,6 +228,12 @@ class AsyncRun(Run):
     async def step_sync(self, step: Dict[str, Any]) -> None:
         await self.bounded(self.conversations[step["conversation"]].get_metadata(), "sync")
 
+    async def step_call_sees(self, step: Dict[str, Any]) -> None:
+        name = step["listener"]
+        await self.bounded(self.conversations[step["conversation"]].get_metadata(), "call_sees")
+        seen = self.count(name)
+        assert seen == step["count"], f"listener {name!r} had recorded {seen} events when the call returned, not {step['count']}"
+
     async def step_wait_count(self, step: Dict[str, Any]) -> None:
         name, count = step["listener"], step["count"]
         await self.until(lambda: self.count(name) >= count, f"listener {name!r} recording {count} events")
