@@ -16,6 +16,7 @@
 
 use std::io::Write;
 use std::os::unix::fs::FileTypeExt;
+use std::sync::LazyLock;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
@@ -195,14 +196,11 @@ fn hub_frame(event_type: &str, payload: &str) -> String {
 
 /// The item kinds that follow the echo's text, in turn: none, the hub's `button` spelling,
 /// files, cards, `buttons`, and several at once (as the hub's greeting and agents' messages).
-const EXTRA_ITEMS: [&str; 6] = [
-    "",
-    r#",{"type":"button","buttons":{"title":"Please choose from one of the following:","options":[{"label":"Leave Contact Details","value":"Leave Contact Details"},{"label":"Chat to Agent","value":"Chat to Agent"}]}}"#,
-    r#",{"files":[{"type":"image","url":"https://example.invalid/pics/img_37o2ah9f8j.jpeg","mimetype":"image","filename":null}],"type":"files"}"#,
-    r#",{"type":"cards","cards":[{"title":"Plan A","description":"For small teams","buttons":[{"label":"Choose A","value":"plan a"}]},{"title":"Plan B","description":"For everyone else","buttons":[{"label":"Choose B","value":"plan b"}]}]}"#,
-    r#",{"buttons":{"title":"Anything else?","options":[{"label":"Yes","value":"yes"},{"label":"No","value":"no"}]},"type":"buttons"}"#,
-    r#",{"type":"button","buttons":{"title":"Pick one","options":[{"label":"A","value":"a"}]}},{"type":"files","files":[{"type":"application/pdf","url":"https://example.invalid/brochure.pdf","filename":"brochure.pdf"}]}"#,
-];
+/// The core's fast-path test reads the same sets.
+static EXTRA_ITEMS: LazyLock<Vec<String>> = LazyLock::new(|| {
+    serde_json::from_str(include_str!("../../core/tests/fixtures/content_item_sets.json"))
+        .expect("the item sets are a JSON list of strings")
+});
 
 /// The bot's echo (`You said: …`) in `conversation`; both are bodies of JSON string literals,
 /// escapes kept. The echo is the message's first text item, as the clients read it, and the
@@ -213,7 +211,7 @@ const EXTRA_ITEMS: [&str; 6] = [
 /// one shape is measured on all of them.
 fn bot_echo(conversation: &str, said: &str) -> String {
     let id = next_id();
-    let extra = EXTRA_ITEMS[(id % EXTRA_ITEMS.len() as u64) as usize];
+    let extra = EXTRA_ITEMS[(id % EXTRA_ITEMS.len() as u64) as usize].as_str();
     let order = (id / EXTRA_ITEMS.len() as u64) % 3;
     let mut out = String::with_capacity(260 + conversation.len() + said.len() + extra.len());
     let text_item = |out: &mut String, text_first: bool| {

@@ -8,8 +8,7 @@ use std::collections::{BTreeSet, HashMap};
 use std::time::Duration;
 
 use captivate::{
-    Client, Config, Conversation, DeleteMode, Error, Event, EventStream, HubEvent, RoutedStream, StartMode,
-    StartOptions,
+    Client, Config, Conversation, DeleteMode, Event, EventStream, HubEvent, RoutedStream, StartMode, StartOptions,
 };
 use captivate_sim::{Faults, Script, Sim, SimConfig};
 use serde_json::{Value, json};
@@ -52,20 +51,6 @@ fn record(event: &Event) -> Option<Value> {
         Event::Lagged { missed } => Some(json!({"kind": "lagged", "missed": missed})),
         _ => None,
     }
-}
-
-/// Whether a call's error is of the table's error kind `kind`.
-fn is_kind(error: &Error, kind: &str) -> bool {
-    let variant = match kind {
-        "closed" => matches!(error, Error::Closed),
-        "timeout" => matches!(error, Error::Timeout { .. } | Error::Unconfirmed { .. }),
-        "connection_lost" => matches!(error, Error::ConnectionLost),
-        "invalid_argument" => matches!(error, Error::InvalidArgument(_)),
-        "hub" => matches!(error, Error::Hub { .. }),
-        "failed" => matches!(error, Error::Failed(_)),
-        other => panic!("error kind `{other}` is not mapped to the library's errors"),
-    };
-    variant && error.kind().as_str() == kind
 }
 
 /// How a listener hears its events.
@@ -231,7 +216,7 @@ impl Run {
                 let call = self.calls.remove(name).unwrap_or_else(|| panic!("no call named `{name}`"));
                 let outcome = self.within(&what, call).await.expect("the call's task ends");
                 match outcome {
-                    Err(e) => assert!(is_kind(&e, kind), "{}: {what}: failed with {e:?}, not `{kind}`", self.name),
+                    Err(e) => assert_eq!(e.kind().as_str(), kind, "{}: {what}: failed with {e:?}", self.name),
                     Ok(v) => panic!("{}: {what}: succeeded ({v}), not failed with `{kind}`", self.name),
                 }
             }

@@ -180,13 +180,18 @@ async function run(s) {
         case 'call_fails': {
           const p = calls.get(step.as);
           assert.ok(p, `no call named ${step.as}`);
+          /** @type {ReturnType<typeof setTimeout> | undefined} */
+          let timer;
           const outcome = await Promise.race([
             p.then(
               () => 'succeeded',
               (/** @type {any} */ e) => e.code,
             ),
-            new Promise((resolve) => setTimeout(() => resolve('still waiting'), LIMIT)),
+            new Promise((resolve) => {
+              timer = setTimeout(() => resolve('still waiting'), LIMIT);
+            }),
           ]);
+          clearTimeout(timer);
           assert.equal(outcome, step.error, `call ${step.as}`);
           break;
         }

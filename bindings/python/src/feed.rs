@@ -156,8 +156,10 @@ pub(crate) struct Feed {
 }
 
 impl Feed {
-    fn new(session: &Arc<Session>, source: Source, max_backlog: usize) -> Feed {
-        let stream_bound = session.client().config().timings.max_backlog.max(1);
+    /// A feed of `source`; `keep_unheard`: what comes for a scope nobody listens to is kept.
+    fn new(session: &Arc<Session>, source: Source, keep_unheard: bool) -> Feed {
+        let max = session.client().config().timings.max_backlog;
+        let (max_backlog, stream_bound) = (if keep_unheard { max } else { 0 }, max.max(1));
         let shared = Arc::new(Shared {
             id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
             bell: Mutex::new(None),
@@ -182,13 +184,12 @@ impl Feed {
 
     /// The feed of every routed event of `session`, opened with the first listener.
     pub(crate) fn all(session: &Arc<Session>) -> Feed {
-        let max = session.client().config().timings.max_backlog;
-        Feed::new(session, Source::Unopened(Arc::downgrade(session)), max)
+        Feed::new(session, Source::Unopened(Arc::downgrade(session)), true)
     }
 
     /// The feed of every frame from the hub (nothing is kept for it).
     pub(crate) fn raw(session: &Arc<Session>) -> Feed {
-        Feed::new(session, Source::Raw(session.raw_events()), 0)
+        Feed::new(session, Source::Raw(session.raw_events()), false)
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {

@@ -80,13 +80,24 @@ def outcome_of(error: Optional[BaseException]) -> str:
     return f"{type(error).__name__}: {error}"
 
 
-class Run:
-    """What every scenario's run has, whatever its client: the hub, the names the steps give,
-    what the listeners recorded, the calls' outcomes and the checks."""
+def reconnected(states: List[str]) -> bool:
+    """The states a client went through show a new connection after a lost one (the client's
+    first listener may first get the states of its first connection, kept for it)."""
+    return "disconnected" in states and "connected" in states[states.index("disconnected") :]
 
-    def __init__(self, spec: Dict[str, Any], hub: Hub) -> None:
+
+class Run:
+    """One scenario run with the asyncio client: the hub, the names the steps give, what the
+    listeners recorded, the calls' outcomes and the checks."""
+
+    def __init__(self, spec: Dict[str, Any], hub: Hub, client: captivate.Client) -> None:
         self.spec = spec
         self.hub = hub
+        self.client = client
+        self.conversations: Dict[str, captivate.Conversation] = {}
+        self.streams: Dict[str, captivate.EventStream] = {}
+        self.pending: Dict[str, "asyncio.Future[Any]"] = {}
+        self.wake = asyncio.Event()
         self.lock = threading.Lock()
         self.events: Dict[str, List[Record]] = {}
         """What each listener recorded, by its name."""
@@ -95,8 +106,9 @@ class Run:
         self.closed = False
 
     def changed(self) -> None:
-        """Something was recorded: wakes the waits."""
-        raise NotImplementedError
+        """Something was recorded: wakes the waits (callbacks run on the loop's thread: so
+        does this)."""
+        self.wake.set()
 
     def record(self, listener: str, event: captivate.Event) -> bool:
         """Records ``event`` for ``listener`` when it is of a recorded kind; True if it was."""
@@ -142,7 +154,7 @@ class Run:
         self.hub.set_faults(**cast(Faults, in_seconds(step["faults"])))
 
     def conversation_id(self, name: str) -> str:
-        raise NotImplementedError
+        return self.conversations[name].id
 
     def check(self) -> None:
         """The listeners' records and the calls' outcomes are those the scenario expects."""
@@ -152,31 +164,6 @@ class Run:
             assert self.events == expect, f"recorded {self.events}, expected {expect}"
             got = {name: self.calls.get(name, "no outcome") for name in calls}
         assert got == calls, f"the calls ended {got}, expected {calls}"
-
-
-def reconnected(states: List[str]) -> bool:
-    """The states a client went through show a new connection after a lost one (the client's
-    first listener may first get the states of its first connection, kept for it)."""
-    return "disconnected" in states and "connected" in states[states.index("disconnected") :]
-
-
-class AsyncRun(Run):
-    """A scenario run with the asyncio client."""
-
-    def __init__(self, spec: Dict[str, Any], hub: Hub, client: captivate.Client) -> None:
-        super().__init__(spec, hub)
-        self.client = client
-        self.conversations: Dict[str, captivate.Conversation] = {}
-        self.streams: Dict[str, captivate.EventStream] = {}
-        self.pending: Dict[str, "asyncio.Future[Any]"] = {}
-        self.wake = asyncio.Event()
-
-    def changed(self) -> None:
-        # Callbacks run on the loop's thread: so does this.
-        self.wake.set()
-
-    def conversation_id(self, name: str) -> str:
-        return self.conversations[name].id
 
     async def until(self, done: Callable[[], bool], what: str) -> None:
         """Waits until ``done()``, at most the table's wait limit."""
@@ -306,7 +293,7 @@ def client_options(spec: Dict[str, Any]) -> captivate.ConnectOptions:
 async def run_async(spec: Dict[str, Any]) -> None:
     async with Hub(spec["script"]) as hub:
         client = await asyncio.wait_for(hub.connect(**client_options(spec)), WAIT_LIMIT)
-        run = AsyncRun(spec, hub, client)
+        run = Run(spec, hub, client)
         try:
             await run.run()
             run.check()
